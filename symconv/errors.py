@@ -1,0 +1,27 @@
+"""The exceptions symconv raises.
+
+Every error a user can provoke with bad input is a :class:`SpecError` (also a ``ValueError``) whose
+message is one line naming the parameter and the allowed range. Refusals to build something too big
+are :class:`TooLargeError` (also a ``MemoryError``), raised *before* any allocation. A failed proof
+that a caller asked to be an assertion is a :class:`NotEquivalentError` (also an ``AssertionError``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["NotEquivalentError", "SpecError", "SymconvError", "TooLargeError"]
+
+
+class SymconvError(Exception):
+    """Base class of every error symconv raises on purpose."""
+
+
+class SpecError(SymconvError, ValueError):
+    """A parameter is outside its allowed range; the message names it and the range."""
+
+
+class TooLargeError(SymconvError, MemoryError):
+    """The requested object would not fit the memory budget; refused before building."""
+
+
+class NotEquivalentError(SymconvError, AssertionError):
+    """Two forms that were asserted equal are not; the message carries the counterexample."""

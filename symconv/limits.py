@@ -1,0 +1,29 @@
+"""Size limits: refuse, before building, what would not fit in memory or time.
+
+The budgets are per-term estimates measured on SymPy 1.14 / CPython 3.11 (see benchmarks/):
+a symbolic term (a product ω·x held as a SymPy object or as a dict entry keyed by symbols) costs
+about 0.5 KiB across both forms; the NumPy index engine streams in chunks and needs no budget beyond
+int64 key range.
+"""
+
+from __future__ import annotations
+
+from .errors import TooLargeError
+from .spec import ConvSpec
+
+__all__ = ["MAX_SYMBOLIC_TERMS", "check_symbolic_size"]
+
+#: Largest number of (output, weight, input) terms a symbolic (SymPy) build accepts by default:
+#: about 4 GiB at the measured cost per term, and about a minute of building.
+MAX_SYMBOLIC_TERMS = 8_000_000
+
+
+def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None) -> None:
+    """Raise :class:`TooLargeError` if building ``what`` symbolically for ``spec`` is too big."""
+    limit = MAX_SYMBOLIC_TERMS if max_terms is None else max_terms
+    terms = spec.n_terms + spec.n_bias_terms
+    if terms > limit:
+        raise TooLargeError(
+            f"{what}: the symbolic build has {terms:,} terms, above the limit of {limit:,} "
+            f"(about {terms * 512 / 2**30:.1f} GiB); use method='index' for exact checks at this size"
+        )
