@@ -98,7 +98,9 @@ def _difference(
     return np.unique(row[starts[sums != 0]])
 
 
-def _expand(counts: np.ndarray, keys: np.ndarray, bias: np.ndarray, row_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _expand(
+    counts: np.ndarray, keys: np.ndarray, bias: np.ndarray, row_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Terms with their row ids and unit coefficients: (rows, keys, coefficients)."""
     term_rows = np.concatenate([np.repeat(row_ids, counts), np.repeat(row_ids, bias.shape[1])])
     term_keys = np.concatenate([keys, bias.reshape(-1)])
@@ -134,8 +136,11 @@ def _supplied(spec: ConvSpec, order: str, matrix: sympy.MatrixBase, bias: sympy.
         seed_row = int(to_seed[row])
         parts = {value: 1} if value.is_Symbol else sympy.expand(value).as_coefficients_dict()
         for monomial, coefficient in parts.items():
+            if coefficient == 0:  # as_coefficients_dict keeps cancelled terms (b − b) with coefficient 0
+                continue
             n = index.get(monomial)
-            if n is None or not (coefficient.is_Integer if isinstance(coefficient, sympy.Basic) else isinstance(coefficient, int)):
+            integral = coefficient.is_Integer if isinstance(coefficient, sympy.Basic) else isinstance(coefficient, int)
+            if n is None or not integral:
                 foreign.setdefault(seed_row, []).append(coefficient * monomial * factor)
                 continue
             rows.append(seed_row)
