@@ -37,7 +37,9 @@ def as_matrix(value: Any, spec: ConvSpec, order: str) -> sympy.MatrixBase:
     try:
         m = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value)
     except (TypeError, ValueError, sympy.SympifyError) as exc:
-        raise SpecError(f"matrix must be a SymPy matrix (or nested lists) of shape d_y × d_x, got {type(value).__name__}: {exc}") from None
+        raise SpecError(
+            f"matrix must be a SymPy matrix (or nested lists) of shape d_y × d_x, got {type(value).__name__}: {exc}"
+        ) from None
     if m.shape != (spec.d_y, spec.d_x):
         raise SpecError(
             f"matrix must be d_y × d_x = {spec.d_y} × {spec.d_x} (rows in {order!r} order, columns the "

@@ -20,7 +20,9 @@ DEFAULT_MAX_SIZE = 64
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser)
     parser.add_argument("--order", default="seed", choices=ORDERS, help="row order of W (default seed, the note's)")
-    parser.add_argument("--position", default="0x0", metavar="JxK", help="output position whose blocks to print (0-based, default 0x0)")
+    parser.add_argument(
+        "--position", default="0x0", metavar="JxK", help="output position whose blocks to print (0-based, default 0x0)"
+    )
     parser.add_argument(
         "--max-size", type=int, default=DEFAULT_MAX_SIZE, metavar="N",
         help=f"refuse to print W when d_y or d_x exceeds N (default {DEFAULT_MAX_SIZE})",
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--position must be JxK with 0-based ints, got {args.position!r}") from None
     rows, cols = spec.output_size
     if not (0 <= j < rows and 0 <= k < cols):
-        raise ValueError(f"--position must be within 0..{rows - 1} x 0..{cols - 1} (0-based output position), got {args.position!r}")
+        raise ValueError(
+            f"--position must be within 0..{rows - 1} x 0..{cols - 1} (0-based output position), got {args.position!r}"
+        )
 
     def pretty(m: sympy.Basic) -> str:
         return sympy.pretty(m, use_unicode=not args.ascii, wrap_line=False)
