@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .limits import check_symbolic_size
+from .limits import MAX_DIRECT_TERMS, check_symbolic_size
 from .spec import ConvSpec
 from .symbols import _biases, _inputs, _weights
 
@@ -97,14 +97,16 @@ def direct_terms(
     return DirectTerms(positions, keys, valid[:, None, None, :], bias)
 
 
-def direct(spec: ConvSpec) -> sympy.Array:
+def direct(spec: ConvSpec, max_terms: int | None = None) -> sympy.Array:
     """The index sum as a SymPy array of shape (C₂, H', W'): y[i, j, k] = b + Σ x·ω.
+
+    Refuses (TooLargeError) above ``max_terms`` (default 1 M: one SymPy product per term).
 
     >>> y = direct(ConvSpec(1, 1, input_size=(2, 3), kernel_size=(1, 2)))
     >>> y[0, 1, 1]
     b_0 + omega_0,0,0,0*x_0,1,1 + omega_0,0,0,1*x_0,1,2
     """
-    check_symbolic_size(spec, "direct(spec)")
+    check_symbolic_size(spec, "direct(spec)", MAX_DIRECT_TERMS if max_terms is None else max_terms)
     terms = direct_terms(spec)
     weights, inputs, biases = _weights(spec).reshape(-1), _inputs(spec).reshape(-1), _biases(spec).reshape(-1)
     n_weights = weights.size

@@ -11,11 +11,15 @@ from __future__ import annotations
 from .errors import TooLargeError
 from .spec import ConvSpec
 
-__all__ = ["MAX_SYMBOLIC_TERMS", "check_symbolic_size"]
+__all__ = ["MAX_DIRECT_TERMS", "MAX_SYMBOLIC_TERMS", "MAX_SYMBOLS", "check_symbol_count", "check_symbolic_size"]
 
 #: Largest number of (output, weight, input) terms a symbolic (SymPy) build accepts by default:
 #: about 4 GiB at the measured cost per term, and about a minute of building.
 MAX_SYMBOLIC_TERMS = 8_000_000
+#: direct(spec) builds one SymPy Mul per term (≈14 µs, ≈1 KiB each): a lower default ceiling.
+MAX_DIRECT_TERMS = 1_000_000
+#: Largest symbol array (ω, b or x) built: one SymPy Symbol is ≈ 0.3 KiB.
+MAX_SYMBOLS = 5_000_000
 
 
 def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None) -> None:
@@ -26,4 +30,16 @@ def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None)
         raise TooLargeError(
             f"{what}: the symbolic build has {terms:,} terms, above the limit of {limit:,} "
             f"(about {terms * 512 / 2**30:.1f} GiB); use method='index' for exact checks at this size"
+        )
+
+
+def check_symbol_count(what: str, shape: tuple[int, ...]) -> None:
+    """Raise :class:`TooLargeError` if an array of ``shape`` symbols is too big to build."""
+    count = 1
+    for n in shape:
+        count *= n
+    if count > MAX_SYMBOLS:
+        raise TooLargeError(
+            f"{what}: {count:,} symbols of shape {shape} is above the limit of {MAX_SYMBOLS:,}; "
+            f"use method='index' for exact checks at this size"
         )

@@ -33,6 +33,7 @@ import numpy as np
 import sympy
 
 from .errors import SpecError
+from .limits import check_symbol_count
 from .spec import ConvSpec
 
 __all__ = [
@@ -58,6 +59,7 @@ def check_order(order: str) -> str:
 
 def _symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
     """Object array of SymPy symbols ``prefix_i,j,…`` over ``shape`` (0-based)."""
+    check_symbol_count(f"symbols {prefix}", shape)
     flat = [sympy.Symbol(f"{prefix}_" + ",".join(map(str, idx))) for idx in np.ndindex(*shape)]
     out = np.empty(len(flat), dtype=object)
     out[:] = flat
