@@ -1,0 +1,28 @@
+"""Reports: results of the library laid out as LaTeX through Jinja templates, and compiled to PDF.
+
+This package is the only place that imports jinja2 (in :mod:`.render`); the core never imports it.
+
+>>> from symconv import ConvSpec
+>>> tex = spec_report(ConvSpec(1, 1, input_size=3, kernel_size=2))
+>>> "\\\\begin{tikzpicture}" in tex
+True
+"""
+
+from .documents import default_title, spec_report
+from .output import write_atomic
+from .pdf import DEBIAN_PACKAGES, LatexError, PdfResult, TexNotFoundError, build_pdf
+from .render import Tex, escape_tex, render
+
+__all__ = [
+    "DEBIAN_PACKAGES",
+    "LatexError",
+    "PdfResult",
+    "Tex",
+    "TexNotFoundError",
+    "build_pdf",
+    "default_title",
+    "escape_tex",
+    "render",
+    "spec_report",
+    "write_atomic",
+]

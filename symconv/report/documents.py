@@ -1,0 +1,64 @@
+"""Whole documents: gather a report's sections from the library, then render one template.
+
+Each function reads top to bottom: compute the results (the library does the mathematics), turn them
+into section data (:mod:`.sections`), lay them out (:mod:`.render`). Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+from ..spec import ConvSpec
+from .render import render
+from .sections import (
+    blocks_section,
+    definition_section,
+    footer,
+    proof_section,
+    sparsity_figure,
+    spec_section,
+)
+
+__all__ = ["default_title", "spec_report"]
+
+
+def default_title(spec: ConvSpec) -> str:
+    """A title naming the layer's channels and sizes.
+
+    >>> default_title(ConvSpec(2, 3, input_size=5, kernel_size=3))
+    'The convolution 2 → 3 channels, 5×5 input, 3×3 kernel'
+    """
+    def axes(values: object) -> str:
+        return "×".join(str(v) for v in values)  # type: ignore[attr-defined]
+
+    return (
+        f"The convolution {spec.in_channels} → {spec.out_channels} channels, "
+        f"{axes(spec.input_size)} input, {axes(spec.kernel_size)} kernel"
+    )
+
+
+def spec_report(
+    spec: ConvSpec,
+    title: str | None = None,
+    command: str | None = None,
+    position: tuple[int, int] = (0, 0),
+    timings: bool = False,
+) -> str:
+    """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
+
+    ``position`` is the 0-based output position whose blocks are shown; ``timings`` adds the proof's
+    seconds (which makes the source differ from run to run).
+
+    >>> tex = spec_report(ConvSpec(1, 1, input_size=3, kernel_size=2), command="symconv report …")
+    >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
+    (True, True)
+    """
+    # the mathematics, computed by the library and shaped for the templates
+    sections = {
+        "spec": spec_section(spec),
+        "definition": definition_section(spec),
+        "blocks": blocks_section(spec, position),
+        "proof": proof_section(spec, timings=timings),
+        "sparsity": sparsity_figure(spec, position),
+        "footer": footer(command),
+    }
+    # the layout
+    return render("spec_report.tex.j2", title=title or default_title(spec), **sections)

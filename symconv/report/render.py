@@ -1,0 +1,170 @@
+"""The one Jinja environment that lays finished results out as LaTeX — the only module importing jinja2.
+
+Delimiters are LaTeX-safe (``\\VAR{…}``, ``\\BLOCK{…}``, ``\\#{…}``) so that templates stay
+readable TeX; undefined names fail loudly (``StrictUndefined``). Every ``\\VAR{}`` passes through
+:func:`_finalize`: text that is not already LaTeX (:class:`Tex`) is escaped, so user text (titles,
+names) prints literally even where a template forgets the ``tex`` filter; SymPy objects must go
+through the ``latex`` filter (SymPy's LaTeX printer) and anything else is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import sympy
+
+from ..errors import SpecError
+
+__all__ = ["Tex", "environment", "escape_tex", "latex", "render", "texjoin", "thousands"]
+
+
+class Tex(str):
+    """A string that is already LaTeX: printed as is by templates."""
+
+    __slots__ = ()
+
+
+# Characters that TeX treats specially, and how to print each literally (T1 font encoding).
+_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "&": r"\&",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+# Non-Latin characters that show up in layer descriptions; pdflatex's utf8 input does not know them.
+_UNICODE = {
+    "×": r"\ensuremath{\times}", "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}",
+    "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≠": r"\ensuremath{\ne}", "≈": r"\ensuremath{\approx}",
+    "≪": r"\ensuremath{\ll}", "≫": r"\ensuremath{\gg}", "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}",
+    "…": r"\ldots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "𝒲": r"\ensuremath{\mathcal{W}}", "ℝ": r"\ensuremath{\mathbb{R}}",
+    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}",
+    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}", "δ": r"\ensuremath{\delta}",
+    "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
+    "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "ω": r"\ensuremath{\omega}",
+}
+# ASCII that T1 fonts would turn into ligatures or other glyphs (--, <<, ``, ?`) printed as typed
+_SPECIALS.update({
+    "<": r"\textless{}", ">": r"\textgreater{}", "`": r"\textasciigrave{}", "'": r"\textquotesingle{}",
+    '"': r"\textquotedbl{}", "|": r"\textbar{}", "-": "-{}",
+})
+_TOKEN = re.compile(r"[\\{}$%#_&~^<>`'\"|]|-(?=-)|\s+|[^\x20-\x7e]")
+
+
+def _latin(ch: str) -> bool:
+    """Characters pdflatex typesets from utf8 input with the T1 encoding (Latin-1, Latin Extended-A)."""
+    return "\u00a0" <= ch <= "\u017f" and ch not in "\u00ad"
+
+
+def escape_tex(text: object) -> Tex:
+    """``text`` as LaTeX that prints it literally (one line; whitespace runs become one space).
+
+    Characters pdflatex cannot typeset raise a one-line :class:`SpecError`.
+
+    >>> print(escape_tex(r"50% of \\input{x} & $y_1$ ~ 2^3 #1"))
+    50\\% of \\textbackslash{}input\\{x\\} \\& \\$y\\_1\\$ \\textasciitilde{} 2\\textasciicircum{}3 \\#1
+    """
+    def replace(match: re.Match[str]) -> str:
+        token = match.group()
+        if token in _SPECIALS:
+            return _SPECIALS[token]
+        if token.isspace():
+            return " "
+        if token in _UNICODE:
+            return _UNICODE[token]
+        if _latin(token):
+            return token
+        raise SpecError(f"text must be printable by pdflatex; {token!r} (U+{ord(token):04X}) is not supported")
+
+    return Tex(_TOKEN.sub(replace, str(text)))
+
+
+def latex(value: Any, **options: Any) -> Tex:
+    """A SymPy object (or number) through SymPy's LaTeX printer; matrices in parentheses.
+
+    >>> print(latex(sympy.Matrix([[sympy.Symbol("omega_1,1,0,0"), 0]])))
+    \\left(\\begin{matrix}\\omega_{1,1,0,0} & 0\\end{matrix}\\right)
+    """
+    options.setdefault("mat_delim", "(")
+    return Tex(sympy.latex(value, **options))
+
+
+def thousands(value: int) -> Tex:
+    """An integer with thin spaces between groups of three digits.
+
+    >>> print(thousands(88316928))
+    88\\,316\\,928
+    """
+    return Tex(f"{int(value):,}".replace(",", r"\,"))
+
+
+def texjoin(items: Any, separator: str = "") -> Tex:
+    """Join pieces with a separator written in a template; pieces that are not LaTeX get escaped.
+
+    >>> print(texjoin([Tex(r"\\alpha"), "a_b"], r" \\mid "))
+    \\alpha \\mid a\\_b
+    """
+    return Tex(separator.join(item if isinstance(item, Tex) else escape_tex(item) for item in items))
+
+
+def raw(value: str) -> Tex:
+    """Trusted LaTeX written by symconv itself (never user text)."""
+    return Tex(value)
+
+
+def _finalize(value: Any) -> str:
+    """Every ``\\VAR{}`` output: LaTeX passes, ints print, text is escaped, anything else is refused."""
+    if isinstance(value, Tex):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"refusing to print {value!r} into LaTeX; write the words in the template")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return escape_tex(value)
+    raise TypeError(f"refusing to print {type(value).__name__} into LaTeX; use the 'latex' or 'tex' filter")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja environment for ``symconv/report/templates`` (one per process).
+
+    >>> environment().from_string(r"\\VAR{x | latex} costs \\VAR{p}").render(x=sympy.Symbol("omega"), p="5%")
+    '\\\\omega costs 5\\\\%'
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("symconv.report", "templates"),
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # LaTeX escaping happens in _finalize, not HTML escaping
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+    )
+    env.filters.update(latex=latex, tex=escape_tex, texjoin=texjoin, thousands=thousands, raw=raw)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render ``templates/<template>`` with ``context``.
+
+    >>> from symconv.report.sections import footer
+    >>> "symconv report -{}-audit" in render("section_footer.tex.j2", footer=footer("symconv report --audit"))
+    True
+    """
+    return environment().get_template(template).render(**context)

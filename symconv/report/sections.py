@@ -1,0 +1,656 @@
+"""Library results → plain, frozen data that the templates lay out (no LaTeX logic in templates).
+
+Every section here reads a result of the core (a :class:`~symconv.spec.ConvSpec`, the note's
+:func:`~symconv.blocks.blocks`, a :class:`~symconv.verdict.Verdict`, …) and returns a frozen
+dataclass of finished pieces: SymPy objects for the ``latex`` filter, short LaTeX strings
+(:class:`~symconv.report.render.Tex`) built here, plain words that templates escape.
+
+Index conventions: symconv is 0-based. Typeset mathematics reproduces the note and uses its
+numbering: ``i, j, k, l`` (and input rows/columns ``r, c``) count from 1, kernel offsets ``m, n``
+from 0. :func:`to_note` renames SymPy symbols accordingly (``omega_0,0,1,2`` → ``omega_1,1,1,2``)
+through :func:`symconv.symbols.note_index`; every block label also names the symconv call that
+builds it (0-based).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .. import __version__
+from ..blocks import bias_vector, block_terms, blocks, matrix, matrix_as_written
+from ..direct import direct_terms
+from ..errors import SpecError
+from ..spec import ConvSpec
+from ..symbols import _biases, _inputs, _weights, note_index
+from ..verdict import Verdict
+from ..verify import verify
+from .render import Tex, latex
+
+__all__ = [
+    "BlockRow",
+    "BlocksSection",
+    "DefinitionSection",
+    "Expansion",
+    "Footer",
+    "NamedMatrix",
+    "MismatchView",
+    "ProofRun",
+    "ProofSection",
+    "Quantity",
+    "SparsityFigure",
+    "SpecSection",
+    "blocks_section",
+    "definition_section",
+    "footer",
+    "mismatch_view",
+    "proof_section",
+    "sparsity_figure",
+    "spec_section",
+    "to_note",
+]
+
+# ----------------------------------------------------------------------------- note numbering
+_SYMBOL_NAME = re.compile(r"^(omega|x|b)_(\d+(?:,\d+)*)$")
+DOTS = {name: sympy.Symbol(rf"\{name}") for name in ("cdots", "vdots", "ddots")}
+
+
+@lru_cache(maxsize=1 << 16)
+def _note_symbol(symbol: sympy.Symbol) -> sympy.Symbol:
+    match = _SYMBOL_NAME.match(symbol.name)
+    if not match:
+        return symbol
+    kind, index = match.group(1), tuple(int(v) for v in match.group(2).split(","))
+    # ω_{i,l,m,n}: the note counts i, l from 1 and the kernel offsets m, n from 0
+    shifted = (*note_index(index[:2]), *index[2:]) if kind == "omega" else note_index(index)
+    return sympy.Symbol(f"{kind}_{','.join(map(str, shifted))}")
+
+
+def to_note(obj: Any) -> Any:
+    """A SymPy expression or matrix with ω, x, b renamed to the note's 1-based numbering.
+
+    >>> to_note(sympy.Symbol("omega_0,1,2,0") * sympy.Symbol("x_1,2,0"))
+    omega_1,2,2,0*x_2,3,1
+    """
+    if isinstance(obj, sympy.MatrixBase):
+        return obj.applyfunc(to_note)
+    if isinstance(obj, sympy.Basic):
+        return obj.xreplace({s: _note_symbol(s) for s in obj.free_symbols})
+    return obj
+
+
+def _tex_size(*values: int) -> Tex:
+    return Tex(r"\times".join(str(v) for v in values))
+
+
+def _axes(values: tuple[int, ...]) -> Tex:
+    return Tex(", ".join(str(v) for v in values))
+
+
+# ----------------------------------------------------------------------------- spec & notation
+@dataclass(frozen=True)
+class Quantity:
+    """One row of the notation table: words, symbol, value for this layer."""
+
+    name: str
+    symbol: Tex
+    value: Tex
+
+
+@dataclass(frozen=True)
+class SpecSection:
+    """The layer, its notation and sizes, and the output-size derivation per axis."""
+
+    description: str
+    quantities: tuple[Quantity, ...]
+    output_size_steps: tuple[Tex, ...]
+    departures: tuple[str, ...]  # how the layer goes beyond the note's setting, in words
+
+
+def _departures(spec: ConvSpec) -> tuple[str, ...]:
+    out = []
+    if any(s != 1 for s in spec.stride):  # type: ignore[union-attr]
+        out.append(f"stride {'×'.join(map(str, spec.stride))}")  # type: ignore[arg-type]
+    if any(spec.padding_before) or any(spec.padding_after):
+        out.append(f"zero padding {spec.padding}" if isinstance(spec.padding, str) else
+                   f"zero padding {'×'.join(map(str, spec.padding))}")  # type: ignore[arg-type]
+    if any(d != 1 for d in spec.dilation):  # type: ignore[union-attr]
+        out.append(f"dilation {'×'.join(map(str, spec.dilation))}")  # type: ignore[arg-type]
+    if spec.groups != 1:
+        out.append(f"{spec.groups} groups")
+    return tuple(out)
+
+
+def spec_section(spec: ConvSpec) -> SpecSection:
+    """The notation table and the output size, derived step by step for ``spec``.
+
+    >>> s = spec_section(ConvSpec(2, 3, input_size=5, kernel_size=3))
+    >>> s.output_size_steps[0].endswith("= 3")
+    True
+    """
+    (height, width), (kh, kw) = spec.input_size, spec.kernel_size  # type: ignore[misc]
+    rows_out, cols_out = spec.output_size
+    bias = {
+        "shared": (r"b \in \mathbb{R}^{C_2}", "shared by all locations"),
+        "per_location": (r"b \in \mathbb{R}^{C_2 \times H' \times W'}", "one per output location (the note's formula)"),
+        "none": (r"b = 0", "no bias"),
+    }[spec.bias]
+    padding = Tex(
+        rf"{spec.padding_before[0]}, {spec.padding_after[0]} \;/\; {spec.padding_before[1]}, {spec.padding_after[1]}"
+    )
+    quantities = (
+        Quantity("input channels", Tex("C_1"), Tex(str(spec.in_channels))),
+        Quantity("output channels", Tex("C_2"), Tex(str(spec.out_channels))),
+        Quantity("input height × width", Tex(r"H \times W"), _tex_size(height, width)),
+        Quantity("kernel height × width", Tex(r"h \times w"), _tex_size(kh, kw)),
+        Quantity("stride (rows, columns)", Tex("s_h, s_w"), _axes(spec.stride)),  # type: ignore[arg-type]
+        Quantity("zero padding (top, bottom / left, right)", Tex(r"p_t, p_b \;/\; p_l, p_r"), padding),
+        Quantity("dilation (rows, columns)", Tex("d_h, d_w"), _axes(spec.dilation)),  # type: ignore[arg-type]
+        Quantity("groups", Tex("G"), Tex(str(spec.groups))),
+        Quantity(f"bias: {bias[1]}", Tex(bias[0]), Tex(r"\text{" + spec.bias.replace("_", r"\_") + "}")),
+        Quantity("output height × width", Tex(r"H' \times W'"), _tex_size(rows_out, cols_out)),
+        Quantity("flattened input", Tex(r"d_x = C_1 H W"), Tex(str(spec.d_x))),
+        Quantity("flattened output", Tex(r"d_y = C_2 H' W'"), Tex(str(spec.d_y))),
+    )
+    steps = []
+    for out, n, k, s, d, before, after, names in zip(
+        spec.output_size, spec.input_size, spec.kernel_size, spec.stride, spec.dilation,  # type: ignore[arg-type]
+        spec.padding_before, spec.padding_after, (("H'", "H", "h", "s_h", "d_h", "p_t", "p_b"),
+                                                  ("W'", "W", "w", "s_w", "d_w", "p_l", "p_r")),
+    ):
+        o, n_, k_, s_, d_, pb, pa = names
+        steps.append(Tex(
+            rf"{o} = \left\lfloor \frac{{{n_} + {pb} + {pa} - {d_}({k_}-1) - 1}}{{{s_}}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{n} + {before} + {after} - {d}\cdot{k - 1} - 1}}{{{s}}} \right\rfloor + 1 = {out}"
+        ))
+    return SpecSection(spec.describe(), quantities, tuple(steps), _departures(spec))
+
+
+# ----------------------------------------------------------------------------- the index sum
+@dataclass(frozen=True)
+class Expansion:
+    """One output written out term by term (note numbering), in lines of a few terms."""
+
+    output: Tex
+    lines: tuple[Tex, ...]
+    products: int  # x·ω products in the sum
+    taps: int  # products the sum would have without padding (C₁/G · h · w)
+    shown: int  # products typeset (the rest elided)
+    expr: sympy.Expr | None  # the whole sum as SymPy (note numbering); None when too large to build
+
+
+@dataclass(frozen=True)
+class DefinitionSection:
+    """The note's index sum, generalised, instantiated with this layer's sizes, and written out."""
+
+    formula: Tex  # y_{i,j,k} = … with this spec's bounds and index expressions
+    ranges: Tex
+    groups_note: Tex | None
+    padding_note: bool
+    examples: tuple[Expansion, ...]
+
+
+_TERMS_PER_LINE = 4
+_MAX_SHOWN_TERMS = 24
+_HEAD_TERMS, _TAIL_TERMS = 12, 4
+
+
+def _expansion(spec: ConvSpec, i: int, position: tuple[int, int]) -> Expansion:
+    """Output (i, j, k) (0-based) of the index sum, written out (note numbering)."""
+    flat = position[0] * spec.output_size[1] + position[1]
+    terms = direct_terms(spec, positions=np.array([flat]), channels=range(i, i + 1))
+    keys = terms.keys[0, 0][np.broadcast_to(terms.valid[0, 0], terms.keys.shape[2:])].tolist()
+    n_weights = math.prod(spec.weight_shape)
+    weights, inputs = _weights(spec).reshape(-1), _inputs(spec).reshape(-1)
+    products = [(_note_symbol(inputs[key // n_weights]), _note_symbol(weights[key % n_weights])) for key in keys]
+    bias = [_note_symbol(_biases(spec).reshape(-1)[b]) for b in terms.bias[0, 0].tolist()]
+    shown = products if len(products) <= _MAX_SHOWN_TERMS else products[:_HEAD_TERMS] + [None] + products[-_TAIL_TERMS:]
+    pieces = [latex(b) for b in bias] + [
+        Tex(r"\cdots") if p is None else Tex(rf"{latex(p[0])}\,{latex(p[1])}") for p in shown
+    ]
+    if not pieces:
+        pieces = [Tex("0")]
+    lines = tuple(Tex(" + ".join(pieces[s : s + _TERMS_PER_LINE])) for s in range(0, len(pieces), _TERMS_PER_LINE))
+    expr = sympy.Add(*bias, *(x * w for x, w in products)) if len(products) <= 4 * _MAX_SHOWN_TERMS else None
+    return Expansion(
+        output=latex(sympy.Symbol("y_" + ",".join(map(str, note_index((i, *position)))))),
+        lines=lines,
+        products=len(products),
+        taps=spec.in_per_group * math.prod(spec.kernel_size),  # type: ignore[arg-type]
+        shown=len(products) if len(products) <= _MAX_SHOWN_TERMS else _HEAD_TERMS + _TAIL_TERMS,
+        expr=expr,
+    )
+
+
+def definition_section(spec: ConvSpec) -> DefinitionSection:
+    """The index sum with this layer's sizes, and the first output written out.
+
+    >>> d = definition_section(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> d.examples[0].expr
+    b_1 + omega_1,1,0,0*x_1,1,1 + omega_1,1,0,1*x_1,1,2 + omega_1,1,1,0*x_1,2,1 + omega_1,1,1,1*x_1,2,2
+    """
+    i, j, k, l, m, n = sympy.symbols("i j k l m n", integer=True)
+    # 1-based input row/column read by output (j, k) at kernel offset (m, n): (j−1)s − p + m·d + 1
+    row = (j - 1) * spec.stride[0] - spec.padding_before[0] + m * spec.dilation[0] + 1  # type: ignore[index]
+    col = (k - 1) * spec.stride[1] - spec.padding_before[1] + n * spec.dilation[1] + 1  # type: ignore[index]
+    channel = Tex("l") if spec.groups == 1 else Tex(r"\gamma_i + l")
+    bias = {"shared": "b_{i} + ", "per_location": "b_{i,j,k} + ", "none": ""}[spec.bias]
+    kh, kw = spec.kernel_size  # type: ignore[misc]
+    formula = Tex(
+        rf"y_{{i,j,k}} = {bias}\sum_{{l=1}}^{{{spec.in_per_group}}} \sum_{{m=0}}^{{{kh - 1}}} \sum_{{n=0}}^{{{kw - 1}}}"
+        rf" x_{{{channel},\, {latex(row)},\, {latex(col)}}}\, \omega_{{i,l,m,n}}"
+    )
+    rows_out, cols_out = spec.output_size
+    ranges = Tex(
+        rf"1 \le i \le {spec.out_channels},\quad 1 \le j \le {rows_out},\quad 1 \le k \le {cols_out}"
+    )
+    groups_note = None
+    if spec.groups != 1:
+        groups_note = Tex(
+            rf"\gamma_i = {spec.in_per_group}\left\lfloor (i-1)/{spec.out_per_group} \right\rfloor"
+        )
+    padding_note = any(spec.padding_before) or any(spec.padding_after)
+    examples = [_expansion(spec, 0, (0, 0))]
+    if examples[0].products < examples[0].taps:  # the corner meets the padding: show the centre too
+        centre = (rows_out // 2, cols_out // 2)
+        if centre != (0, 0):
+            examples.append(_expansion(spec, 0, centre))
+    return DefinitionSection(formula, ranges, groups_note, padding_note, tuple(examples))
+
+
+# ----------------------------------------------------------------------------- 𝒲 and its blocks
+@dataclass(frozen=True)
+class NamedMatrix:
+    """A block typeset: its name (note numbering), the symconv call (0-based), its size, the matrix."""
+
+    name: Tex
+    call: str
+    rows: int
+    cols: int
+    matrix: sympy.MatrixBase  # note numbering; rows/columns elided with ⋯ when large
+    elided: bool
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """𝒲_{j,k,l} or 𝒲_{j,k} in the note's block notation: (piece | piece | …)."""
+
+    name: Tex
+    call: str
+    rows: int
+    cols: int
+    pieces: tuple[Tex, ...]
+    explicit: NamedMatrix | None
+
+
+@dataclass(frozen=True)
+class BlocksSection:
+    """𝒲's construction for one output position: B blocks, 𝒲_{j,k,l}, 𝒲_{j,k}, b_{j,k}, maybe 𝒲."""
+
+    position: Tex  # (j, k) in the note's numbering
+    subscript: Tex  # "j,k" in the note's numbering
+    position0: tuple[int, int]  # the same, 0-based
+    B: tuple[NamedMatrix, ...]
+    B_total: int
+    B_per_line: int
+    W_jkl: tuple[BlockRow, ...]
+    W_jkl_total: int
+    W_jk: BlockRow
+    b_jk: sympy.MatrixBase | None
+    W: NamedMatrix | None
+    height: int
+    width: int
+    out_channels: int
+
+
+#: Largest blocks typeset entry by entry; larger ones are elided to their corners.
+MAX_ROWS, MAX_COLS = 8, 12
+#: Largest 𝒲_{j,k,l}, 𝒲_{j,k} and 𝒲 typeset entry by entry (wider ones stay in block notation).
+MAX_EXPLICIT_COLS, MAX_EXPLICIT_ROWS = 18, 24
+_MAX_B_SHOWN = 6
+_MAX_W_JKL_SHOWN = 3
+_B_PAIR_MAX_WIDTH = 8  # blocks B up to this many columns are typeset two to a line
+
+
+def elide(m: sympy.MatrixBase, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[sympy.Matrix, bool]:
+    """``m`` with middle rows/columns replaced by ⋮/⋯ when it exceeds ``max_rows`` × ``max_cols``.
+
+    >>> elide(sympy.eye(20), 4, 4)[0].shape
+    (4, 4)
+    """
+    rows = list(range(m.rows)) if m.rows <= max_rows else [*range(max_rows - 2), None, m.rows - 1]
+    cols = list(range(m.cols)) if m.cols <= max_cols else [*range(max_cols - 2), None, m.cols - 1]
+    if len(rows) == m.rows and len(cols) == m.cols:
+        return sympy.Matrix(m), False
+    cells = [
+        [
+            DOTS["ddots"] if r is None and c is None else DOTS["vdots"] if r is None else DOTS["cdots"] if c is None
+            else m[r, c]
+            for c in cols
+        ]
+        for r in rows
+    ]
+    return sympy.Matrix(cells), True
+
+
+def _named(name: str, call: str, m: sympy.MatrixBase) -> NamedMatrix:
+    shown, elided = elide(to_note(m))
+    return NamedMatrix(Tex(name), call, m.rows, m.cols, shown, elided)
+
+
+_LABEL = re.compile(r"^B_\{(\d+),(\d+),(\d+)\}$")
+
+
+def _note_B(label: str) -> tuple[Tex, tuple[int, int, int]]:
+    """``"B_{l,m,k}"`` (symconv's 0-based label) → the note's B_{l+1,m,k+1} and the 0-based triple."""
+    match = _LABEL.match(label)
+    if not match:
+        raise ValueError(f"unexpected block label {label!r}")
+    l, m, k = (int(v) for v in match.groups())
+    return Tex(f"B_{{{l + 1},{m},{k + 1}}}"), (l, m, k)
+
+
+def _zero(rows: int, cols: int) -> Tex:
+    return Tex(rf"O_{{{rows}\times {cols}}}")
+
+
+def blocks_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> BlocksSection:
+    """The note's blocks of 𝒲 for the output position ``position`` (0-based (j, k)).
+
+    >>> s = blocks_section(ConvSpec(1, 2, input_size=3, kernel_size=2))
+    >>> [str(p) for p in s.W_jkl[0].pieces]
+    ['B_{1,0,1}', 'B_{1,1,1}', 'O_{2\\\\times 3}']
+    """
+    rows_out, cols_out = spec.output_size
+    j, k = position
+    if not (0 <= j < rows_out and 0 <= k < cols_out):
+        raise SpecError(f"position must be within 0..{rows_out - 1} x 0..{cols_out - 1} (0-based), got {position!r}")
+    b = blocks(spec)
+    c2, (height, width) = spec.out_channels, spec.input_size  # type: ignore[misc]
+    j1, k1 = j + 1, k + 1
+
+    all_B: list[NamedMatrix] = []
+    rows_jkl: list[BlockRow] = []
+    for l in range(spec.in_channels):
+        pieces: list[Tex] = []
+        zeros = 0
+        for label, block in b.row_blocks(j, k, l):
+            if label == "O":
+                zeros += 1
+                continue
+            if zeros:  # consecutive zero row-blocks merge into one O, as the note writes them
+                pieces.append(_zero(c2, zeros * width))
+                zeros = 0
+            name, (l0, m0, k0) = _note_B(label)
+            pieces.append(name)
+            all_B.append(_named(name, f"blocks(spec).B({l0}, {m0}, {k0})", block))
+        if zeros:
+            pieces.append(_zero(c2, zeros * width))
+        W_jkl = b.W(j, k, l)
+        explicit = _named(rf"\mathcal{{W}}_{{{j1},{k1},{l + 1}}}", "", W_jkl) if height * width <= MAX_EXPLICIT_COLS else None
+        rows_jkl.append(BlockRow(
+            Tex(rf"\mathcal{{W}}_{{{j1},{k1},{l + 1}}}"), f"blocks(spec).W({j}, {k}, {l})", c2, height * width,
+            tuple(pieces), explicit,
+        ))
+    W_jk = b.W(j, k)
+    W_jk_row = BlockRow(
+        Tex(rf"\mathcal{{W}}_{{{j1},{k1}}}"), f"blocks(spec).W({j}, {k})", c2, spec.d_x,
+        tuple(r.name for r in rows_jkl) if spec.in_channels <= 4
+        else (rows_jkl[0].name, rows_jkl[1].name, Tex(r"\cdots"), rows_jkl[-1].name),
+        _named(rf"\mathcal{{W}}_{{{j1},{k1}}}", "", W_jk) if spec.d_x <= MAX_EXPLICIT_COLS else None,
+    )
+    # b_{j,k}: the C₂ entries of b that output position (j, k) adds
+    seed_b = bias_vector(spec, order="seed")
+    flat = j * cols_out + k
+    b_jk = None if spec.bias == "none" else elide(to_note(seed_b[flat * c2 : (flat + 1) * c2, :]))[0]
+    W = None
+    if spec.d_x <= MAX_EXPLICIT_COLS and spec.d_y <= MAX_EXPLICIT_ROWS:
+        W = NamedMatrix(Tex(r"\mathcal{W}"), 'matrix(spec, order="seed")', spec.d_y, spec.d_x,
+                        to_note(sympy.Matrix(matrix(spec, order="seed"))), False)
+    shown_B = all_B if len(all_B) <= _MAX_B_SHOWN else all_B[: _MAX_B_SHOWN - 1] + all_B[-1:]
+    shown_rows = rows_jkl if len(rows_jkl) <= _MAX_W_JKL_SHOWN else rows_jkl[: _MAX_W_JKL_SHOWN - 1] + rows_jkl[-1:]
+    return BlocksSection(
+        position=Tex(f"({j1}, {k1})"), subscript=Tex(f"{j1},{k1}"), position0=(j, k), B=tuple(shown_B), B_total=len(all_B),
+        B_per_line=2 if width <= _B_PAIR_MAX_WIDTH else 1,
+        W_jkl=tuple(shown_rows), W_jkl_total=len(rows_jkl), W_jk=W_jk_row, b_jk=b_jk, W=W,
+        height=height, width=width, out_channels=c2,
+    )
+
+
+# ----------------------------------------------------------------------------- the proof
+@dataclass(frozen=True)
+class ProofRun:
+    """One engine's verdict, ready to print."""
+
+    method: str
+    holds: bool
+    terms: int
+    mismatched_rows: int
+    seconds: str | None  # None unless timings were asked for (they break byte-identical output)
+
+
+@dataclass(frozen=True)
+class MismatchView:
+    """The first output where two sides differ (note numbering), with a few of the differing terms."""
+
+    output: Tex
+    missing: tuple[sympy.Expr, ...]
+    missing_total: int
+    extra: tuple[sympy.Expr, ...]
+    extra_total: int
+
+
+@dataclass(frozen=True)
+class ProofSection:
+    """conv(x) = 𝒲x + b for symconv's 𝒲 (one or two engines) and, in the note's setting, for the note's 𝒲 as written."""
+
+    runs: tuple[ProofRun, ...]
+    holds: bool
+    d_y: int
+    order: str
+    mismatch: MismatchView | None
+    as_written: ProofRun | None  # the note's literal block formulas, checked by the index engine
+    as_written_mismatch: MismatchView | None
+
+
+#: Both engines run when the SymPy one takes well under a second.
+BOTH_ENGINES_TERMS = 20_000
+_MAX_TERMS_LISTED = 6
+#: The note's literal 𝒲 is a SymPy sparse matrix: checked up to this many terms.
+MAX_AS_WRITTEN_TERMS = 200_000
+
+
+def _run(v: Verdict, timings: bool) -> ProofRun:
+    return ProofRun(v.method, v.holds, v.terms, v.mismatched_rows, f"{v.seconds:.3f}" if timings else None)
+
+
+def mismatch_view(v: Verdict) -> MismatchView | None:
+    """The verdict's first mismatch, renamed to the note's numbering; None when it holds."""
+    if v.mismatch is None:
+        return None
+    missing, extra = v.mismatch.missing, v.mismatch.extra
+    return MismatchView(
+        output=latex(sympy.Symbol("y_" + ",".join(map(str, note_index(v.mismatch.output))))),
+        missing=tuple(to_note(t) for t in missing[:_MAX_TERMS_LISTED]),
+        missing_total=len(missing),
+        extra=tuple(to_note(t) for t in extra[:_MAX_TERMS_LISTED]),
+        extra_total=len(extra),
+    )
+
+
+def _in_note_setting(spec: ConvSpec) -> bool:
+    return not _departures(spec)
+
+
+def proof_section(spec: ConvSpec, timings: bool = False) -> ProofSection:
+    """Prove conv(x) = 𝒲x + b for ``spec`` (seed row order): both engines when small, else "index".
+
+    In the note's own setting, also check the note's block formulas read literally.
+
+    >>> p = proof_section(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> p.holds, [r.method for r in p.runs], p.as_written.holds
+    (True, ['sympy', 'index'], False)
+    """
+    small = spec.n_terms + spec.n_bias_terms <= BOTH_ENGINES_TERMS
+    verdicts = tuple(verify(spec, method=method, order="seed") for method in (("sympy", "index") if small else ("index",)))
+    failed = next((v for v in verdicts if not v.holds), None)
+    as_written = None
+    if _in_note_setting(spec) and spec.n_terms <= MAX_AS_WRITTEN_TERMS:
+        as_written = verify(spec, method="index", matrix=matrix_as_written(spec), order="seed")
+    return ProofSection(
+        runs=tuple(_run(v, timings) for v in verdicts),
+        holds=failed is None,
+        d_y=spec.d_y,
+        order=verdicts[0].order,
+        mismatch=None if failed is None else mismatch_view(failed),
+        as_written=None if as_written is None else _run(as_written, timings),
+        as_written_mismatch=None if as_written is None else mismatch_view(as_written),
+    )
+
+
+# ----------------------------------------------------------------------------- sparsity figure
+@dataclass(frozen=True)
+class SparsityFigure:
+    """𝒲's nonzero pattern (seed row order) as TikZ rectangles, in cell units, with its block grid.
+
+    ``runs`` are (row, first column, end column, shade) in cells; a cell is one entry of 𝒲, or a
+    ``bin_rows`` × ``bin_cols`` tile of entries when 𝒲 is too large to draw entry by entry.
+    """
+
+    rows: int
+    cols: int
+    unit: Tex  # length of one cell, e.g. "0.3200cm"
+    runs: tuple[tuple[int, int, int, int], ...]
+    coloring: str  # "channel": shade = input channel l (mod 4) + 1; "density": shade 1…4 by fill of the tile
+    bin_rows: int
+    bin_cols: int
+    thin_hlines: tuple[Tex, ...]  # coordinates (in cells) of the lines between 𝒲_{j,k}
+    thick_hlines: tuple[Tex, ...]  # … between output rows j
+    thin_vlines: tuple[Tex, ...]  # … between image rows r (the slots of the blocks B)
+    thick_vlines: tuple[Tex, ...]  # … between input channels l
+    channel_labels: tuple[tuple[Tex, Tex], ...]  # (x, label)
+    row_labels: tuple[tuple[Tex, Tex], ...]  # (y, label)
+    highlight: tuple[Tex, Tex, Tex]  # first row, end row, middle of the 𝒲_{j,k} shown in the blocks section
+    highlight_label: Tex
+    nnz: int
+    d_y: int
+    d_x: int
+    density: str
+
+
+_FIG_WIDTH_CM, _FIG_HEIGHT_CM = 13.5, 19.0
+_MAX_CELLS_X, _MAX_CELLS_Y = 512, 640
+_MIN_LINE_GAP_CM = 0.06  # grid lines closer than this would turn the picture gray
+_MAX_UNIT_CM = 0.6  # cells of tiny matrices stay small
+_PALETTE = 4
+_CHUNK_POSITIONS = 4096
+
+
+def _coord(value: float) -> Tex:
+    """A TikZ coordinate in cells, four decimals at most."""
+    return Tex(f"{round(value, 4):g}")
+
+
+def _nonzero_columns(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(seed-order row, column) of every nonzero of 𝒲 in the rows of ``positions``, from the note's blocks."""
+    terms = block_terms(spec, positions)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    n_weights = math.prod(spec.weight_shape)
+    rows = (positions[:, None] * spec.out_channels + np.arange(spec.out_channels)[None, :])
+    rows = np.broadcast_to(rows[:, :, None, None, None], terms.keys.shape)
+    return rows[valid], terms.keys[valid] // n_weights
+
+
+def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
+    """𝒲's sparsity, built from :func:`symconv.blocks.block_terms`, laid out for TikZ.
+
+    >>> f = sparsity_figure(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> f.nnz, f.rows, f.cols, f.runs[0]
+    (16, 4, 9, (0, 0, 2, 1))
+    """
+    d_y, d_x = spec.d_y, spec.d_x
+    bin_r = max(1, math.ceil(d_y / _MAX_CELLS_Y))
+    bin_c = max(1, math.ceil(d_x / _MAX_CELLS_X))
+    rows, cols = math.ceil(d_y / bin_r), math.ceil(d_x / bin_c)
+    counts = np.zeros(rows * cols, dtype=np.int64)
+    n_positions = math.prod(spec.output_size)
+    for start in range(0, n_positions, _CHUNK_POSITIONS):
+        r, c = _nonzero_columns(spec, np.arange(start, min(start + _CHUNK_POSITIONS, n_positions)))
+        counts += np.bincount((r // bin_r) * cols + c // bin_c, minlength=rows * cols)
+    nnz = int(counts.sum())
+    grid = counts.reshape(rows, cols)
+    height, width = spec.input_size  # type: ignore[misc]
+    if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
+        coloring = "channel"
+        level = np.where(grid > 0, (np.arange(cols)[None, :] // (height * width)) % _PALETTE + 1, 0)
+    else:  # tiles: 1…4 by their fraction of nonzeros
+        coloring = "density"
+        level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
+    runs = []
+    for r in range(rows):
+        line = level[r]
+        c = 0
+        while c < cols:
+            if line[c]:
+                end = c
+                while end < cols and line[end] == line[c]:
+                    end += 1
+                runs.append((r, c, end, int(line[c])))
+                c = end
+            else:
+                c += 1
+    unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
+
+    def lines(step_entries: int, axis_bin: int, total: int) -> tuple[Tex, ...]:
+        if step_entries / axis_bin * unit < _MIN_LINE_GAP_CM:
+            return ()
+        return tuple(_coord(v / axis_bin) for v in range(step_entries, total, step_entries))
+
+    rows_out, cols_out = spec.output_size
+    c2 = spec.out_channels
+    thick_h = lines(c2 * cols_out, bin_r, d_y)
+    thin_h = tuple(v for v in lines(c2, bin_r, d_y) if v not in thick_h)
+    thick_v = lines(height * width, bin_c, d_x)
+    thin_v = tuple(v for v in lines(width, bin_c, d_x) if v not in thick_v)
+    channel_labels = ()
+    if spec.in_channels <= 8:
+        channel_labels = tuple(
+            (_coord((l + 0.5) * height * width / bin_c), Tex(f"l = {l + 1}")) for l in range(spec.in_channels)
+        )
+    row_labels = ()
+    if rows_out <= 16 and c2 * cols_out / bin_r * unit >= 0.3:
+        row_labels = tuple((_coord((j + 0.5) * c2 * cols_out / bin_r), Tex(f"j = {j + 1}")) for j in range(rows_out))
+    flat = position[0] * cols_out + position[1]
+    highlight = (_coord(flat * c2 / bin_r), _coord((flat + 1) * c2 / bin_r), _coord((flat + 0.5) * c2 / bin_r))
+    return SparsityFigure(
+        rows=rows, cols=cols, unit=Tex(f"{unit:.4f}cm"), runs=tuple(runs), coloring=coloring, bin_rows=bin_r, bin_cols=bin_c,
+        thin_hlines=thin_h, thick_hlines=thick_h, thin_vlines=thin_v, thick_vlines=thick_v,
+        channel_labels=channel_labels, row_labels=row_labels, highlight=highlight,
+        highlight_label=Tex(rf"\mathcal{{W}}_{{{position[0] + 1},{position[1] + 1}}}"),
+        nnz=nnz, d_y=d_y, d_x=d_x, density=f"{100 * nnz / (d_y * d_x):.2f}",
+    )
+
+
+# ----------------------------------------------------------------------------- footer
+@dataclass(frozen=True)
+class Footer:
+    """What reproduces the document: versions and the command."""
+
+    symconv_version: str
+    sympy_version: str
+    command: str | None
+
+
+def footer(command: str | None) -> Footer:
+    """Versions of symconv and SymPy, and the command that made the report.
+
+    >>> footer("symconv report --audit -o a.tex").sympy_version == sympy.__version__
+    True
+    """
+    return Footer(__version__, sympy.__version__, command)
