@@ -1,0 +1,910 @@
+"""The note's checkable claims, each encoded as the note writes it and checked by computation.
+
+Every function here takes the audit :class:`Context` and returns a :class:`~symconv.audit_types.Claim`
+whose ``holds`` is the outcome of the computation it runs — SymPy identities for all sizes, and a
+walk over a grid of concrete layers (smallest first) comparing the note's formula with the objects
+symconv builds (𝒲, b, the index sum) and, when it is installed, with PyTorch. Nothing here knows
+the expected outcome: a claim fails only because a computation found a counterexample.
+
+The note's formulas are written with the symbols of :mod:`symconv.counts` (C₁, C₂, H, W, h, w) and
+its 1-based i, j, k, l / 0-based m, n; :mod:`symconv.audit_note` builds its objects literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from . import audit_torch
+from .audit_note import (
+    bias_as_written,
+    index_sum_as_written,
+    matrix_from_blocks,
+    pattern_from_block_widths,
+    weight_indices_as_written,
+    x_entries_as_written,
+)
+from .audit_types import Claim, Correction, Counterexample, Evidence, describe_grid, note_sizes, note_specs, search
+from .blocks import bias_vector, blocks, matrix, matrix_as_written
+from .counts import C1, C2, H, W, formula, h, note_setting, w
+from .direct import direct, direct_terms
+from .spec import ConvSpec
+from .symbols import input_symbols, weight_symbols
+from .verify import verify
+
+__all__ = ["CLAIMS", "Context"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check runs over: the grid of note-setting layers and whether PyTorch is consulted."""
+
+    specs: tuple[ConvSpec, ...]
+    torch: bool
+    general: tuple[ConvSpec, ...] = ()  # layers beyond the note's setting, for claims that generalise
+
+
+# ------------------------------------------------------------------------- helpers
+def _values(spec: ConvSpec) -> dict[sympy.Symbol, int]:
+    return dict(zip((C1, C2, H, W, h, w), note_sizes(spec)))
+
+
+def _at(expr: sympy.Expr, spec: ConvSpec) -> int:
+    return int(expr.subs(_values(spec)))
+
+
+def _identity(lhs: sympy.Expr, rhs: sympy.Expr) -> tuple[bool, str]:
+    """Whether SymPy proves lhs = rhs for all values, and the identity (or inequation) in LaTeX."""
+    ok = sympy.simplify(sympy.expand(lhs - rhs)) == 0
+    relation = "=" if ok else r"\neq"
+    return ok, f"{sympy.latex(lhs)} {relation} {sympy.latex(rhs)}"
+
+
+def _torch_line(ctx: Context, what: str, checked: int) -> tuple[str, ...]:
+    if not ctx.torch:
+        return (f"PyTorch not consulted ({'not installed' if not audit_torch.available() else 'disabled'}): {what} skipped",)
+    return (f"PyTorch {what}: agrees on all {checked} layers checked",)
+
+
+def _grid(ctx: Context, specs: tuple[ConvSpec, ...] | None = None) -> str:
+    return describe_grid(ctx.specs if specs is None else specs) + "; smallest first"
+
+
+def _distinct_symbols(*matrices: sympy.MatrixBase) -> int:
+    found: set[sympy.Symbol] = set()
+    for m in matrices:
+        found |= m.free_symbols
+    return len(found)
+
+
+def _entries(array: sympy.NDimArray) -> list[sympy.Expr]:
+    """All entries of a SymPy array, in C order."""
+    return list(sympy.flatten(array.tolist()))
+
+
+def _per_location(spec: ConvSpec) -> ConvSpec:
+    return ConvSpec(spec.in_channels, spec.out_channels, spec.input_size, spec.kernel_size, bias="per_location")
+
+
+def _nonzero_pattern(m: sympy.SparseMatrix) -> np.ndarray:
+    pattern = np.zeros(m.shape, dtype=bool)
+    for (r, c), value in m.todok().items():
+        pattern[r, c] = value != 0
+    return pattern
+
+
+def _grid_claim(
+    ctx: Context, check: Callable[[ConvSpec], str | None], specs: tuple[ConvSpec, ...] | None = None
+) -> tuple[int, Counterexample | None]:
+    return search(check, ctx.specs if specs is None else specs)
+
+
+# ------------------------------------------------------------------------- formulation
+NOTE_DOMAIN = (C1, H, W)
+NOTE_CODOMAIN = (C2, H - h + 1, W - w + 1)
+
+
+def conv_codomain(ctx: Context) -> Claim:
+    """conv: ℝ^{C₁×H×W} → ℝ^{C₂×(H−h+1)×(W−w+1)}."""
+
+    def check(spec: ConvSpec) -> str | None:
+        domain, codomain = tuple(_at(e, spec) for e in NOTE_DOMAIN), tuple(_at(e, spec) for e in NOTE_CODOMAIN)
+        if input_symbols(spec).shape != domain:
+            return f"x has shape {input_symbols(spec).shape}, the note says {domain}"
+        if direct(spec).shape != codomain:
+            return f"the index sum has shape {direct(spec).shape}, the note says {codomain}"
+        if ctx.torch and audit_torch.output_shape(spec) != codomain:
+            return f"torch.nn.functional.conv2d gives {audit_torch.output_shape(spec)}, the note says {codomain}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    ok_h, tex_h = _identity(note_setting(formula("output_height").expr), H - h + 1)
+    ok_w, tex_w = _identity(note_setting(formula("output_width").expr), W - w + 1)
+    holds = cex is None and ok_h and ok_w
+    if ok_h and ok_w:  # show the general derived size and its value in the note's setting
+        unit = r"\overset{s = d = 1,\ p = 0}{=}"
+        tex_h = rf"H' = {sympy.latex(formula('output_height').expr)} {unit} {sympy.latex(H - h + 1)}"
+        tex_w = rf"W' {unit} {sympy.latex(W - w + 1)}"
+    return Claim(
+        "conv-codomain", "domain and codomain of conv",
+        r"\text{conv}_{\omega,b}: \mathbb{R}^{C_1\times H \times W} \longrightarrow "
+        r"\mathbb{R}^{C_2 \times (H-h+1) \times (W-w+1)}",
+        holds,
+        Evidence(
+            "the derived output size (count of window positions) at stride 1, padding 0 is H − h + 1, W − w + 1; "
+            "the index sum built by symconv has that shape" + ("" if holds else " — except as found"),
+            checked, _grid(ctx), f"{tex_h},\\quad {tex_w}", cex,
+            _torch_line(ctx, "torch.nn.functional.conv2d output shape", checked),
+        ),
+    )
+
+
+def index_sum(ctx: Context) -> Claim:
+    """y_{i,j,k} = b_{i,j,k} + Σ_{l=1}^{C₁} Σ_{m=0}^{h−1} Σ_{n=0}^{w−1} x_{l,j+m,k+n} ω_{i,l,m,n} with its index ranges."""
+    rng = np.random.default_rng(0)
+
+    def check(spec: ConvSpec) -> str | None:
+        spec = _per_location(spec)
+        written = index_sum_as_written(spec)
+        built = direct(spec)
+        if written.shape != built.shape:
+            return f"the note's sum has shape {written.shape}, the index sum symconv builds {built.shape}"
+        allowed = input_symbols(spec).free_symbols | weight_symbols(spec).free_symbols | built.free_symbols
+        stray = sorted(map(str, written.free_symbols - allowed))
+        if stray:
+            return f"the note's sum reads entries outside x, ω, b: {', '.join(stray[:4])}"
+        for idx in np.ndindex(*written.shape):
+            if sympy.expand(written[idx] - built[idx]) != 0:
+                return f"y{tuple(v + 1 for v in idx)} (1-based) = {written[idx]}, the index sum gives {built[idx]}"
+        if ctx.torch:  # numerically, with small integers (exact in float64)
+            x = rng.integers(-3, 4, spec.input_shape)
+            omega = rng.integers(-3, 4, spec.weight_shape)
+            b = rng.integers(-3, 4, spec.output_shape)
+            values = {**dict(zip(np.asarray(input_symbols(spec)).reshape(-1), x.reshape(-1).tolist())),
+                      **dict(zip(np.asarray(weight_symbols(spec)).reshape(-1), omega.reshape(-1).tolist()))}
+            values.update({sympy.Symbol(f"b_{i},{j},{k}"): int(b[i, j, k]) for i, j, k in np.ndindex(*b.shape)})
+            ours = np.array([[[int(written[i, j, k].xreplace(values)) for k in range(b.shape[2])] for j in range(b.shape[1])]
+                             for i in range(b.shape[0])])
+            theirs = audit_torch.conv2d(spec, x, omega) + b
+            if not np.array_equal(ours, theirs):
+                return f"at integer x, ω, b the note's sum gives {ours.tolist()}, torch conv2d + b gives {theirs.tolist()}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "index-sum", "the definition as an index sum, with its ranges",
+        r"y_{i,j,k}=b_{i,j,k}+\sum_{l=1}^{C_1}\sum_{m=0}^{h-1}\sum_{n=0}^{w-1} x_{l,j+m,k+n}\cdot \omega_{i,l,m,n}",
+        cex is None,
+        Evidence(
+            "with i, j, k, l counted from 1 and m, n from 0 (as the note writes), the sum reads only existing entries "
+            "of x and equals, term for term, the index sum symconv builds (PyTorch's cross-correlation)",
+            checked, _grid(ctx), None, cex, _torch_line(ctx, "conv2d + per-location b at random integer x, ω, b", checked),
+        ),
+        precise="i, j, k, l run from 1 (j ≤ H − h + 1, k ≤ W − w + 1, l ≤ C₁) and m, n from 0, as the sums and the x "
+                "vector are written; the sum is PyTorch's cross-correlation (no kernel flip)",
+    )
+
+
+def weight_shape(ctx: Context) -> Claim:
+    """ω ∈ ℝ^{C₁×C₂×h×w}, indexed ω_{i,l,m,n} with i the output channel."""
+
+    def fits(shape_expr: tuple[sympy.Expr, ...]) -> Callable[[ConvSpec], str | None]:
+        def check(spec: ConvSpec) -> str | None:
+            sizes = tuple(_at(e, spec) for e in shape_expr)
+            bases = (1, 1, 0, 0)  # i, l from 1; m, n from 0 (the note's ranges)
+            for index in weight_indices_as_written(spec):
+                for axis, (v, base, size) in enumerate(zip(index, bases, sizes)):
+                    if not base <= v < base + size:
+                        name = "ilmn"[axis]
+                        return (f"the sum reads ω_{{{','.join(map(str, index))}}}: {name} = {v} but axis {axis + 1} of "
+                                f"ℝ^{{{'×'.join(map(str, sizes))}}} has {size} entries")
+            if ctx.torch:
+                torch_shape = audit_torch.conv2d_parameters(spec, bias=True)[1]
+                if torch_shape != sizes:
+                    return f"torch.nn.Conv2d weight has shape {torch_shape}, the statement says {sizes}"
+            if weight_symbols(spec).shape != sizes:
+                return f"symconv's ω has shape {weight_symbols(spec).shape}, the statement says {sizes}"
+            return None
+        return check
+
+    written = (C1, C2, h, w)
+    checked, cex = _grid_claim(ctx, fits(written))
+    corrected = (C2, C1, h, w)
+    c_checked, c_cex = _grid_claim(ctx, fits(corrected))
+    return Claim(
+        "weight-shape", "the shape of the kernel ω",
+        r"\omega \in \mathbb{R}^{C_1\times C_2 \times h \times w},\ \text{indexed } \omega_{i,l,m,n},\ "
+        r"i \le C_2 \text{ (output channel)},\ l \le C_1",
+        cex is None,
+        Evidence("every index (i, l, m, n) the note's sum reads, against the declared shape, ω of symconv and of "
+                 "torch.nn.Conv2d", checked, _grid(ctx), None, cex),
+        Correction(
+            r"\omega \in \mathbb{R}^{C_2\times C_1 \times h \times w} "
+            r"\text{ (output channel first, as indexed and as in PyTorch)}",
+            c_cex is None,
+            Evidence("every index the sum reads lies in the corrected shape; symconv's and PyTorch's weight shapes agree",
+                     c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, "torch.nn.Conv2d weight shape", c_checked)),
+        ),
+    )
+
+
+def bias_shape(ctx: Context) -> Claim:
+    """b ∈ 𝓡^{C₂} while the sum adds b_{i,j,k}."""
+
+    def check(spec: ConvSpec) -> str | None:
+        spec = _per_location(spec)
+        used = {s for s in index_sum_as_written(spec).free_symbols if s.name.startswith("b_")}
+        c2 = _at(C2, spec)
+        if len(used) > c2:
+            return f"the sum adds {len(used)} distinct b_{{i,j,k}} but b ∈ ℝ^{{C₂}} has {c2} entries"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+
+    def corrected(spec: ConvSpec) -> str | None:
+        local = _per_location(spec)
+        used = {s for s in index_sum_as_written(local).free_symbols if s.name.startswith("b_")}
+        shape = (_at(C2, spec), _at(H - h + 1, spec), _at(W - w + 1, spec))
+        if len(used) != int(np.prod(shape)):
+            space = "×".join(map(str, shape))
+            return f"per location: the sum adds {len(used)} distinct b, ℝ^{{{space}}} has {int(np.prod(shape))}"
+        shared = {s for s in direct(spec).free_symbols if s.name.startswith("b_")}
+        if len(shared) != _at(C2, spec):
+            return f"shared: the index sum with b_i has {len(shared)} distinct b, not C₂ = {_at(C2, spec)}"
+        if ctx.torch and audit_torch.conv2d_parameters(spec, bias=True)[2] != (_at(C2, spec),):
+            return f"torch.nn.Conv2d bias has shape {audit_torch.conv2d_parameters(spec, bias=True)[2]}"
+        return None
+
+    c_checked, c_cex = _grid_claim(ctx, corrected)
+    return Claim(
+        "bias-shape", "the shape of the bias b",
+        r"b\in \mathcal{R}^{C_2} \ \text{ but } y_{i,j,k}=b_{i,j,k}+\dots",
+        cex is None,
+        Evidence("distinct bias entries b_{i,j,k} the note's sum adds, against the C₂ entries of b", checked, _grid(ctx),
+                 None, cex),
+        Correction(
+            r"b\in \mathbb{R}^{C_2\times (H-h+1)\times (W-w+1)} \text{ with } b_{i,j,k} \text{ (per location), or } "
+            r"b\in \mathbb{R}^{C_2} \text{ with } b_i \text{ (shared, as in PyTorch)}",
+            c_cex is None,
+            Evidence("per location: the sum's distinct b fill ℝ^{C₂×(H−h+1)×(W−w+1)}; shared: the index sum with b_i has C₂ "
+                     "distinct b", c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, "torch.nn.Conv2d bias shape", c_checked)),
+        ),
+        remarks=("the note also writes \\mathcal{R} for \\mathbb{R} here (a typo; not checkable by computation)",),
+    )
+
+
+def is_linear(ctx: Context) -> Claim:
+    """"Notice that convolution is a linear transformation" — then conv(x) = 𝒲x + b."""
+
+    def inputs_to_zero(spec: ConvSpec) -> dict[sympy.Symbol, int]:
+        return dict.fromkeys(np.asarray(input_symbols(spec)).reshape(-1).tolist(), 0)
+
+    def check(spec: ConvSpec) -> str | None:
+        y = direct(spec)
+        at_zero = [e.xreplace(inputs_to_zero(spec)) for e in _entries(y)]
+        nonzero = [e for e in at_zero if e != 0]
+        if nonzero:
+            return f"conv(0) = ({', '.join(map(str, at_zero[:3]))}{', …' if len(at_zero) > 3 else ''}) ≠ 0, so conv is not linear"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+
+    scale = sympy.Symbol("lambda")
+
+    def affine(spec: ConvSpec) -> str | None:
+        zero = inputs_to_zero(spec)
+        scaled = {x: scale * x for x in zero}
+        for e in _entries(direct(spec)):
+            part = e - e.xreplace(zero)  # conv(x) − conv(0)
+            if sympy.expand(part.xreplace(scaled) - scale * part) != 0:
+                return f"conv(λx) − conv(0) ≠ λ(conv(x) − conv(0)) for {e}"
+        return None
+
+    c_checked, c_cex = _grid_claim(ctx, affine)
+    return Claim(
+        "conv-linear", "convolution is a linear transformation",
+        r"\text{Notice that convolution is a linear transformation} \ \dots\ \text{conv}(x) = \mathcal{W} x + b",
+        cex is None,
+        Evidence("conv(0), computed from the index sum with x = 0", checked, _grid(ctx), None, cex),
+        Correction(
+            r"\text{conv is affine: } \text{conv}(x) = \mathcal{W}x + b,\ "
+            r"x \mapsto \mathcal{W}x = \text{conv}(x) - \text{conv}(0) "
+            r"\text{ is linear (linear iff } b = 0)",
+            c_cex is None,
+            Evidence("conv(x) − conv(0), a polynomial in x, ω, b, is homogeneous of degree 1 in x: scaling x by a symbol λ "
+                     "scales it by λ (SymPy expand)", c_checked, _grid(ctx), None, c_cex),
+        ),
+        precise="'linear' read in the strict sense f(αx + βz) = αf(x) + βf(z), which forces f(0) = 0",
+    )
+
+
+# ------------------------------------------------------------------------- the matrix form
+def dims(ctx: Context) -> Claim:
+    """d_x = C₁×H×W, d_y = C₂×(H−h+1)×(W−w+1)."""
+    d_x, d_y = C1 * H * W, C2 * (H - h + 1) * (W - w + 1)
+
+    def check(spec: ConvSpec) -> str | None:
+        n_x, n_y = len(_entries(input_symbols(spec))), len(_entries(direct(spec)))
+        if (n_x, n_y) != (_at(d_x, spec), _at(d_y, spec)):
+            return f"x has {n_x} entries and y {n_y}; the note says d_x = {_at(d_x, spec)}, d_y = {_at(d_y, spec)}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    ok_x, tex_x = _identity(formula("d_x").expr, d_x)
+    ok_y, tex_y = _identity(note_setting(formula("d_y").expr), d_y)
+    return Claim(
+        "d_x-d_y", "the flattened sizes d_x and d_y",
+        r"d_x=C_1\times H\times W,\quad d_y=C_2\times (H-h+1) \times (W-w+1)",
+        cex is None and ok_x and ok_y,
+        Evidence("the derived counts of entries of x and y (Sum over the index ranges) and the entries of the built x, y",
+                 checked, _grid(ctx), f"{tex_x},\\quad {tex_y}", cex),
+    )
+
+
+def w_shape(ctx: Context) -> Claim:
+    """𝒲 = (𝒲_{1,1}; 𝒲_{1,2}; …; 𝒲_{H−h+1,W−w+1}) is d_y × d_x."""
+
+    def check(spec: ConvSpec) -> str | None:
+        d_x, d_y = _at(C1 * H * W, spec), _at(C2 * (H - h + 1) * (W - w + 1), spec)
+        stacked = _at(C2, spec) * _at(H - h + 1, spec) * _at(W - w + 1, spec)  # C₂ rows per (j, k), j ≤ H−h+1, k ≤ W−w+1
+        for name, m in (("the built 𝒲", matrix(spec, "seed")), ("the note's 𝒲 as written", matrix_as_written(spec))):
+            if m.shape != (d_y, d_x):
+                return f"{name} is {m.shape[0]} × {m.shape[1]}, the note says d_y × d_x = {d_y} × {d_x}"
+        if stacked != d_y:
+            return f"stacking the 𝒲_{{j,k}} gives {stacked} rows, not d_y = {d_y}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "W-shape", "the shape of 𝒲",
+        r"\mathcal{W} :=\begin{pmatrix}\mathcal{W}_{1,1}\\ \mathcal{W}_{1,2}\\ \vdots\\ \mathcal{W}_{H-h+1,W-w+1}"
+        r"\end{pmatrix}_{d_y\times d_x}",
+        cex is None,
+        Evidence("the shape of 𝒲 built by symconv and of the note's 𝒲 as written; rows from stacking the 𝒲_{j,k}",
+                 checked, _grid(ctx), None, cex),
+        precise="(j, k) ∈ ℤ^{H−h+1} × ℤ^{W−w+1} read as j ∈ {1, …, H−h+1}, k ∈ {1, …, W−w+1}",
+    )
+
+
+def wjk_shape(ctx: Context) -> Claim:
+    """𝒲_{j,k} = (𝒲_{j,k,1} | … | 𝒲_{j,k,C₁}) is C₂ × C₁HW; conv_{j,k}: ℝ^{d_x} → ℝ^{C₂}."""
+    l = sympy.Symbol("l", integer=True, positive=True)
+
+    def check(spec: ConvSpec) -> str | None:
+        b = blocks(spec)
+        want = (_at(C2, spec), _at(C1 * H * W, spec))
+        for j, k in np.ndindex(*spec.output_size):
+            if b.W(j, k).shape != want:
+                return f"𝒲_{{{j + 1},{k + 1}}} is {b.W(j, k).shape}, the note says {want}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    ok, tex = _identity(sympy.Sum(H * W, (l, 1, C1)).doit(), C1 * H * W)
+    return Claim(
+        "Wjk-shape", "the shape of 𝒲_{j,k}",
+        r"\mathcal{W}_{j,k}:=\begin{pmatrix}\mathcal{W}_{j,k,1}|\mathcal{W}_{j,k,2}|\dots|\mathcal{W}_{j,k,C_1}"
+        r"\end{pmatrix}_{C_2\times C_1HW}",
+        cex is None and ok,
+        Evidence("C₁ blocks of width HW side by side (SymPy sum); the blocks symconv builds", checked, _grid(ctx),
+                 rf"\sum_{{l=1}}^{{C_1}} HW = {sympy.latex(C1 * H * W)}" if ok else tex, cex),
+    )
+
+
+def wjkl_shape(ctx: Context) -> Claim:
+    """𝒲_{j,k,l} = (O_{C₂×(j−1)W} | B_{l,j,k} | … | B_{l,j+h−1,k} | O_{C₂×(H−h−j+1)W}) is C₂ × HW."""
+    j = sympy.Symbol("j", integer=True, positive=True)
+    widths = ((j - 1) * W, h * W, (H - h - j + 1) * W)
+
+    def check(spec: ConvSpec) -> str | None:
+        b = blocks(spec)
+        want = (_at(C2, spec), _at(H * W, spec))
+        for jj in range(1, _at(H - h + 1, spec) + 1):
+            parts = [int(e.subs(_values(spec)).subs(j, jj)) for e in widths]
+            if min(parts) < 0 or sum(parts) != want[1]:
+                return f"at j = {jj} the widths as written are {parts}"
+        for jj, kk in np.ndindex(*spec.output_size):
+            for ll in range(spec.in_channels):
+                if b.W(jj, kk, ll).shape != want:
+                    return f"𝒲_{{{jj + 1},{kk + 1},{ll + 1}}} is {b.W(jj, kk, ll).shape}, the note says {want}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    ok, tex = _identity(sympy.Add(*widths), H * W)
+    return Claim(
+        "Wjkl-shape", "the shape of 𝒲_{j,k,l}",
+        r"\mathcal{W}_{j,k,l}:=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,j,k}|\dots|B_{l,j+h-1,k}|"
+        r"O_{C_2\times (H-h-j+1)W}\end{pmatrix}_{C_2\times HW}",
+        cex is None and ok,
+        Evidence("the widths as written add up to HW for all j (SymPy) and are ≥ 0 for 1 ≤ j ≤ H−h+1; the blocks symconv "
+                 "builds are C₂ × HW", checked, _grid(ctx), tex, cex),
+    )
+
+
+def b_shape(ctx: Context) -> Claim:
+    """B_{l,j,k} = (0…0 (k−1) | ω_{·,l,j,0} … ω_{·,l,j,w−1} | 0…0 (W−w−k+1)) is C₂ × W."""
+    k = sympy.Symbol("k", integer=True, positive=True)
+    widths = (k - 1, w, W - w - k + 1)
+
+    def check(spec: ConvSpec) -> str | None:
+        b = blocks(spec)
+        want = (_at(C2, spec), _at(W, spec))
+        for kk in range(1, _at(W - w + 1, spec) + 1):
+            parts = [int(e.subs(_values(spec)).subs(k, kk)) for e in widths]
+            if min(parts) < 0 or sum(parts) != want[1]:
+                return f"at k = {kk} the widths as written are {parts}"
+            for ll in range(spec.in_channels):
+                for mm in range(_at(h, spec)):
+                    if b.B(ll, mm, kk - 1).shape != want:
+                        return f"B is {b.B(ll, mm, kk - 1).shape}, the note says {want}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    ok, tex = _identity(sympy.Add(*widths), W)
+    return Claim(
+        "B-shape", "the shape of the blocks B",
+        r"B_{l,j,k}=\begin{pmatrix}\underbrace{0 \dots 0}_{k-1} & \omega_{i,l,j,0} & \dots & \omega_{i,l,j,w-1} & "
+        r"\underbrace{0 \dots 0}_{W-w-k+1}\end{pmatrix}_{C_2\times W}",
+        cex is None and ok,
+        Evidence("the widths as written add up to W for all k (SymPy) and are ≥ 0 for 1 ≤ k ≤ W−w+1; the blocks symconv builds "
+                 "are C₂ × W", checked, _grid(ctx), tex, cex),
+    )
+
+
+def zero_blocks(ctx: Context) -> Claim:
+    """The zero blocks (j−1)W, (H−h−j+1)W, k−1, W−w−k+1 sit where 𝒲 is zero."""
+
+    def check(spec: ConvSpec) -> str | None:
+        layout = pattern_from_block_widths(spec)
+        for name, m in (("the built 𝒲", matrix(spec, "seed")), ("the note's 𝒲 as written", matrix_as_written(spec))):
+            actual = _nonzero_pattern(m)
+            if not np.array_equal(layout, actual):
+                r, c = np.argwhere(layout != actual)[0]
+                return f"row {r}, column {c}: the widths leave {'an entry' if layout[r, c] else 'zero'}, {name} has the opposite"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "zero-blocks", "the widths of the zero blocks",
+        r"O_{C_2\times (j-1) W},\ O_{C_2\times (H-h-j+1)W},\ \underbrace{0 \dots 0}_{k-1},\ \underbrace{0 \dots 0}_{W-w-k+1}",
+        cex is None,
+        Evidence("the zero/nonzero layout the widths give, entry by entry, against the nonzero pattern of the built 𝒲 and of "
+                 "the note's 𝒲 as written", checked, _grid(ctx), None, cex),
+    )
+
+
+def x_order(ctx: Context) -> Claim:
+    """x = (x_{1,1,1}, x_{1,1,2}, …, x_{1,1,W}, x_{1,2,1}, …, x_{C₁,H,W})."""
+
+    def check(spec: ConvSpec) -> str | None:
+        columns = np.asarray(input_symbols(spec)).reshape(-1)  # the columns of the built 𝒲
+        for pos, (l, r, c) in x_entries_as_written(spec):
+            want = sympy.Symbol(f"x_{l - 1},{r - 1},{c - 1}")
+            if columns[pos] != want:
+                return f"the note shows x_{{{l},{r},{c}}} at position {pos + 1}, column {pos + 1} of 𝒲 multiplies {columns[pos]}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "x-order", "the order of the entries of x",
+        r"x = (x_{1,1,1}, x_{1,1,2}, \dots, x_{1,1,W}, x_{1,2,1}, x_{1,2,2}, \dots, x_{C_1,H,W})^T",
+        cex is None,
+        Evidence("the entries the note shows, at their positions, against the column order of the built 𝒲 (x.reshape(-1), "
+                 "C order as in NumPy/PyTorch)", checked, _grid(ctx), None, cex),
+    )
+
+
+def b_jk(ctx: Context) -> Claim:
+    """b_{j,k} = (b_{1,j,k}, b_{2,j,k}, …, x_{C₂,j,k})."""
+    specs = note_specs(channels=(1, 2), out_channels=(3, 4), max_size=2)
+
+    def check_with(last: str) -> Callable[[ConvSpec], str | None]:
+        def check(spec: ConvSpec) -> str | None:
+            spec = _per_location(spec)
+            verdict = verify(spec, matrix=matrix(spec, "seed"), bias=bias_as_written(spec, last=last), order="seed")
+            if not verdict.holds:
+                mismatch = verdict.mismatch
+                assert mismatch is not None
+                missing = ", ".join(map(str, mismatch.missing)) or "—"
+                extra = ", ".join(map(str, mismatch.extra)) or "—"
+                return (f"with the built 𝒲, output y_{{{','.join(str(v + 1) for v in mismatch.output)}}} misses {missing} "
+                        f"and has {extra} instead ({verdict.mismatched_rows} of {spec.d_y} outputs differ)")
+            return None
+        return check
+
+    checked, cex = _grid_claim(ctx, check_with("x"), specs)
+    c_checked, c_cex = _grid_claim(ctx, check_with("b"), specs)
+    return Claim(
+        "b_jk-entries", "the entries of b_{j,k}",
+        r"b_{j,k}=\begin{pmatrix}b_{1,j,k}\\ b_{2,j,k}\\ \vdots\\ x_{C_2,j,k}\end{pmatrix}",
+        cex is None,
+        Evidence("conv(x) = 𝒲x + b proved or refuted (symconv.verify) with the built 𝒲 and b stacked from the b_{j,k} as written",
+                 checked, _grid(ctx, specs), None, cex),
+        Correction(
+            r"b_{j,k}=\begin{pmatrix}b_{1,j,k}& b_{2,j,k}& \dots& b_{C_2,j,k}\end{pmatrix}^T",
+            c_cex is None,
+            Evidence("symconv.verify with the built 𝒲 and the corrected b", c_checked, _grid(ctx, specs), None, c_cex),
+        ),
+        precise="the list is read as entries 1, 2, …, C₂; it is unambiguous for C₂ ≥ 3 only, so the search starts at C₂ = 3",
+    )
+
+
+def block_construction(ctx: Context) -> Claim:
+    """conv(x) = 𝒲x + b with 𝒲 built from the blocks exactly as written."""
+
+    def check(spec: ConvSpec) -> str | None:
+        spec = _per_location(spec)
+        written = matrix_as_written(spec)
+        verdict = verify(spec, matrix=written, order="seed")
+        if verdict.holds:
+            return None
+        foreign = sorted(map(str, written.free_symbols - weight_symbols(spec).free_symbols))
+        mismatch = verdict.mismatch
+        assert mismatch is not None
+        where = ",".join(str(v + 1) for v in mismatch.output)
+        detail = (f"{verdict.mismatched_rows} of {spec.d_y} outputs differ; first y_{{{where}}}: "
+                  f"index sum {' + '.join(map(str, mismatch.expected))}, 𝒲x + b {' + '.join(map(str, mismatch.found))}")
+        if foreign:
+            detail += f"; entries of ω that do not exist: {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"
+        return detail
+
+    checked, cex = _grid_claim(ctx, check)
+    failing = sum(not verify(_per_location(s), matrix=matrix_as_written(_per_location(s)), order="seed").holds for s in ctx.specs)
+
+    def corrected(spec: ConvSpec) -> str | None:
+        spec = _per_location(spec)
+        verdict = verify(spec, matrix=matrix_from_blocks(spec, lambda j, t: t), order="seed")
+        return None if verdict.holds else verdict.describe().splitlines()[-1]
+
+    c_checked, c_cex = _grid_claim(ctx, corrected)
+
+    def shifted(spec: ConvSpec) -> str | None:  # the same layout with the kernel row counted from 1: j − 1 + t
+        spec = _per_location(spec)
+        verdict = verify(spec, matrix=matrix_from_blocks(spec, lambda j, t: j - 1 + t), order="seed")
+        return None if verdict.holds else f"{verdict.mismatched_rows} of {spec.d_y} outputs differ"
+
+    s_checked, s_cex = _grid_claim(ctx, shifted)
+    remark = ("not only the index base: read with kernel rows counted from 1 (block t of 𝒲_{j,k,l} holding row j − 1 + t), "
+              + (f"the construction holds on all {s_checked} layers" if s_cex is None
+                 else f"it still fails, smallest counterexample {s_cex.short()}: {s_cex.detail}"))
+    return Claim(
+        "block-construction", "𝒲 built from the blocks equals the index sum",
+        r"\text{conv}(x) = \mathcal{W} x + b,\quad "
+        r"\mathcal{W}_{j,k,l}=\begin{pmatrix}O|B_{l,j,k}|B_{l,j+1,k}|\dots|B_{l,j+h-1,k}|O"
+        r"\end{pmatrix},\ B_{l,j,k} \ni \omega_{i,l,j,0},\dots,\omega_{i,l,j,w-1}",
+        cex is None,
+        Evidence(f"symconv.verify(spec, matrix=matrix_as_written(spec), order='seed') against the index sum; it fails on "
+                 f"{failing} of {len(ctx.specs)} layers of the grid", checked, _grid(ctx), None, cex),
+        Correction(
+            r"\mathcal{W}_{j,k,l}=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,0,k}|B_{l,1,k}|\dots|B_{l,h-1,k}|"
+            r"O_{C_2\times (H-h-j+1)W}\end{pmatrix},\ "
+            r"B_{l,m,k} = \begin{pmatrix}0 \dots 0 & \omega_{i,l,m,0} & \dots & \omega_{i,l,m,w-1} & 0\dots 0\end{pmatrix}"
+            r"\ \text{(block } m \text{ holds kernel row } m \text{, not } j+m)",
+            c_cex is None,
+            Evidence("symconv.verify with 𝒲 laid out from the note's widths, block m holding kernel row m", c_checked, _grid(ctx),
+                     None, c_cex),
+        ),
+        remarks=(remark,),
+    )
+
+
+# ------------------------------------------------------------------------- parameter counts
+NOTE_PARAMS_LOCAL = C2 * C1 * (h - 1) * (w - 1) + C2 * (H - h + 1) * (W - w + 1)
+NOTE_PARAMS_SHARED = C2 * C1 * (h - 1) * (w - 1) + C2
+NOTE_PARAMS_SHARED_FACTORED = C2 * (C1 * (h - 1) * (w - 1) + 1)
+NOTE_FC = C1 * H * W * C2 * (H - h + 1) * (W - w + 1) + C2 * (H - h + 1) * (W - w + 1)
+
+
+def _count_check(ctx: Context, expr: sympy.Expr, bias: str) -> Callable[[ConvSpec], str | None]:
+    def check(spec: ConvSpec) -> str | None:
+        spec = ConvSpec(spec.in_channels, spec.out_channels, spec.input_size, spec.kernel_size, bias=bias)
+        built = _distinct_symbols(matrix(spec), bias_vector(spec))
+        stated = _at(expr, spec)
+        if stated != built:
+            return f"the formula gives {stated}, the built 𝒲 and b have {built} distinct parameters"
+        if ctx.torch:
+            weights, _, _ = audit_torch.conv2d_parameters(spec, bias=False)
+            with_bias = audit_torch.conv2d_parameters(spec, bias=True)[0] if bias == "shared" else weights + len(
+                {s for s in bias_vector(spec).free_symbols})
+            if with_bias != built:
+                return f"torch.nn.Conv2d counts {with_bias}, the built 𝒲 and b {built}"
+        return None
+    return check
+
+
+def params_per_location(ctx: Context) -> Claim:
+    """C₂C₁(h−1)(w−1) + C₂(H−h+1)(W−w+1) parameters (bias per location)."""
+    checked, cex = _grid_claim(ctx, _count_check(ctx, NOTE_PARAMS_LOCAL, "per_location"))
+    derived = note_setting(formula("params_conv_per_location").expr)
+    c_checked, c_cex = _grid_claim(ctx, _count_check(ctx, derived, "per_location"))
+    _, tex = _identity(NOTE_PARAMS_LOCAL, derived)
+    return Claim(
+        "params-per-location", "number of parameters, bias per location",
+        sympy.latex(NOTE_PARAMS_LOCAL),
+        cex is None,
+        Evidence("the formula against the distinct symbols of the built 𝒲 and b (bias per location)", checked, _grid(ctx),
+                 tex, cex),
+        Correction(
+            sympy.latex(derived) + r"\quad (m, n \text{ take } h, w \text{ values: } 0,\dots,h-1)",
+            c_cex is None,
+            Evidence("derived by SymPy (Sum over the index ranges of ω and b); equal to the distinct symbols of the built 𝒲, b",
+                     c_checked, _grid(ctx), None, c_cex,
+                     _torch_line(ctx, "torch.nn.Conv2d weights + C₂(H−h+1)(W−w+1)", c_checked)),
+        ),
+    )
+
+
+def params_shared(ctx: Context) -> Claim:
+    """C₂C₁(h−1)(w−1) + C₂ parameters (shared bias)."""
+    checked, cex = _grid_claim(ctx, _count_check(ctx, NOTE_PARAMS_SHARED, "shared"))
+    derived = note_setting(formula("params_conv_shared").expr)
+    c_checked, c_cex = _grid_claim(ctx, _count_check(ctx, derived, "shared"))
+    _, tex = _identity(NOTE_PARAMS_SHARED, derived)
+    return Claim(
+        "params-shared", "number of parameters, shared bias",
+        sympy.latex(NOTE_PARAMS_SHARED),
+        cex is None,
+        Evidence("the formula against the distinct symbols of the built 𝒲 and b (shared bias)", checked, _grid(ctx), tex, cex),
+        Correction(
+            sympy.latex(sympy.factor(derived)),
+            c_cex is None,
+            Evidence("derived by SymPy; equal to the distinct symbols of the built 𝒲, b", c_checked, _grid(ctx), None, c_cex,
+                     _torch_line(ctx, "torch.nn.Conv2d parameter count", c_checked)),
+        ),
+    )
+
+
+def params_factorisation(ctx: Context) -> Claim:
+    """C₂C₁(h−1)(w−1) + C₂ = C₂(C₁(h−1)(w−1) + 1)."""
+    ok, tex = _identity(NOTE_PARAMS_SHARED, NOTE_PARAMS_SHARED_FACTORED)
+
+    def check(spec: ConvSpec) -> str | None:
+        a, b = _at(NOTE_PARAMS_SHARED, spec), _at(NOTE_PARAMS_SHARED_FACTORED, spec)
+        return None if a == b else f"{a} ≠ {b}"
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "params-factorisation", "the factorisation of the shared count",
+        r"C_2C_1(h-1)(w-1)+C_2=C_2(C_1(h-1)(w-1)+1)",
+        ok and cex is None,
+        Evidence("SymPy expands both sides (an identity of polynomials, true for all values)", checked, _grid(ctx), tex, cex),
+    )
+
+
+def params_resolution(ctx: Context) -> Claim:
+    """The shared count is independent of H and W; it depends on C₁, C₂, h, w only."""
+    extra = sorted(map(str, NOTE_PARAMS_SHARED.free_symbols - {C1, C2, h, w}))
+    derived = note_setting(formula("params_conv_shared").expr)
+    derived_extra = sorted(map(str, derived.free_symbols - {C1, C2, h, w}))
+    seen: dict[tuple[int, ...], tuple[int, ConvSpec]] = {}
+
+    def check(spec: ConvSpec) -> str | None:
+        key = (spec.in_channels, spec.out_channels, *spec.kernel_size)  # type: ignore[misc]
+        count = _distinct_symbols(matrix(spec), bias_vector(spec))
+        if key in seen and seen[key][0] != count:
+            return (f"the built layer has {count} parameters, at H×W = {seen[key][1].input_size} it had {seen[key][0]} "
+                    "(same C₁, C₂, h, w)")
+        seen.setdefault(key, (count, spec))
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    holds = not extra and not derived_extra and cex is None
+    return Claim(
+        "params-resolution", "the shared count does not depend on H, W",
+        r"\text{independent of the resolution of the image (i.e. } W, H\text{); depends only on } C_1, C_2, h, w",
+        holds,
+        Evidence("free symbols of the note's count and of the derived count; the distinct parameters of built layers with the "
+                 "same C₁, C₂, h, w and different H, W", checked, _grid(ctx),
+                 rf"\mathrm{{free}}({sympy.latex(NOTE_PARAMS_SHARED)}) \setminus \{{C_1, C_2, h, w\}} = "
+                 + (r"\emptyset" if not extra else "{" + ", ".join(extra) + "}"), cex),
+    )
+
+
+def dxdy(ctx: Context) -> Claim:
+    """d_x d_y = C₁HWC₂(H−h+1)(W−w+1)."""
+    product = note_setting(formula("d_x").expr * formula("d_y").expr)
+    written = C1 * H * W * C2 * (H - h + 1) * (W - w + 1)
+    ok, tex = _identity(product, written)
+
+    def check(spec: ConvSpec) -> str | None:
+        rows, cols = matrix(spec).shape
+        stated = _at(written, spec)
+        return None if rows * cols == stated else f"𝒲 has {rows * cols} entries, the formula gives {stated}"
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "dxdy", "the product d_x d_y",
+        r"d_xd_y =C_1HWC_2(H-h+1)(W-w+1)",
+        ok and cex is None,
+        Evidence("product of the derived d_x, d_y (SymPy); the number of entries of the built 𝒲", checked, _grid(ctx), tex, cex),
+    )
+
+
+def fc_count(ctx: Context) -> Claim:
+    """A fully-connected layer ℝ^{d_x} → ℝ^{d_y} has d_x d_y + C₂(H−h+1)(W−w+1) parameters."""
+    derived = note_setting(formula("params_fc").expr)
+    ok, tex = _identity(derived, NOTE_FC)
+
+    def check(spec: ConvSpec) -> str | None:
+        stated = _at(NOTE_FC, spec)
+        if ctx.torch and audit_torch.linear_parameters(spec.d_x, spec.d_y) != stated:
+            return f"torch.nn.Linear(d_x, d_y) has {audit_torch.linear_parameters(spec.d_x, spec.d_y)}, the formula {stated}"
+        return None
+
+    checked, cex = _grid_claim(ctx, check)
+    return Claim(
+        "fc-count", "number of parameters of the fully-connected layer",
+        r"d_xd_y + C_2(H-h+1)(W-w+1)",
+        ok and cex is None,
+        Evidence("the derived count (dense d_y × d_x weights + one bias per output, Sum.doit) against the note's right-hand side",
+                 checked, _grid(ctx), tex, cex, _torch_line(ctx, "torch.nn.Linear(d_x, d_y) parameter count", checked)),
+        precise="the right-hand side of the first '≪' read as the parameters of a fully-connected layer with one bias per output",
+    )
+
+
+def _much_less(
+    ctx: Context, lhs: sympy.Expr, rhs: sympy.Expr, true_lhs: sympy.Expr, true_rhs: sympy.Expr
+) -> tuple[Evidence, tuple[str, ...], bool]:
+    """Strict '<' on the grid and the ratio's limit as H, W → ∞, as written and with the true counts."""
+    t = sympy.Symbol("t", positive=True)
+
+    def strict(a: sympy.Expr, b: sympy.Expr) -> Callable[[ConvSpec], str | None]:
+        def check(spec: ConvSpec) -> str | None:
+            left, right = _at(a, spec), _at(b, spec)
+            return None if left < right else f"left side {left}, right side {right}"
+        return check
+
+    def limits(a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+        ratio = sympy.simplify(a / b)
+        return sympy.limit(sympy.limit(ratio, H, sympy.oo), W, sympy.oo), sympy.limit(ratio.subs({H: t, W: t}), t, sympy.oo)
+
+    checked, cex = _grid_claim(ctx, strict(lhs, rhs))
+    limit, diagonal = limits(lhs, rhs)
+    holds = cex is None and limit == 0 and diagonal == 0
+    evidence = Evidence(
+        f"'<' at every layer of the grid{'' if cex is None else ' fails'}; the ratio → {limit} as H → ∞ then W → ∞ "
+        f"(→ {diagonal} along H = W → ∞), SymPy limit with the other sizes fixed",
+        checked, _grid(ctx),
+        rf"\lim_{{W\to\infty}}\lim_{{H\to\infty}} \frac{{{sympy.latex(lhs)}}}{{{sympy.latex(rhs)}}} = {sympy.latex(limit)}", cex,
+    )
+    t_checked, t_cex = _grid_claim(ctx, strict(true_lhs, true_rhs))
+    t_limit, _ = limits(true_lhs, true_rhs)
+    pairs = [(spec, _at(true_lhs, spec), _at(true_rhs, spec)) for spec in ctx.specs]
+    above = [spec for spec, a, b in pairs if a > b]
+    equal = [spec for spec, a, b in pairs if a == b]
+    full_kernel = [spec for spec in ctx.specs if spec.kernel_size == spec.input_size]
+    if t_cex is None:
+        remark = f"with the true counts ({sympy.latex(true_lhs)} vs {sympy.latex(true_rhs)}, derived): '<' holds on the grid too"
+    else:
+        where = ("exactly at the layers with h = H and w = W" if equal == full_kernel
+                 else "at " + "; ".join(Counterexample.at(s, "").short() for s in equal[:3]))
+        remark = (f"with the true counts ({sympy.latex(true_lhs)} vs {sympy.latex(true_rhs)}, derived): "
+                  f"the ratio still → {t_limit}, but '<' fails — smallest counterexample {t_cex.short()}: {t_cex.detail}; "
+                  f"'≤' {'holds' if not above else 'fails'} on all {len(pairs)} layers, "
+                  f"equality at {len(equal)} of them, {where}")
+    return evidence, (remark,), holds
+
+
+def conv_much_less_than_fc(ctx: Context) -> Claim:
+    """C₂C₁(h−1)(w−1) + C₂(H−h+1)(W−w+1) ≪ d_x d_y + C₂(H−h+1)(W−w+1)."""
+    true_lhs = note_setting(formula("params_conv_per_location").expr)
+    true_rhs = note_setting(formula("params_fc").expr)
+    evidence, remarks, holds = _much_less(ctx, NOTE_PARAMS_LOCAL, NOTE_FC, true_lhs, true_rhs)
+    return Claim(
+        "conv-much-less-than-fc", "conv has far fewer parameters than a fully-connected layer",
+        r"C_2C_1(h-1)(w-1)+C_2(H-h+1)(W-w+1)<<d_xd_y + C_2(H-h+1)(W-w+1)",
+        holds, evidence,
+        precise="'≪' made precise as: '<' at every size with 1 ≤ h ≤ H, 1 ≤ w ≤ W (checked on the grid), and the ratio "
+                "left/right → 0 as H, W → ∞ with C₁, C₂, h, w fixed (SymPy limit); it is not a bound at fixed sizes",
+        remarks=remarks,
+    )
+
+
+def kernel_much_less(ctx: Context) -> Claim:
+    """(h−1)(w−1) ≪ HW(H−h+1)(W−w+1)."""
+    lhs, rhs = (h - 1) * (w - 1), H * W * (H - h + 1) * (W - w + 1)
+    per_pair = note_setting(formula("params_weights").expr) / (C1 * C2)  # weights per channel pair, derived: h·w
+    per_pair_fc = note_setting(formula("params_fc_none").expr) / (C1 * C2)
+    evidence, remarks, holds = _much_less(ctx, lhs, rhs, sympy.simplify(per_pair), sympy.simplify(per_pair_fc))
+    return Claim(
+        "kernel-much-less", "kernel size against the fully-connected size",
+        r"(h-1)(w-1)<<HW(H-h+1)(W-w+1)",
+        holds, evidence,
+        precise="'≪' made precise as for conv-much-less-than-fc: '<' on the grid and the ratio → 0 as H, W → ∞",
+        remarks=remarks,
+    )
+
+
+# ------------------------------------------------------------------------- receptive field
+def _general_specs() -> tuple[ConvSpec, ...]:
+    return (
+        ConvSpec(1, 2, input_size=5, kernel_size=3, stride=2, padding=1),
+        ConvSpec(2, 2, input_size=(6, 5), kernel_size=(2, 3), dilation=(2, 1), padding=(1, 0)),
+        ConvSpec(4, 4, input_size=4, kernel_size=2, groups=2),
+        ConvSpec(2, 2, input_size=(4, 5), kernel_size=3, padding="same"),
+        ConvSpec(1, 1, input_size=2, kernel_size=2, padding=2),
+    )
+
+
+def receptive_field(ctx: Context) -> Claim:
+    """The receptive field of output (j, k) = the entries of x not multiplied by 0 in 𝒲_{j,k}x."""
+
+    def supports(spec: ConvSpec, m: sympy.SparseMatrix) -> dict[int, set[int]]:
+        by_row: dict[int, set[int]] = {}
+        for (r, c), value in m.todok().items():
+            if value != 0:
+                by_row.setdefault(r // spec.out_channels, set()).add(c)  # seed order: C₂ rows per position
+        return by_row
+
+    def check(spec: ConvSpec) -> str | None:
+        note = spec in ctx.specs
+        built = supports(spec, matrix(spec, "seed"))
+        written = supports(spec, matrix_as_written(spec)) if note else None
+        terms = direct_terms(spec)
+        n_weights = int(np.prod(spec.weight_shape))
+        valid = np.broadcast_to(terms.valid, terms.keys.shape)
+        rows, cols = spec.output_size
+        for p in range(rows * cols):
+            j, k = divmod(p, cols)
+            from_sum = set((terms.keys[p][valid[p]] // n_weights).tolist())
+            from_w = built.get(p, set())
+            if from_w != from_sum:
+                return (f"output ({j + 1},{k + 1}): nonzero columns of 𝒲_{{j,k}} {sorted(from_w)}, "
+                        f"inputs of the index sum {sorted(from_sum)}")
+            if written is not None and written.get(p, set()) != from_sum:
+                return f"output ({j + 1},{k + 1}): nonzero columns of the note's 𝒲_{{j,k}} {sorted(written.get(p, set()))}"
+            if note:  # the window the note's formula reads: x_{l, j+m, k+n}
+                c1, _, height, width, kh, kw = note_sizes(spec)
+                window = {(l * height + j + m) * width + k + n for l in range(c1) for m in range(kh) for n in range(kw)}
+                if window != from_w:
+                    return f"output ({j + 1},{k + 1}): the note's window {sorted(window)} ≠ nonzero columns {sorted(from_w)}"
+            gradient = audit_torch.gradient_support(spec, (j, k)) if ctx.torch else from_w
+            if gradient != from_w:
+                return (f"output ({j + 1},{k + 1}): PyTorch's gradient is nonzero at {sorted(gradient)}, "
+                        f"𝒲_{{j,k}} at {sorted(from_w)}")
+        return None
+
+    specs = ctx.specs + ctx.general
+    checked, cex = search(check, specs)
+    return Claim(
+        "receptive-field", "the receptive field from 𝒲_{j,k}",
+        r"\text{the receptive field of the } (j,k) \text{ output are the values of } x \text{ not multiplied by } 0 \text{ in } "
+        r"\text{conv}_{j,k}(x) = \mathcal{W}_{j,k} x+ b_{j,k}",
+        cex is None,
+        Evidence("for every output position: nonzero columns of 𝒲_{j,k} (built, and as written) = inputs of the index sum = the "
+                 "window x_{l,j+m,k+n} = PyTorch's gradient pattern", checked,
+                 _grid(ctx) + f"; plus {len(ctx.general)} layers with stride, padding, dilation, groups", None, cex,
+                 _torch_line(ctx, "autograd gradient nonzero pattern of Σ_i y[i, j, k]", checked)),
+        precise="with ω symbolic (generic): an input is 'not multiplied by 0' when its column of 𝒲_{j,k} is not identically "
+                "zero; numeric weights that happen to be 0 can shrink it",
+    )
+
+
+#: The claims in the order the note makes them.
+CLAIMS: tuple[Callable[[Context], Claim], ...] = (
+    conv_codomain,
+    index_sum,
+    weight_shape,
+    bias_shape,
+    is_linear,
+    dims,
+    w_shape,
+    wjk_shape,
+    wjkl_shape,
+    b_shape,
+    zero_blocks,
+    x_order,
+    b_jk,
+    block_construction,
+    params_per_location,
+    conv_much_less_than_fc,
+    fc_count,
+    dxdy,
+    kernel_much_less,
+    params_shared,
+    params_factorisation,
+    params_resolution,
+    receptive_field,
+)
