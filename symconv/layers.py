@@ -53,7 +53,7 @@ __all__ = [
 KINDS: tuple[str, ...] = ("conv", "maxpool", "avgpool")
 MERGES: tuple[str, ...] = ("add", "concat")
 
-IntOrTuple = Union[int, tuple[int, ...]]
+IntOrTuple = int | tuple[int, ...]
 
 
 def _is_int(value: object) -> bool:

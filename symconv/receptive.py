@@ -367,8 +367,8 @@ class ReceptiveField:
         lines = [head] + ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
         if len(self.paths) > 1:
             lines.append(f"{sum(p.count for p in self.paths)} paths, {len(self.paths)} distinct fields:")
-            lines.extend(f"  size {axes(p.size)}, padding {axes(p.padding)}, ×{p.count}, e.g. via {' → '.join(p.via) or 'identity'}"
-                         for p in self.paths)
+            lines.extend(f"  size {axes(p.size)}, padding {axes(p.padding)}, ×{p.count}, "
+                         f"e.g. via {' → '.join(p.via) or 'identity'}" for p in self.paths)
         lines.extend(m.describe() for m in self.misaligned)
         return "\n".join(lines)
 

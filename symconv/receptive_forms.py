@@ -164,7 +164,6 @@ def _identical(a: sympy.Expr, b: sympy.Expr, x0: sympy.Expr, S_identical: sympy.
 def receptive_forms() -> ReceptiveForms:
     """Derive (and check) the recurrences and closed forms of r, S, P; cached."""
     steps = _one_more_layer()
-    S_prev = sympy.Symbol("S_prev")
     initial = {"S": sympy.Integer(1), "P": sympy.Integer(0), "r": sympy.Integer(1)}
     symbol = {"S": sympy.Symbol("S_L"), "P": sympy.Symbol("P_L"), "r": sympy.Symbol("r_L")}
     derived: dict[str, Derivation] = {}
