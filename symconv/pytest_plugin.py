@@ -76,7 +76,7 @@ def report_path(directory: str | os.PathLike, nodeid: str) -> Path:
     """Where the report of test ``nodeid`` goes: a file name made of the id's safe characters.
 
     >>> report_path("out", "tests/test_x.py::test_y[case-1]").as_posix()
-    'out/tests_test_x.py__test_y_case-1.tex'
+    'out/tests_test_x.py_test_y_case-1.tex'
     """
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_") or "test"
     return Path(directory) / f"{name[:200]}.tex"
