@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
-from ..report import LatexError, build_pdf, spec_report, write_atomic
-from ._spec_args import add_spec_arguments, spec_from_args
+from ..report import LatexError, audit_report, build_pdf, layers_report, spec_report, write_atomic
+from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
 HELP = "write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers) or the note's audit (--audit)"
@@ -28,26 +28,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         if action.dest in _LAYER_FLAGS:
             action.required = False
+    kind = parser.add_argument_group("what to report on (default: the layer given by the layer arguments)")
+    modes = kind.add_mutually_exclusive_group()
+    modes.add_argument("--layers", nargs="+", metavar="LAYER",
+                       help="a stack of layers, e.g. conv:k=3,p=1 maxpool:k=2,s=2 (needs --input for the input size)")
+    modes.add_argument("--audit", action="store_true", help="the audit of the lecture note's claims")
+    kind.add_argument("--no-torch", action="store_true", help="--audit: skip the PyTorch cross-checks")
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source")
     g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (pdflatex)")
     g.add_argument("--title", default=None, help="document title (printed literally)")
-    g.add_argument("--position", default="0x0", metavar="JxK",
-                   help="output position whose blocks are shown (0-based, default 0x0)")
+    g.add_argument("--position", default=None, metavar="JxK",
+                   help="output position shown (0-based; default 0x0 for a layer, the centre for --layers)")
     g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
 
 
 def command_line(args: argparse.Namespace) -> str:
     """The canonical ``symconv report …`` command for ``args``: explicit layer, non-default options only."""
     words = ["symconv", NAME]
-    if args.in_channels is not None:
+    if args.audit:
+        words.append("--audit")
+        if args.no_torch:
+            words.append("--no-torch")
+    elif args.layers:
+        words += ["--layers", *args.layers, "--input", args.input]
+    else:
         words += ["--in-channels", str(args.in_channels), "--out-channels", str(args.out_channels),
                   "--input", args.input, "--kernel", args.kernel]
         for name, default in _SPEC_DEFAULTS.items():
             value = getattr(args, name)
             if value != default:
                 words += [f"--{name}", str(value)]
-    if args.position != "0x0":
+    if args.position is not None:
         words += ["--position", args.position]
     if args.title is not None:
         words += ["--title", args.title]
@@ -69,12 +81,26 @@ def _position(text: str) -> tuple[int, int]:
 
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
+    command = command_line(args)
+    if args.audit:
+        from ..audit import audit
+
+        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command)
+    if args.layers:
+        from ..layers import parse_layer
+
+        if args.input is None:
+            raise SpecError("--layers needs --input HxW, the size of the stack's input")
+        size = parse_sizes("input", args.input)
+        size = (size, size) if isinstance(size, int) else size
+        index = None if args.position is None else _position(args.position)
+        return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
+                             index=index)
     missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
     if missing:
-        raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required")
-    spec = spec_from_args(args)
-    return spec_report(spec, title=args.title, command=command_line(args), position=_position(args.position),
-                       timings=args.timings)
+        raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
+    position = (0, 0) if args.position is None else _position(args.position)
+    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings)
 
 
 def run(args: argparse.Namespace) -> int:

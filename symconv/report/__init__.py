@@ -8,7 +8,7 @@ This package is the only place that imports jinja2 (in :mod:`.render`); the core
 True
 """
 
-from .documents import default_title, spec_report
+from .documents import audit_report, default_title, layers_report, spec_report
 from .output import write_atomic
 from .pdf import DEBIAN_PACKAGES, LatexError, PdfResult, TexNotFoundError, build_pdf
 from .render import Tex, escape_tex, render
@@ -19,9 +19,11 @@ __all__ = [
     "PdfResult",
     "Tex",
     "TexNotFoundError",
+    "audit_report",
     "build_pdf",
     "default_title",
     "escape_tex",
+    "layers_report",
     "render",
     "spec_report",
     "write_atomic",

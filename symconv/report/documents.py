@@ -6,18 +6,24 @@ into section data (:mod:`.sections`), lay them out (:mod:`.render`). Nothing her
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..spec import ConvSpec
 from .render import render
 from .sections import (
+    audit_section,
     blocks_section,
+    counts_section,
     definition_section,
     footer,
     proof_section,
+    receptive_section,
     sparsity_figure,
     spec_section,
+    stack_section,
 )
 
-__all__ = ["default_title", "spec_report"]
+__all__ = ["audit_report", "default_title", "layers_report", "spec_report"]
 
 
 def default_title(spec: ConvSpec) -> str:
@@ -58,7 +64,42 @@ def spec_report(
         "blocks": blocks_section(spec, position),
         "proof": proof_section(spec, timings=timings),
         "sparsity": sparsity_figure(spec, position),
+        "receptive": receptive_section(spec, position),
+        "counts": counts_section(spec),
         "footer": footer(command),
     }
     # the layout
     return render("spec_report.tex.j2", title=title or default_title(spec), **sections)
+
+
+def layers_report(
+    layers: list[Any],
+    input_size: tuple[int, int],
+    title: str | None = None,
+    command: str | None = None,
+    index: tuple[int, int] | None = None,
+) -> str:
+    """The LaTeX source of the receptive-field report on a stack of layers (``Layer``/``ConvSpec`` list).
+
+    ``index`` is the 0-based output position followed down the stack (default: the centre).
+
+    >>> from symconv.layers import parse_layer
+    >>> tex = layers_report([parse_layer("conv:k=3"), parse_layer("maxpool:k=2,s=2")], (8, 8))
+    >>> "\\\\section{The stack, layer by layer}" in tex
+    True
+    """
+    stack = stack_section(layers, input_size, index)
+    default = f"The receptive field of a stack of {len(stack.rows) - 1} layers on a {stack.input_size} input"
+    return render("layers_report.tex.j2", title=title or default, stack=stack, footer=footer(command))
+
+
+def audit_report(result: Any, title: str | None = None, command: str | None = None) -> str:
+    """The LaTeX source of the audit of the note, from a :class:`symconv.audit.Audit`.
+
+    >>> from symconv.audit import audit
+    >>> "\\\\section{The note's claims, checked}" in audit_report(audit(torch=False, max_size=2))
+    True
+    """
+    section = audit_section(result)
+    default = "An audit of the lecture note on convolutions"
+    return render("audit_report.tex.j2", title=title or default, audit=section, footer=footer(command))

@@ -18,7 +18,7 @@ import sympy
 
 from ..errors import SpecError
 
-__all__ = ["Tex", "environment", "escape_tex", "latex", "render", "texjoin", "thousands"]
+__all__ = ["Tex", "environment", "escape_tex", "latex", "prose", "render", "texjoin", "thousands"]
 
 
 class Tex(str):
@@ -40,18 +40,27 @@ _SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-# Non-Latin characters that show up in layer descriptions; pdflatex's utf8 input does not know them.
-_UNICODE = {
-    "×": r"\ensuremath{\times}", "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}",
-    "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≠": r"\ensuremath{\ne}", "≈": r"\ensuremath{\approx}",
-    "≪": r"\ensuremath{\ll}", "≫": r"\ensuremath{\gg}", "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}",
-    "…": r"\ldots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
-    "𝒲": r"\ensuremath{\mathcal{W}}", "ℝ": r"\ensuremath{\mathbb{R}}",
-    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}",
-    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}", "δ": r"\ensuremath{\delta}",
-    "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
-    "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "ω": r"\ensuremath{\omega}",
+# Non-Latin characters that show up in symconv's own descriptions (layer summaries, claims, proofs);
+# pdflatex's utf8 input does not know them.
+_MATH = {
+    "×": r"\times", "→": r"\to", "←": r"\leftarrow", "↦": r"\mapsto", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow",
+    "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx", "≡": r"\equiv", "≪": r"\ll", "≫": r"\gg",
+    "·": r"\cdot", "−": "-", "±": r"\pm", "∓": r"\mp", "∈": r"\in", "∉": r"\notin", "∞": r"\infty",
+    "∑": r"\sum", "∏": r"\prod", "√": r"\surd", "∪": r"\cup", "∩": r"\cap", "⊂": r"\subset", "⊆": r"\subseteq",
+    "∀": r"\forall", "∃": r"\exists", "∂": r"\partial", "∇": r"\nabla", "′": r"\prime", "∘": r"\circ",
+    "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "⋯": r"\cdots", "⋮": r"\vdots",
+    "𝒲": r"\mathcal{W}", "ℝ": r"\mathbb{R}", "ℤ": r"\mathbb{Z}", "ℕ": r"\mathbb{N}",
 }
+_GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ"
+_GREEK_NAMES = (
+    "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi "
+    "omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
+).split()
+_MATH.update({g: "\\" + name for g, name in zip(_GREEK, _GREEK_NAMES)})
+_UNICODE = {ch: r"\ensuremath{" + tex + "}" for ch, tex in _MATH.items()}
+_UNICODE.update({"…": r"\ldots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''"})
+_UNICODE.update({chr(0x2080 + d): rf"\textsubscript{{{d}}}" for d in range(10)})  # ₀ … ₉
+_UNICODE.update({chr(c): rf"\textsuperscript{{{d}}}" for d, c in enumerate((0x2070, 0xB9, 0xB2, 0xB3, *range(0x2074, 0x207A)))})
 # ASCII that T1 fonts would turn into ligatures or other glyphs (--, <<, ``, ?`) printed as typed
 _SPECIALS.update({
     "<": r"\textless{}", ">": r"\textgreater{}", "`": r"\textasciigrave{}", "'": r"\textquotesingle{}",
@@ -86,6 +95,19 @@ def escape_tex(text: object) -> Tex:
         raise SpecError(f"text must be printable by pdflatex; {token!r} (U+{ord(token):04X}) is not supported")
 
     return Tex(_TOKEN.sub(replace, str(text)))
+
+
+def prose(text: str) -> Tex:
+    """Words with ``$…$`` math: the math is kept as LaTeX, everything else escaped (unbalanced ``$``: all escaped).
+
+    >>> print(prose("x_1 grows like $\\\\sqrt{n}$ (50%)"))
+    x\\_1 grows like $\\sqrt{n}$ (50\\%)
+    """
+    pieces = text.split("$")
+    if len(pieces) % 2 == 0:
+        return escape_tex(text)
+    return Tex("".join(f"${piece}$" if odd else escape_tex(piece) for odd, piece in
+                       ((n % 2 == 1, piece) for n, piece in enumerate(pieces))))
 
 
 def latex(value: Any, **options: Any) -> Tex:
@@ -156,7 +178,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
     )
-    env.filters.update(latex=latex, tex=escape_tex, texjoin=texjoin, thousands=thousands, raw=raw)
+    env.filters.update(latex=latex, tex=escape_tex, prose=prose, texjoin=texjoin, thousands=thousands, raw=raw)
     return env
 
 

@@ -34,25 +34,42 @@ from ..verify import verify
 from .render import Tex, latex
 
 __all__ = [
+    "AuditSection",
+    "AxisBox",
     "BlockRow",
     "BlocksSection",
+    "ClaimView",
+    "CountRow",
+    "CountsSection",
+    "Derivation",
     "DefinitionSection",
     "Expansion",
     "Footer",
+    "MapPicture",
     "NamedMatrix",
     "MismatchView",
     "ProofRun",
     "ProofSection",
     "Quantity",
+    "RatioRow",
+    "ReceptiveFigure",
+    "ReceptiveSection",
     "SparsityFigure",
+    "StackRow",
+    "StackSection",
     "SpecSection",
+    "audit_section",
     "blocks_section",
+    "counts_section",
     "definition_section",
     "footer",
     "mismatch_view",
     "proof_section",
+    "receptive_figure",
+    "receptive_section",
     "sparsity_figure",
     "spec_section",
+    "stack_section",
     "to_note",
 ]
 
@@ -514,6 +531,77 @@ def proof_section(spec: ConvSpec, timings: bool = False) -> ProofSection:
     )
 
 
+# ----------------------------------------------------------------------------- counts
+@dataclass(frozen=True)
+class CountRow:
+    """One count: its title, the derived closed form, the note's setting of it, and its value here."""
+
+    name: str
+    title: str
+    closed: sympy.Basic | None  # None: no closed form, SymPy evaluates the sum for concrete sizes
+    note: sympy.Basic | None  # the closed form in the note's setting (stride 1, padding 0, …)
+    value: sympy.Basic
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derived formula's steps (the sum, then the closed form) and its value for this layer."""
+
+    name: str
+    title: str
+    setting: str
+    steps: tuple[tuple[str, sympy.Basic], ...]
+    value: sympy.Basic
+
+
+@dataclass(frozen=True)
+class RatioRow:
+    """A conv/FC ratio as a SymPy expression in its setting, and its limit as H, W → ∞."""
+
+    title: str
+    setting: str
+    expr: sympy.Basic
+    limit: sympy.Basic
+
+
+@dataclass(frozen=True)
+class CountsSection:
+    """Sizes, parameters, sparsity and cost of the layer from :mod:`symconv.counts`, with derivations."""
+
+    rows: tuple[CountRow, ...]
+    derivations: tuple[Derivation, ...]
+    ratios: tuple[RatioRow, ...]
+    bias: str
+
+
+def counts_section(spec: ConvSpec) -> CountsSection:
+    """The derived counts of ``spec`` (:func:`symconv.counts.counts`) and how they were derived.
+
+    >>> c = counts_section(ConvSpec(2, 3, input_size=5, kernel_size=3))
+    >>> {r.name: int(r.value) for r in c.rows}["params_conv_shared"]
+    57
+    """
+    from ..counts import counts, formula, note_setting, ratios  # issue 3's module, read only
+
+    found = counts(spec)
+    bias = "params_conv_" + spec.bias
+    names = ["d_x", "d_y", "params_weights"]
+    if spec.bias != "none":
+        names.append("params_bias_" + spec.bias)
+    names += [bias, "params_fc", "params_local", found.nnz_formula, "density" + found.nnz_formula[3:], "macs_dense"]
+    rows = []
+    for name in names:
+        f = formula(name)
+        closed = None if f.expr.has(sympy.Sum) else f.expr
+        rows.append(CountRow(name, f.title, closed, None if closed is None else note_setting(closed), f.at(spec)))
+    derivations = []
+    for name in ("output_height", "params_weights", bias, "params_fc", found.nnz_formula):
+        f = formula(name)
+        derivations.append(Derivation(name, f.title, f.setting, tuple((s.label, s.expr) for s in f.steps), f.at(spec)))
+    ratio_rows = tuple(RatioRow(r.title, r.setting, r.expr, r.limit) for r in ratios().values())
+    return CountsSection(tuple(rows), tuple(derivations), ratio_rows, spec.bias)
+
+
 # ----------------------------------------------------------------------------- sparsity figure
 @dataclass(frozen=True)
 class SparsityFigure:
@@ -635,6 +723,331 @@ def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Spars
         highlight_label=Tex(rf"\mathcal{{W}}_{{{position[0] + 1},{position[1] + 1}}}"),
         nnz=nnz, d_y=d_y, d_x=d_x, density=f"{100 * nnz / (d_y * d_x):.2f}",
     )
+
+
+# ----------------------------------------------------------------------------- receptive fields
+@dataclass(frozen=True)
+class MapPicture:
+    """One feature map in a receptive-field figure: where it sits, the positions read, the box."""
+
+    name: str
+    caption: str
+    rows: int
+    cols: int
+    x: Tex  # top-left corner, cm
+    y: Tex
+    runs: tuple[tuple[int, int, int], ...]  # (row, first column, end column) of positions read
+    box: tuple[Tex, Tex, Tex, Tex]  # the unclipped box (x0, y0, x1, y1) in cells; may reach into the padding
+    middle: Tex  # horizontal centre, in cells, for the caption
+    grid: bool
+    cells: int
+    is_output: bool
+
+
+@dataclass(frozen=True)
+class ReceptiveFigure:
+    """Feature maps from the input to the output, each with the region of one output highlighted."""
+
+    maps: tuple[MapPicture, ...]
+    unit: Tex
+    width: Tex
+    height: Tex
+
+
+_RF_MAX_MAP_CM, _RF_MAX_UNIT_CM, _RF_WIDTH_CM, _RF_GAP_CM, _RF_CAPTION_CM = 6.0, 0.6, 15.0, 0.8, 1.4
+_RF_CHAR_CM = 0.17  # width of a caption character in \\scriptsize typewriter
+_RF_GRID_MIN_UNIT_CM = 0.12
+_MAX_CAPTION_CHARS = 28
+
+
+def _runs(mask: np.ndarray) -> tuple[tuple[int, int, int], ...]:
+    """Horizontal runs of True cells of a 2-D mask, row by row."""
+    out = []
+    for r, line in enumerate(mask):
+        padded = np.concatenate(([False], line, [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(padded))
+        out.extend((r, int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
+    return tuple(out)
+
+
+def receptive_figure(rf: Any, index: tuple[int, ...]) -> ReceptiveFigure:
+    """The region of output ``index`` (0-based) in every feature map of ``rf``, laid out left to right.
+
+    ``rf`` is a :class:`symconv.receptive.ReceptiveField` with an input size.
+
+    >>> from symconv.receptive import receptive_field
+    >>> f = receptive_figure(receptive_field([ConvSpec(1, 1, input_size=4, kernel_size=2)]), (1, 1))
+    >>> [(m.name, m.cells) for m in f.maps]
+    [('input', 4), ('conv1', 1)]
+    """
+    region = rf.region(index)
+    largest = max(max(m.map_size) for m in region.maps)
+    unit = min(_RF_MAX_UNIT_CM, _RF_MAX_MAP_CM / largest)
+    captions = {lf.name: lf.layer.describe() if lf.layer is not None else (lf.merge or "") for lf in rf.layers}
+    maps, x, y, row_height = [], 0.0, 0.0, 0.0
+    for number, m in enumerate(region.maps):
+        rows, cols = m.map_size
+        caption = captions.get(m.node, "")
+        if len(caption) > _MAX_CAPTION_CHARS:
+            caption = caption[: _MAX_CAPTION_CHARS - 1] + "…"
+        # each map gets a slot wide enough for its caption, and sits in the slot's middle
+        slot = max(cols * unit, _RF_CHAR_CM * max(len(caption), len(m.node) + 8))
+        if x > 0 and x + slot > _RF_WIDTH_CM:  # wrap to a new row of maps
+            x, y, row_height = 0.0, y + row_height + _RF_CAPTION_CM, 0.0
+        (r0, c0) = (a.start for a in m.axes)
+        (r1, c1) = (a.end + 1 for a in m.axes)
+        maps.append(MapPicture(
+            name=m.node, caption=caption, rows=rows, cols=cols,
+            x=Tex(f"{x + (slot - cols * unit) / 2:.3f}"), y=Tex(f"{-y:.3f}"), runs=_runs(m.mask),
+            box=(_coord(c0), _coord(r0), _coord(c1), _coord(r1)), middle=_coord(cols / 2), grid=unit >= _RF_GRID_MIN_UNIT_CM,
+            cells=int(m.mask.sum()), is_output=number == len(region.maps) - 1,
+        ))
+        x += slot + _RF_GAP_CM
+        row_height = max(row_height, rows * unit)
+    return ReceptiveFigure(tuple(maps), Tex(f"{unit:.4f}cm"), Tex(f"{_RF_WIDTH_CM:.1f}"),
+                           Tex(f"{y + row_height + _RF_CAPTION_CM:.2f}"))
+
+
+@dataclass(frozen=True)
+class AxisBox:
+    """The box an output reads along one axis: first and last input index (unclipped), centre, size."""
+
+    axis: str
+    start: int
+    end: int
+    centre: Tex
+    size: int
+    clipped: bool
+
+
+def _boxes(region: Any, input_size: tuple[int, ...], shift: int) -> tuple[AxisBox, ...]:
+    names = ("rows", "columns")
+    return tuple(
+        AxisBox(names[a], ax.start + shift, ax.end + shift, Tex(f"{ax.centre + shift:g}"), ax.size,
+                ax.start < 0 or ax.end > input_size[a] - 1)
+        for a, ax in enumerate(region.axes)
+    )
+
+
+@dataclass(frozen=True)
+class ReceptiveSection:
+    """One layer's receptive field at one output position, and the note's statement about it, checked."""
+
+    output: Tex  # (j, k) in the note's numbering
+    boxes: tuple[AxisBox, ...]  # note numbering (1-based input rows/columns)
+    cells: int  # input positions read, per input channel of the group
+    channels: int  # input channels each output channel reads (C₁/G)
+    agree: bool
+    rows_checked: int
+    disagreement: str | None
+    figure: ReceptiveFigure
+
+
+def receptive_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> ReceptiveSection:
+    """The region output (j, k) reads, and the note's claim "the receptive field is the non-zero columns of 𝒲_{j,k}".
+
+    The claim is checked row by row: the nonzero columns of row i of 𝒲_{j,k} (the note's blocks,
+    :func:`symconv.blocks.block_terms`) against :func:`symconv.receptive.conv_inputs` (i, j, k).
+
+    >>> r = receptive_section(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1))
+    >>> r.cells, r.agree, r.rows_checked
+    (4, True, 3)
+    """
+    from ..receptive import conv_inputs, receptive_field  # issue 3's module, read only
+
+    rf = receptive_field([spec])
+    region = rf.region(position)
+    flat = position[0] * spec.output_size[1] + position[1]
+    terms = block_terms(spec, np.array([flat]))
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    n_weights = math.prod(spec.weight_shape)
+    disagreement = None
+    for i in range(spec.out_channels):
+        from_blocks = np.zeros(spec.d_x, dtype=bool)
+        from_blocks[terms.keys[0, i][valid[0, i]] // n_weights] = True
+        expected = conv_inputs(spec, (i, *position)).reshape(-1)
+        if not np.array_equal(from_blocks, expected):
+            extra = np.flatnonzero(from_blocks & ~expected)
+            missing = np.flatnonzero(expected & ~from_blocks)
+            disagreement = f"row {i} of 𝒲_(j,k): {len(extra)} columns outside the receptive field, {len(missing)} missing"
+            break
+    return ReceptiveSection(
+        output=Tex(f"({position[0] + 1}, {position[1] + 1})"),
+        boxes=_boxes(region, spec.input_size, shift=1),  # type: ignore[arg-type]
+        cells=int(region.mask.sum()),
+        channels=spec.in_per_group,
+        agree=disagreement is None,
+        rows_checked=spec.out_channels,
+        disagreement=disagreement,
+        figure=receptive_figure(rf, position),
+    )
+
+
+@dataclass(frozen=True)
+class StackRow:
+    """One feature map of a stack: the layer that made it and the field from the input up to it."""
+
+    name: str
+    layer: str
+    size: str
+    stride: str
+    padding: str
+    map_size: str
+
+
+@dataclass(frozen=True)
+class StackSection:
+    """The receptive field of a stack of layers, layer by layer, with its derivation and its checks."""
+
+    rows: tuple[StackRow, ...]
+    size: str
+    stride: str
+    padding: str
+    input_size: str
+    output_size: str
+    index: str  # 0-based output position
+    boxes: tuple[AxisBox, ...]  # 0-based
+    cells: int
+    interior: bool
+    figure: ReceptiveFigure
+    # (x, its recurrence, x₀, the general closed form, the closed form for n identical layers)
+    recurrences: tuple[tuple[str, sympy.Basic, sympy.Basic, sympy.Basic, sympy.Basic], ...]
+    start: sympy.Basic
+    end: sympy.Basic
+    proofs: tuple[tuple[str, str, bool], ...]
+    check_holds: bool
+    check_outputs: int
+    check_interior: int
+    check_nnz: int
+    check_mismatch: str | None
+    effective: tuple[tuple[str, Tex, Tex, int, str, str], ...]  # (axis, mean, variance, size r, std / r, uniform's std / r)
+    effective_centred: bool  # the mean is the centre of the box, (r − 1)/2, on every axis
+    effective_note: str | None
+    misaligned: tuple[str, ...]
+    paths: int
+
+
+def _x(values: tuple[int, ...] | None) -> str:
+    return "?" if values is None else "×".join(map(str, values))
+
+
+def stack_section(layers: list[Any], input_size: tuple[int, int], index: tuple[int, int] | None = None) -> StackSection:
+    """The receptive field of ``layers`` on an input of ``input_size``, for output ``index`` (default: the centre).
+
+    >>> from symconv.layers import parse_layer
+    >>> s = stack_section([parse_layer("conv:k=3"), parse_layer("conv:k=3,s=2")], (9, 9))
+    >>> s.size, s.stride, s.check_holds
+    ('5×5', '2×2', True)
+    """
+    from ..receptive import effective_receptive_field, receptive_field  # issue 3's modules, read only
+    from ..receptive_check import check_receptive_field
+    from ..receptive_forms import receptive_forms
+
+    rf = receptive_field(layers, input_size=input_size)
+    if index is None:
+        index = tuple(n // 2 for n in rf.output_size)  # type: ignore[assignment]
+    region = rf.region(index)
+    rows = tuple(
+        StackRow(lf.name, "" if lf.layer is None else lf.layer.describe() if lf.merge is None else lf.merge,
+                 _x(lf.size), _x(lf.stride), _x(lf.padding), _x(lf.map_size))
+        for lf in rf.layers
+    )
+    forms = receptive_forms()
+    recurrences = tuple((d.name, d.recurrence, d.initial, d.closed, d.identical) for d in (forms.r, forms.S, forms.P))
+    check = check_receptive_field(rf)
+    effective: tuple[tuple[str, Tex, Tex, int, str, str], ...] = ()
+    effective_note, centred = None, False
+    try:
+        erf = effective_receptive_field(layers)
+        effective = tuple(
+            (("rows", "columns")[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
+             latex(sympy.Rational(ax.variance.numerator, ax.variance.denominator)), ax.size, f"{ax.std_over_size:.3f}",
+             f"{math.sqrt((ax.size**2 - 1) / 12) / ax.size:.3f}")  # a uniform spread over the r positions
+            for a, ax in enumerate(erf.axes)
+        )
+        centred = all(2 * ax.mean == ax.size - 1 for ax in erf.axes)
+    except SpecError as exc:  # max pooling or branches: no uniform-weight distribution
+        effective_note = str(exc)
+    return StackSection(
+        rows=rows, size=_x(rf.size), stride=_x(rf.stride), padding=_x(rf.padding),
+        input_size=_x(rf.input_size), output_size=_x(rf.output_size), index=f"({', '.join(map(str, index))})",
+        boxes=_boxes(region, rf.input_size, shift=0), cells=int(region.mask.sum()), interior=bool(region.interior),
+        figure=receptive_figure(rf, index), recurrences=recurrences, start=forms.start, end=forms.end,
+        proofs=tuple((p.statement, p.method, p.holds) for p in forms.proofs),
+        check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
+        check_mismatch=check.mismatch, effective=effective, effective_centred=centred, effective_note=effective_note,
+        misaligned=tuple(m.describe() for m in rf.misaligned), paths=sum(p.count for p in rf.paths),
+    )
+
+
+# ----------------------------------------------------------------------------- the audit
+@dataclass(frozen=True)
+class ClaimView:
+    """One claim of the note with its computed verdict, evidence and correction, ready to print.
+
+    ``as_written``, ``symbolic`` and ``correction`` are LaTeX math written by :mod:`symconv.audit`;
+    the other texts are words (with ``$…$`` math, if any), escaped by the template's ``prose`` filter.
+    """
+
+    id: str
+    topic: str
+    as_written: Tex
+    holds: bool
+    precise: str | None
+    summary: str
+    checked: int
+    grid: str
+    symbolic: Tex | None
+    counterexample: Tex | None  # the sizes, as math
+    counterexample_detail: str | None
+    cross_checks: tuple[str, ...]
+    correction: Tex | None
+    correction_holds: bool | None
+    correction_summary: str | None
+    remarks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditSection:
+    """The audit of the note: every claim as written, holds or fails, with evidence and corrections."""
+
+    claims: tuple[ClaimView, ...]
+    failing: int
+    grid_size: int
+    torch: bool
+
+
+_SIZE_TEX = {"C1": "C_1", "C2": "C_2"}
+
+
+def _sizes(sizes: tuple[tuple[str, int], ...]) -> Tex:
+    return Tex(r",\ ".join(f"{_SIZE_TEX.get(name, name)} = {value}" for name, value in sizes))
+
+
+def audit_section(result: Any) -> AuditSection:
+    """An :class:`symconv.audit.Audit` shaped for the template.
+
+    >>> from symconv.audit import audit
+    >>> a = audit_section(audit(torch=False, max_size=2))
+    >>> a.claims[0].id, a.failing == sum(not c.holds for c in a.claims)
+    ('conv-codomain', True)
+    """
+    claims = []
+    for c in result.claims:
+        cex, correction = c.evidence.counterexample, c.correction
+        claims.append(ClaimView(
+            id=c.id, topic=c.topic, as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
+            summary=c.evidence.summary, checked=c.evidence.checked, grid=c.evidence.grid,
+            symbolic=None if c.evidence.symbolic is None else Tex(c.evidence.symbolic),
+            counterexample=None if cex is None else _sizes(cex.sizes),
+            counterexample_detail=None if cex is None else cex.detail,
+            cross_checks=c.evidence.cross_checks,
+            correction=None if correction is None else Tex(correction.statement),
+            correction_holds=None if correction is None else correction.holds,
+            correction_summary=None if correction is None else correction.evidence.summary,
+            remarks=c.remarks,
+        ))
+    return AuditSection(tuple(claims), len(result.failing), result.grid_size, result.torch)
 
 
 # ----------------------------------------------------------------------------- footer
