@@ -53,11 +53,13 @@ class Relationship:
         return self.equation.rhs
 
 
+@lru_cache(maxsize=1)
 def _forward() -> sympy.Expr:
     """The derived output size (counts.output_height) in the guide's names."""
     return formula("output_height").expr.subs({_H: i, h: k, s_h: s, p_h: p, d_h: d}, simultaneous=True)
 
 
+@lru_cache(maxsize=1)
 def _transposed() -> tuple[sympy.Expr, tuple[tuple[str, sympy.Expr], ...]]:
     """Output size of the transposed convolution: the derived formula at the equivalent direct conv."""
     stretched = i_t + (s - 1) * (i_t - 1) + a  # s − 1 zeros between the i' inputs, a zeros after

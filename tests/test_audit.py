@@ -1,0 +1,232 @@
+"""The audit of the note: its verdicts re-checked by independent means, its counterexamples confirmed
+smallest with PyTorch, and its verdicts shown to follow the computation (mutating the note flips them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from symconv import ConvSpec, SpecError, matrix, matrix_as_written
+from symconv import audit_claims as claims_module
+from symconv.audit import Audit, audit
+from symconv.audit_note import bias_as_written, matrix_from_blocks
+from symconv.audit_types import Claim, note_sizes, note_specs
+from symconv.cli import main
+
+from .numeric import evaluate_matrix, random_values, substitution
+
+
+@pytest.fixture(scope="module")
+def result() -> Audit:
+    return audit(torch=False)
+
+
+def _spec(claim: Claim, bias: str = "shared") -> ConvSpec:
+    sizes = dict(claim.evidence.counterexample.sizes)
+    return ConvSpec(sizes["C1"], sizes["C2"], (sizes["H"], sizes["W"]), (sizes["h"], sizes["w"]), bias=bias)
+
+
+def _earlier(spec: ConvSpec, **grid) -> list[ConvSpec]:
+    order = note_specs(**grid)
+    return list(order[: [note_sizes(s) for s in order].index(note_sizes(spec))])
+
+
+def _torch_conv(spec: ConvSpec, bias: bool) -> torch.nn.Conv2d:
+    return torch.nn.Conv2d(spec.in_channels, spec.out_channels, tuple(spec.kernel_size), bias=bias, dtype=torch.float64)
+
+
+def _torch_y(spec: ConvSpec, values: dict[str, np.ndarray]) -> np.ndarray:
+    y = torch.nn.functional.conv2d(torch.from_numpy(values["x"])[None], torch.from_numpy(values["weight"]))[0].numpy()
+    return y + (values["bias"] if spec.bias == "per_location" else values["bias"][:, None, None])
+
+
+def _seed_order(y: np.ndarray) -> np.ndarray:
+    return y.transpose(1, 2, 0).reshape(-1)  # (C₂, H', W') → positions, channels inside (the note's order)
+
+
+# ------------------------------------------------------------------ shape of the result
+def test_every_claim_is_a_complete_frozen_record(result):
+    ids = [c.id for c in result.claims]
+    assert len(ids) == len(set(ids)) >= 20
+    for c in result.claims:
+        assert dataclasses.is_dataclass(c) and c.as_written and c.topic and isinstance(c.holds, bool)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            c.holds = not c.holds  # type: ignore[misc]
+        assert c.evidence.checked >= 1 and c.evidence.summary
+        if not c.holds:  # a failing claim carries its counterexample and a correction that was itself checked
+            assert c.evidence.counterexample is not None and c.evidence.counterexample.detail
+            assert c.correction is not None and c.correction.holds and c.correction.evidence.checked >= 1
+    assert json.loads(json.dumps(result.to_dict()))["claims"][0]["id"] == ids[0]
+    assert result.failing and len(result.failing) < len(result.claims)
+
+
+def test_the_audit_is_deterministic(result):
+    again = audit(torch=False).to_dict()
+    first = result.to_dict()
+    again.pop("seconds"), first.pop("seconds")
+    assert again == first
+
+
+# ------------------------------------------------------------------ failing claims, confirmed with PyTorch
+def test_weight_shape_counterexample_is_the_smallest_by_torch(result):
+    claim = result.claim("weight-shape")
+    if claim.holds:
+        pytest.fail("PyTorch stores ω as (C₂, C₁, h, w); the note declares (C₁, C₂, h, w) — the audit must see a difference")
+    spec = _spec(claim)
+
+    def torch_agrees(s: ConvSpec) -> bool:  # the note's declared shape is the shape PyTorch's indexing needs
+        c1, c2, _, _, kh, kw = note_sizes(s)
+        return tuple(_torch_conv(s, False).weight.shape) == (c1, c2, kh, kw)
+
+    assert not torch_agrees(spec)
+    assert all(torch_agrees(s) for s in _earlier(spec))
+
+
+def test_parameter_count_counterexamples_by_torch(result):
+    # the note's formulas, typed from the note: the claims under test
+    def shared(c1, c2, hh, ww, kh, kw):
+        return c2 * c1 * (kh - 1) * (kw - 1) + c2
+
+    def per_location(c1, c2, hh, ww, kh, kw):
+        return c2 * c1 * (kh - 1) * (kw - 1) + c2 * (hh - kh + 1) * (ww - kw + 1)
+
+    def torch_count(s: ConvSpec, mode: str) -> int:
+        weights = sum(p.numel() for p in _torch_conv(s, False).parameters())
+        if mode == "shared":
+            return sum(p.numel() for p in _torch_conv(s, True).parameters())
+        y = torch.nn.functional.conv2d(torch.zeros(1, *s.input_shape), torch.zeros(s.weight_shape))
+        return weights + y[0].numel()  # one bias per output entry
+
+    for claim_id, formula, mode in (("params-shared", shared, "shared"), ("params-per-location", per_location, "per_location")):
+        claim = result.claim(claim_id)
+        assert not claim.holds, claim_id
+        spec = _spec(claim)
+        assert formula(*note_sizes(spec)) != torch_count(spec, mode)
+        assert all(formula(*note_sizes(s)) == torch_count(s, mode) for s in _earlier(spec))
+
+
+def test_block_construction_counterexample_and_correction_numerically(result, rng):
+    claim = result.claim("block-construction")
+    assert not claim.holds
+    spec = _spec(claim, bias="per_location")
+    written = matrix_as_written(spec)
+    weights = {f"omega_{i},{l},{m},{n}" for i, l, m, n in np.ndindex(*_torch_conv(spec, False).weight.shape)}
+    # as written, 𝒲 either names weights PyTorch's kernel does not have, or computes another function
+    names = {str(s) for s in written.free_symbols}
+    if names <= weights:
+        values = random_values(spec, rng)
+        found = evaluate_matrix(written, substitution(spec, values)) @ values["x"].reshape(-1) + _seed_order(values["bias"])
+        assert not np.array_equal(found, _seed_order(_torch_y(spec, values)))
+    # the corrected layout computes PyTorch's convolution on layers well beyond the counterexample
+    for s in [ConvSpec(2, 3, (4, 5), (3, 2), bias="per_location"), ConvSpec(1, 2, (3, 3), (1, 3), bias="per_location")]:
+        values = random_values(s, rng)
+        corrected = matrix_from_blocks(s, lambda j, t: t)
+        found = evaluate_matrix(corrected, substitution(s, values)) @ values["x"].reshape(-1) + _seed_order(values["bias"])
+        assert np.array_equal(found, _seed_order(_torch_y(s, values)))
+
+
+def test_b_jk_counterexample_numerically(result, rng):
+    claim = result.claim("b_jk-entries")
+    assert not claim.holds
+    spec = _spec(claim, bias="per_location")
+    values = random_values(spec, rng)
+    subs = substitution(spec, values)
+    literal = bias_as_written(spec, last="x")
+    if not literal.free_symbols <= set(subs):  # it names an input channel x_{C₂} that the layer does not have
+        assert spec.out_channels > spec.in_channels
+        return
+    written = np.array([float(v.xreplace(subs)) for v in literal])
+    found = evaluate_matrix(matrix(spec, "seed"), subs) @ values["x"].reshape(-1) + written
+    assert not np.array_equal(found, _seed_order(_torch_y(spec, values)))
+
+
+def test_conv_linear_and_bias_shape_by_torch(result):
+    spec = _spec(result.claim("conv-linear"))
+    layer = _torch_conv(spec, True)
+    torch.nn.init.constant_(layer.bias, 1.0)
+    assert torch.count_nonzero(layer(torch.zeros(1, *spec.input_shape, dtype=torch.float64))) > 0  # conv(0) ≠ 0
+    spec = _spec(result.claim("bias-shape"))
+    y = torch.nn.functional.conv2d(torch.zeros(1, *spec.input_shape), torch.zeros(spec.weight_shape))
+    assert y[0].numel() > spec.out_channels  # b_{i,j,k} has more entries than b ∈ ℝ^{C₂}
+    assert all(torch.nn.functional.conv2d(torch.zeros(1, *s.input_shape), torch.zeros(s.weight_shape))[0].numel()
+               <= s.out_channels for s in _earlier(spec))
+
+
+def test_much_less_claims_made_precise_and_remarked(result):
+    for claim_id in ("conv-much-less-than-fc", "kernel-much-less"):
+        claim = result.claim(claim_id)
+        assert claim.precise and "→" in claim.evidence.summary and claim.remarks
+    # independently: with PyTorch's counts, conv = FC exactly when the kernel covers the input
+    spec = ConvSpec(2, 3, (3, 2), (3, 2))
+    fc = sum(p.numel() for p in torch.nn.Linear(spec.d_x, spec.d_y).parameters())
+    conv = sum(p.numel() for p in _torch_conv(spec, False).parameters()) + spec.d_y
+    assert conv == fc
+
+
+# ------------------------------------------------------------------ holding claims, confirmed independently
+def test_receptive_field_is_the_jacobian_pattern(result):
+    assert result.claim("receptive-field").holds
+    for spec in [ConvSpec(2, 2, (4, 5), (2, 3)), ConvSpec(2, 4, (5, 5), 3, stride=2, padding=1, dilation=(1, 2), groups=2)]:
+        weight = torch.rand(spec.weight_shape, dtype=torch.float64) + 0.5
+
+        def conv(x, weight=weight, spec=spec):
+            return torch.nn.functional.conv2d(x[None], weight, stride=spec.stride, padding=spec.padding, groups=spec.groups,
+                                              dilation=spec.dilation)[0]
+
+        jac = torch.autograd.functional.jacobian(conv, torch.zeros(spec.input_shape, dtype=torch.float64))
+        pattern = (jac.reshape(spec.d_y, spec.d_x) != 0).numpy()
+        built = np.zeros((spec.d_y, spec.d_x), dtype=bool)
+        for (r, c), v in matrix(spec).todok().items():
+            built[r, c] = v != 0
+        assert np.array_equal(pattern, built)
+
+
+def test_torch_cross_checks_run_and_agree():
+    small = audit(torch=True, max_size=2)
+    assert small.torch
+    lines = [line for c in small.claims
+             for line in c.evidence.cross_checks + (c.correction.evidence.cross_checks if c.correction else ())]
+    assert any("PyTorch autograd" in line for line in lines)
+    assert all("agrees" in line for line in lines)
+    assert [c.holds for c in small.claims] == [c.holds for c in audit(torch=False, max_size=2).claims]
+
+
+# ------------------------------------------------------------------ the verdicts follow the computation
+def test_fixing_the_note_flips_its_verdicts(monkeypatch):
+    c1, c2, h, w = claims_module.C1, claims_module.C2, claims_module.h, claims_module.w
+    monkeypatch.setattr(claims_module, "NOTE_PARAMS_SHARED", c2 * c1 * h * w + c2)
+    monkeypatch.setattr(claims_module, "matrix_as_written", lambda spec: matrix_from_blocks(spec, lambda j, t: t))
+    fixed = audit(torch=False, max_size=2)
+    assert fixed.claim("params-shared").holds and fixed.claim("block-construction").holds
+    assert not fixed.claim("params-factorisation").holds  # the note's factorised form no longer matches the fixed sum
+
+
+def test_breaking_a_true_claim_is_caught(monkeypatch):
+    monkeypatch.setattr(claims_module, "NOTE_FC", claims_module.NOTE_FC - claims_module.C2)
+    broken = audit(torch=False, max_size=2).claim("fc-count")
+    assert not broken.holds and r"\neq" in broken.evidence.symbolic
+
+
+# ------------------------------------------------------------------ errors and the command line
+def test_errors():
+    with pytest.raises(SpecError, match=r"^max_size must be an int in 1\.\.6, got 0$"):
+        audit(max_size=0)
+    with pytest.raises(SpecError, match=r"^claim must be one of conv-codomain, .*, got 'nope'$"):
+        audit(torch=False, max_size=1).claim("nope")
+
+
+def test_audit_command(capsys):
+    assert main(["audit", "--no-torch", "--max-size", "2"]) == 0  # failures found are the audit's result, not an error
+    out = capsys.readouterr().out
+    assert out.startswith("id ") and "block-construction" in out and "NO" in out
+    assert main(["audit", "--json", "--no-torch", "--max-size", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"id", "as_written", "holds", "evidence", "correction", "precise"} <= set(data["claims"][0])
+    assert data["fails"] == sum(not c["holds"] for c in data["claims"]) > 0
+    assert main(["audit", "--max-size", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "symconv audit: error: max_size must be an int in 1..6, got 0\n"
