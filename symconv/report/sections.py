@@ -327,7 +327,7 @@ class BlocksSection:
 
 
 #: Largest blocks typeset entry by entry; larger ones are elided to their corners.
-MAX_ROWS, MAX_COLS = 8, 12
+MAX_ROWS, MAX_COLS = 6, 12
 #: Largest 𝒲_{j,k,l}, 𝒲_{j,k} and 𝒲 typeset entry by entry (wider ones stay in block notation).
 MAX_EXPLICIT_COLS, MAX_EXPLICIT_ROWS = 18, 24
 _MAX_B_SHOWN = 6
@@ -474,13 +474,15 @@ class ProofSection:
     mismatch: MismatchView | None
     as_written: ProofRun | None  # the note's literal block formulas, checked by the index engine
     as_written_mismatch: MismatchView | None
+    as_written_skipped: bool  # the note's setting, but too large for the literal check (see the audit report)
+    as_written_limit: int
 
 
 #: Both engines run when the SymPy one takes well under a second.
 BOTH_ENGINES_TERMS = 20_000
 _MAX_TERMS_LISTED = 6
 #: The note's literal 𝒲 is a SymPy sparse matrix: checked up to this many terms.
-MAX_AS_WRITTEN_TERMS = 200_000
+MAX_AS_WRITTEN_TERMS = 20_000
 
 
 def _run(v: Verdict, timings: bool) -> ProofRun:
@@ -518,7 +520,8 @@ def proof_section(spec: ConvSpec, timings: bool = False) -> ProofSection:
     verdicts = tuple(verify(spec, method=method, order="seed") for method in (("sympy", "index") if small else ("index",)))
     failed = next((v for v in verdicts if not v.holds), None)
     as_written = None
-    if _in_note_setting(spec) and spec.n_terms <= MAX_AS_WRITTEN_TERMS:
+    skipped = _in_note_setting(spec) and spec.n_terms > MAX_AS_WRITTEN_TERMS
+    if _in_note_setting(spec) and not skipped:
         as_written = verify(spec, method="index", matrix=matrix_as_written(spec), order="seed")
     return ProofSection(
         runs=tuple(_run(v, timings) for v in verdicts),
@@ -528,6 +531,8 @@ def proof_section(spec: ConvSpec, timings: bool = False) -> ProofSection:
         mismatch=None if failed is None else mismatch_view(failed),
         as_written=None if as_written is None else _run(as_written, timings),
         as_written_mismatch=None if as_written is None else mismatch_view(as_written),
+        as_written_skipped=skipped,
+        as_written_limit=MAX_AS_WRITTEN_TERMS,
     )
 
 
@@ -634,10 +639,22 @@ class SparsityFigure:
 
 _FIG_WIDTH_CM, _FIG_HEIGHT_CM = 13.5, 19.0
 _MAX_CELLS_X, _MAX_CELLS_Y = 512, 640
-_MIN_LINE_GAP_CM = 0.06  # grid lines closer than this would turn the picture gray
+_MIN_LINE_GAP_CM = 0.15  # grid lines closer than this would turn the picture gray
 _MAX_UNIT_CM = 0.6  # cells of tiny matrices stay small
 _PALETTE = 4
+_MAX_RUNS = 2500  # rectangles per picture: pdflatex's memory and time stay small
 _CHUNK_POSITIONS = 4096
+
+
+def _level_runs(level: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(row, first column, end column, level) of the runs of equal nonzero level, row by row."""
+    runs = []
+    for r, line in enumerate(level):
+        change = np.flatnonzero(np.diff(np.concatenate(([0], line, [0]))) != 0)
+        for a, b in zip(change[:-1], change[1:]):
+            if line[a]:
+                runs.append((r, int(a), int(b), int(line[a])))
+    return runs
 
 
 def _coord(value: float) -> Tex:
@@ -674,25 +691,19 @@ def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Spars
     nnz = int(counts.sum())
     grid = counts.reshape(rows, cols)
     height, width = spec.input_size  # type: ignore[misc]
-    if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
-        coloring = "channel"
-        level = np.where(grid > 0, (np.arange(cols)[None, :] // (height * width)) % _PALETTE + 1, 0)
-    else:  # tiles: 1…4 by their fraction of nonzeros
-        coloring = "density"
-        level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
-    runs = []
-    for r in range(rows):
-        line = level[r]
-        c = 0
-        while c < cols:
-            if line[c]:
-                end = c
-                while end < cols and line[end] == line[c]:
-                    end += 1
-                runs.append((r, c, end, int(line[c])))
-                c = end
-            else:
-                c += 1
+    while True:
+        if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
+            coloring = "channel"
+            level = np.where(grid > 0, (np.arange(cols)[None, :] // (height * width)) % _PALETTE + 1, 0)
+        else:  # tiles: 1…4 by their fraction of nonzeros
+            coloring = "density"
+            level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
+        runs = _level_runs(level)
+        if len(runs) <= _MAX_RUNS:
+            break
+        # too many rectangles for TeX: tiles twice as large, summed from the finer grid
+        grid = np.pad(grid, ((0, rows % 2), (0, cols % 2))).reshape((rows + 1) // 2, 2, (cols + 1) // 2, 2).sum(axis=(1, 3))
+        rows, cols, bin_r, bin_c = grid.shape[0], grid.shape[1], bin_r * 2, bin_c * 2
     unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
 
     def lines(step_entries: int, axis_bin: int, total: int) -> tuple[Tex, ...]:
