@@ -119,5 +119,9 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
     start = perf_counter()
     ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=_general_specs())
-    claims = tuple(check(ctx) for check in CLAIMS)
+    if use_torch:
+        with audit_torch.single_thread():
+            claims = tuple(check(ctx) for check in CLAIMS)
+    else:
+        claims = tuple(check(ctx) for check in CLAIMS)
     return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs))

@@ -53,7 +53,7 @@ def _values(spec: ConvSpec) -> dict[sympy.Symbol, int]:
 
 
 def _at(expr: sympy.Expr, spec: ConvSpec) -> int:
-    return int(expr.subs(_values(spec)))
+    return int(sympy.sympify(expr).xreplace({k: sympy.Integer(v) for k, v in _values(spec).items()}))
 
 
 def _identity(lhs: sympy.Expr, rhs: sympy.Expr) -> tuple[bool, str]:
@@ -846,6 +846,7 @@ def receptive_field(ctx: Context) -> Claim:
         n_weights = int(np.prod(spec.weight_shape))
         valid = np.broadcast_to(terms.valid, terms.keys.shape)
         rows, cols = spec.output_size
+        gradients = audit_torch.gradient_supports(spec) if ctx.torch else None
         for p in range(rows * cols):
             j, k = divmod(p, cols)
             from_sum = set((terms.keys[p][valid[p]] // n_weights).tolist())
@@ -860,7 +861,7 @@ def receptive_field(ctx: Context) -> Claim:
                 window = {(l * height + j + m) * width + k + n for l in range(c1) for m in range(kh) for n in range(kw)}
                 if window != from_w:
                     return f"output ({j + 1},{k + 1}): the note's window {sorted(window)} ≠ nonzero columns {sorted(from_w)}"
-            gradient = audit_torch.gradient_support(spec, (j, k)) if ctx.torch else from_w
+            gradient = from_w if gradients is None else gradients[p]
             if gradient != from_w:
                 return (f"output ({j + 1},{k + 1}): PyTorch's gradient is nonzero at {sorted(gradient)}, "
                         f"𝒲_{{j,k}} at {sorted(from_w)}")

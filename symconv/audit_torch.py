@@ -8,6 +8,8 @@ functions only return what PyTorch computes.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +17,9 @@ import numpy as np
 
 from .spec import ConvSpec
 
-__all__ = ["available", "conv2d", "conv2d_parameters", "gradient_support", "linear_parameters", "output_shape"]
+__all__ = [
+    "available", "conv2d", "conv2d_parameters", "gradient_supports", "linear_parameters", "output_shape", "single_thread",
+]
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +32,18 @@ def _torch() -> Any:
     import torch
 
     return torch
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run PyTorch on one thread meanwhile (thousands of tiny ops; threads only add latency), then restore."""
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _conv_kwargs(spec: ConvSpec) -> dict[str, Any]:
@@ -68,15 +84,19 @@ def linear_parameters(d_x: int, d_y: int) -> int:
     return sum(p.numel() for p in torch.nn.Linear(d_x, d_y, device="meta").parameters())
 
 
-def gradient_support(spec: ConvSpec, position: tuple[int, int]) -> set[int]:
-    """Flat input indices (C-order over (C₁, H, W)) where the gradient of Σ_i y[i, j, k] is nonzero.
+def gradient_supports(spec: ConvSpec) -> list[set[int]]:
+    """For each output position (C order over (H', W')): the flat input indices (C order over (C₁, H, W)) where
+    the gradient of Σ_i y[i, j, k] is nonzero.
 
-    Weights are all ones, so no two contributions cancel: the pattern is the dependence pattern.
+    Weights are all ones, so no two contributions cancel: the pattern is the dependence pattern. One batched
+    backward pass computes every position's gradient.
     """
     torch = _torch()
     x = torch.zeros((1, *spec.input_shape), dtype=torch.float64, requires_grad=True)
     weight = torch.ones(spec.weight_shape, dtype=torch.float64)
-    y = torch.nn.functional.conv2d(x, weight, **_conv_kwargs(spec))
-    j, k = position
-    y[0, :, j, k].sum().backward()
-    return set(np.flatnonzero(x.grad[0].numpy().reshape(-1)).tolist())
+    y = torch.nn.functional.conv2d(x, weight, **_conv_kwargs(spec))[0].sum(dim=0)  # (H', W')
+    positions = y.numel()
+    one_hot = torch.eye(positions, dtype=torch.float64).reshape(positions, *y.shape)
+    (grads,) = torch.autograd.grad(y, x, grad_outputs=one_hot, is_grads_batched=True)
+    flat = grads.reshape(positions, -1).numpy()
+    return [set(np.flatnonzero(row).tolist()) for row in flat]
