@@ -72,6 +72,8 @@ DTYPES: tuple[str, ...] = ("float64", "float32")
 AUTO_SYMBOLIC_TERMS = 20_000
 #: method="auto" reads every coefficient one-hot when that returns at most this many numbers (n_w·d_x·d_y).
 AUTO_ONEHOT_VALUES = 1 << 22
+#: ... and, for a fn without a batch axis (one call per input), at most this many inputs.
+AUTO_ONEHOT_CALLS = 2_000
 #: Largest one-hot read (numbers returned by fn) accepted unless ``max_values`` says otherwise (~ a minute).
 MAX_ONEHOT_VALUES = 1 << 30
 #: Probability bound the random confirmation aims for.
@@ -890,7 +892,10 @@ def verify_implementation(
         space = probe.space
         values = space.n_w * space.d_x * probe.d_y
         if method in ("auto", "symbolic"):
-            used = "onehot" if values <= AUTO_ONEHOT_VALUES else "sparse"
+            # one-hot costs n_w·d_x inputs: cheap in batches, but one call each for a fn without a batch axis
+            batched = caller.layout in ("NCHW", "NHWC")
+            cheap = values <= AUTO_ONEHOT_VALUES and (batched or space.n_w * space.d_x <= AUTO_ONEHOT_CALLS)
+            used = "onehot" if cheap else "sparse"
         problem = _biaffinity(probe)
         if problem is None:
             form = _extract(probe, used, max_values)

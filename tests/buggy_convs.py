@@ -222,3 +222,20 @@ BUGS: list[Bug] = [
     Bug("relu", relu_applied, _SQUARE, "not-bilinear"),
     Bug("residual", residual_added, _SQUARE, "extra-input-term"),
 ]
+
+
+# ------------------------------------------------------------------------------------------ for the CLI
+# Plain fn(x, w, b) for stride 1, no padding, no dilation, groups from the shapes — what a user would point
+# `symconv check-impl tests.buggy_convs:good_conv` at.
+
+def good_conv(x, w, b):
+    """A valid cross-correlation, batched NCHW, groups = C₁ / w.shape[1]."""
+    groups = x.shape[1] // w.shape[1]
+    out = (x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1)
+    y = correlate(x, w, out, groups=groups)
+    return y if b is None else y + b[None, :, None, None]
+
+
+def flipped_conv(x, w, b):
+    """The same with the kernel flipped: a true convolution."""
+    return good_conv(x, w[:, :, ::-1, ::-1], b)
