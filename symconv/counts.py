@@ -191,12 +191,13 @@ def _values(spec: ConvSpec, padding: str) -> dict[sympy.Symbol, sympy.Expr]:
     else:  # the output size sees only the total padding; per side is half of it, exactly
         pads = [sympy.Rational(b + a, 2) for b, a in zip(spec.padding_before, spec.padding_after)]
     (hi, wi), (hk, wk) = spec.input_size, spec.kernel_size  # type: ignore[misc]
-    return {
+    ints = {
         C1: spec.in_channels, C2: spec.out_channels, g: spec.groups,
         H: hi, W: wi, h: hk, w: wk,
         s_h: spec.stride[0], s_w: spec.stride[1], d_h: spec.dilation[0], d_w: spec.dilation[1],  # type: ignore[index]
-        p_h: pads[0], p_w: pads[1], H_out: spec.output_size[0], W_out: spec.output_size[1],
+        H_out: spec.output_size[0], W_out: spec.output_size[1],
     }
+    return {**{k: sympy.Integer(v) for k, v in ints.items()}, p_h: pads[0], p_w: pads[1]}
 
 
 def _evaluate_sums(expr: sympy.Expr, values: dict[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
