@@ -102,6 +102,20 @@ def _grid_claim(
     return search(check, ctx.specs if specs is None else specs)
 
 
+def _claim(
+    ctx: Context, claim_id: str, topic: str, as_written: str, check: Callable[[ConvSpec], str | None], summary: str,
+    identities: tuple[tuple[bool, str], ...] = (), symbolic: str | None = None, precise: str | None = None,
+) -> Claim:
+    """A claim without a correction: ``check`` over the grid (smallest first) and SymPy ``identities`` (proved, LaTeX)
+    for all sizes; ``symbolic`` replaces the identities' LaTeX when all are proved."""
+    checked, cex = _grid_claim(ctx, check)
+    proved = all(ok for ok, _ in identities)
+    if symbolic is None or not proved:
+        symbolic = r",\quad ".join(tex for _, tex in identities) or None
+    return Claim(claim_id, topic, as_written, cex is None and proved, Evidence(summary, checked, _grid(ctx), symbolic, cex),
+                 precise=precise)
+
+
 # ------------------------------------------------------------------------- formulation
 NOTE_DOMAIN = (C1, H, W)
 NOTE_CODOMAIN = (C2, H - h + 1, W - w + 1)
@@ -332,15 +346,13 @@ def dims(ctx: Context) -> Claim:
             return f"x has {n_x} entries and y {n_y}; the note says d_x = {_at(d_x, spec)}, d_y = {_at(d_y, spec)}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    ok_x, tex_x = _identity(formula("d_x").expr, d_x)
-    ok_y, tex_y = _identity(note_setting(formula("d_y").expr), d_y)
-    return Claim(
-        "d_x-d_y", "the flattened sizes d_x and d_y",
-        r"d_x=C_1\times H\times W,\quad d_y=C_2\times (H-h+1) \times (W-w+1)",
-        cex is None and ok_x and ok_y,
-        Evidence("the derived counts of entries of x and y (Sum over the index ranges) and the entries of the built x, y",
-                 checked, _grid(ctx), f"{tex_x},\\quad {tex_y}", cex),
+    return _claim(
+        ctx, "d_x-d_y", "the flattened sizes d_x and d_y",
+        r"d_x=C_1\times H\times W,\quad d_y=C_2\times (H-h+1) \times (W-w+1)", check,
+        "the derived counts of entries of x and y (Sum over the index ranges) and the entries of the built x, y",
+        (_identity(formula("d_x").expr, d_x), _identity(note_setting(formula("d_y").expr), d_y)),
+        rf"d_x = {sympy.latex(formula('d_x').steps[0].expr)} = {sympy.latex(d_x)},\quad "
+        rf"d_y = {sympy.latex(note_setting(formula('d_y').steps[0].expr))} = {sympy.latex(d_y)}",
     )
 
 
@@ -357,14 +369,11 @@ def w_shape(ctx: Context) -> Claim:
             return f"stacking the 𝒲_{{j,k}} gives {stacked} rows, not d_y = {d_y}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    return Claim(
-        "W-shape", "the shape of 𝒲",
+    return _claim(
+        ctx, "W-shape", "the shape of 𝒲",
         r"\mathcal{W} :=\begin{pmatrix}\mathcal{W}_{1,1}\\ \mathcal{W}_{1,2}\\ \vdots\\ \mathcal{W}_{H-h+1,W-w+1}"
-        r"\end{pmatrix}_{d_y\times d_x}",
-        cex is None,
-        Evidence("the shape of 𝒲 built by symconv and of the note's 𝒲 as written; rows from stacking the 𝒲_{j,k}",
-                 checked, _grid(ctx), None, cex),
+        r"\end{pmatrix}_{d_y\times d_x}", check,
+        "the shape of 𝒲 built by symconv and of the note's 𝒲 as written; rows from stacking the 𝒲_{j,k}",
         precise="(j, k) ∈ ℤ^{H−h+1} × ℤ^{W−w+1} read as j ∈ {1, …, H−h+1}, k ∈ {1, …, W−w+1}",
     )
 
@@ -381,15 +390,12 @@ def wjk_shape(ctx: Context) -> Claim:
                 return f"𝒲_{{{j + 1},{k + 1}}} is {b.W(j, k).shape}, the note says {want}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    ok, tex = _identity(sympy.Sum(H * W, (l, 1, C1)).doit(), C1 * H * W)
-    return Claim(
-        "Wjk-shape", "the shape of 𝒲_{j,k}",
+    return _claim(
+        ctx, "Wjk-shape", "the shape of 𝒲_{j,k}",
         r"\mathcal{W}_{j,k}:=\begin{pmatrix}\mathcal{W}_{j,k,1}|\mathcal{W}_{j,k,2}|\dots|\mathcal{W}_{j,k,C_1}"
-        r"\end{pmatrix}_{C_2\times C_1HW}",
-        cex is None and ok,
-        Evidence("C₁ blocks of width HW side by side (SymPy sum); the blocks symconv builds", checked, _grid(ctx),
-                 rf"\sum_{{l=1}}^{{C_1}} HW = {sympy.latex(C1 * H * W)}" if ok else tex, cex),
+        r"\end{pmatrix}_{C_2\times C_1HW}", check,
+        "C₁ blocks of width HW side by side (SymPy sum); the blocks symconv builds",
+        (_identity(sympy.Sum(H * W, (l, 1, C1)).doit(), C1 * H * W),), rf"\sum_{{l=1}}^{{C_1}} HW = {sympy.latex(C1 * H * W)}",
     )
 
 
@@ -411,15 +417,12 @@ def wjkl_shape(ctx: Context) -> Claim:
                     return f"𝒲_{{{jj + 1},{kk + 1},{ll + 1}}} is {b.W(jj, kk, ll).shape}, the note says {want}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    ok, tex = _identity(sympy.Add(*widths), H * W)
-    return Claim(
-        "Wjkl-shape", "the shape of 𝒲_{j,k,l}",
+    return _claim(
+        ctx, "Wjkl-shape", "the shape of 𝒲_{j,k,l}",
         r"\mathcal{W}_{j,k,l}:=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,j,k}|\dots|B_{l,j+h-1,k}|"
-        r"O_{C_2\times (H-h-j+1)W}\end{pmatrix}_{C_2\times HW}",
-        cex is None and ok,
-        Evidence("the widths as written add up to HW for all j (SymPy) and are ≥ 0 for 1 ≤ j ≤ H−h+1; the blocks symconv "
-                 "builds are C₂ × HW", checked, _grid(ctx), tex, cex),
+        r"O_{C_2\times (H-h-j+1)W}\end{pmatrix}_{C_2\times HW}", check,
+        "the widths as written add up to HW for all j (SymPy) and are ≥ 0 for 1 ≤ j ≤ H−h+1; the blocks symconv builds are "
+        "C₂ × HW", (_identity(sympy.Add(*widths, evaluate=False), H * W),),
     )
 
 
@@ -441,15 +444,12 @@ def b_shape(ctx: Context) -> Claim:
                         return f"B is {b.B(ll, mm, kk - 1).shape}, the note says {want}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    ok, tex = _identity(sympy.Add(*widths), W)
-    return Claim(
-        "B-shape", "the shape of the blocks B",
+    return _claim(
+        ctx, "B-shape", "the shape of the blocks B",
         r"B_{l,j,k}=\begin{pmatrix}\underbrace{0 \dots 0}_{k-1} & \omega_{i,l,j,0} & \dots & \omega_{i,l,j,w-1} & "
-        r"\underbrace{0 \dots 0}_{W-w-k+1}\end{pmatrix}_{C_2\times W}",
-        cex is None and ok,
-        Evidence("the widths as written add up to W for all k (SymPy) and are ≥ 0 for 1 ≤ k ≤ W−w+1; the blocks symconv builds "
-                 "are C₂ × W", checked, _grid(ctx), tex, cex),
+        r"\underbrace{0 \dots 0}_{W-w-k+1}\end{pmatrix}_{C_2\times W}", check,
+        "the widths as written add up to W for all k (SymPy) and are ≥ 0 for 1 ≤ k ≤ W−w+1; the blocks symconv builds are "
+        "C₂ × W", (_identity(sympy.Add(*widths, evaluate=False), W),),
     )
 
 
@@ -465,13 +465,11 @@ def zero_blocks(ctx: Context) -> Claim:
                 return f"row {r}, column {c}: the widths leave {'an entry' if layout[r, c] else 'zero'}, {name} has the opposite"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    return Claim(
-        "zero-blocks", "the widths of the zero blocks",
+    return _claim(
+        ctx, "zero-blocks", "the widths of the zero blocks",
         r"O_{C_2\times (j-1) W},\ O_{C_2\times (H-h-j+1)W},\ \underbrace{0 \dots 0}_{k-1},\ \underbrace{0 \dots 0}_{W-w-k+1}",
-        cex is None,
-        Evidence("the zero/nonzero layout the widths give, entry by entry, against the nonzero pattern of the built 𝒲 and of "
-                 "the note's 𝒲 as written", checked, _grid(ctx), None, cex),
+        check, "the zero/nonzero layout the widths give, entry by entry, against the nonzero pattern of the built 𝒲 and of "
+               "the note's 𝒲 as written",
     )
 
 
@@ -486,13 +484,11 @@ def x_order(ctx: Context) -> Claim:
                 return f"the note shows x_{{{l},{r},{c}}} at position {pos + 1}, column {pos + 1} of 𝒲 multiplies {columns[pos]}"
         return None
 
-    checked, cex = _grid_claim(ctx, check)
-    return Claim(
-        "x-order", "the order of the entries of x",
-        r"x = (x_{1,1,1}, x_{1,1,2}, \dots, x_{1,1,W}, x_{1,2,1}, x_{1,2,2}, \dots, x_{C_1,H,W})^T",
-        cex is None,
-        Evidence("the entries the note shows, at their positions, against the column order of the built 𝒲 (x.reshape(-1), "
-                 "C order as in NumPy/PyTorch)", checked, _grid(ctx), None, cex),
+    return _claim(
+        ctx, "x-order", "the order of the entries of x",
+        r"x = (x_{1,1,1}, x_{1,1,2}, \dots, x_{1,1,W}, x_{1,2,1}, x_{1,2,2}, \dots, x_{C_1,H,W})^T", check,
+        "the entries the note shows, at their positions, against the column order of the built 𝒲 (x.reshape(-1), C order "
+        "as in NumPy/PyTorch)",
     )
 
 
@@ -658,18 +654,14 @@ def params_shared(ctx: Context) -> Claim:
 
 def params_factorisation(ctx: Context) -> Claim:
     """C₂C₁(h−1)(w−1) + C₂ = C₂(C₁(h−1)(w−1) + 1)."""
-    ok, tex = _identity(NOTE_PARAMS_SHARED, NOTE_PARAMS_SHARED_FACTORED)
-
     def check(spec: ConvSpec) -> str | None:
         a, b = _at(NOTE_PARAMS_SHARED, spec), _at(NOTE_PARAMS_SHARED_FACTORED, spec)
         return None if a == b else f"{a} ≠ {b}"
 
-    checked, cex = _grid_claim(ctx, check)
-    return Claim(
-        "params-factorisation", "the factorisation of the shared count",
-        r"C_2C_1(h-1)(w-1)+C_2=C_2(C_1(h-1)(w-1)+1)",
-        ok and cex is None,
-        Evidence("SymPy expands both sides (an identity of polynomials, true for all values)", checked, _grid(ctx), tex, cex),
+    return _claim(
+        ctx, "params-factorisation", "the factorisation of the shared count", r"C_2C_1(h-1)(w-1)+C_2=C_2(C_1(h-1)(w-1)+1)",
+        check, "SymPy expands both sides (an identity of polynomials, true for all values); both sides on the grid",
+        (_identity(NOTE_PARAMS_SHARED, NOTE_PARAMS_SHARED_FACTORED),),
     )
 
 
@@ -706,19 +698,15 @@ def dxdy(ctx: Context) -> Claim:
     """d_x d_y = C₁HWC₂(H−h+1)(W−w+1)."""
     product = note_setting(formula("d_x").expr * formula("d_y").expr)
     written = C1 * H * W * C2 * (H - h + 1) * (W - w + 1)
-    ok, tex = _identity(product, written)
 
     def check(spec: ConvSpec) -> str | None:
         rows, cols = matrix(spec).shape
         stated = _at(written, spec)
         return None if rows * cols == stated else f"𝒲 has {rows * cols} entries, the formula gives {stated}"
 
-    checked, cex = _grid_claim(ctx, check)
-    return Claim(
-        "dxdy", "the product d_x d_y",
-        r"d_xd_y =C_1HWC_2(H-h+1)(W-w+1)",
-        ok and cex is None,
-        Evidence("product of the derived d_x, d_y (SymPy); the number of entries of the built 𝒲", checked, _grid(ctx), tex, cex),
+    return _claim(
+        ctx, "dxdy", "the product d_x d_y", r"d_xd_y =C_1HWC_2(H-h+1)(W-w+1)", check,
+        "product of the derived d_x, d_y (SymPy); the number of entries of the built 𝒲", (_identity(product, written),),
     )
 
 

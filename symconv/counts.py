@@ -71,6 +71,7 @@ H_out, W_out = sympy.Symbol("H'", **_pos), sympy.Symbol("W'", **_pos)
 # the group, output position (j, k), kernel tap (m, n), input position (r, c), generic position o
 _idx = {"integer": True, "nonnegative": True}
 i_, l_, j_, k_, m_, n_, r_, c_, o_ = (sympy.Symbol(n, **_idx) for n in ("i", "l'", "j", "k", "m", "n", "r", "c", "o"))
+lx_ = sympy.Symbol("l", **_idx)  # input channel of x (global, not within a group)
 
 #: per spatial axis: (input, kernel, stride, padding, dilation, output, kernel-tap index, position index)
 _AXES = ((H, h, s_h, p_h, d_h, H_out, m_, j_), (W, w, s_w, p_w, d_w, W_out, n_, k_))
@@ -333,7 +334,7 @@ def formulas() -> dict[str, Formula]:
     add(_output_size(0))
     add(_output_size(1))
     # sizes: the flattened x and y
-    d_x = add(_count("d_x", "length of the flattened input d_x", 1, (c_, 0, W - 1), (r_, 0, H - 1), (l_, 0, C1 - 1),
+    d_x = add(_count("d_x", "length of the flattened input d_x", 1, (c_, 0, W - 1), (r_, 0, H - 1), (lx_, 0, C1 - 1),
                      label="entries x[l, r, c]"))
     d_y = add(_count("d_y", "length of the flattened output d_y", 1, (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
                      label="entries y[i, j, k]"))
