@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
-from ..report import LatexError, audit_report, build_pdf, layers_report, spec_report, write_atomic
+from ..report import LatexError, audit_report, build_pdf, escape_tex, layers_report, spec_report, write_atomic
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
@@ -82,6 +82,11 @@ def _position(text: str) -> tuple[int, int]:
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
     command = command_line(args)
+    if args.title is not None:
+        try:
+            escape_tex(args.title)
+        except SpecError as exc:
+            raise SpecError(f"--title: {exc}") from None
     if args.audit:
         from ..audit import audit
 

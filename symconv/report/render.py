@@ -147,6 +147,8 @@ def _finalize(value: Any) -> str:
     """Every ``\\VAR{}`` output: LaTeX passes, ints print, text is escaped, anything else is refused."""
     if isinstance(value, Tex):
         return value
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises UndefinedError naming the missing variable
     if isinstance(value, bool) or value is None:
         raise TypeError(f"refusing to print {value!r} into LaTeX; write the words in the template")
     if isinstance(value, int):

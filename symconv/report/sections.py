@@ -845,6 +845,7 @@ class ReceptiveSection:
     """One layer's receptive field at one output position, and the note's statement about it, checked."""
 
     output: Tex  # (j, k) in the note's numbering
+    subscript: Tex  # "j,k" in the note's numbering
     boxes: tuple[AxisBox, ...]  # note numbering (1-based input rows/columns)
     cells: int  # input positions read, per input channel of the group
     channels: int  # input channels each output channel reads (C₁/G)
@@ -884,6 +885,7 @@ def receptive_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Rec
             break
     return ReceptiveSection(
         output=Tex(f"({position[0] + 1}, {position[1] + 1})"),
+        subscript=Tex(f"{position[0] + 1},{position[1] + 1}"),
         boxes=_boxes(region, spec.input_size, shift=1),  # type: ignore[arg-type]
         cells=int(region.mask.sum()),
         channels=spec.in_per_group,
