@@ -66,7 +66,7 @@ def _identity(lhs: sympy.Expr, rhs: sympy.Expr) -> tuple[bool, str]:
 def _torch_line(ctx: Context, what: str, checked: int) -> tuple[str, ...]:
     if not ctx.torch:
         return (f"PyTorch not consulted ({'not installed' if not audit_torch.available() else 'disabled'}): {what} skipped",)
-    return (f"PyTorch {what}: agrees on all {checked} layers checked",)
+    return (f"PyTorch ({what}): agrees on all {checked} layers checked",)
 
 
 def _grid(ctx: Context, specs: tuple[ConvSpec, ...] | None = None) -> str:
@@ -600,56 +600,46 @@ def _count_check(ctx: Context, expr: sympy.Expr, bias: str) -> Callable[[ConvSpe
         stated = _at(expr, spec)
         if stated != built:
             return f"the formula gives {stated}, the built 𝒲 and b have {built} distinct parameters"
-        if ctx.torch:
-            weights, _, _ = audit_torch.conv2d_parameters(spec, bias=False)
-            with_bias = audit_torch.conv2d_parameters(spec, bias=True)[0] if bias == "shared" else weights + len(
-                {s for s in bias_vector(spec).free_symbols})
-            if with_bias != built:
-                return f"torch.nn.Conv2d counts {with_bias}, the built 𝒲 and b {built}"
+        if ctx.torch:  # PyTorch has no per-location bias: its weights plus one bias per output entry
+            theirs = (audit_torch.conv2d_parameters(spec, bias=True)[0] if bias == "shared"
+                      else audit_torch.conv2d_parameters(spec, bias=False)[0] + int(np.prod(audit_torch.output_shape(spec))))
+            if theirs != built:
+                return f"PyTorch counts {theirs}, the built 𝒲 and b {built}"
         return None
     return check
 
 
-def params_per_location(ctx: Context) -> Claim:
-    """C₂C₁(h−1)(w−1) + C₂(H−h+1)(W−w+1) parameters (bias per location)."""
-    checked, cex = _grid_claim(ctx, _count_check(ctx, NOTE_PARAMS_LOCAL, "per_location"))
-    derived = note_setting(formula("params_conv_per_location").expr)
-    c_checked, c_cex = _grid_claim(ctx, _count_check(ctx, derived, "per_location"))
-    _, tex = _identity(NOTE_PARAMS_LOCAL, derived)
+def _params_claim(ctx: Context, claim_id: str, bias: str, as_written: str, written: sympy.Expr, torch_what: str) -> Claim:
+    """The note's parameter count for ``bias`` against the built 𝒲, b (and PyTorch); corrected by the derived count."""
+    checked, cex = _grid_claim(ctx, _count_check(ctx, written, bias))
+    derived = note_setting(formula(f"params_conv_{bias}").expr)
+    c_checked, c_cex = _grid_claim(ctx, _count_check(ctx, derived, bias))
+    mode = bias.replace("_", " ")
     return Claim(
-        "params-per-location", "number of parameters, bias per location",
-        sympy.latex(NOTE_PARAMS_LOCAL),
+        claim_id, f"number of parameters, bias {mode}", as_written,
         cex is None,
-        Evidence("the formula against the distinct symbols of the built 𝒲 and b (bias per location)", checked, _grid(ctx),
-                 tex, cex),
+        Evidence(f"the formula against the distinct symbols of the built 𝒲 and b (bias {mode})", checked, _grid(ctx),
+                 _identity(written, derived)[1], cex),
         Correction(
-            sympy.latex(derived) + r"\quad (m, n \text{ take } h, w \text{ values: } 0,\dots,h-1)",
+            sympy.latex(sympy.factor(derived) if bias == "shared" else derived)
+            + r"\quad (m, n \text{ run over } h, w \text{ values } 0,\dots,h-1 \text{ and } 0,\dots,w-1)",
             c_cex is None,
             Evidence("derived by SymPy (Sum over the index ranges of ω and b); equal to the distinct symbols of the built 𝒲, b",
-                     c_checked, _grid(ctx), None, c_cex,
-                     _torch_line(ctx, "torch.nn.Conv2d weights + C₂(H−h+1)(W−w+1)", c_checked)),
+                     c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, torch_what, c_checked)),
         ),
     )
+
+
+def params_per_location(ctx: Context) -> Claim:
+    """C₂C₁(h−1)(w−1) + C₂(H−h+1)(W−w+1) parameters (bias per location)."""
+    return _params_claim(ctx, "params-per-location", "per_location", r"C_2C_1(h-1)(w-1)+C_2(H-h+1)(W-w+1)", NOTE_PARAMS_LOCAL,
+                         "torch.nn.Conv2d weights + one bias per output entry")
 
 
 def params_shared(ctx: Context) -> Claim:
     """C₂C₁(h−1)(w−1) + C₂ parameters (shared bias)."""
-    checked, cex = _grid_claim(ctx, _count_check(ctx, NOTE_PARAMS_SHARED, "shared"))
-    derived = note_setting(formula("params_conv_shared").expr)
-    c_checked, c_cex = _grid_claim(ctx, _count_check(ctx, derived, "shared"))
-    _, tex = _identity(NOTE_PARAMS_SHARED, derived)
-    return Claim(
-        "params-shared", "number of parameters, shared bias",
-        sympy.latex(NOTE_PARAMS_SHARED),
-        cex is None,
-        Evidence("the formula against the distinct symbols of the built 𝒲 and b (shared bias)", checked, _grid(ctx), tex, cex),
-        Correction(
-            sympy.latex(sympy.factor(derived)),
-            c_cex is None,
-            Evidence("derived by SymPy; equal to the distinct symbols of the built 𝒲, b", c_checked, _grid(ctx), None, c_cex,
-                     _torch_line(ctx, "torch.nn.Conv2d parameter count", c_checked)),
-        ),
-    )
+    return _params_claim(ctx, "params-shared", "shared", r"C_2C_1(h-1)(w-1)+C_2", NOTE_PARAMS_SHARED,
+                         "torch.nn.Conv2d parameter count")
 
 
 def params_factorisation(ctx: Context) -> Claim:
