@@ -148,8 +148,8 @@ def conv_codomain(ctx: Context) -> Claim:
         r"\mathbb{R}^{C_2 \times (H-h+1) \times (W-w+1)}",
         holds,
         Evidence(
-            "the derived output size (count of window positions) at stride 1, padding 0 is H − h + 1, W − w + 1; "
-            "the index sum built by symconv has that shape" + ("" if holds else " — except as found"),
+            "the derived output size (count of window positions) at stride 1, padding 0 against H − h + 1, W − w + 1; "
+            "the shapes of x and of the index sum symconv builds against the note's domain and codomain",
             checked, _grid(ctx), f"{tex_h},\\quad {tex_w}", cex,
             _torch_line(ctx, "torch.nn.functional.conv2d output shape", checked),
         ),
@@ -193,8 +193,8 @@ def index_sum(ctx: Context) -> Claim:
         r"y_{i,j,k}=b_{i,j,k}+\sum_{l=1}^{C_1}\sum_{m=0}^{h-1}\sum_{n=0}^{w-1} x_{l,j+m,k+n}\cdot \omega_{i,l,m,n}",
         cex is None,
         Evidence(
-            "with i, j, k, l counted from 1 and m, n from 0 (as the note writes), the sum reads only existing entries "
-            "of x and equals, term for term, the index sum symconv builds (PyTorch's cross-correlation)",
+            "the note's sum built literally (i, j, k, l from 1, m, n from 0), compared term for term with the index sum "
+            "symconv builds (PyTorch's cross-correlation); every entry it reads must exist in x, ω, b",
             checked, _grid(ctx), None, cex, _torch_line(ctx, "conv2d + per-location b at random integer x, ω, b", checked),
         ),
         precise="i, j, k, l run from 1 (j ≤ H − h + 1, k ≤ W − w + 1, l ≤ C₁) and m, n from 0, as the sums and the x "
@@ -239,7 +239,7 @@ def weight_shape(ctx: Context) -> Claim:
             r"\omega \in \mathbb{R}^{C_2\times C_1 \times h \times w} "
             r"\text{ (output channel first, as indexed and as in PyTorch)}",
             c_cex is None,
-            Evidence("every index the sum reads lies in the corrected shape; symconv's and PyTorch's weight shapes agree",
+            Evidence("every index the sum reads against the corrected shape, and symconv's and PyTorch's weight shapes",
                      c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, "torch.nn.Conv2d weight shape", c_checked)),
         ),
     )
@@ -283,8 +283,9 @@ def bias_shape(ctx: Context) -> Claim:
             r"b\in \mathbb{R}^{C_2\times (H-h+1)\times (W-w+1)} \text{ with } b_{i,j,k} \text{ (per location), or } "
             r"b\in \mathbb{R}^{C_2} \text{ with } b_i \text{ (shared, as in PyTorch)}",
             c_cex is None,
-            Evidence("per location: the sum's distinct b fill ℝ^{C₂×(H−h+1)×(W−w+1)}; shared: the index sum with b_i has C₂ "
-                     "distinct b", c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, "torch.nn.Conv2d bias shape", c_checked)),
+            Evidence("per location: the sum's distinct b against the entries of ℝ^{C₂×(H−h+1)×(W−w+1)}; shared: the distinct "
+                     "b of the index sum with b_i against C₂", c_checked, _grid(ctx), None, c_cex,
+                     _torch_line(ctx, "torch.nn.Conv2d bias shape", c_checked)),
         ),
         remarks=("the note also writes \\mathcal{R} for \\mathbb{R} here (a typo; not checkable by computation)",),
     )
@@ -328,8 +329,8 @@ def is_linear(ctx: Context) -> Claim:
             r"x \mapsto \mathcal{W}x = \text{conv}(x) - \text{conv}(0) "
             r"\text{ is linear (linear iff } b = 0)",
             c_cex is None,
-            Evidence("conv(x) − conv(0), a polynomial in x, ω, b, is homogeneous of degree 1 in x: scaling x by a symbol λ "
-                     "scales it by λ (SymPy expand)", c_checked, _grid(ctx), None, c_cex),
+            Evidence("conv(x) − conv(0), a polynomial in x, ω, b, tested for homogeneity of degree 1 in x: does scaling x by "
+                     "a symbol λ scale it by λ (SymPy expand)?", c_checked, _grid(ctx), None, c_cex),
         ),
         precise="'linear' read in the strict sense f(αx + βz) = αf(x) + βf(z), which forces f(0) = 0",
     )
@@ -421,8 +422,8 @@ def wjkl_shape(ctx: Context) -> Claim:
         ctx, "Wjkl-shape", "the shape of 𝒲_{j,k,l}",
         r"\mathcal{W}_{j,k,l}:=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,j,k}|\dots|B_{l,j+h-1,k}|"
         r"O_{C_2\times (H-h-j+1)W}\end{pmatrix}_{C_2\times HW}", check,
-        "the widths as written add up to HW for all j (SymPy) and are ≥ 0 for 1 ≤ j ≤ H−h+1; the blocks symconv builds are "
-        "C₂ × HW", (_identity(sympy.Add(*widths, evaluate=False), H * W),),
+        "the widths as written summed by SymPy for all j, and checked ≥ 0 with sum HW for 1 ≤ j ≤ H−h+1; the shapes of the "
+        "blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), H * W),),
     )
 
 
@@ -448,8 +449,8 @@ def b_shape(ctx: Context) -> Claim:
         ctx, "B-shape", "the shape of the blocks B",
         r"B_{l,j,k}=\begin{pmatrix}\underbrace{0 \dots 0}_{k-1} & \omega_{i,l,j,0} & \dots & \omega_{i,l,j,w-1} & "
         r"\underbrace{0 \dots 0}_{W-w-k+1}\end{pmatrix}_{C_2\times W}", check,
-        "the widths as written add up to W for all k (SymPy) and are ≥ 0 for 1 ≤ k ≤ W−w+1; the blocks symconv builds are "
-        "C₂ × W", (_identity(sympy.Add(*widths, evaluate=False), W),),
+        "the widths as written summed by SymPy for all k, and checked ≥ 0 with sum W for 1 ≤ k ≤ W−w+1; the shapes of the "
+        "blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), W),),
     )
 
 
@@ -624,7 +625,8 @@ def _params_claim(ctx: Context, claim_id: str, bias: str, as_written: str, writt
             sympy.latex(sympy.factor(derived) if bias == "shared" else derived)
             + r"\quad (m, n \text{ run over } h, w \text{ values } 0,\dots,h-1 \text{ and } 0,\dots,w-1)",
             c_cex is None,
-            Evidence("derived by SymPy (Sum over the index ranges of ω and b); equal to the distinct symbols of the built 𝒲, b",
+            Evidence("the count derived by SymPy (Sum over the index ranges of ω and b) against the distinct symbols of the "
+                     "built 𝒲, b",
                      c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, torch_what, c_checked)),
         ),
     )
@@ -852,8 +854,8 @@ def receptive_field(ctx: Context) -> Claim:
         r"\text{the receptive field of the } (j,k) \text{ output are the values of } x \text{ not multiplied by } 0 \text{ in } "
         r"\text{conv}_{j,k}(x) = \mathcal{W}_{j,k} x+ b_{j,k}",
         cex is None,
-        Evidence("for every output position: nonzero columns of 𝒲_{j,k} (built, and as written) = inputs of the index sum = the "
-                 "window x_{l,j+m,k+n} = PyTorch's gradient pattern", checked,
+        Evidence("for every output position, compared: nonzero columns of 𝒲_{j,k} (built, and as written), inputs of the "
+                 "index sum, the window x_{l,j+m,k+n}, PyTorch's gradient pattern", checked,
                  _grid(ctx) + f"; plus {len(ctx.general)} layers with stride, padding, dilation, groups", None, cex,
                  _torch_line(ctx, "autograd gradient nonzero pattern of Σ_i y[i, j, k]", checked)),
         precise="with ω symbolic (generic): an input is 'not multiplied by 0' when its column of 𝒲_{j,k} is not identically "
