@@ -412,7 +412,7 @@ class Finding:
 
     def describe(self) -> str:
         """One line: code and message."""
-        return f"{self.code}: {self.message}" + ("" if self.exact else " (closest hypothesis; not an exact match)")
+        return f"{self.code}: {self.message}" + ("" if self.exact else " [not an exact match]")
 
 
 @dataclass(frozen=True)

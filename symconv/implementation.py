@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -57,6 +58,7 @@ __all__ = [
     "DTYPES",
     "IMPLEMENTATION_METHODS",
     "LAYOUTS",
+    "MAX_TERMS",
     "WEIGHT_LAYOUTS",
     "ImplementationVerdict",
     "verify_implementation",
@@ -76,6 +78,8 @@ AUTO_ONEHOT_VALUES = 1 << 22
 AUTO_ONEHOT_CALLS = 2_000
 #: Largest one-hot read (numbers returned by fn) accepted unless ``max_values`` says otherwise (~ a minute).
 MAX_ONEHOT_VALUES = 1 << 30
+#: Largest layer (terms of the definition) whose form is extracted and compared: ~1 GiB of work arrays.
+MAX_TERMS = 10_000_000
 #: Probability bound the random confirmation aims for.
 CONFIRMATION_EPSILON = 1e-15
 #: Largest batch passed to fn at once (numbers returned per call ≤ this · d_y, bounded below).
@@ -155,7 +159,7 @@ class ImplementationVerdict:
         """A readable report: status, how it was checked, diagnosis, the first mismatching outputs."""
         status = "HOLDS" if self.holds else "FAILS"
         lines = [
-            f"fn implements {self.spec.describe()}: {status}",
+            f"{self.details.get('fn', 'fn')} as {self.spec.describe()}: {status}",
             f"  method {self.method} ({self.backend}, layout {self.layout}): {self.calls:,} calls to fn, "
             f"{self.samples:,} inputs, {self.seconds:.3f} s",
             f"  {self.guarantee}",
@@ -258,12 +262,11 @@ class _Caller:
                 "dilation": tuple(s.dilation), "groups": s.groups}  # type: ignore[arg-type]
 
     def _convert(self, array: np.ndarray, backend: str) -> Any:
+        # always a fresh copy: a fn that writes into its arguments must not change later probes
         if array.dtype == object:
-            return array
-        if backend == "torch":
-            torch = _torch()
-            return torch.from_numpy(np.ascontiguousarray(array, dtype=np.dtype(self.dtype)))
-        return np.ascontiguousarray(array, dtype=np.dtype(self.dtype))
+            return array.copy()
+        copy = np.array(array, dtype=np.dtype(self.dtype), order="C", copy=True)
+        return _torch().from_numpy(copy) if backend == "torch" else copy
 
     def _weight(self, weight: np.ndarray) -> np.ndarray:
         return weight.transpose(2, 3, 1, 0) if self.weight_layout == "HWIO" else weight
@@ -580,7 +583,7 @@ class _Tags:
         nonzero = first != 0
         safe = np.where(nonzero, first, 1.0)
         r1 = np.rint(moments[0] / safe)
-        r2 = np.rint(moments[1] / safe) if self.big else np.rint(moments[1] / safe)
+        r2 = np.rint(moments[1] / safe)
         ok = nonzero & probe.close(moments[0], r1 * first)
         if self.big:
             ok &= probe.close(moments[1], r1 * r1 * first)
@@ -805,6 +808,7 @@ def verify_implementation(
     seed: int = 0,
     max_values: int = MAX_ONEHOT_VALUES,
     max_mismatches: int = 5,
+    torch_threads: int | None = 1,
 ) -> ImplementationVerdict:
     """Check that ``fn(x, weight, bias)`` computes exactly the layer ``spec``; an :class:`ImplementationVerdict`.
 
@@ -815,7 +819,9 @@ def verify_implementation(
     ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: how far a read value may be from an
-    integer (default 1e-6 for float64, 1e-2 for float32).
+    integer (default 1e-6 for float64, 1e-2 for float32). ``torch_threads``: PyTorch's intra-op threads
+    during the check (restored after; ``None`` leaves them alone) — probes are small batches, for which
+    extra threads only add synchronisation, and on a busy machine they cost 10–50× in wall time.
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -832,6 +838,24 @@ def verify_implementation(
     >>> verify_implementation(flipped, ConvSpec(2, 3, input_size=5, kernel_size=3)).codes
     ('flipped-kernel',)
     """
+    if torch_threads is not None and not (isinstance(torch_threads, int) and torch_threads >= 1):
+        raise SpecError(f"torch_threads must be an int ≥ 1 or None, got {torch_threads!r}")
+    torch = sys.modules.get("torch") if torch_threads is not None else None
+    previous = torch.get_num_threads() if torch is not None else None
+    try:
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+        return _verify(fn, spec, layout=layout, weight_layout=weight_layout, backend=backend, method=method, dtype=dtype,
+                       pass_params=pass_params, atol=atol, seed=seed, max_values=max_values, max_mismatches=max_mismatches)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(previous)
+
+
+def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layout: str, backend: str, method: str,
+            dtype: str, pass_params: bool, atol: float | None, seed: int, max_values: int,
+            max_mismatches: int) -> ImplementationVerdict:
+    """verify_implementation's pipeline, read top to bottom."""
     start = perf_counter()
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
@@ -849,6 +873,10 @@ def verify_implementation(
     precision = _PRECISIONS[dtype]
     if atol is not None:
         precision = dataclasses.replace(precision, atol=float(atol))
+    if spec.n_terms + spec.n_bias_terms > MAX_TERMS:
+        raise TooLargeError(f"verify_implementation: the layer has {spec.n_terms + spec.n_bias_terms:,} terms, above "
+                            f"the limit of {MAX_TERMS:,} (about 100 bytes each while comparing); check a smaller layer "
+                            "with the same stride, padding, dilation and groups")
     if spec.d_x * math.prod(spec.weight_shape) >= 2**62:
         raise TooLargeError(f"verify_implementation: d_x · n_w = {spec.d_x * math.prod(spec.weight_shape):,} "
                             "overflows the int64 term keys (limit 2^62)")

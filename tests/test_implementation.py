@@ -15,11 +15,13 @@ import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv import ConvSpec
 from symconv.cli import main
 from symconv.diagnosis import expected_form, reader_form, standard_reader
-from symconv.errors import SpecError
+from symconv.errors import SpecError, TooLargeError
 from symconv.implementation import verify_implementation
 from symconv.testing import assert_diagnosed, assert_implements_conv, assert_same_implementation
 from tests.buggy_convs import BUGS, Layer, reference
@@ -365,3 +367,67 @@ def test_cli_check_impl_from_a_file(tmp_path, capsys):
 def test_cli_check_impl_bad_target_exits_2(target, message, capsys):
     assert main(["check-impl", target, *LAYER]) == 2
     assert re.match(rf"^symconv check-impl: error: {message}", capsys.readouterr().err)
+
+
+# ------------------------------------------------------------------------------------------ properties
+
+@st.composite
+def small_specs(draw):
+    groups = draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7)) for k, d, p in zip(kernel, dilation, padding))
+    return ConvSpec(groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)), input_size=size,
+                    kernel_size=kernel, stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))), padding=padding,
+                    dilation=dilation, groups=groups, bias=draw(st.sampled_from(["shared", "none"])))
+
+
+@settings(max_examples=30, deadline=None)
+@given(spec=small_specs())
+def test_torch_on_random_layers_two_probing_methods_agree(spec):
+    sparse = assert_implements_conv(F.conv2d, spec, pass_params=True, method="sparse")
+    onehot = assert_implements_conv(F.conv2d, spec, pass_params=True, method="onehot")
+    assert sparse.form == onehot.form
+
+
+@settings(max_examples=30, deadline=None)
+@given(spec=small_specs())
+def test_torch_with_flipped_weights_on_random_layers(spec):
+    fn = lambda x, w, b: F.conv2d(x, torch.flip(w, dims=(-2, -1)), b, **_torch_params(spec))  # noqa: E731
+    result = verify_implementation(fn, spec, method="sparse")
+    if result.form == expected_form(spec):  # a flip that cannot be seen: 1×1 kernel, or taps that never land
+        assert result.holds
+    else:
+        assert "flipped-kernel" in result.codes
+
+
+def test_fn_that_writes_into_its_arguments_is_still_read_correctly():
+    spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1)
+    layer = Layer(spec)
+
+    def fn(x, w, b):
+        y = layer(x, w, b)
+        x[...] = 7
+        w[...] = 0
+        b[...] = 1
+        return y
+    for method in ("onehot", "sparse"):
+        assert_implements_conv(fn, spec, method=method)
+
+
+def test_torch_threads_are_restored():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert_implements_conv(F.conv2d, ConvSpec(1, 1, input_size=3, kernel_size=2), pass_params=True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_too_large_layers_are_refused_before_probing():
+    spec = ConvSpec(64, 64, input_size=56, kernel_size=3, padding=1)
+    terms = 64 * 64 * (3 * 56 - 2) ** 2 + 64 * 56 * 56  # taps in range per axis: 3·56 minus the 2 that fall off
+    with pytest.raises(TooLargeError, match=rf"^verify_implementation: the layer has {terms:,} terms, above the limit"):
+        verify_implementation(F.conv2d, spec, pass_params=True)

@@ -1,0 +1,100 @@
+"""Timings of verify_implementation: calls made to fn, inputs given, seconds, peak memory.
+
+    python benchmarks/bench_impl.py            # the issue's layer (8→8, 16×16, 3×3) with each parameter, sparse
+    python benchmarks/bench_impl.py --onehot   # also read every coefficient one-hot (float32; ~10 s per layer)
+
+Seconds are the median of ``--repeat`` warm runs (the first, cold run — PyTorch's thread pool and kernels
+warming up — is shown apart). Peak MiB is tracemalloc's peak of Python/NumPy allocations during one run
+(PyTorch's own buffers are not traced), from a separate run; max RSS is the whole process's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from symconv import ConvSpec  # noqa: E402
+from symconv.implementation import verify_implementation  # noqa: E402
+
+
+def _layers() -> dict[str, ConvSpec]:
+    base = {"in_channels": 8, "out_channels": 8, "input_size": 16, "kernel_size": 3}
+    return {
+        "padding 1": ConvSpec(**base, padding=1),
+        "stride 2, padding 1": ConvSpec(**base, stride=2, padding=1),
+        "dilation 2, padding 2": ConvSpec(**base, dilation=2, padding=2),
+        "groups 2, padding 1": ConvSpec(**base, groups=2, padding=1),
+        "depthwise (groups 8)": ConvSpec(**base, groups=8, padding=1),
+        "stride 2, padding 1, dilation 2, groups 2": ConvSpec(**base, stride=2, padding=1, dilation=2, groups=2),
+    }
+
+
+def _measure(fn, spec, repeat: int, **options) -> dict:
+    start = time.perf_counter()
+    cold = verify_implementation(fn, spec, **options)
+    cold_seconds = time.perf_counter() - start
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = verify_implementation(fn, spec, **options)
+        seconds.append(time.perf_counter() - start)
+    assert result.holds == cold.holds
+    tracemalloc.start()  # a separate run: tracing slows every allocation
+    verify_implementation(fn, spec, **options)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"result": result, "cold": cold_seconds, "seconds": statistics.median(seconds), "peak": peak / 2**20}
+
+
+def _row(name: str, m: dict) -> str:
+    r = m["result"]
+    status = "holds" if r.holds else "FAILS " + ",".join(r.codes)
+    return (f"{name:44s} {r.method:7s} {r.calls:6d} {r.samples:8d} {m['seconds']:8.3f} {m['cold']:8.3f} "
+            f"{m['peak']:8.1f}  {status}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--onehot", action="store_true", help="also time method='onehot' with float32 probes")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
+    args = parser.parse_args()
+
+    import torch
+    import torch.nn.functional as F
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    header = f"{'layer (torch.nn.functional.conv2d, C1=C2=8, 16x16, 3x3)':44s} {'method':7s} {'calls':>6s} " \
+             f"{'inputs':>8s} {'seconds':>8s} {'cold s':>8s} {'peak MiB':>8s}  result"
+    print(header)
+    print("-" * len(header))
+    for name, spec in _layers().items():
+        print(_row(name, _measure(F.conv2d, spec, args.repeat, pass_params=True)), flush=True)
+    spec = _layers()["stride 2, padding 1, dilation 2, groups 2"]
+    params = {"stride": spec.stride, "padding": spec.padding, "dilation": spec.dilation, "groups": spec.groups}
+
+    def flipped(x, w, b):
+        return F.conv2d(x, torch.flip(w, dims=(-2, -1)), b, **params)
+    print(_row("flipped kernel (a bug), diagnosis included", _measure(flipped, spec, args.repeat)), flush=True)
+    if args.onehot:
+        for name in ("stride 2, padding 1, dilation 2, groups 2",):
+            m = _measure(F.conv2d, _layers()[name], 1, pass_params=True, method="onehot", dtype="float32")
+            print(_row(f"{name} [onehot, float32]", m), flush=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"max RSS of the process: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
