@@ -420,6 +420,7 @@ class _Hypothesis:
     code: str
     text: str
     changes: dict = field(default_factory=dict)  # Reader field → value
+    parts: tuple = ()  # for a pair of bugs: the two single hypotheses
 
 
 def _axes_text(values: tuple[int, ...]) -> str:
@@ -447,17 +448,14 @@ def _same_shape_hypotheses(spec: ConvSpec, base: Reader) -> list[_Hypothesis]:
     if kh == kw > 1:
         out.append(_Hypothesis("transposed-kernel", "kernel axes transposed (reads ω[i,l,n,m] for ω[i,l,m,n])",
                                {"transpose_kernel": True}))
-    names = ("row", "column")
+    moves = {(0, -1): "one row up", (0, 1): "one row down", (1, -1): "one column left", (1, 1): "one column right"}
     for dr, dc in itertools.product((-1, 0, 1), repeat=2):
         if (dr, dc) == (0, 0):
             continue
-        parts = []
-        for axis, delta in enumerate((dr, dc)):
-            if delta:
-                side = ("top", "left")[axis]
-                parts.append(f"reads input {names[axis]} {'+1' if delta > 0 else '−1'} off (as if {side} padding were "
-                             f"{p[axis] - delta} instead of {p[axis]})")
-        out.append(_Hypothesis("padding-off-by-one", "padding off by one: " + "; ".join(parts),
+        where = " and ".join(moves[(axis, delta)] for axis, delta in enumerate((dr, dc)) if delta)
+        before = tuple(v - delta for v, delta in zip(p, (dr, dc)))
+        out.append(_Hypothesis("padding-off-by-one", f"padding off by one: every tap reads the input {where} (as if the "
+                               f"top/left padding were {_axes_text(before)} instead of {_axes_text(tuple(p))})",
                                {"offset": (base.offset[0] + dr, base.offset[1] + dc)}))
     if any(v > 1 for v in p):
         out.append(_Hypothesis("padding-ignored", f"padding {_axes_text(p)} left out of the input index "
@@ -609,7 +607,7 @@ def _extra_findings(found: Form) -> list[Finding]:
 def _combine(a: _Hypothesis, b: _Hypothesis) -> _Hypothesis | None:
     if set(a.changes) & set(b.changes) or a.code == b.code:
         return None
-    return _Hypothesis(f"{a.code}+{b.code}", f"{a.text}; and {b.text}", {**a.changes, **b.changes})
+    return _Hypothesis(f"{a.code}+{b.code}", f"{a.text}; and {b.text}", {**a.changes, **b.changes}, parts=(a, b))
 
 
 def _products_findings(spec: ConvSpec, found: Form, expected: Form | None) -> list[Finding]:
@@ -662,20 +660,58 @@ def _products_findings(spec: ConvSpec, found: Form, expected: Form | None) -> li
     if matches:
         out = []
         for hypothesis, scale in matches:
-            text = hypothesis.text
+            suffix = ""
             if scale is None:
-                text += " (with wrong coefficients)"
+                suffix = " (with wrong coefficients)"
             elif scale != 1.0:
-                text += f" (every product scaled by {_coefficient(scale)})"
-            for code in hypothesis.code.split("+"):
-                part_text = text if "+" not in hypothesis.code else f"{text} [both at once]"
-                out.append(Finding(code, "products", part_text))
+                suffix = f" (every product scaled by {_coefficient(scale)})"
+            if hypothesis.parts:
+                a, b = hypothesis.parts
+                out.append(Finding(a.code, "products", f"{a.text}{suffix} — together with {b.code}"))
+                out.append(Finding(b.code, "products", f"{b.text}{suffix} — together with {a.code}"))
+            else:
+                out.append(Finding(hypothesis.code, "products", hypothesis.text + suffix))
         return out
-    if best[1] is not None and len(products):
-        agreement = best[0] / max(len(products), 1)
+    if best[1] is not None and len(products) and best[0] >= len(products) / 2:
         return [Finding(best[1].code, "products", f"{best[1].text} — agrees on {best[0]} of {len(products)} "
-                        f"products ({agreement:.0%})", exact=False)]
+                        f"products ({best[0] / len(products):.0%})", exact=False)]
     return [Finding("unknown", "products", "the products ω·x match none of the known bugs", exact=False)]
+
+
+def _row_signatures(form: Form) -> dict[int, bytes]:
+    """Each row's terms and coefficients as bytes (equal bytes ⇔ equal polynomials)."""
+    starts = np.flatnonzero(np.r_[True, form.rows[1:] != form.rows[:-1]]) if len(form) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(form)].astype(np.int64)
+    return {
+        int(form.rows[a]): form.keys[a:b].tobytes() + form.coefficients[a:b].tobytes()
+        for a, b in zip(starts.tolist(), ends.tolist())
+    }
+
+
+def _permutation_finding(spec: ConvSpec, found: Form, expected: Form) -> Finding | None:
+    """If every output holds exactly what belongs to another output, say which outputs moved where."""
+    want = _row_signatures(expected)
+    have = _row_signatures(found)
+    if len(want) != len(have) or len(set(want.values())) != len(want):
+        return None
+    home = {signature: row for row, signature in want.items()}
+    moved = {row: home.get(signature) for row, signature in have.items()}
+    if None in moved.values() or len(set(moved.values())) != len(moved):
+        return None
+    shape = spec.output_shape
+    pairs = [(np.unravel_index(r, shape), np.unravel_index(t, shape)) for r, t in moved.items() if r != t]  # type: ignore[arg-type]
+    if not pairs:
+        return None
+    channels = {int(a[0]): int(b[0]) for a, b in pairs}
+    if all(a[1:] == b[1:] for a, b in pairs):
+        mapping = tuple(channels.get(i, i) for i in range(spec.out_channels))
+        return Finding("outputs-permuted", "products", f"output channels in the wrong order: channel i holds channel "
+                       f"π(i), π = {mapping}")
+    if all(a[0] == b[0] and a[1] == b[2] and a[2] == b[1] for a, b in pairs):
+        return Finding("outputs-permuted", "products", "output spatial axes transposed: y[i,j,k] holds y[i,k,j]")
+    (a, b) = pairs[0]
+    return Finding("outputs-permuted", "products", f"outputs permuted: {len(pairs)} outputs hold another output's "
+                   f"value, e.g. y[{', '.join(map(str, map(int, a)))}] holds y[{', '.join(map(str, map(int, b)))}]")
 
 
 def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
@@ -692,6 +728,10 @@ def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
     if not same_shape:
         findings.append(Finding("output-shape", "shape", f"output shape {tuple(found.output_shape)}, expected "
                                 f"{spec.output_shape} (C₂, H', W')"))
+    if same_shape:
+        permuted = _permutation_finding(spec, found, expected)
+        if permuted is not None:
+            return (permuted,)
     findings += _products_findings(spec, found, expected if same_shape else None)
     findings += _bias_findings(spec, found)
     findings += _extra_findings(found)

@@ -94,7 +94,7 @@ class _Precision:
     value_range: int
     atol: float
     rtol: float
-    big_tags: bool  # float64: tags t and t² (strong single-term check); float32: two small digits
+    big_tags: bool  # float64: tags t and t²; float32: two small digits and their squares (values stay < 2¹⁶)
 
     @property
     def trials(self) -> int:
@@ -103,8 +103,8 @@ class _Precision:
 
 
 _PRECISIONS = {
-    "float64": _Precision("float64", 256, 1e-6, 1e-9, True),
-    "float32": _Precision("float32", 8, 1e-2, 1e-4, False),
+    "float64": _Precision("float64", 256, 1e-6, 1e-12, True),
+    "float32": _Precision("float32", 8, 1e-2, 2e-6, False),
 }
 
 
@@ -167,7 +167,7 @@ class ImplementationVerdict:
         if self.diagnosis:
             lines.append("  diagnosis:")
             lines += [f"    - {f.describe()}" for f in self.diagnosis]
-        if self.mismatches:
+        if self.mismatches and max_mismatches > 0:
             lines.append(f"  {self.verdict.mismatched_rows:,} of {math.prod(self.output_shape):,} outputs differ; "
                          f"first {min(max_mismatches, len(self.mismatches))}:")
             lines += _mismatch_table(self.mismatches[:max_mismatches])
@@ -458,6 +458,7 @@ class _Probe:
     space: KeySpace
     deviation: float = 0.0  # largest |value − nearest integer| among values read as integers
     constant: np.ndarray | None = None
+    x_dense: np.ndarray | None = None  # fn(e_x, 0, 0) − c for every input one-hot, once read
     has_x_terms: bool = False
     has_w_terms: bool = False
 
@@ -563,7 +564,7 @@ def _biaffinity(probe: _Probe) -> Finding | None:
 class _Tags:
     """Distinct integer tags for n items and how to read an item back from moments Σ a·Tₖ."""
 
-    vectors: np.ndarray  # (K, n): row 0 all ones, rows 1.. tags
+    vectors: np.ndarray  # (K, n): row 0 all ones, then t, t² — or d₀, d₁, d₀², d₁²
     big: bool
     base: int
     inverse: np.ndarray  # code → item
@@ -575,11 +576,17 @@ class _Tags:
         if big:  # t and t² with t = code + 1: ratios m₁/m₀ = t, m₂/m₁ = t for a single term
             t = (code + 1).astype(np.float64)
             return cls(np.stack([np.ones(n), t, t * t]), True, 0, inverse)
-        base = max(2, math.isqrt(max(n - 1, 0)) + 1)  # two digits d₀, d₁ < base; tags d + 1 stay small
-        return cls(np.stack([np.ones(n), (code % base + 1.0), (code // base + 1.0)]), False, base, inverse)
+        base = max(2, math.isqrt(max(n - 1, 0)) + 1)  # two digits < base; tags d = digit + 1 stay small
+        d0, d1 = code % base + 1.0, code // base + 1.0
+        return cls(np.stack([np.ones(n), d0, d1, d0 * d0, d1 * d1]), False, base, inverse)
 
     def decode(self, probe: _Probe, moments: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """From ``moments`` (K−1, rows) = Σ a·Tₖ (k ≥ 1) and ``first`` = Σ a: (single-term mask, item)."""
+        """From ``moments`` (K−1, rows) = Σ a·Tₖ (k ≥ 1) and ``first`` = Σ a: (single-term mask, item).
+
+        A single term a·T(j) has every ratio Tₖ(j) an integer tag and the squared tags consistent; a sum of
+        several terms with coefficients of one sign fails the square test (the mean of squares exceeds the
+        square of the mean), and anything else that slips through is caught by the random confirmation.
+        """
         nonzero = first != 0
         safe = np.where(nonzero, first, 1.0)
         r1 = np.rint(moments[0] / safe)
@@ -590,6 +597,7 @@ class _Tags:
             code = r1 - 1
         else:
             ok &= probe.close(moments[1], r2 * first)
+            ok &= probe.close(moments[2], r1 * r1 * first) & probe.close(moments[3], r2 * r2 * first)
             code = (r1 - 1) + self.base * (r2 - 1)
         n = self.inverse.size
         ok &= (code >= 0) & (code < n) & (r1 >= 1) & (r2 >= 1)
@@ -630,7 +638,9 @@ def _extract(probe: _Probe, method: str, max_values: int) -> Form:
     """The bi-affine form of fn: constant, x-only, ω-only, bias and product terms."""
     spec, space = probe.spec, probe.space
     d_x, n_w, n_b, d_y = space.d_x, space.n_w, space.n_b, probe.d_y
-    c = probe.constant if probe.constant is not None else probe.call(np.zeros((1, d_x)))[0]
+    if probe.constant is None:
+        probe.constant = probe.call(np.zeros((1, d_x)))[0]
+    c = probe.constant
     sparse = method == "sparse"
     big = probe.precision.big_tags
     rows: list[np.ndarray] = [np.flatnonzero(c)]
@@ -650,12 +660,12 @@ def _extract(probe: _Probe, method: str, max_values: int) -> Form:
         if probe.has_x_terms or np.any(z):
             add(_linear_part(probe, lambda v: probe.call(v) - c, d_x, x_tags, space.x_only))
     else:
-        x_dense = _dense(probe, lambda v: probe.call(v) - c, d_x)
+        x_dense = _x_dense(probe)
         s, o = np.nonzero(x_dense)
         add((o, space.x_only(s), x_dense[s, o]))
-    # ω alone: fn(0, ω, 0) − c
-    if not sparse or probe.has_w_terms:
-        w_tags = _Tags.make(n_w, probe.rng, big) if sparse else None
+    # ω alone: fn(0, ω, 0) − c (the one-hot read gets it from its per-weight calls)
+    if sparse and probe.has_w_terms:
+        w_tags = _Tags.make(n_w, probe.rng, big)
         add(_linear_part(probe, lambda v: np.stack([probe.call(np.zeros((1, d_x)), row)[0] for row in v]) - c,
                          n_w, w_tags, space.w_only))
     # bias: fn(0, 0, b) − c
@@ -671,7 +681,9 @@ def _extract(probe: _Probe, method: str, max_values: int) -> Form:
             raise TooLargeError(f"verify_implementation(method='onehot'): reading every coefficient returns "
                                 f"{n_w * d_x * d_y:,} numbers, above max_values={max_values:,}; use method='sparse'")
         for w in range(n_w):
-            add(_products_onehot(probe, w, x_dense))  # type: ignore[arg-type]
+            products, alone = _products_onehot(probe, w)
+            add(products)
+            add((np.flatnonzero(alone), np.full(np.count_nonzero(alone), space.w_only(w)), alone[alone != 0]))
     return Form.build(spec, probe.caller.output_shape, np.concatenate(rows), np.concatenate(keys), np.concatenate(coefficients))
 
 
@@ -687,15 +699,25 @@ def _dense(probe: _Probe, apply: Callable[[np.ndarray], np.ndarray], n: int) -> 
     return out
 
 
-def _products_onehot(probe: _Probe, w: int, x_dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Terms ω[w]·x[·] read with every input one-hot (batched): fn(e_x, e_w) − fn(0, e_w) − (fn(e_x, 0) − c)."""
+def _x_dense(probe: _Probe) -> np.ndarray:
+    """fn(e_x, 0, 0) − c for every input one-hot, read once per check."""
+    if probe.x_dense is None:
+        probe.x_dense = _dense(probe, lambda v: probe.call(v) - probe.constant, probe.space.d_x)
+    return probe.x_dense
+
+
+def _products_onehot(probe: _Probe, w: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Terms ω[w]·x[·] read with every input one-hot (batched): fn(e_x, e_w) − fn(0, e_w) − (fn(e_x, 0) − c).
+
+    Also returns fn(0, e_w) − c, the terms of ω[w] alone.
+    """
     space = probe.space
     e_w = np.zeros(space.n_w)
     e_w[w] = 1.0
     base = probe.call(np.zeros((1, space.d_x)), e_w)[0]
-    a = _dense(probe, lambda v: probe.call(v, e_w) - base, space.d_x) - x_dense
+    a = _dense(probe, lambda v: probe.call(v, e_w) - base, space.d_x) - _x_dense(probe)
     s, o = np.nonzero(a)
-    return o, space.bilinear(s, w), a[s, o]
+    return (o, space.bilinear(s, w), a[s, o]), base - probe.constant
 
 
 def _products_sparse(probe: _Probe, x_tags: _Tags, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -758,8 +780,7 @@ def _products_one_weight(probe: _Probe, w: int, x_tags: _Tags, xs: np.ndarray,
     if not np.any(nonzero & ~ok):
         o = np.flatnonzero(ok)
         return o, space.bilinear(item[o], w), u[0][o]
-    x_dense = _dense(probe, lambda v: probe.call(v) - probe.constant, space.d_x)  # type: ignore[operator]
-    return _products_onehot(probe, w, x_dense)
+    return _products_onehot(probe, w)[0]
 
 
 def _confirm(probe: _Probe, form: Form, trials: int) -> Finding | None:

@@ -162,6 +162,36 @@ def test_every_bug_is_found_and_named(bug, method):
     assert bug.code in result.describe()
 
 
+@pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
+def test_every_bug_is_found_with_float32_probes(bug):
+    """float32 probes (entries in [−8, 8], digit tags) find the same bugs."""
+    result = assert_diagnosed(bug.make(bug.spec), bug.spec, bug.code, method="sparse", dtype="float32")
+    assert "float32" in result.guarantee or bug.code == "not-bilinear"
+
+
+def test_two_bugs_at_once_are_both_named():
+    spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1)
+    layer = Layer(spec)
+
+    def flipped_and_shifted(x, w, b):
+        xpad = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+        return layer.add_bias(layer.products(x, w[:, :, ::-1, ::-1], xpad=xpad), b)
+    result = assert_diagnosed(flipped_and_shifted, spec, "flipped-kernel")
+    assert set(result.codes) == {"flipped-kernel", "padding-off-by-one"}
+    assert "together with padding-off-by-one" in result.describe()
+    flipped_without_bias = lambda x, w, b: layer.products(x, w[:, :, ::-1, ::-1])  # noqa: E731
+    assert assert_diagnosed(flipped_without_bias, spec, "bias-missing").codes == ("flipped-kernel", "bias-missing")
+
+
+def test_outputs_in_the_wrong_place_are_found_as_a_permutation():
+    spec = ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1)
+    layer = Layer(spec)
+    channels = assert_diagnosed(lambda x, w, b: layer(x, w, b)[:, ::-1], spec, "outputs-permuted")
+    assert "π = (2, 1, 0)" in channels.describe()
+    spatial = assert_diagnosed(lambda x, w, b: layer(x, w, b).transpose(0, 1, 3, 2), spec, "outputs-permuted")
+    assert "output spatial axes transposed" in spatial.describe()
+
+
 def test_bugs_cover_the_issue_list():
     codes = {b.code for b in BUGS}
     wanted = {"flipped-kernel", "padding-off-by-one", "stride-ignored", "dilation-ignored", "swapped-channels",
