@@ -117,6 +117,12 @@ def graph_from_module(module: Any) -> Graph:
     torch = t["torch"]
     if not isinstance(module, torch.nn.Module):
         raise SpecError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    if type(module) in t["dims"] or isinstance(module, t["pointwise_modules"]):  # a bare layer: fx would inline it
+        layer = _layer_of(type(module).__name__, module, t)
+        nodes = [Node("input", None, ())]
+        if layer is not None:
+            nodes.append(Node(type(module).__name__, layer, ("input",)))
+        return Graph(tuple(nodes))
     try:
         traced = torch.fx.symbolic_trace(module)
     except Exception as exc:  # fx raises many types; the user needs the first line only

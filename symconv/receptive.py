@@ -60,6 +60,8 @@ __all__ = [
 
 #: Largest receptive-field size per axis for which the exact effective field (path counts) is built.
 MAX_EFFECTIVE_SIZE = 1_000_000
+#: Largest number of cells, over all feature maps, for which region() builds exact masks by default (bytes).
+MAX_MASK_CELLS = 32_000_000
 
 _AxisField = tuple[int, int, int]  # (r, S, P) of one axis
 _Key = tuple[_AxisField, ...]
@@ -285,8 +287,11 @@ class ReceptiveField:
         return tuple(_axis_region(j * s - p, j * s - p + r - 1, None if self.input_size is None else self.input_size[a])
                      for a, (j, r, s, p) in enumerate(zip(index, self.size, self.stride, self.padding)))
 
-    def region(self, index: tuple[int, ...] | int) -> Region:
+    def region(self, index: tuple[int, ...] | int, masks: bool | None = None) -> Region:
         """The region of output ``index`` in the input and in every feature map, with exact masks.
+
+        ``masks``: True builds a boolean mask per feature map (needs the input size; TooLargeError above
+        :data:`MAX_MASK_CELLS` cells in all), False none, None (default) whenever they fit.
 
         >>> reg = receptive_field([Layer(3, dilation=2)], input_size=(5, 5)).region((0, 0))
         >>> reg.mask.astype(int).tolist()[0]
@@ -302,25 +307,32 @@ class ReceptiveField:
         ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
         # fields from each map to the output, pulled back node by node (deduplicated: DAGs have many paths)
         back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
-        masks: dict[str, np.ndarray] = {}
-        if self.output_size is not None:
-            masks[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)
-            masks[nodes[-1].name][index] = True
+        cells = None if self.input_size is None else sum(math.prod(lf.map_size) for lf in self.layers)  # type: ignore[arg-type]
+        if masks and cells is None:
+            raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
+        if masks and cells > MAX_MASK_CELLS:  # type: ignore[operator]
+            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
+                                f"use masks=False for the boxes only")
+        build = cells is not None and (masks or (masks is None and cells <= MAX_MASK_CELLS))
+        masks_by_node: dict[str, np.ndarray] = {}
+        if build:
+            masks_by_node[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)  # type: ignore[arg-type]
+            masks_by_node[nodes[-1].name][index] = True
         for node in reversed(nodes[:-1]):
             keys: set[_Key] = set()
-            mask = None if self.input_size is None else np.zeros(sizes[node.name], dtype=bool)  # type: ignore[arg-type]
+            mask = np.zeros(sizes[node.name], dtype=bool) if build else None  # type: ignore[arg-type]
             for c in consumers[node.name]:
                 if c.layer is None:
                     keys |= back[c.name]
                     if mask is not None:
-                        mask |= masks[c.name]
+                        mask |= masks_by_node[c.name]
                 else:
                     keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
                     if mask is not None:
-                        mask |= _pull_back(masks[c.name], ops[c.name], sizes[node.name])  # type: ignore[arg-type]
+                        mask |= _pull_back(masks_by_node[c.name], ops[c.name], sizes[node.name])  # type: ignore[arg-type]
             back[node.name] = keys
             if mask is not None:
-                masks[node.name] = mask
+                masks_by_node[node.name] = mask
         maps = []
         for node in nodes:
             size = sizes[node.name]
@@ -329,7 +341,7 @@ class ReceptiveField:
                 lo = min(index[a] * k[a][1] - k[a][2] for k in back[node.name])
                 hi = max(index[a] * k[a][1] - k[a][2] + k[a][0] - 1 for k in back[node.name])
                 axes.append(_axis_region(lo, hi, None if size is None else size[a]))
-            maps.append(MapRegion(node.name, size, tuple(axes), masks.get(node.name)))
+            maps.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
         axes_in = maps[0].axes
         interior = None if self.input_size is None else all(
             ax.start >= 0 and ax.end < n for ax, n in zip(axes_in, self.input_size)
@@ -416,13 +428,27 @@ def axis_pattern(op: AxisOp, n_in: int) -> np.ndarray:
 
 
 def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ...]) -> np.ndarray:
-    """The input positions that reach any True position of ``mask`` (a layer's output), axis by axis."""
-    out = mask.astype(np.int64)
+    """The input positions that reach any True position of ``mask`` (a layer's output), axis by axis.
+
+    Per axis and tap t, output o lands on input o·s − before + t·d; those targets are distinct for one
+    t, so a fancy-indexed OR per tap is exact — k passes over the mask instead of a dense product.
+    """
+    out = mask
     for a, (op, n) in enumerate(zip(ops, size_in)):
-        pattern = _axis_matrix(op, n).astype(np.int64)
-        out = np.moveaxis(np.tensordot(out, pattern, axes=([a], [0])), -1, a)
-        out = (out > 0).astype(np.int64)  # keep 0/1: path counts would overflow on deep stacks
-    return out.astype(bool)
+        shape = list(out.shape)
+        shape[a] = n
+        pulled = np.zeros(shape, dtype=bool)
+        o = np.arange(out.shape[a])
+        for t in range(op.kernel):
+            target = o * op.stride - op.before + t * op.dilation
+            keep = (target >= 0) & (target < n)
+            if keep.any():
+                index_in = [slice(None)] * out.ndim
+                index_out = [slice(None)] * out.ndim
+                index_in[a], index_out[a] = target[keep], o[keep]
+                pulled[tuple(index_in)] |= out[tuple(index_out)]
+        out = pulled
+    return out
 
 
 # --------------------------------------------------------------------------------- the computation

@@ -46,7 +46,7 @@ __all__ = ["FieldCheck", "Pattern", "check_receptive_field", "graph_operator", "
 #: Bitmap cells (bytes, or 8-byte counts) of one chunk of the sparse product.
 CHUNK_CELLS = 1 << 22
 #: Gathered (row, column) pairs per chunk.
-CHUNK_PAIRS = 1 << 23
+CHUNK_PAIRS = 1 << 21
 #: Largest product (nonzeros) a check builds.
 MAX_CHECK_NNZ = 200_000_000
 _EXACT_FLOAT = 2**53
@@ -203,7 +203,7 @@ def _add(patterns: list[Pattern]) -> Pattern:
     shape = patterns[0].shape
     keys = np.concatenate([q.keys() for q in patterns])
     if all(q.data is None for q in patterns):
-        return _from_keys(shape, np.unique(keys))
+        return _from_keys(shape, _sorted_unique(keys))
     vals = np.concatenate([np.ones(q.nnz, dtype=np.int64) if q.data is None else q.data for q in patterns])
     unique, inverse = np.unique(keys, return_inverse=True)
     return _from_keys(shape, unique, np.bincount(inverse, weights=vals.astype(np.float64)).astype(np.int64))
@@ -274,7 +274,13 @@ def predicted_pattern(layers: Any, input_size: Any = None) -> Pattern:
     d_out = math.prod(rf.output_size)  # type: ignore[arg-type]
     d_in = math.prod(rf.input_size)  # type: ignore[arg-type]
     keys = [_kron_keys(mats, rf.output_size, rf.input_size) for mats in per_path[rf.graph.nodes[-1].name].values()]  # type: ignore[arg-type]
-    return _from_keys((d_out, d_in), np.unique(np.concatenate(keys)))
+    return _from_keys((d_out, d_in), _sorted_unique(np.concatenate(keys)))
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (a plain sort: NumPy's hash-based unique is slower here)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
 def _kron_keys(mats: tuple[np.ndarray, ...], out_size: tuple[int, ...], in_size: tuple[int, ...]) -> np.ndarray:

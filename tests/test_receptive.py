@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from symconv import ConvSpec, SpecError, matrix
+from symconv import ConvSpec, SpecError, TooLargeError, matrix
 from symconv.layers import Branches, Graph, Layer, Node, build_graph, layers_from_json, parse_layer
 from symconv.receptive import conv_inputs, effective_receptive_field, receptive_field
 from symconv.receptive_check import graph_operator
@@ -275,3 +275,27 @@ def test_effective_field_refuses_nonlinear_and_branches():
         effective_receptive_field([Layer(2, kind="maxpool")])
     with pytest.raises(SpecError, match=r"^effective_receptive_field needs a chain of layers; 'add1' merges branches$"):
         effective_receptive_field([Branches(([Layer(3, padding=1)], []))])
+
+
+def test_region_masks_option():
+    layers = [Layer(3, padding=1), Layer(2, 2, kind="maxpool"), Layer(3, dilation=2)]
+    rf = receptive_field(layers, input_size=12)
+    with_masks, without = rf.region((1, 0)), rf.region((1, 0), masks=False)
+    assert with_masks.mask is not None and without.mask is None
+    assert with_masks.axes == without.axes and [m.axes for m in with_masks.maps] == [m.axes for m in without.maps]
+    with pytest.raises(SpecError, match=r"^masks=True needs the input size: pass input_size to receptive_field$"):
+        receptive_field(layers).region((1, 0), masks=True)
+    assert receptive_field(layers).region((1, 0)).mask is None
+
+
+def test_region_masks_refuse_too_many_cells(monkeypatch):
+    import symconv.receptive as receptive
+
+    monkeypatch.setattr(receptive, "MAX_MASK_CELLS", 100)
+    rf = receptive_field([Layer(3)], input_size=8)  # 64 + 36 cells = 100: fits
+    assert rf.region((0, 0)).mask is not None
+    rf = receptive_field([Layer(3)], input_size=9)  # 81 + 49 cells
+    assert rf.region((0, 0)).mask is None  # default: skipped when too big
+    with pytest.raises(TooLargeError, match=r"^region masks: 130 cells over all feature maps, above 100; "
+                                            r"use masks=False for the boxes only$"):
+        rf.region((0, 0), masks=True)

@@ -74,7 +74,10 @@ def _load_module(target: str) -> Any:
     if torch is not None and isinstance(obj, torch.nn.Module):
         return obj
     if callable(obj):
-        obj = obj()
+        try:
+            obj = obj()
+        except TypeError as exc:
+            raise SpecError(f"--module: calling {target!r} with no arguments failed ({exc})") from None
         torch = sys.modules.get("torch")
     if torch is None or not isinstance(obj, torch.nn.Module):
         raise SpecError(f"--module: {target!r} is not a torch.nn.Module (nor returns one), got {type(obj).__name__}")
