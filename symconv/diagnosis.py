@@ -728,11 +728,15 @@ def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
     if not same_shape:
         findings.append(Finding("output-shape", "shape", f"output shape {tuple(found.output_shape)}, expected "
                                 f"{spec.output_shape} (C₂, H', W')"))
-    if same_shape:
-        permuted = _permutation_finding(spec, found, expected)
-        if permuted is not None:
+    products = _products_findings(spec, found, expected if same_shape else None)
+    permuted = _permutation_finding(spec, found, expected) if same_shape and products else None
+    if permuted is not None:
+        # whole outputs sit in the wrong place: the simplest account when no hypothesis matched exactly,
+        # an equivalent one when one did (transposing y = transposing x and ω)
+        if any(not f.exact for f in products):
             return (permuted,)
-    findings += _products_findings(spec, found, expected if same_shape else None)
+        return (*products, replace(permuted, message="equivalently: " + permuted.message))
+    findings += products
     findings += _bias_findings(spec, found)
     findings += _extra_findings(found)
     return tuple(findings)
