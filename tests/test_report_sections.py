@@ -14,7 +14,7 @@ import pytest
 import sympy
 import torch
 
-from symconv import ConvSpec
+from symconv import ConvSpec, bias_vector, blocks
 from symconv.audit import audit
 from symconv.layers import parse_layer
 from symconv.report.sections import (
@@ -137,6 +137,31 @@ TINY = [  # 𝒲 small enough to print entry by entry
     ConvSpec(2, 2, input_size=3, kernel_size=2, groups=2, padding=1, stride=2),
     ConvSpec(1, 1, input_size=4, kernel_size=2, dilation=2, padding=1),
 ]
+
+
+@pytest.mark.parametrize("spec", SMALL, ids=SMALL_IDS)
+def test_block_pieces_reassemble_the_cores_blocks_and_bias(spec):
+    j, k = spec.output_size[0] // 2, spec.output_size[1] // 2
+    section = blocks_section(spec, (j, k))
+    core = blocks(spec)
+    named = {m.name: m for m in section.B}
+    for l, row in enumerate(section.W_jkl if section.W_jkl_total == len(section.W_jkl) else ()):
+        parts = []
+        for piece in row.pieces:
+            zero = re.fullmatch(r"O_\{(\d+)\\times (\d+)\}", piece)
+            if zero:
+                parts.append(sympy.zeros(int(zero.group(1)), int(zero.group(2))))
+            else:
+                l1, m, k1 = (int(v) for v in re.findall(r"\d+", piece))
+                parts.append(core.B(l1 - 1, m, k1 - 1))
+                if piece in named and not named[piece].elided:
+                    assert named[piece].matrix == to_note(core.B(l1 - 1, m, k1 - 1))
+        assert sympy.Matrix.hstack(*parts) == core.W(j, k, l)
+    if spec.bias != "none":
+        seed_b = bias_vector(spec, order="seed")
+        flat = j * spec.output_size[1] + k
+        expected = to_note(seed_b[flat * spec.out_channels : (flat + 1) * spec.out_channels, :])
+        assert section.b_jk == expected or section.b_jk.shape[0] < expected.shape[0]
 
 
 @pytest.mark.parametrize("spec", TINY, ids=lambda s: s.describe())

@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 
 from .. import __version__
-from ..blocks import bias_vector, block_terms, blocks, matrix, matrix_as_written
+from ..blocks import _kernel_rows, block_terms, blocks, matrix, matrix_as_written
 from ..direct import direct_terms
 from ..errors import SpecError
 from ..spec import ConvSpec
@@ -361,18 +361,6 @@ def _named(name: str, call: str, m: sympy.MatrixBase) -> NamedMatrix:
     return NamedMatrix(Tex(name), call, m.rows, m.cols, shown, elided)
 
 
-_LABEL = re.compile(r"^B_\{(\d+),(\d+),(\d+)\}$")
-
-
-def _note_B(label: str) -> tuple[Tex, tuple[int, int, int]]:
-    """``"B_{l,m,k}"`` (symconv's 0-based label) → the note's B_{l+1,m,k+1} and the 0-based triple."""
-    match = _LABEL.match(label)
-    if not match:
-        raise ValueError(f"unexpected block label {label!r}")
-    l, m, k = (int(v) for v in match.groups())
-    return Tex(f"B_{{{l + 1},{m},{k + 1}}}"), (l, m, k)
-
-
 def _zero(rows: int, cols: int) -> Tex:
     return Tex(rf"O_{{{rows}\times {cols}}}")
 
@@ -394,38 +382,43 @@ def blocks_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Blocks
 
     all_B: list[NamedMatrix] = []
     rows_jkl: list[BlockRow] = []
+    # input row r of 𝒲_{j,k,l} holds B_{l,m,k} when r = j·s − p + m·d (the core's placement), else O
+    kernel_row = {r: m for m, r in _kernel_rows(spec, j)}
     for l in range(spec.in_channels):
         pieces: list[Tex] = []
         zeros = 0
-        for label, block in b.row_blocks(j, k, l):
-            if label == "O":
+        for r in range(height):
+            if r not in kernel_row:
                 zeros += 1
                 continue
             if zeros:  # consecutive zero row-blocks merge into one O, as the note writes them
                 pieces.append(_zero(c2, zeros * width))
                 zeros = 0
-            name, (l0, m0, k0) = _note_B(label)
+            name = Tex(f"B_{{{l + 1},{kernel_row[r]},{k1}}}")
             pieces.append(name)
-            all_B.append(_named(name, f"blocks(spec).B({l0}, {m0}, {k0})", block))
+            all_B.append(_named(name, f"blocks(spec).B({l}, {kernel_row[r]}, {k})", b.B(l, kernel_row[r], k)))
         if zeros:
             pieces.append(_zero(c2, zeros * width))
-        W_jkl = b.W(j, k, l)
-        explicit = _named(rf"\mathcal{{W}}_{{{j1},{k1},{l + 1}}}", "", W_jkl) if height * width <= MAX_EXPLICIT_COLS else None
+        # the whole block only when it is printed: at ImageNet sizes it has millions of (zero) entries
+        explicit = None
+        if height * width <= MAX_EXPLICIT_COLS:
+            explicit = _named(rf"\mathcal{{W}}_{{{j1},{k1},{l + 1}}}", "", b.W(j, k, l))
         rows_jkl.append(BlockRow(
             Tex(rf"\mathcal{{W}}_{{{j1},{k1},{l + 1}}}"), f"blocks(spec).W({j}, {k}, {l})", c2, height * width,
             tuple(pieces), explicit,
         ))
-    W_jk = b.W(j, k)
     W_jk_row = BlockRow(
         Tex(rf"\mathcal{{W}}_{{{j1},{k1}}}"), f"blocks(spec).W({j}, {k})", c2, spec.d_x,
         tuple(r.name for r in rows_jkl) if spec.in_channels <= 4
         else (rows_jkl[0].name, rows_jkl[1].name, Tex(r"\cdots"), rows_jkl[-1].name),
-        _named(rf"\mathcal{{W}}_{{{j1},{k1}}}", "", W_jk) if spec.d_x <= MAX_EXPLICIT_COLS else None,
+        _named(rf"\mathcal{{W}}_{{{j1},{k1}}}", "", b.W(j, k)) if spec.d_x <= MAX_EXPLICIT_COLS and spec.in_channels > 1
+        else None,
     )
     # b_{j,k}: the C₂ entries of b that output position (j, k) adds
-    seed_b = bias_vector(spec, order="seed")
-    flat = j * cols_out + k
-    b_jk = None if spec.bias == "none" else elide(to_note(seed_b[flat * c2 : (flat + 1) * c2, :]))[0]
+    b_jk = None
+    if spec.bias != "none":
+        entries = _biases(spec) if spec.bias == "shared" else _biases(spec)[:, j, k]
+        b_jk = elide(to_note(sympy.Matrix(list(entries))))[0]
     W = None
     if spec.d_x <= MAX_EXPLICIT_COLS and spec.d_y <= MAX_EXPLICIT_ROWS:
         W = NamedMatrix(Tex(r"\mathcal{W}"), 'matrix(spec, order="seed")', spec.d_y, spec.d_x,
@@ -643,7 +636,7 @@ _MIN_LINE_GAP_CM = 0.15  # grid lines closer than this would turn the picture gr
 _MAX_UNIT_CM = 0.6  # cells of tiny matrices stay small
 _PALETTE = 4
 _MAX_RUNS = 2500  # rectangles per picture: pdflatex's memory and time stay small
-_CHUNK_POSITIONS = 4096
+_CHUNK_TERMS = 1 << 20  # block terms per chunk: a few tens of MiB of int64 at a time
 
 
 def _level_runs(level: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -685,8 +678,9 @@ def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Spars
     rows, cols = math.ceil(d_y / bin_r), math.ceil(d_x / bin_c)
     counts = np.zeros(rows * cols, dtype=np.int64)
     n_positions = math.prod(spec.output_size)
-    for start in range(0, n_positions, _CHUNK_POSITIONS):
-        r, c = _nonzero_columns(spec, np.arange(start, min(start + _CHUNK_POSITIONS, n_positions)))
+    chunk = max(1, _CHUNK_TERMS // (spec.out_channels * spec.in_per_group * math.prod(spec.kernel_size)))  # type: ignore[arg-type]
+    for start in range(0, n_positions, chunk):
+        r, c = _nonzero_columns(spec, np.arange(start, min(start + chunk, n_positions)))
         counts += np.bincount((r // bin_r) * cols + c // bin_c, minlength=rows * cols)
     nnz = int(counts.sum())
     grid = counts.reshape(rows, cols)
