@@ -185,3 +185,22 @@ def test_one_d_stacks(n):
     rf = receptive_field(layers, input_size=30)
     assert rf.ndim == 1
     assert check_receptive_field(rf).holds
+
+
+@pytest.mark.parametrize("stack", GRID[::4], ids=[" ".join(x.describe() for x in g) for g in GRID[::4]])
+def test_sympy_closed_forms_agree_with_W_products(stack):
+    """The derived closed forms (Sum/Product, evaluated per axis), put under test directly against the product."""
+    import dataclasses
+
+    from symconv.receptive_forms import receptive_forms
+
+    try:
+        rf = receptive_field(stack, input_size=(17, 15))
+    except SpecError:
+        pytest.skip("the stack does not fit the input")
+    per_axis = [receptive_forms().evaluate([(op.kernel, op.stride, op.before, op.dilation) for op in
+                                            (layer.axes(2)[a] for layer in stack)]) for a in range(2)]
+    claimed = dataclasses.replace(rf, size=tuple(v[0] for v in per_axis), stride=tuple(v[1] for v in per_axis),
+                                  padding=tuple(v[2] for v in per_axis))
+    check = check_receptive_field(rf, claimed=claimed)
+    assert check.holds, check.mismatch
