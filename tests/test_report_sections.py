@@ -17,6 +17,7 @@ import torch
 from symconv import ConvSpec, bias_vector, blocks
 from symconv.audit import audit
 from symconv.layers import parse_layer
+from symconv.report.figures import sparsity_figure
 from symconv.report.sections import (
     audit_section,
     blocks_section,
@@ -24,7 +25,6 @@ from symconv.report.sections import (
     definition_section,
     proof_section,
     receptive_section,
-    sparsity_figure,
     spec_section,
     stack_section,
     to_note,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import ConvSpec
+from .figures import sparsity_figure
 from .render import render
 from .sections import (
     audit_section,
@@ -18,7 +19,6 @@ from .sections import (
     footer,
     proof_section,
     receptive_section,
-    sparsity_figure,
     spec_section,
     stack_section,
 )

@@ -9,7 +9,7 @@ Index conventions: symconv is 0-based. Typeset mathematics reproduces the note a
 numbering: ``i, j, k, l`` (and input rows/columns ``r, c``) count from 1, kernel offsets ``m, n``
 from 0. :func:`to_note` renames SymPy symbols accordingly (``omega_0,0,1,2`` → ``omega_1,1,1,2``)
 through :func:`symconv.symbols.note_index`; every block label also names the symconv call that
-builds it (0-based).
+builds it (0-based). Figures (𝒲's sparsity, receptive-field maps) are laid out in :mod:`.figures`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ..spec import ConvSpec
 from ..symbols import _biases, _inputs, _weights, note_index
 from ..verdict import Verdict
 from ..verify import verify
+from .figures import ReceptiveFigure, receptive_figure
 from .render import Tex, latex
 
 __all__ = [
@@ -45,16 +46,13 @@ __all__ = [
     "DefinitionSection",
     "Expansion",
     "Footer",
-    "MapPicture",
     "NamedMatrix",
     "MismatchView",
     "ProofRun",
     "ProofSection",
     "Quantity",
     "RatioRow",
-    "ReceptiveFigure",
     "ReceptiveSection",
-    "SparsityFigure",
     "StackRow",
     "StackSection",
     "SpecSection",
@@ -65,9 +63,7 @@ __all__ = [
     "footer",
     "mismatch_view",
     "proof_section",
-    "receptive_figure",
     "receptive_section",
-    "sparsity_figure",
     "spec_section",
     "stack_section",
     "to_note",
@@ -600,219 +596,7 @@ def counts_section(spec: ConvSpec) -> CountsSection:
     return CountsSection(tuple(rows), tuple(derivations), ratio_rows, spec.bias)
 
 
-# ----------------------------------------------------------------------------- sparsity figure
-@dataclass(frozen=True)
-class SparsityFigure:
-    """𝒲's nonzero pattern (seed row order) as TikZ rectangles, in cell units, with its block grid.
-
-    ``runs`` are (row, first column, end column, shade) in cells; a cell is one entry of 𝒲, or a
-    ``bin_rows`` × ``bin_cols`` tile of entries when 𝒲 is too large to draw entry by entry.
-    """
-
-    rows: int
-    cols: int
-    unit: Tex  # length of one cell, e.g. "0.3200cm"
-    runs: tuple[tuple[int, int, int, int], ...]
-    coloring: str  # "channel": shade = input channel l (mod 4) + 1; "density": shade 1…4 by fill of the tile
-    bin_rows: int
-    bin_cols: int
-    thin_hlines: tuple[Tex, ...]  # coordinates (in cells) of the lines between 𝒲_{j,k}
-    thick_hlines: tuple[Tex, ...]  # … between output rows j
-    thin_vlines: tuple[Tex, ...]  # … between image rows r (the slots of the blocks B)
-    thick_vlines: tuple[Tex, ...]  # … between input channels l
-    channel_labels: tuple[tuple[Tex, Tex], ...]  # (x, label)
-    row_labels: tuple[tuple[Tex, Tex], ...]  # (y, label)
-    highlight: tuple[Tex, Tex, Tex]  # first row, end row, middle of the 𝒲_{j,k} shown in the blocks section
-    highlight_label: Tex
-    nnz: int
-    d_y: int
-    d_x: int
-    density: str
-
-
-_FIG_WIDTH_CM, _FIG_HEIGHT_CM = 13.5, 19.0
-_MAX_CELLS_X, _MAX_CELLS_Y = 512, 640
-_MIN_LINE_GAP_CM = 0.15  # grid lines closer than this would turn the picture gray
-_MAX_UNIT_CM = 0.6  # cells of tiny matrices stay small
-_PALETTE = 4
-_MAX_RUNS = 2500  # rectangles per picture: pdflatex's memory and time stay small
-_CHUNK_TERMS = 1 << 20  # block terms per chunk: a few tens of MiB of int64 at a time
-
-
-def _level_runs(level: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """(row, first column, end column, level) of the runs of equal nonzero level, row by row."""
-    runs = []
-    for r, line in enumerate(level):
-        change = np.flatnonzero(np.diff(np.concatenate(([0], line, [0]))) != 0)
-        for a, b in zip(change[:-1], change[1:]):
-            if line[a]:
-                runs.append((r, int(a), int(b), int(line[a])))
-    return runs
-
-
-def _coord(value: float) -> Tex:
-    """A TikZ coordinate in cells, four decimals at most."""
-    return Tex(f"{round(value, 4):g}")
-
-
-def _nonzero_columns(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(seed-order row, column) of every nonzero of 𝒲 in the rows of ``positions``, from the note's blocks."""
-    terms = block_terms(spec, positions)
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    n_weights = math.prod(spec.weight_shape)
-    rows = (positions[:, None] * spec.out_channels + np.arange(spec.out_channels)[None, :])
-    rows = np.broadcast_to(rows[:, :, None, None, None], terms.keys.shape)
-    return rows[valid], terms.keys[valid] // n_weights
-
-
-def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
-    """𝒲's sparsity, built from :func:`symconv.blocks.block_terms`, laid out for TikZ.
-
-    >>> f = sparsity_figure(ConvSpec(1, 1, input_size=3, kernel_size=2))
-    >>> f.nnz, f.rows, f.cols, f.runs[0]
-    (16, 4, 9, (0, 0, 2, 1))
-    """
-    d_y, d_x = spec.d_y, spec.d_x
-    bin_r = max(1, math.ceil(d_y / _MAX_CELLS_Y))
-    bin_c = max(1, math.ceil(d_x / _MAX_CELLS_X))
-    rows, cols = math.ceil(d_y / bin_r), math.ceil(d_x / bin_c)
-    counts = np.zeros(rows * cols, dtype=np.int64)
-    n_positions = math.prod(spec.output_size)
-    chunk = max(1, _CHUNK_TERMS // (spec.out_channels * spec.in_per_group * math.prod(spec.kernel_size)))  # type: ignore[arg-type]
-    for start in range(0, n_positions, chunk):
-        r, c = _nonzero_columns(spec, np.arange(start, min(start + chunk, n_positions)))
-        counts += np.bincount((r // bin_r) * cols + c // bin_c, minlength=rows * cols)
-    nnz = int(counts.sum())
-    grid = counts.reshape(rows, cols)
-    height, width = spec.input_size  # type: ignore[misc]
-    while True:
-        if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
-            coloring = "channel"
-            level = np.where(grid > 0, (np.arange(cols)[None, :] // (height * width)) % _PALETTE + 1, 0)
-        else:  # tiles: 1…4 by their fraction of nonzeros
-            coloring = "density"
-            level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
-        runs = _level_runs(level)
-        if len(runs) <= _MAX_RUNS:
-            break
-        # too many rectangles for TeX: tiles twice as large, summed from the finer grid
-        grid = np.pad(grid, ((0, rows % 2), (0, cols % 2))).reshape((rows + 1) // 2, 2, (cols + 1) // 2, 2).sum(axis=(1, 3))
-        rows, cols, bin_r, bin_c = grid.shape[0], grid.shape[1], bin_r * 2, bin_c * 2
-    unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
-
-    def lines(step_entries: int, axis_bin: int, total: int) -> tuple[Tex, ...]:
-        if step_entries / axis_bin * unit < _MIN_LINE_GAP_CM:
-            return ()
-        return tuple(_coord(v / axis_bin) for v in range(step_entries, total, step_entries))
-
-    rows_out, cols_out = spec.output_size
-    c2 = spec.out_channels
-    thick_h = lines(c2 * cols_out, bin_r, d_y)
-    thin_h = tuple(v for v in lines(c2, bin_r, d_y) if v not in thick_h)
-    thick_v = lines(height * width, bin_c, d_x)
-    thin_v = tuple(v for v in lines(width, bin_c, d_x) if v not in thick_v)
-    channel_labels = ()
-    if spec.in_channels <= 8:
-        channel_labels = tuple(
-            (_coord((l + 0.5) * height * width / bin_c), Tex(f"l = {l + 1}")) for l in range(spec.in_channels)
-        )
-    row_labels = ()
-    if rows_out <= 16 and c2 * cols_out / bin_r * unit >= 0.3:
-        row_labels = tuple((_coord((j + 0.5) * c2 * cols_out / bin_r), Tex(f"j = {j + 1}")) for j in range(rows_out))
-    flat = position[0] * cols_out + position[1]
-    highlight = (_coord(flat * c2 / bin_r), _coord((flat + 1) * c2 / bin_r), _coord((flat + 0.5) * c2 / bin_r))
-    return SparsityFigure(
-        rows=rows, cols=cols, unit=Tex(f"{unit:.4f}cm"), runs=tuple(runs), coloring=coloring, bin_rows=bin_r, bin_cols=bin_c,
-        thin_hlines=thin_h, thick_hlines=thick_h, thin_vlines=thin_v, thick_vlines=thick_v,
-        channel_labels=channel_labels, row_labels=row_labels, highlight=highlight,
-        highlight_label=Tex(rf"\mathcal{{W}}_{{{position[0] + 1},{position[1] + 1}}}"),
-        nnz=nnz, d_y=d_y, d_x=d_x, density=f"{100 * nnz / (d_y * d_x):.2f}",
-    )
-
-
 # ----------------------------------------------------------------------------- receptive fields
-@dataclass(frozen=True)
-class MapPicture:
-    """One feature map in a receptive-field figure: where it sits, the positions read, the box."""
-
-    name: str
-    caption: str
-    rows: int
-    cols: int
-    x: Tex  # top-left corner, cm
-    y: Tex
-    runs: tuple[tuple[int, int, int], ...]  # (row, first column, end column) of positions read
-    box: tuple[Tex, Tex, Tex, Tex]  # the unclipped box (x0, y0, x1, y1) in cells; may reach into the padding
-    middle: Tex  # horizontal centre, in cells, for the caption
-    grid: bool
-    cells: int
-    is_output: bool
-
-
-@dataclass(frozen=True)
-class ReceptiveFigure:
-    """Feature maps from the input to the output, each with the region of one output highlighted."""
-
-    maps: tuple[MapPicture, ...]
-    unit: Tex
-    width: Tex
-    height: Tex
-
-
-_RF_MAX_MAP_CM, _RF_MAX_UNIT_CM, _RF_WIDTH_CM, _RF_GAP_CM, _RF_CAPTION_CM = 6.0, 0.6, 15.0, 0.8, 1.4
-_RF_CHAR_CM = 0.17  # width of a caption character in \\scriptsize typewriter
-_RF_GRID_MIN_UNIT_CM = 0.12
-_MAX_CAPTION_CHARS = 28
-
-
-def _runs(mask: np.ndarray) -> tuple[tuple[int, int, int], ...]:
-    """Horizontal runs of True cells of a 2-D mask, row by row."""
-    out = []
-    for r, line in enumerate(mask):
-        padded = np.concatenate(([False], line, [False])).astype(np.int8)
-        edges = np.flatnonzero(np.diff(padded))
-        out.extend((r, int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
-    return tuple(out)
-
-
-def receptive_figure(rf: Any, index: tuple[int, ...]) -> ReceptiveFigure:
-    """The region of output ``index`` (0-based) in every feature map of ``rf``, laid out left to right.
-
-    ``rf`` is a :class:`symconv.receptive.ReceptiveField` with an input size.
-
-    >>> from symconv.receptive import receptive_field
-    >>> f = receptive_figure(receptive_field([ConvSpec(1, 1, input_size=4, kernel_size=2)]), (1, 1))
-    >>> [(m.name, m.cells) for m in f.maps]
-    [('input', 4), ('conv1', 1)]
-    """
-    region = rf.region(index)
-    largest = max(max(m.map_size) for m in region.maps)
-    unit = min(_RF_MAX_UNIT_CM, _RF_MAX_MAP_CM / largest)
-    captions = {lf.name: lf.layer.describe() if lf.layer is not None else (lf.merge or "") for lf in rf.layers}
-    maps, x, y, row_height = [], 0.0, 0.0, 0.0
-    for number, m in enumerate(region.maps):
-        rows, cols = m.map_size
-        caption = captions.get(m.node, "")
-        if len(caption) > _MAX_CAPTION_CHARS:
-            caption = caption[: _MAX_CAPTION_CHARS - 1] + "…"
-        # each map gets a slot wide enough for its caption, and sits in the slot's middle
-        slot = max(cols * unit, _RF_CHAR_CM * max(len(caption), len(m.node) + 8))
-        if x > 0 and x + slot > _RF_WIDTH_CM:  # wrap to a new row of maps
-            x, y, row_height = 0.0, y + row_height + _RF_CAPTION_CM, 0.0
-        (r0, c0) = (a.start for a in m.axes)
-        (r1, c1) = (a.end + 1 for a in m.axes)
-        maps.append(MapPicture(
-            name=m.node, caption=caption, rows=rows, cols=cols,
-            x=Tex(f"{x + (slot - cols * unit) / 2:.3f}"), y=Tex(f"{-y:.3f}"), runs=_runs(m.mask),
-            box=(_coord(c0), _coord(r0), _coord(c1), _coord(r1)), middle=_coord(cols / 2), grid=unit >= _RF_GRID_MIN_UNIT_CM,
-            cells=int(m.mask.sum()), is_output=number == len(region.maps) - 1,
-        ))
-        x += slot + _RF_GAP_CM
-        row_height = max(row_height, rows * unit)
-    return ReceptiveFigure(tuple(maps), Tex(f"{unit:.4f}cm"), Tex(f"{_RF_WIDTH_CM:.1f}"),
-                           Tex(f"{y + row_height + _RF_CAPTION_CM:.2f}"))
-
-
 @dataclass(frozen=True)
 class AxisBox:
     """The box an output reads along one axis: first and last input index (unclipped), centre, size."""
