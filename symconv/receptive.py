@@ -299,21 +299,23 @@ class ReceptiveField:
         """
         index = self._check_index(index)
         nodes = self.graph.nodes
-        consumers: dict[str, list[Node]] = {n.name: [] for n in nodes}
-        for n in nodes:
-            for source in n.inputs:
-                consumers[source].append(n)
         sizes = {lf.name: lf.map_size for lf in self.layers}
-        ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
-        # fields from each map to the output, pulled back node by node (deduplicated: DAGs have many paths)
-        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
-        cells = None if self.input_size is None else sum(math.prod(lf.map_size) for lf in self.layers)  # type: ignore[arg-type]
+        # 1. masks or not: they cost one byte per cell of every feature map
+        cells = None if self.input_size is None else sum(math.prod(size) for size in sizes.values())  # type: ignore[arg-type]
         if masks and cells is None:
             raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
         if masks and cells > MAX_MASK_CELLS:  # type: ignore[operator]
             raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
                                 f"use masks=False for the boxes only")
         build = cells is not None and (masks or (masks is None and cells <= MAX_MASK_CELLS))
+        # 2. walk the graph backwards from the output: each map gets the fields from it to the output
+        #    (deduplicated: a DAG has many paths) and, when built, the exact mask pulled back through layers
+        consumers: dict[str, list[Node]] = {n.name: [] for n in nodes}
+        for n in nodes:
+            for source in n.inputs:
+                consumers[source].append(n)
+        ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
+        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
         masks_by_node: dict[str, np.ndarray] = {}
         if build:
             masks_by_node[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)  # type: ignore[arg-type]
@@ -322,7 +324,7 @@ class ReceptiveField:
             keys: set[_Key] = set()
             mask = np.zeros(sizes[node.name], dtype=bool) if build else None  # type: ignore[arg-type]
             for c in consumers[node.name]:
-                if c.layer is None:
+                if c.layer is None:  # a merge passes the region on unchanged
                     keys |= back[c.name]
                     if mask is not None:
                         mask |= masks_by_node[c.name]
@@ -333,6 +335,7 @@ class ReceptiveField:
             back[node.name] = keys
             if mask is not None:
                 masks_by_node[node.name] = mask
+        # 3. per map, the box j·S − P … j·S − P + r − 1 united over the fields
         maps = []
         for node in nodes:
             size = sizes[node.name]
@@ -500,14 +503,19 @@ def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None
         elif node.inputs:
             misaligned.extend(_merge(node, paths, sizes, ndim))
         size, stride, padding = _union(list(paths[node.name]))
-        path_fields = tuple(PathField(via, count, *(tuple(k[a][i] for a in range(ndim)) for i in (0, 1, 2)))
-                            for k, (via, count) in paths[node.name].items())
+        path_fields = tuple(_path_field(key, via, count) for key, (via, count) in paths[node.name].items())
         fields.append(LayerField(node.name, node.layer, node.inputs, node.merge, size, stride, padding,
                                  sizes[node.name], path_fields))
     # 3. the output's field is the last map's
     last = fields[-1]
     return ReceptiveField(graph, ndim, last.size, last.stride, last.padding, sizes["input"], last.map_size,
                           tuple(fields), tuple(misaligned))
+
+
+def _path_field(key: _Key, via: tuple[str, ...], count: int) -> PathField:
+    """A PathField from per-axis (r, S, P) triples."""
+    size, stride, padding = (tuple(axis[i] for axis in key) for i in range(3))
+    return PathField(via, count, size, stride, padding)
 
 
 def _add_path(found: dict, key: _Key, via: tuple[str, ...], count: int) -> None:
