@@ -53,6 +53,10 @@ def test_layers_and_audit_reports(tmp_path):
         ([*LAYER, "--title", "snow ☃", "-o", "r.tex"],
          "--title: text must be printable by pdflatex; '☃' (U+2603) is not supported"),
         ([*LAYER, "--stride", "0", "-o", "r.tex"], "stride must be ≥ 1, got 0"),
+        (["--audit", "--in-channels", "2", "-o", "r.tex"], "--audit takes no layer arguments, got --in-channels"),
+        (["--layers", "conv:k=3", "--input", "8", "--stride", "2", "-o", "r.tex"],
+         "--layers takes no layer arguments, got --stride"),
+        ([*LAYER, "--no-torch", "-o", "r.tex"], "--no-torch applies to --audit only"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):

@@ -194,6 +194,11 @@ def test_proof_holds_with_both_engines_on_the_case_table(spec):
     assert all(r.terms == spec.n_terms + spec.n_bias_terms and r.seconds is None for r in p.runs)
 
 
+def test_timings_only_when_asked_for():
+    runs = proof_section(CASES["seed-example"], timings=True).runs
+    assert all(re.fullmatch(r"\d+\.\d{3}", r.seconds) for r in runs)
+
+
 def test_the_notes_literal_blocks_fail_with_the_kernel_row_shifted():
     # hand derivation for the toy (1×1 channels, 3×3 input, 2×2 kernel): the note's first block of 𝒲_{1,1,1}
     # holds kernel row j = 1 where row 0 belongs, so y_{1,1,1} loses ω_{1,1,0,·} and gains ω_{1,1,1,·}

@@ -79,14 +79,35 @@ def _position(text: str) -> tuple[int, int]:
     return j, k
 
 
-def document(args: argparse.Namespace) -> str:
-    """The LaTeX source that ``args`` ask for (nothing written)."""
-    command = command_line(args)
+def _check_mode(args: argparse.Namespace) -> None:
+    """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
     if args.title is not None:
         try:
             escape_tex(args.title)
         except SpecError as exc:
             raise SpecError(f"--title: {exc}") from None
+    if args.audit or args.layers:
+        mode = "--audit" if args.audit else "--layers"
+        used = [name for name in _LAYER_FLAGS if getattr(args, name) is not None and not (args.layers and name == "input")]
+        used += [name for name, default in _SPEC_DEFAULTS.items() if getattr(args, name) != default]
+        if used:
+            raise SpecError(f"{mode} takes no layer arguments, got --{used[0].replace('_', '-')}")
+        if args.layers and args.input is None:
+            raise SpecError("--layers needs --input HxW, the size of the stack's input")
+        if args.audit and args.position is not None:
+            raise SpecError("--audit takes no --position")
+    else:
+        missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
+        if missing:
+            raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
+    if args.no_torch and not args.audit:
+        raise SpecError("--no-torch applies to --audit only")
+
+
+def document(args: argparse.Namespace) -> str:
+    """The LaTeX source that ``args`` ask for (nothing written)."""
+    _check_mode(args)
+    command = command_line(args)
     if args.audit:
         from ..audit import audit
 
@@ -94,16 +115,11 @@ def document(args: argparse.Namespace) -> str:
     if args.layers:
         from ..layers import parse_layer
 
-        if args.input is None:
-            raise SpecError("--layers needs --input HxW, the size of the stack's input")
         size = parse_sizes("input", args.input)
         size = (size, size) if isinstance(size, int) else size
         index = None if args.position is None else _position(args.position)
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
                              index=index)
-    missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
-    if missing:
-        raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
     position = (0, 0) if args.position is None else _position(args.position)
     return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings)
 
