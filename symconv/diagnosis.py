@@ -401,8 +401,13 @@ class Finding:
     """One thing found wrong (or suspected) about an implementation.
 
     ``code`` names the bug (e.g. ``"flipped-kernel"``); ``part`` is what it concerns (``"shape"``,
-    ``"products"``, ``"bias"``, ``"extra-terms"``, ``"linearity"``, ``"call"``); ``exact`` is True when a
-    complete hypothesis form matched the implementation's form term by term.
+    ``"products"``, ``"bias"``, ``"extra-terms"``, ``"linearity"``); ``exact`` is True when a complete
+    hypothesis form matched the implementation's form term by term.
+
+    Codes: flipped-kernel, transposed-kernel, transposed-input, padding-off-by-one, padding-ignored,
+    stride-ignored, stride-wrong, dilation-ignored, dilation-wrong, swapped-channels, mixed-groups,
+    outputs-permuted, scaled-products, output-shape, bias-missing, bias-scaled, bias-wrong, bias-shared,
+    bias-per-location, extra-input-term, extra-weight-term, constant-term, not-bilinear, unknown.
     """
 
     code: str

@@ -24,12 +24,13 @@ How the form is obtained (``method``):
 Arithmetic: probes are integer-valued float64 arrays (``dtype="float64"``), on which products and sums are
 exact below 2⁵³; a value read back is taken as the nearest integer when within ``atol`` (default 10⁻⁶,
 which absorbs the rounding of FFT or Winograd implementations). ``dtype="float32"`` passes float32 arrays
-and keeps every probe value below 2¹⁶ (entries in [−8, 8], two-digit tags) with ``atol`` 10⁻².
+and keeps probe values small (entries in [−8, 8], tags below √d_x) with ``atol`` 10⁻².
 
 Why this design: a black-box bilinear map on (n_w, d_x) inputs has n_w·d_x·d_y coefficients, so reading
-them all (one-hot) costs n_w·d_x evaluations of fn — 24 s for an 8→8 16×16 3×3 torch convolution. A
-convolution reads one input per (output, weight), which the tags exploit: ~2 calls per group, and the
-random confirmation guards the decoding.
+them all (one-hot) costs n_w·d_x evaluations of fn — 7 s for PyTorch's conv2d at 8→8, 16×16, 3×3, stride 2,
+dilation 2, groups 2, even in float32 (``benchmarks/bench_impl.py --onehot``). A convolution reads one input
+per (output, weight), which the tags exploit: two calls per group of C₂ weights (0.06 s for that layer), and
+the random confirmation guards the decoding.
 """
 
 from __future__ import annotations

@@ -175,3 +175,29 @@ def test_failure_reports_compile_with_latex(tmp_path):
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
         assert (tmp_path / f"r{number}.pdf").stat().st_size > 1000
+
+
+# The example the README shows (kept here verbatim so that it is run).
+README_EXAMPLE = '''\
+import numpy as np
+from symconv import ConvSpec
+from symconv.testing import assert_implements_conv
+
+def my_conv(x, w, b):       # x (N, C1, H, W), w (C2, C1, h, w), b (C2,): a valid cross-correlation
+    H, W = x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1
+    return b[:, None, None] + sum(np.einsum("nlrc,il->nirc", x[:, :, m:m + H, n:n + W], w[:, :, m, n])
+                                  for m, n in np.ndindex(*w.shape[2:]))
+
+def test_my_conv():         # on failure: the outputs that differ, and the bug by name (e.g. flipped-kernel)
+    assert_implements_conv(my_conv, ConvSpec(3, 8, input_size=6, kernel_size=3))
+'''
+
+
+def test_readme_example_runs_and_catches_a_flip():
+    namespace: dict = {}
+    exec(compile(README_EXAMPLE, "README-example", "exec"), namespace)
+    namespace["test_my_conv"]()
+    original = namespace["my_conv"]
+    namespace["my_conv"] = lambda x, w, b: original(x, w[:, :, ::-1, ::-1], b)
+    with pytest.raises(NotEquivalentError, match="flipped-kernel: kernel flipped on both axes"):
+        namespace["test_my_conv"]()
