@@ -6,7 +6,8 @@
 * ``symconv_specs`` — the table itself (the marked one, or the default), as a dict.
 * ``--symconv-report DIR`` — every test that fails with a symconv assertion
   (:class:`~symconv.errors.NotEquivalentError` carrying a report) writes ``DIR/<test id>.tex``, a complete
-  LaTeX document with the layer, the diagnosis and the mismatching outputs. Files are written atomically.
+  LaTeX document with the layer, the diagnosis and the mismatching outputs, written atomically
+  (:func:`symconv.report.output.write_atomic`).
 
 ::
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import pytest
 from .spec import ConvSpec
 from .testing import SPECS
 
-__all__ = ["report_path", "write_atomic"]
+__all__ = ["report_path"]
 
 _MARKER = "symconv_specs"
 
@@ -82,26 +82,6 @@ def report_path(directory: str | os.PathLike, nodeid: str) -> Path:
     return Path(directory) / f"{name[:200]}.tex"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename.
-
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.tex"
-    >>> write_atomic(target, "x"); target.read_text()
-    'x'
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     outcome = yield
@@ -112,4 +92,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if report is None or not hasattr(report, "document"):
         return
     if outcome.get_result().failed:
-        write_atomic(report_path(directory, item.nodeid), report.document(item.nodeid))
+        from .report.output import write_atomic  # only now: the report package loads Jinja
+
+        path = report_path(directory, item.nodeid)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, report.document(item.nodeid))

@@ -17,7 +17,6 @@ import torch.nn.functional as F
 
 from symconv import ConvSpec, matrix
 from symconv.errors import NotEquivalentError, SpecError
-from symconv.pytest_plugin import write_atomic
 from symconv.testing import (
     SPECS,
     FailureReport,
@@ -148,14 +147,6 @@ def test_same_implementation():
         assert_same_implementation(reference(spec), flipped, spec)
 
 
-def test_write_atomic_leaves_no_temporary_files(tmp_path):
-    target = tmp_path / "deep" / "r.tex"
-    write_atomic(target, "one")
-    write_atomic(target, "two")
-    assert target.read_text() == "two"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["r.tex"]
-
-
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (CI installs TeX Live)")
 def test_failure_reports_compile_with_latex(tmp_path):
     spec = ConvSpec(2, 3, input_size=5, kernel_size=3, bias="per_location")
@@ -170,7 +161,7 @@ def test_failure_reports_compile_with_latex(tmp_path):
     reports.append(info.value.report)
     for number, report in enumerate(reports):
         path = tmp_path / f"r{number}.tex"
-        write_atomic(path, report.document(f"tests/test_x.py::test_{number}[a_b]"))
+        path.write_text(report.document(f"tests/test_x.py::test_{number}[a_b]"), encoding="utf-8")
         done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", path.name],
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
