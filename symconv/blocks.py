@@ -34,7 +34,7 @@ import sympy
 from .errors import SpecError
 from .limits import check_symbolic_size
 from .spec import ConvSpec
-from .symbols import _biases, _weights, check_order, row_permutation
+from .symbols import bias_array, weight_array, check_order, row_permutation
 
 __all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "blocks", "matrix", "matrix_as_written"]
 
@@ -50,13 +50,13 @@ def _group_rows(spec: ConvSpec, l: int) -> range:
     return range(group * spec.out_per_group, (group + 1) * spec.out_per_group)
 
 
-def _kernel_columns(spec: ConvSpec, k: int) -> list[tuple[int, int]]:
+def kernel_columns(spec: ConvSpec, k: int) -> list[tuple[int, int]]:
     """(n, c): kernel column n sits at input column c = k·s − p + n·d inside B; outside taps dropped."""
     s, d, p, width = spec.stride[1], spec.dilation[1], spec.padding_before[1], spec.input_size[1]  # type: ignore[index]
     return [(n, k * s - p + n * d) for n in range(spec.kernel_size[1]) if 0 <= k * s - p + n * d < width]  # type: ignore[index]
 
 
-def _kernel_rows(spec: ConvSpec, j: int) -> list[tuple[int, int]]:
+def kernel_rows(spec: ConvSpec, j: int) -> list[tuple[int, int]]:
     """(m, r): B_{l,m,k} is the row-block of image row r = j·s − p + m·d; outside rows dropped."""
     s, d, p, height = spec.stride[0], spec.dilation[0], spec.padding_before[0], spec.input_size[0]  # type: ignore[index]
     return [(m, j * s - p + m * d) for m in range(spec.kernel_size[0]) if 0 <= j * s - p + m * d < height]  # type: ignore[index]
@@ -81,16 +81,16 @@ class Blocks:
         """B_{l,m,k} (C₂ × W): kernel row m of input channel l, placed for output column k."""
         spec = self.spec
         block = sympy.zeros(spec.out_channels, spec.input_size[1])  # type: ignore[index]
-        weights = _weights(spec)
+        weights = weight_array(spec)
         for i in _group_rows(spec, l):
-            for n, c in _kernel_columns(spec, k):
+            for n, c in kernel_columns(spec, k):
                 block[i, c] = weights[i, l % spec.in_per_group, m, n]
         return block
 
     def row_blocks(self, j: int, k: int, l: int) -> list[tuple[str, sympy.Matrix]]:
         """The H row-blocks of 𝒲_{j,k,l}, each labelled ``"B_{l,m,k}"`` or ``"O"``."""
         spec = self.spec
-        by_row = {r: m for m, r in _kernel_rows(spec, j)}
+        by_row = {r: m for m, r in kernel_rows(spec, j)}
         out = []
         for r in range(spec.input_size[0]):  # type: ignore[index]
             if r in by_row:
@@ -205,7 +205,7 @@ def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None =
     check_order(order)
     check_symbolic_size(spec, "matrix(spec)", max_terms)
     terms = block_terms(spec)
-    weights = _weights(spec).reshape(-1)
+    weights = weight_array(spec).reshape(-1)
     n_weights = weights.size
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     rows = np.broadcast_to(np.arange(spec.d_y).reshape(-1, spec.out_channels)[:, :, None, None, None], terms.keys.shape)
@@ -223,7 +223,7 @@ def bias_vector(spec: ConvSpec, order: str = "channel_major") -> sympy.Matrix:
     check_order(order)
     if spec.bias == "none":
         return sympy.zeros(spec.d_y, 1)
-    biases = _biases(spec)
+    biases = bias_array(spec)
     if spec.bias == "shared":
         biases = np.broadcast_to(biases.reshape(-1, *([1] * spec.ndim)), spec.output_shape)
     flat = biases.reshape(-1)  # channel_major

@@ -21,7 +21,7 @@ import sympy
 
 from .limits import MAX_DIRECT_TERMS, check_symbolic_size
 from .spec import ConvSpec
-from .symbols import _biases, _inputs, _weights
+from .symbols import bias_array, input_array, weight_array
 
 __all__ = ["DirectTerms", "direct", "direct_terms"]
 
@@ -108,7 +108,7 @@ def direct(spec: ConvSpec, max_terms: int | None = None) -> sympy.Array:
     """
     check_symbolic_size(spec, "direct(spec)", MAX_DIRECT_TERMS if max_terms is None else max_terms)
     terms = direct_terms(spec)
-    weights, inputs, biases = _weights(spec).reshape(-1), _inputs(spec).reshape(-1), _biases(spec).reshape(-1)
+    weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)
     n_weights = weights.size
     positions = len(terms.positions)
     out = np.empty((spec.out_channels, positions), dtype=object)

@@ -31,7 +31,7 @@ from .blocks import BlockTerms, bias_terms, block_terms
 from .direct import direct_terms
 from .errors import SpecError, TooLargeError
 from .spec import ConvSpec
-from .symbols import _biases, _inputs, _weights, check_order, output_index, row_permutation
+from .symbols import bias_array, input_array, weight_array, check_order, output_index, row_permutation
 from .verdict import Mismatch, Verdict
 
 __all__ = ["CHUNK_TERMS", "MAX_INDEX_TERMS", "prove_index"]
@@ -122,9 +122,9 @@ class _Supplied:
 
 
 def _supplied(spec: ConvSpec, order: str, matrix: sympy.MatrixBase, bias: sympy.MatrixBase) -> _Supplied:
-    weight_of = {w: n for n, w in enumerate(_weights(spec).reshape(-1).tolist())}
-    bias_of = {b: n for n, b in enumerate(_biases(spec).reshape(-1).tolist())}
-    inputs = _inputs(spec).reshape(-1)
+    weight_of = {w: n for n, w in enumerate(weight_array(spec).reshape(-1).tolist())}
+    bias_of = {b: n for n, b in enumerate(bias_array(spec).reshape(-1).tolist())}
+    inputs = input_array(spec).reshape(-1)
     n_weights = len(weight_of)
     to_seed = np.arange(spec.d_y) if order == "seed" else np.argsort(row_permutation(spec, "channel_major", "seed"))
     rows: list[int] = []
@@ -158,7 +158,7 @@ def _supplied(spec: ConvSpec, order: str, matrix: sympy.MatrixBase, bias: sympy.
 
 
 def _terms_as_sympy(spec: ConvSpec, keys: np.ndarray, coefficients: np.ndarray) -> list[sympy.Expr]:
-    weights, inputs, biases = _weights(spec).reshape(-1), _inputs(spec).reshape(-1), _biases(spec).reshape(-1)
+    weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)
     n_weights = weights.size
     out = []
     for key, coefficient in zip(keys.tolist(), coefficients.tolist()):

@@ -23,7 +23,7 @@ from .direct import direct_terms
 from .errors import SpecError
 from .limits import check_symbolic_size
 from .spec import ConvSpec
-from .symbols import _biases, _inputs, _weights, check_order, output_index, row_permutation
+from .symbols import bias_array, input_array, weight_array, check_order, output_index, row_permutation
 from .verdict import Mismatch, Verdict
 
 __all__ = ["as_bias_column", "as_matrix", "prove_sympy"]
@@ -76,7 +76,7 @@ def _add(poly: Poly, value: sympy.Expr, factor: sympy.Expr) -> None:
 
 def matrix_side(matrix: sympy.MatrixBase, bias: sympy.MatrixBase, spec: ConvSpec) -> list[Poly]:
     """𝒲x + b multiplied out: one coefficient map per row of 𝒲."""
-    inputs = _inputs(spec).reshape(-1)
+    inputs = input_array(spec).reshape(-1)
     rows: list[Poly] = [{} for _ in range(spec.d_y)]
     for (r, c), value in matrix.todok().items():
         _add(rows[r], value, inputs[c])
@@ -92,7 +92,7 @@ def matrix_side(matrix: sympy.MatrixBase, bias: sympy.MatrixBase, spec: ConvSpec
 def definition_side(spec: ConvSpec, order: str) -> list[Poly]:
     """The index sum: one coefficient map per output, listed in ``order``."""
     terms = direct_terms(spec)
-    weights, inputs, biases = _weights(spec).reshape(-1), _inputs(spec).reshape(-1), _biases(spec).reshape(-1)
+    weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)
     n_weights = weights.size
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     keys = terms.keys[valid]

@@ -38,12 +38,15 @@ from .spec import ConvSpec
 
 __all__ = [
     "ORDERS",
+    "bias_array",
     "bias_symbols",
     "check_order",
+    "input_array",
     "input_symbols",
     "note_index",
     "output_index",
     "row_permutation",
+    "weight_array",
     "weight_symbols",
 ]
 
@@ -67,17 +70,24 @@ def _symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _weights(spec: ConvSpec) -> np.ndarray:
+def weight_array(spec: ConvSpec) -> np.ndarray:
+    """ω as a cached NumPy object array of SymPy symbols (C₂, C₁/groups, h, w); do not mutate.
+
+    >>> weight_array(ConvSpec(1, 2, input_size=3, kernel_size=2)).shape
+    (2, 1, 2, 2)
+    """
     return _symbol_array("omega", spec.weight_shape)
 
 
 @lru_cache(maxsize=32)
-def _biases(spec: ConvSpec) -> np.ndarray:
+def bias_array(spec: ConvSpec) -> np.ndarray:
+    """b as a cached NumPy object array of symbols, shape ``spec.bias_shape``; empty without bias."""
     return _symbol_array("b", spec.bias_shape) if spec.bias != "none" else np.empty(0, dtype=object)
 
 
 @lru_cache(maxsize=32)
-def _inputs(spec: ConvSpec) -> np.ndarray:
+def input_array(spec: ConvSpec) -> np.ndarray:
+    """x as a cached NumPy object array of SymPy symbols (C₁, H, W); do not mutate."""
     return _symbol_array("x", spec.input_shape)
 
 
@@ -87,7 +97,7 @@ def weight_symbols(spec: ConvSpec) -> sympy.Array:
     >>> weight_symbols(ConvSpec(1, 2, input_size=3, kernel_size=2))[1, 0, 0, 1]
     omega_1,0,0,1
     """
-    return sympy.ImmutableDenseNDimArray(_weights(spec).tolist(), spec.weight_shape)
+    return sympy.ImmutableDenseNDimArray(weight_array(spec).tolist(), spec.weight_shape)
 
 
 def bias_symbols(spec: ConvSpec) -> sympy.Array:
@@ -98,7 +108,7 @@ def bias_symbols(spec: ConvSpec) -> sympy.Array:
     """
     if spec.bias == "none":
         return sympy.ImmutableDenseNDimArray([], (0,))
-    return sympy.ImmutableDenseNDimArray(_biases(spec).tolist(), spec.bias_shape)
+    return sympy.ImmutableDenseNDimArray(bias_array(spec).tolist(), spec.bias_shape)
 
 
 def input_symbols(spec: ConvSpec) -> sympy.Array:
@@ -107,7 +117,7 @@ def input_symbols(spec: ConvSpec) -> sympy.Array:
     >>> input_symbols(ConvSpec(1, 1, input_size=(2, 3), kernel_size=1))[0, 1, 2]
     x_0,1,2
     """
-    return sympy.ImmutableDenseNDimArray(_inputs(spec).tolist(), spec.input_shape)
+    return sympy.ImmutableDenseNDimArray(input_array(spec).tolist(), spec.input_shape)
 
 
 def output_index(spec: ConvSpec, row: int, order: str = "channel_major") -> tuple[int, ...]:

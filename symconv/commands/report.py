@@ -23,11 +23,8 @@ _SPEC_DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_spec_arguments(parser)
     # the layer is required only for the one-layer report; run() says so when it is missing
-    for action in parser._actions:
-        if action.dest in _LAYER_FLAGS:
-            action.required = False
+    add_spec_arguments(parser, required=False)
     kind = parser.add_argument_group("what to report on (default: the layer given by the layer arguments)")
     modes = kind.add_mutually_exclusive_group()
     modes.add_argument("--layers", nargs="+", metavar="LAYER",

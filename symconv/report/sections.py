@@ -24,11 +24,11 @@ import numpy as np
 import sympy
 
 from .. import __version__
-from ..blocks import _kernel_rows, block_terms, blocks, matrix, matrix_as_written
+from ..blocks import kernel_rows, block_terms, blocks, matrix, matrix_as_written
 from ..direct import direct_terms
 from ..errors import SpecError
 from ..spec import ConvSpec
-from ..symbols import _biases, _inputs, _weights, note_index
+from ..symbols import bias_array, input_array, weight_array, note_index
 from ..verdict import Verdict
 from ..verify import verify
 from .figures import ReceptiveFigure, receptive_figure
@@ -220,9 +220,9 @@ def _expansion(spec: ConvSpec, i: int, position: tuple[int, int]) -> Expansion:
     terms = direct_terms(spec, positions=np.array([flat]), channels=range(i, i + 1))
     keys = terms.keys[0, 0][np.broadcast_to(terms.valid[0, 0], terms.keys.shape[2:])].tolist()
     n_weights = math.prod(spec.weight_shape)
-    weights, inputs = _weights(spec).reshape(-1), _inputs(spec).reshape(-1)
+    weights, inputs = weight_array(spec).reshape(-1), input_array(spec).reshape(-1)
     products = [(_note_symbol(inputs[key // n_weights]), _note_symbol(weights[key % n_weights])) for key in keys]
-    bias = [_note_symbol(_biases(spec).reshape(-1)[b]) for b in terms.bias[0, 0].tolist()]
+    bias = [_note_symbol(bias_array(spec).reshape(-1)[b]) for b in terms.bias[0, 0].tolist()]
     shown = products if len(products) <= _MAX_SHOWN_TERMS else products[:_HEAD_TERMS] + [None] + products[-_TAIL_TERMS:]
     pieces = [latex(b) for b in bias] + [
         Tex(r"\cdots") if p is None else Tex(rf"{latex(p[0])}\,{latex(p[1])}") for p in shown
@@ -379,7 +379,7 @@ def blocks_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Blocks
     all_B: list[NamedMatrix] = []
     rows_jkl: list[BlockRow] = []
     # input row r of 𝒲_{j,k,l} holds B_{l,m,k} when r = j·s − p + m·d (the core's placement), else O
-    kernel_row = {r: m for m, r in _kernel_rows(spec, j)}
+    kernel_row = {r: m for m, r in kernel_rows(spec, j)}
     for l in range(spec.in_channels):
         pieces: list[Tex] = []
         zeros = 0
@@ -413,7 +413,7 @@ def blocks_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Blocks
     # b_{j,k}: the C₂ entries of b that output position (j, k) adds
     b_jk = None
     if spec.bias != "none":
-        entries = _biases(spec) if spec.bias == "shared" else _biases(spec)[:, j, k]
+        entries = bias_array(spec) if spec.bias == "shared" else bias_array(spec)[:, j, k]
         b_jk = elide(to_note(sympy.Matrix(list(entries))))[0]
     W = None
     if spec.d_x <= MAX_EXPLICIT_COLS and spec.d_y <= MAX_EXPLICIT_ROWS:
