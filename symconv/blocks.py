@@ -34,7 +34,7 @@ import sympy
 from .errors import SpecError
 from .limits import check_symbolic_size
 from .spec import ConvSpec
-from .symbols import bias_array, weight_array, check_order, row_permutation
+from .symbols import bias_array, check_order, row_permutation, weight_array
 
 __all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "blocks", "matrix", "matrix_as_written"]
 

@@ -31,7 +31,7 @@ from .blocks import BlockTerms, bias_terms, block_terms
 from .direct import direct_terms
 from .errors import SpecError, TooLargeError
 from .spec import ConvSpec
-from .symbols import bias_array, input_array, weight_array, check_order, output_index, row_permutation
+from .symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from .verdict import Mismatch, Verdict
 
 __all__ = ["CHUNK_TERMS", "MAX_INDEX_TERMS", "prove_index"]

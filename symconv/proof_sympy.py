@@ -23,7 +23,7 @@ from .direct import direct_terms
 from .errors import SpecError
 from .limits import check_symbolic_size
 from .spec import ConvSpec
-from .symbols import bias_array, input_array, weight_array, check_order, output_index, row_permutation
+from .symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from .verdict import Mismatch, Verdict
 
 __all__ = ["as_bias_column", "as_matrix", "prove_sympy"]

@@ -24,11 +24,11 @@ import numpy as np
 import sympy
 
 from .. import __version__
-from ..blocks import kernel_rows, block_terms, blocks, matrix, matrix_as_written
+from ..blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
 from ..direct import direct_terms
 from ..errors import SpecError
 from ..spec import ConvSpec
-from ..symbols import bias_array, input_array, weight_array, note_index
+from ..symbols import bias_array, input_array, note_index, weight_array
 from ..verdict import Verdict
 from ..verify import verify
 from .figures import ReceptiveFigure, receptive_figure
