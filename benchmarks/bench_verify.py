@@ -55,9 +55,15 @@ def _one(kwargs: dict, method: str) -> dict:
         x = sympy.Matrix(np.array(input_symbols(spec).tolist(), dtype=object).reshape(-1).tolist())
         y = sympy.Matrix(np.array(direct(spec, max_terms=10**9).tolist(), dtype=object).reshape(-1).tolist())
         holds = (y - (W * x + bias_vector(spec))).expand() == sympy.zeros(spec.d_y, 1)
-    elif method == "floor":
-        a = np.arange(terms, dtype=np.int64)
-        holds = int(a.sum()) == terms * (terms - 1) // 2
+    elif method == "floor":  # best of 3: the first touch of fresh pages varies a lot between runs
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            a = np.arange(terms, dtype=np.int64)
+            holds = int(a.sum()) == terms * (terms - 1) // 2
+            del a
+            best = min(best, time.perf_counter() - t0)
+        start = time.perf_counter() - best
     else:
         verdict = verify(spec, method=method)
         holds, terms = verdict.holds, verdict.terms
@@ -74,9 +80,11 @@ def main() -> None:
         kwargs, method = json.loads(args.one)
         print(json.dumps(_one(kwargs, method)))
         return
-    print(f"{'layer':28} {'method':7} {'seconds':>8} {'peak MiB':>9} {'+MiB':>7} {'terms':>12} {'terms/s':>12}  holds")
+    print(f"{'layer':28} {'method':7} {'seconds':>8} {'peak MiB':>9} {'+MiB':>7} {'terms':>12} {'terms/s':>12}  holds  ×floor")
     for label, kwargs, methods in QUICK if args.quick else CASES:
-        for method in methods:
+        seconds: dict[str, float] = {}
+        # the floor first, so that the index row can print its ratio to it
+        for method in sorted(methods, key=lambda m: m != "floor"):
             cmd = [sys.executable, __file__, "--one", json.dumps([kwargs, method])]
             try:
                 run = subprocess.run(cmd, capture_output=True, text=True, timeout=NAIVE_TIMEOUT if method == "naive" else 600)
@@ -88,8 +96,10 @@ def main() -> None:
                 continue
             r = json.loads(run.stdout)
             rate = r["terms"] / r["seconds"] if r["seconds"] else float("inf")
+            seconds[method] = r["seconds"]
+            ratio = f"{r['seconds'] / seconds['floor']:6.2f}" if method == "index" and "floor" in seconds else ""
             print(f"{label:28} {method:7} {r['seconds']:8.3f} {r['peak']:9.0f} {r['above']:7.0f} "
-                  f"{r['terms']:12,} {rate:12,.0f}  {r['holds']}", flush=True)
+                  f"{r['terms']:12,} {rate:12,.0f}  {str(r['holds']):5}  {ratio}", flush=True)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ def verify(
         raise SpecError(f"method must be one of 'auto', 'sympy', 'index', got {method!r}")
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
+    if max_terms is not None and (not isinstance(max_terms, int) or isinstance(max_terms, bool) or max_terms < 1):
+        raise SpecError(f"max_terms must be an int ≥ 1 (or None for the default), got {max_terms!r}")
     if method == "auto":
         small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMPY_TERMS
         method = "sympy" if small else "index"

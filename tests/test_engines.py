@@ -100,3 +100,22 @@ def test_verdict_json_fields():
     d = verify(ConvSpec(1, 2, input_size=3, kernel_size=2)).to_dict()
     assert d["holds"] is True and d["method"] == "sympy" and d["terms"] == 2 * 4 * 4 + 8 and d["seconds"] >= 0
     assert d["spec"]["output_size"] == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(method="exact"), r"^method must be one of 'auto', 'sympy', 'index', got 'exact'$"),
+        (dict(order="row_major"), r"^order must be 'channel_major' or 'seed', got 'row_major'$"),
+        (dict(max_terms=0), r"^max_terms must be an int ≥ 1 \(or None for the default\), got 0$"),
+        (dict(matrix=[[1, 2]]), r"^matrix must be d_y × d_x = 4 × 9 \(rows in 'channel_major' order, columns the C-order flatten of x\), got 1 × 2$"),
+        (dict(bias=[1, 2, 3]), r"^bias must have d_y = 4 entries \(in 'channel_major' order\), got shape 3 × 1$"),
+    ],
+)
+@pytest.mark.parametrize("method", ["sympy", "index"])
+def test_verify_rejects_bad_arguments_in_one_line(kwargs, message, method):
+    from symconv import SpecError
+
+    kwargs = {"method": method} | kwargs
+    with pytest.raises(SpecError, match=message):
+        verify(ConvSpec(1, 1, input_size=3, kernel_size=2), **kwargs)
