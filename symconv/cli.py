@@ -2,13 +2,15 @@
 
 Each subcommand lives in its own module of :mod:`symconv.commands` with ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; this file only finds and dispatches them.
-Exit codes: 0 success (the identity or claim holds), 1 a checked statement fails, 2 bad input.
+Exit codes: 0 success (the identity or claim holds), 1 a checked statement fails, 2 bad input,
+3 an internal error (a bug: reported in one line; ``SYMCONV_DEBUG=1`` re-raises it with the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -62,3 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"symconv {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one line and exit 3, never 1 (which means "the statement fails")
+        if os.environ.get("SYMCONV_DEBUG"):
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"symconv {args.command}: internal error: {type(exc).__name__}: {message} "
+            f"(please report it; SYMCONV_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 3

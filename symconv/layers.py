@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Union
 
 from .errors import SpecError
-from .spec import ConvSpec
+from .spec import MAX_INT, ConvSpec
 
 __all__ = [
     "KINDS",
@@ -70,6 +70,8 @@ def _checked(name: str, value: object, minimum: int) -> int | tuple[int, ...]:
         raise SpecError(f"{name} must be an int ≥ {minimum} or a tuple of ints ≥ {minimum}, got {value!r}")
     if any(v < minimum for v in values):
         raise SpecError(f"{name} must be ≥ {minimum}, got {value!r}")
+    if any(v > MAX_INT for v in values):
+        raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
     return int(value) if _is_int(value) else tuple(int(v) for v in values)  # type: ignore[arg-type]
 
 

@@ -28,6 +28,10 @@ _AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "wi
 
 IntOrTuple = int | tuple[int, ...]
 
+#: Largest value any size, count, stride, padding or dilation may take: PyTorch's int32 range, and far
+#: beyond anything symconv can build; larger ints would overflow NumPy's int64 index arithmetic.
+MAX_INT = 2**31 - 1
+
 
 def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -43,9 +47,11 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
     if len(values) != ndim:
         raise SpecError(f"{name} must have {ndim} entries (one per spatial axis), got {value!r}")
     for v in values:
+        shown = value if _is_int(value) else tuple(value)
         if v < minimum:
-            shown = value if _is_int(value) else tuple(value)
             raise SpecError(f"{name} must be ≥ {minimum}, got {shown!r}")
+        if v > MAX_INT:
+            raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {shown!r}")
     return tuple(int(v) for v in values)
 
 
@@ -54,6 +60,8 @@ def _count(name: str, value: object) -> int:
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
     if value < 1:
         raise SpecError(f"{name} must be ≥ 1, got {value!r}")
+    if value > MAX_INT:
+        raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
     return int(value)
 
 

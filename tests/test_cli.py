@@ -127,3 +127,25 @@ def test_matrix_file_errors(tmp_path, capsys, content, message):
     assert main(["verify", *layer, "--matrix", str(path)]) == 2
     err = capsys.readouterr().err
     assert message.format(path=path) in err and err.count("\n") == 1
+
+
+def test_huge_ints_are_bad_input_not_a_crash(capsys):
+    assert main(["verify", *LAYER, "--stride", "99999999999999999999999"]) == 2
+    err = capsys.readouterr().err
+    assert err == "symconv verify: error: stride must be ≤ 2147483647 (2³¹ − 1), got 99999999999999999999999\n"
+
+
+def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys):
+    import symconv.commands.verify as command
+
+    def broken(*args, **kwargs):
+        raise TypeError("something deep inside")
+
+    monkeypatch.setattr(command, "verify", broken)
+    monkeypatch.delenv("SYMCONV_DEBUG", raising=False)
+    assert main(["verify", *LAYER]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("symconv verify: internal error: TypeError: something deep inside") and err.count("\n") == 1
+    monkeypatch.setenv("SYMCONV_DEBUG", "1")
+    with pytest.raises(TypeError, match="something deep inside"):
+        main(["verify", *LAYER])
