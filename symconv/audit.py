@@ -19,7 +19,7 @@ from typing import Any
 
 from . import audit_torch
 from .audit_claims import CLAIMS, Context, _general_specs
-from .audit_types import Claim, Correction, Counterexample, Evidence, note_specs
+from .audit_types import Claim, Correction, Counterexample, Evidence, note_specs, plain_text
 from .errors import SpecError
 
 __all__ = ["Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
@@ -78,22 +78,24 @@ class Audit:
         return "\n".join(lines)
 
     def describe(self) -> str:
-        """The table, then each failing claim with its counterexample and correction, then remarks."""
+        """The table, then each failing claim with its counterexample and correction, then remarks — plain text, the
+        LaTeX math of the claims' texts as Unicode (:func:`~symconv.audit_types.plain_text`)."""
         out = [self.table(), ""]
         for c in self.claims:
             notes = []
             if c.precise:
-                notes.append(f"  made precise: {c.precise}")
+                notes.append(f"  made precise: {plain_text(c.precise)}")
             if not c.holds:
                 cex = c.evidence.counterexample
                 if cex is not None:
-                    notes.append(f"  counterexample {cex.short()}: {cex.detail}")
+                    notes.append(f"  counterexample {cex.short()}: {plain_text(cex.detail)}")
                 else:
-                    notes.append(f"  {c.evidence.summary}")
+                    notes.append(f"  {plain_text(c.evidence.summary)}")
                 if c.correction is not None:
                     verdict = "holds" if c.correction.holds else "FAILS"
-                    notes.append(f"  correction ({verdict}, {c.correction.evidence.checked} layers): {c.correction.statement}")
-            notes += [f"  remark: {r}" for r in c.remarks]
+                    statement = plain_text(f"${c.correction.statement}$")
+                    notes.append(f"  correction ({verdict}, {c.correction.evidence.checked} layers): {statement}")
+            notes += [f"  remark: {plain_text(r)}" for r in c.remarks]
             if notes:
                 out.append(f"{c.id}: {c.topic}")
                 out += notes

@@ -8,6 +8,10 @@ the expected outcome: a claim fails only because a computation found a counterex
 
 The note's formulas are written with the symbols of :mod:`symconv.counts` (C₁, C₂, H, W, h, w) and
 its 1-based i, j, k, l / 0-based m, n; :mod:`symconv.audit_note` builds its objects literally.
+
+Texts (summaries, counterexample details, remarks, …) are prose with LaTeX math between ``$…$`` (see
+:mod:`symconv.audit_types`); SymPy objects enter them through :func:`_tex`. Entries printed from symconv's
+symbols are counted from 0 and say so ("0-based"); indices in the note's numbering say that too.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .counts import C1, C2, H, W, formula, h, note_setting, w
 from .direct import direct, direct_terms
 from .spec import ConvSpec
 from .symbols import input_symbols, weight_symbols
+from .verdict import Verdict
 from .verify import verify
 
 __all__ = ["CLAIMS", "Context"]
@@ -48,6 +53,26 @@ class Context:
 
 
 # ------------------------------------------------------------------------- helpers
+def _tex(value: object) -> str:
+    """A SymPy object (or a number) as prose math: ``$…$`` around SymPy's LaTeX, with plain parentheses (``\\left(``
+    would keep a long formula in the text from breaking across lines)."""
+    return "$" + sympy.latex(value).replace(r"\left(", "(").replace(r"\right)", ")") + "$"
+
+
+def _terms(terms: tuple[sympy.Expr, ...] | list[sympy.Expr]) -> str:
+    """Terms as one sum in prose math, in the order given."""
+    return "$" + (" + ".join(sympy.latex(t) for t in terms) or "0") + "$"
+
+
+def _shape(sizes: tuple[int, ...]) -> str:
+    """A shape as prose math: ``$2 \\times 3$``."""
+    return "$" + r" \times ".join(map(str, sizes)) + "$"
+
+
+def _entries_word(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
 def _values(spec: ConvSpec) -> dict[sympy.Symbol, int]:
     return dict(zip((C1, C2, H, W, h, w), note_sizes(spec)))
 
@@ -56,10 +81,13 @@ def _at(expr: sympy.Expr, spec: ConvSpec) -> int:
     return int(sympy.sympify(expr).xreplace({k: sympy.Integer(v) for k, v in _values(spec).items()}))
 
 
-def _identity(lhs: sympy.Expr, rhs: sympy.Expr) -> tuple[bool, str]:
-    """Whether SymPy proves lhs = rhs for all values, and the identity (or inequation) in LaTeX."""
+def _identity(lhs: sympy.Expr, rhs: sympy.Expr, two_lines: bool = False) -> tuple[bool, str]:
+    """Whether SymPy proves lhs = rhs for all values, and the identity (or inequation) in LaTeX (``two_lines``: the
+    relation starts a second line, for sides too long to share one)."""
     ok = sympy.simplify(sympy.expand(lhs - rhs)) == 0
     relation = "=" if ok else r"\neq"
+    if two_lines:
+        return ok, rf"\begin{{aligned}}&{sympy.latex(lhs)}\\ {relation}\ &{sympy.latex(rhs)}\end{{aligned}}"
     return ok, f"{sympy.latex(lhs)} {relation} {sympy.latex(rhs)}"
 
 
@@ -127,7 +155,7 @@ def conv_codomain(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         domain, codomain = tuple(_at(e, spec) for e in NOTE_DOMAIN), tuple(_at(e, spec) for e in NOTE_CODOMAIN)
         if input_symbols(spec).shape != domain:
-            return f"x has shape {input_symbols(spec).shape}, the note says {domain}"
+            return f"$x$ has shape {input_symbols(spec).shape}, the note says {domain}"
         if direct(spec).shape != codomain:
             return f"the index sum has shape {direct(spec).shape}, the note says {codomain}"
         if ctx.torch and audit_torch.output_shape(spec) != codomain:
@@ -148,8 +176,8 @@ def conv_codomain(ctx: Context) -> Claim:
         r"\mathbb{R}^{C_2 \times (H-h+1) \times (W-w+1)}",
         holds,
         Evidence(
-            "the derived output size (count of window positions) at stride 1, padding 0 against H − h + 1, W − w + 1; "
-            "the shapes of x and of the index sum symconv builds against the note's domain and codomain",
+            "the derived output size (count of window positions) at stride 1, padding 0 against $H - h + 1$, $W - w + 1$; "
+            "the shapes of $x$ and of the index sum symconv builds against the note's domain and codomain",
             checked, _grid(ctx), f"{tex_h},\\quad {tex_w}", cex,
             _torch_line(ctx, "torch.nn.functional.conv2d output shape", checked),
         ),
@@ -167,12 +195,13 @@ def index_sum(ctx: Context) -> Claim:
         if written.shape != built.shape:
             return f"the note's sum has shape {written.shape}, the index sum symconv builds {built.shape}"
         allowed = input_symbols(spec).free_symbols | weight_symbols(spec).free_symbols | built.free_symbols
-        stray = sorted(map(str, written.free_symbols - allowed))
+        stray = sorted(written.free_symbols - allowed, key=str)
         if stray:
-            return f"the note's sum reads entries outside x, ω, b: {', '.join(stray[:4])}"
+            return f"the note's sum reads entries outside $x, \\omega, b$ (0-based): {', '.join(map(_tex, stray[:4]))}"
         for idx in np.ndindex(*written.shape):
             if sympy.expand(written[idx] - built[idx]) != 0:
-                return f"y{tuple(v + 1 for v in idx)} (1-based) = {written[idx]}, the index sum gives {built[idx]}"
+                return (f"$y_{{{','.join(str(v + 1) for v in idx)}}}$ (the note's numbering) is {_tex(written[idx])}, "
+                        f"the index sum gives {_tex(built[idx])} (symbols 0-based)")
         if ctx.torch:  # numerically, with small integers (exact in float64)
             x = rng.integers(-3, 4, spec.input_shape)
             omega = rng.integers(-3, 4, spec.weight_shape)
@@ -184,7 +213,8 @@ def index_sum(ctx: Context) -> Claim:
                              for i in range(b.shape[0])])
             theirs = audit_torch.conv2d(spec, x, omega) + b
             if not np.array_equal(ours, theirs):
-                return f"at integer x, ω, b the note's sum gives {ours.tolist()}, torch conv2d + b gives {theirs.tolist()}"
+                return (f"at integer $x, \\omega, b$ the note's sum gives {ours.tolist()}, "
+                        f"torch conv2d plus $b$ gives {theirs.tolist()}")
         return None
 
     checked, cex = _grid_claim(ctx, check)
@@ -193,12 +223,13 @@ def index_sum(ctx: Context) -> Claim:
         r"y_{i,j,k}=b_{i,j,k}+\sum_{l=1}^{C_1}\sum_{m=0}^{h-1}\sum_{n=0}^{w-1} x_{l,j+m,k+n}\cdot \omega_{i,l,m,n}",
         cex is None,
         Evidence(
-            "the note's sum built literally (i, j, k, l from 1, m, n from 0), compared term for term with the index sum "
-            "symconv builds (PyTorch's cross-correlation); every entry it reads must exist in x, ω, b",
-            checked, _grid(ctx), None, cex, _torch_line(ctx, "conv2d + per-location b at random integer x, ω, b", checked),
+            "the note's sum built literally ($i, j, k, l$ from 1, $m, n$ from 0), compared term for term with the index "
+            "sum symconv builds (PyTorch's cross-correlation); every entry it reads must exist in $x, \\omega, b$",
+            checked, _grid(ctx), None, cex,
+            _torch_line(ctx, "conv2d with a per-location $b$ at random integer $x, \\omega, b$", checked),
         ),
-        precise="i, j, k, l run from 1 (j ≤ H − h + 1, k ≤ W − w + 1, l ≤ C₁) and m, n from 0, as the sums and the x "
-                "vector are written; the sum is PyTorch's cross-correlation (no kernel flip)",
+        precise="$i, j, k, l$ run from 1 ($j \\le H - h + 1$, $k \\le W - w + 1$, $l \\le C_1$) and $m, n$ from 0, as the "
+                "sums and the vector $x$ are written; the sum is PyTorch's cross-correlation (no kernel flip)",
     )
 
 
@@ -213,14 +244,15 @@ def weight_shape(ctx: Context) -> Claim:
                 for axis, (v, base, size) in enumerate(zip(index, bases, sizes)):
                     if not base <= v < base + size:
                         name = "ilmn"[axis]
-                        return (f"the sum reads ω_{{{','.join(map(str, index))}}}: {name} = {v} but axis {axis + 1} of "
-                                f"ℝ^{{{'×'.join(map(str, sizes))}}} has {size} entries")
+                        space = r" \times ".join(map(str, sizes))
+                        return (f"the sum reads $\\omega_{{{','.join(map(str, index))}}}$ (the note's numbering): "
+                                f"${name} = {v}$ but axis {axis + 1} of $\\mathbb{{R}}^{{{space}}}$ has {_entries_word(size)}")
             if ctx.torch:
                 torch_shape = audit_torch.conv2d_parameters(spec, bias=True)[1]
                 if torch_shape != sizes:
                     return f"torch.nn.Conv2d weight has shape {torch_shape}, the statement says {sizes}"
             if weight_symbols(spec).shape != sizes:
-                return f"symconv's ω has shape {weight_symbols(spec).shape}, the statement says {sizes}"
+                return f"symconv's $\\omega$ has shape {weight_symbols(spec).shape}, the statement says {sizes}"
             return None
         return check
 
@@ -233,8 +265,8 @@ def weight_shape(ctx: Context) -> Claim:
         r"\omega \in \mathbb{R}^{C_1\times C_2 \times h \times w},\ \text{indexed } \omega_{i,l,m,n},\ "
         r"i \le C_2 \text{ (output channel)},\ l \le C_1",
         cex is None,
-        Evidence("every index (i, l, m, n) the note's sum reads, against the declared shape, ω of symconv and of "
-                 "torch.nn.Conv2d", checked, _grid(ctx), None, cex),
+        Evidence("every index $(i, l, m, n)$ the note's sum reads, against the declared shape, $\\omega$ of symconv and "
+                 "of torch.nn.Conv2d", checked, _grid(ctx), None, cex),
         Correction(
             r"\omega \in \mathbb{R}^{C_2\times C_1 \times h \times w} "
             r"\text{ (output channel first, as indexed and as in PyTorch)}",
@@ -253,7 +285,7 @@ def bias_shape(ctx: Context) -> Claim:
         used = {s for s in index_sum_as_written(spec).free_symbols if s.name.startswith("b_")}
         c2 = _at(C2, spec)
         if len(used) > c2:
-            return f"the sum adds {len(used)} distinct b_{{i,j,k}} but b ∈ ℝ^{{C₂}} has {c2} entries"
+            return f"the sum adds {len(used)} distinct $b_{{i,j,k}}$ but $b \\in \\mathbb{{R}}^{{C_2}}$ has {_entries_word(c2)}"
         return None
 
     checked, cex = _grid_claim(ctx, check)
@@ -263,11 +295,11 @@ def bias_shape(ctx: Context) -> Claim:
         used = {s for s in index_sum_as_written(local).free_symbols if s.name.startswith("b_")}
         shape = (_at(C2, spec), _at(H - h + 1, spec), _at(W - w + 1, spec))
         if len(used) != int(np.prod(shape)):
-            space = "×".join(map(str, shape))
-            return f"per location: the sum adds {len(used)} distinct b, ℝ^{{{space}}} has {int(np.prod(shape))}"
+            space = r" \times ".join(map(str, shape))
+            return f"per location: the sum adds {len(used)} distinct $b$, $\\mathbb{{R}}^{{{space}}}$ has {int(np.prod(shape))}"
         shared = {s for s in direct(spec).free_symbols if s.name.startswith("b_")}
         if len(shared) != _at(C2, spec):
-            return f"shared: the index sum with b_i has {len(shared)} distinct b, not C₂ = {_at(C2, spec)}"
+            return f"shared: the index sum with $b_i$ has {len(shared)} distinct $b$, not $C_2 = {_at(C2, spec)}$"
         if ctx.torch and audit_torch.conv2d_parameters(spec, bias=True)[2] != (_at(C2, spec),):
             return f"torch.nn.Conv2d bias has shape {audit_torch.conv2d_parameters(spec, bias=True)[2]}"
         return None
@@ -277,17 +309,18 @@ def bias_shape(ctx: Context) -> Claim:
         "bias-shape", "the shape of the bias b",
         r"b\in \mathcal{R}^{C_2} \ \text{ but } y_{i,j,k}=b_{i,j,k}+\dots",
         cex is None,
-        Evidence("distinct bias entries b_{i,j,k} the note's sum adds, against the C₂ entries of b", checked, _grid(ctx),
-                 None, cex),
+        Evidence("distinct bias entries $b_{i,j,k}$ the note's sum adds, against the $C_2$ entries of $b$", checked,
+                 _grid(ctx), None, cex),
         Correction(
             r"b\in \mathbb{R}^{C_2\times (H-h+1)\times (W-w+1)} \text{ with } b_{i,j,k} \text{ (per location), or } "
             r"b\in \mathbb{R}^{C_2} \text{ with } b_i \text{ (shared, as in PyTorch)}",
             c_cex is None,
-            Evidence("per location: the sum's distinct b against the entries of ℝ^{C₂×(H−h+1)×(W−w+1)}; shared: the distinct "
-                     "b of the index sum with b_i against C₂", c_checked, _grid(ctx), None, c_cex,
+            Evidence("per location: the sum's distinct $b$ against the entries of "
+                     "$\\mathbb{R}^{C_2\\times(H-h+1)\\times(W-w+1)}$; shared: the distinct $b$ of the index sum with $b_i$ "
+                     "against $C_2$", c_checked, _grid(ctx), None, c_cex,
                      _torch_line(ctx, "torch.nn.Conv2d bias shape", c_checked)),
         ),
-        remarks=("the note also writes \\mathcal{R} for \\mathbb{R} here (a typo; not checkable by computation)",),
+        remarks=("the note also writes $\\mathcal{R}$ for $\\mathbb{R}$ here (a typo; not checkable by computation)",),
     )
 
 
@@ -302,7 +335,8 @@ def is_linear(ctx: Context) -> Claim:
         at_zero = [e.xreplace(inputs_to_zero(spec)) for e in _entries(y)]
         nonzero = [e for e in at_zero if e != 0]
         if nonzero:
-            return f"conv(0) = ({', '.join(map(str, at_zero[:3]))}{', …' if len(at_zero) > 3 else ''}) ≠ 0, so conv is not linear"
+            shown = ", ".join(sympy.latex(e) for e in at_zero[:3]) + (r", \dots" if len(at_zero) > 3 else "")
+            return rf"$\text{{conv}}(0) = ({shown}) \ne 0$ (symbols 0-based), so conv is not linear"
         return None
 
     checked, cex = _grid_claim(ctx, check)
@@ -315,7 +349,8 @@ def is_linear(ctx: Context) -> Claim:
         for e in _entries(direct(spec)):
             part = e - e.xreplace(zero)  # conv(x) − conv(0)
             if sympy.expand(part.xreplace(scaled) - scale * part) != 0:
-                return f"conv(λx) − conv(0) ≠ λ(conv(x) − conv(0)) for {e}"
+                return (r"$\text{conv}(\lambda x) - \text{conv}(0) \ne \lambda(\text{conv}(x) - \text{conv}(0))$ for the "
+                        f"output {_tex(e)} (symbols 0-based)")
         return None
 
     c_checked, c_cex = _grid_claim(ctx, affine)
@@ -323,16 +358,17 @@ def is_linear(ctx: Context) -> Claim:
         "conv-linear", "convolution is a linear transformation",
         r"\text{Notice that convolution is a linear transformation} \ \dots\ \text{conv}(x) = \mathcal{W} x + b",
         cex is None,
-        Evidence("conv(0), computed from the index sum with x = 0", checked, _grid(ctx), None, cex),
+        Evidence(r"$\text{conv}(0)$, computed from the index sum with $x = 0$", checked, _grid(ctx), None, cex),
         Correction(
             r"\text{conv is affine: } \text{conv}(x) = \mathcal{W}x + b,\ "
             r"x \mapsto \mathcal{W}x = \text{conv}(x) - \text{conv}(0) "
             r"\text{ is linear (linear iff } b = 0)",
             c_cex is None,
-            Evidence("conv(x) − conv(0), a polynomial in x, ω, b, tested for homogeneity of degree 1 in x: does scaling x by "
-                     "a symbol λ scale it by λ (SymPy expand)?", c_checked, _grid(ctx), None, c_cex),
+            Evidence(r"$\text{conv}(x) - \text{conv}(0)$, a polynomial in $x, \omega, b$, tested for homogeneity of degree 1 "
+                     r"in $x$: does scaling $x$ by a symbol $\lambda$ scale it by $\lambda$ (SymPy expand)?",
+                     c_checked, _grid(ctx), None, c_cex),
         ),
-        precise="'linear' read in the strict sense f(αx + βz) = αf(x) + βf(z), which forces f(0) = 0",
+        precise=r"‘linear’ read in the strict sense $f(\alpha x + \beta z) = \alpha f(x) + \beta f(z)$, which forces $f(0) = 0$",
     )
 
 
@@ -344,13 +380,13 @@ def dims(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         n_x, n_y = len(_entries(input_symbols(spec))), len(_entries(direct(spec)))
         if (n_x, n_y) != (_at(d_x, spec), _at(d_y, spec)):
-            return f"x has {n_x} entries and y {n_y}; the note says d_x = {_at(d_x, spec)}, d_y = {_at(d_y, spec)}"
+            return f"$x$ has {n_x} entries and $y$ {n_y}; the note says $d_x = {_at(d_x, spec)}$, $d_y = {_at(d_y, spec)}$"
         return None
 
     return _claim(
-        ctx, "d_x-d_y", "the flattened sizes d_x and d_y",
+        ctx, "d_x-d_y", "the flattened sizes of x and y",
         r"d_x=C_1\times H\times W,\quad d_y=C_2\times (H-h+1) \times (W-w+1)", check,
-        "the derived counts of entries of x and y (Sum over the index ranges) and the entries of the built x, y",
+        "the derived counts of entries of $x$ and $y$ (Sum over the index ranges) and the entries of the built $x$, $y$",
         (_identity(formula("d_x").expr, d_x), _identity(note_setting(formula("d_y").expr), d_y)),
         rf"d_x = {sympy.latex(formula('d_x').steps[0].expr)} = {sympy.latex(d_x)},\quad "
         rf"d_y = {sympy.latex(note_setting(formula('d_y').steps[0].expr))} = {sympy.latex(d_y)}",
@@ -363,19 +399,22 @@ def w_shape(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         d_x, d_y = _at(C1 * H * W, spec), _at(C2 * (H - h + 1) * (W - w + 1), spec)
         stacked = _at(C2, spec) * _at(H - h + 1, spec) * _at(W - w + 1, spec)  # C₂ rows per (j, k), j ≤ H−h+1, k ≤ W−w+1
-        for name, m in (("the built 𝒲", matrix(spec, "seed")), ("the note's 𝒲 as written", matrix_as_written(spec))):
+        for name, m in ((r"the built $\mathcal{W}$", matrix(spec, "seed")),
+                        (r"the note's $\mathcal{W}$ as written", matrix_as_written(spec))):
             if m.shape != (d_y, d_x):
-                return f"{name} is {m.shape[0]} × {m.shape[1]}, the note says d_y × d_x = {d_y} × {d_x}"
+                return rf"{name} is {_shape(m.shape)}, the note says $d_y \times d_x = {d_y} \times {d_x}$"
         if stacked != d_y:
-            return f"stacking the 𝒲_{{j,k}} gives {stacked} rows, not d_y = {d_y}"
+            return rf"stacking the $\mathcal{{W}}_{{j,k}}$ gives {stacked} rows, not $d_y = {d_y}$"
         return None
 
     return _claim(
         ctx, "W-shape", "the shape of 𝒲",
         r"\mathcal{W} :=\begin{pmatrix}\mathcal{W}_{1,1}\\ \mathcal{W}_{1,2}\\ \vdots\\ \mathcal{W}_{H-h+1,W-w+1}"
         r"\end{pmatrix}_{d_y\times d_x}", check,
-        "the shape of 𝒲 built by symconv and of the note's 𝒲 as written; rows from stacking the 𝒲_{j,k}",
-        precise="(j, k) ∈ ℤ^{H−h+1} × ℤ^{W−w+1} read as j ∈ {1, …, H−h+1}, k ∈ {1, …, W−w+1}",
+        r"the shape of $\mathcal{W}$ built by symconv and of the note's $\mathcal{W}$ as written; rows from stacking the "
+        r"$\mathcal{W}_{j,k}$",
+        precise=r"$(j, k) \in \mathbb{Z}^{H-h+1} \times \mathbb{Z}^{W-w+1}$ read as $j \in \{1, \dots, H-h+1\}$, "
+                r"$k \in \{1, \dots, W-w+1\}$",
     )
 
 
@@ -388,14 +427,14 @@ def wjk_shape(ctx: Context) -> Claim:
         want = (_at(C2, spec), _at(C1 * H * W, spec))
         for j, k in np.ndindex(*spec.output_size):
             if b.W(j, k).shape != want:
-                return f"𝒲_{{{j + 1},{k + 1}}} is {b.W(j, k).shape}, the note says {want}"
+                return rf"$\mathcal{{W}}_{{{j + 1},{k + 1}}}$ is {_shape(b.W(j, k).shape)}, the note says {_shape(want)}"
         return None
 
     return _claim(
-        ctx, "Wjk-shape", "the shape of 𝒲_{j,k}",
+        ctx, "Wjk-shape", "the shape of a row block of 𝒲 (one output position)",
         r"\mathcal{W}_{j,k}:=\begin{pmatrix}\mathcal{W}_{j,k,1}|\mathcal{W}_{j,k,2}|\dots|\mathcal{W}_{j,k,C_1}"
         r"\end{pmatrix}_{C_2\times C_1HW}", check,
-        "C₁ blocks of width HW side by side (SymPy sum); the blocks symconv builds",
+        "$C_1$ blocks of width $HW$ side by side (SymPy sum); the blocks symconv builds",
         (_identity(sympy.Sum(H * W, (l, 1, C1)).doit(), C1 * H * W),), rf"\sum_{{l=1}}^{{C_1}} HW = {sympy.latex(C1 * H * W)}",
     )
 
@@ -411,19 +450,20 @@ def wjkl_shape(ctx: Context) -> Claim:
         for jj in range(1, _at(H - h + 1, spec) + 1):
             parts = [int(e.subs(_values(spec)).subs(j, jj)) for e in widths]
             if min(parts) < 0 or sum(parts) != want[1]:
-                return f"at j = {jj} the widths as written are {parts}"
+                return f"at $j = {jj}$ the widths as written are {parts}"
         for jj, kk in np.ndindex(*spec.output_size):
             for ll in range(spec.in_channels):
                 if b.W(jj, kk, ll).shape != want:
-                    return f"𝒲_{{{jj + 1},{kk + 1},{ll + 1}}} is {b.W(jj, kk, ll).shape}, the note says {want}"
+                    return (rf"$\mathcal{{W}}_{{{jj + 1},{kk + 1},{ll + 1}}}$ is {_shape(b.W(jj, kk, ll).shape)}, "
+                            f"the note says {_shape(want)}")
         return None
 
     return _claim(
-        ctx, "Wjkl-shape", "the shape of 𝒲_{j,k,l}",
+        ctx, "Wjkl-shape", "the shape of a channel block of 𝒲",
         r"\mathcal{W}_{j,k,l}:=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,j,k}|\dots|B_{l,j+h-1,k}|"
         r"O_{C_2\times (H-h-j+1)W}\end{pmatrix}_{C_2\times HW}", check,
-        "the widths as written summed by SymPy for all j, and checked ≥ 0 with sum HW for 1 ≤ j ≤ H−h+1; the shapes of the "
-        "blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), H * W),),
+        r"the widths as written summed by SymPy for all $j$, and checked $\ge 0$ with sum $HW$ for $1 \le j \le H-h+1$; "
+        "the shapes of the blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), H * W),),
     )
 
 
@@ -438,19 +478,19 @@ def b_shape(ctx: Context) -> Claim:
         for kk in range(1, _at(W - w + 1, spec) + 1):
             parts = [int(e.subs(_values(spec)).subs(k, kk)) for e in widths]
             if min(parts) < 0 or sum(parts) != want[1]:
-                return f"at k = {kk} the widths as written are {parts}"
+                return f"at $k = {kk}$ the widths as written are {parts}"
             for ll in range(spec.in_channels):
                 for mm in range(_at(h, spec)):
                     if b.B(ll, mm, kk - 1).shape != want:
-                        return f"B is {b.B(ll, mm, kk - 1).shape}, the note says {want}"
+                        return f"$B$ is {_shape(b.B(ll, mm, kk - 1).shape)}, the note says {_shape(want)}"
         return None
 
     return _claim(
         ctx, "B-shape", "the shape of the blocks B",
         r"B_{l,j,k}=\begin{pmatrix}\underbrace{0 \dots 0}_{k-1} & \omega_{i,l,j,0} & \dots & \omega_{i,l,j,w-1} & "
         r"\underbrace{0 \dots 0}_{W-w-k+1}\end{pmatrix}_{C_2\times W}", check,
-        "the widths as written summed by SymPy for all k, and checked ≥ 0 with sum W for 1 ≤ k ≤ W−w+1; the shapes of the "
-        "blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), W),),
+        r"the widths as written summed by SymPy for all $k$, and checked $\ge 0$ with sum $W$ for $1 \le k \le W-w+1$; "
+        "the shapes of the blocks symconv builds", (_identity(sympy.Add(*widths, evaluate=False), W),),
     )
 
 
@@ -459,18 +499,20 @@ def zero_blocks(ctx: Context) -> Claim:
 
     def check(spec: ConvSpec) -> str | None:
         layout = pattern_from_block_widths(spec)
-        for name, m in (("the built 𝒲", matrix(spec, "seed")), ("the note's 𝒲 as written", matrix_as_written(spec))):
+        for name, m in ((r"the built $\mathcal{W}$", matrix(spec, "seed")),
+                        (r"the note's $\mathcal{W}$ as written", matrix_as_written(spec))):
             actual = _nonzero_pattern(m)
             if not np.array_equal(layout, actual):
                 r, c = np.argwhere(layout != actual)[0]
-                return f"row {r}, column {c}: the widths leave {'an entry' if layout[r, c] else 'zero'}, {name} has the opposite"
+                return (f"row {r}, column {c} (0-based): the widths leave {'an entry' if layout[r, c] else 'zero'}, "
+                        f"{name} has the opposite")
         return None
 
     return _claim(
         ctx, "zero-blocks", "the widths of the zero blocks",
         r"O_{C_2\times (j-1) W},\ O_{C_2\times (H-h-j+1)W},\ \underbrace{0 \dots 0}_{k-1},\ \underbrace{0 \dots 0}_{W-w-k+1}",
-        check, "the zero/nonzero layout the widths give, entry by entry, against the nonzero pattern of the built 𝒲 and of "
-               "the note's 𝒲 as written",
+        check, r"the zero/nonzero layout the widths give, entry by entry, against the nonzero pattern of the built "
+               r"$\mathcal{W}$ and of the note's $\mathcal{W}$ as written",
     )
 
 
@@ -482,14 +524,15 @@ def x_order(ctx: Context) -> Claim:
         for pos, (l, r, c) in x_entries_as_written(spec):
             want = sympy.Symbol(f"x_{l - 1},{r - 1},{c - 1}")
             if columns[pos] != want:
-                return f"the note shows x_{{{l},{r},{c}}} at position {pos + 1}, column {pos + 1} of 𝒲 multiplies {columns[pos]}"
+                return (f"the note shows $x_{{{l},{r},{c}}}$ (its numbering) at position {pos + 1}, column {pos + 1} of "
+                        rf"$\mathcal{{W}}$ multiplies {_tex(columns[pos])} (0-based)")
         return None
 
     return _claim(
         ctx, "x-order", "the order of the entries of x",
         r"x = (x_{1,1,1}, x_{1,1,2}, \dots, x_{1,1,W}, x_{1,2,1}, x_{1,2,2}, \dots, x_{C_1,H,W})^T", check,
-        "the entries the note shows, at their positions, against the column order of the built 𝒲 (x.reshape(-1), C order "
-        "as in NumPy/PyTorch)",
+        r"the entries the note shows, at their positions, against the column order of the built $\mathcal{W}$ "
+        "(x.reshape(-1), C order as in NumPy/PyTorch)",
     )
 
 
@@ -504,28 +547,41 @@ def b_jk(ctx: Context) -> Claim:
             if not verdict.holds:
                 mismatch = verdict.mismatch
                 assert mismatch is not None
-                missing = ", ".join(map(str, mismatch.missing)) or "—"
-                extra = ", ".join(map(str, mismatch.extra)) or "—"
-                return (f"with the built 𝒲, output y_{{{','.join(str(v + 1) for v in mismatch.output)}}} misses {missing} "
-                        f"and has {extra} instead ({verdict.mismatched_rows} of {spec.d_y} outputs differ)")
+                missing = ", ".join(map(_tex, mismatch.missing)) or "nothing"
+                extra = ", ".join(map(_tex, mismatch.extra)) or "nothing"
+                return (rf"with the built $\mathcal{{W}}$, output $y_{{{','.join(str(v + 1) for v in mismatch.output)}}}$ "
+                        f"(the note's numbering) misses {missing} and has {extra} instead (symbols 0-based; "
+                        f"{verdict.mismatched_rows} of {spec.d_y} outputs differ)")
             return None
         return check
 
     checked, cex = _grid_claim(ctx, check_with("x"), specs)
     c_checked, c_cex = _grid_claim(ctx, check_with("b"), specs)
     return Claim(
-        "b_jk-entries", "the entries of b_{j,k}",
+        "b_jk-entries", "the entries of a block of b (one output position)",
         r"b_{j,k}=\begin{pmatrix}b_{1,j,k}\\ b_{2,j,k}\\ \vdots\\ x_{C_2,j,k}\end{pmatrix}",
         cex is None,
-        Evidence("conv(x) = 𝒲x + b proved or refuted (symconv.verify) with the built 𝒲 and b stacked from the b_{j,k} as written",
-                 checked, _grid(ctx, specs), None, cex),
+        Evidence(r"$\text{conv}(x) = \mathcal{W}x + b$ proved or refuted (symconv.verify) with the built $\mathcal{W}$ and "
+                 r"$b$ stacked from the $b_{j,k}$ as written", checked, _grid(ctx, specs), None, cex),
         Correction(
             r"b_{j,k}=\begin{pmatrix}b_{1,j,k}& b_{2,j,k}& \dots& b_{C_2,j,k}\end{pmatrix}^T",
             c_cex is None,
-            Evidence("symconv.verify with the built 𝒲 and the corrected b", c_checked, _grid(ctx, specs), None, c_cex),
+            Evidence(r"symconv.verify with the built $\mathcal{W}$ and the corrected $b$", c_checked, _grid(ctx, specs), None,
+                     c_cex),
         ),
-        precise="the list is read as entries 1, 2, …, C₂; it is unambiguous for C₂ ≥ 3 only, so the search starts at C₂ = 3",
+        precise=r"the list is read as entries $1, 2, \dots, C_2$; it is unambiguous for $C_2 \ge 3$ only, so the search "
+                r"starts at $C_2 = 3$",
     )
+
+
+def _differs(verdict: Verdict) -> str:
+    """Where a failing ``verdict`` differs: the first output in the note's numbering, both sides' terms (0-based symbols)."""
+    mismatch = verdict.mismatch
+    assert mismatch is not None
+    where = ",".join(str(v + 1) for v in mismatch.output)
+    return (f"{verdict.mismatched_rows} of {verdict.spec.d_y} outputs differ; first $y_{{{where}}}$ (the note's numbering), "
+            rf"in symconv's 0-based symbols: the index sum is {_terms(mismatch.expected)}, $\mathcal{{W}}x + b$ is "
+            f"{_terms(mismatch.found)}")
 
 
 def block_construction(ctx: Context) -> Claim:
@@ -537,14 +593,11 @@ def block_construction(ctx: Context) -> Claim:
         verdict = verify(spec, matrix=written, order="seed")
         if verdict.holds:
             return None
-        foreign = sorted(map(str, written.free_symbols - weight_symbols(spec).free_symbols))
-        mismatch = verdict.mismatch
-        assert mismatch is not None
-        where = ",".join(str(v + 1) for v in mismatch.output)
-        detail = (f"{verdict.mismatched_rows} of {spec.d_y} outputs differ; first y_{{{where}}}: "
-                  f"index sum {' + '.join(map(str, mismatch.expected))}, 𝒲x + b {' + '.join(map(str, mismatch.found))}")
+        foreign = sorted(written.free_symbols - weight_symbols(spec).free_symbols, key=str)
+        detail = _differs(verdict)
         if foreign:
-            detail += f"; entries of ω that do not exist: {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}"
+            detail += (rf"; entries of $\omega$ that do not exist: {', '.join(map(_tex, foreign[:3]))}"
+                       f"{', …' if len(foreign) > 3 else ''}")
         return detail
 
     checked, cex = _grid_claim(ctx, check)
@@ -553,7 +606,7 @@ def block_construction(ctx: Context) -> Claim:
     def corrected(spec: ConvSpec) -> str | None:
         spec = _per_location(spec)
         verdict = verify(spec, matrix=matrix_from_blocks(spec, lambda j, t: t), order="seed")
-        return None if verdict.holds else verdict.describe().splitlines()[-1]
+        return None if verdict.holds else _differs(verdict)
 
     c_checked, c_cex = _grid_claim(ctx, corrected)
 
@@ -563,9 +616,9 @@ def block_construction(ctx: Context) -> Claim:
         return None if verdict.holds else f"{verdict.mismatched_rows} of {spec.d_y} outputs differ"
 
     s_checked, s_cex = _grid_claim(ctx, shifted)
-    remark = ("not only the index base: read with kernel rows counted from 1 (block t of 𝒲_{j,k,l} holding row j − 1 + t), "
-              + (f"the construction holds on all {s_checked} layers" if s_cex is None
-                 else f"it still fails, smallest counterexample {s_cex.short()}: {s_cex.detail}"))
+    remark = (r"not only the index base: read with kernel rows counted from 1 (block $t$ of $\mathcal{W}_{j,k,l}$ holding row "
+              r"$j - 1 + t$), " + (f"the construction holds on all {s_checked} layers" if s_cex is None
+                                   else f"it still fails, smallest counterexample {s_cex.math()}: {s_cex.detail}"))
     return Claim(
         "block-construction", "𝒲 built from the blocks equals the index sum",
         r"\text{conv}(x) = \mathcal{W} x + b,\quad "
@@ -575,13 +628,13 @@ def block_construction(ctx: Context) -> Claim:
         Evidence(f"symconv.verify(spec, matrix=matrix_as_written(spec), order='seed') against the index sum; it fails on "
                  f"{failing} of {len(ctx.specs)} layers of the grid", checked, _grid(ctx), None, cex),
         Correction(
-            r"\mathcal{W}_{j,k,l}=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,0,k}|B_{l,1,k}|\dots|B_{l,h-1,k}|"
-            r"O_{C_2\times (H-h-j+1)W}\end{pmatrix},\ "
+            r"\begin{gathered}\mathcal{W}_{j,k,l}=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,0,k}|B_{l,1,k}|\dots|B_{l,h-1,k}|"
+            r"O_{C_2\times (H-h-j+1)W}\end{pmatrix},\\ "
             r"B_{l,m,k} = \begin{pmatrix}0 \dots 0 & \omega_{i,l,m,0} & \dots & \omega_{i,l,m,w-1} & 0\dots 0\end{pmatrix}"
-            r"\ \text{(block } m \text{ holds kernel row } m \text{, not } j+m)",
+            r"\ \text{(block } m \text{ holds kernel row } m \text{, not } j+m)\end{gathered}",
             c_cex is None,
-            Evidence("symconv.verify with 𝒲 laid out from the note's widths, block m holding kernel row m", c_checked, _grid(ctx),
-                     None, c_cex),
+            Evidence(r"symconv.verify with $\mathcal{W}$ laid out from the note's widths, block $m$ holding kernel row $m$",
+                     c_checked, _grid(ctx), None, c_cex),
         ),
         remarks=(remark,),
     )
@@ -600,12 +653,12 @@ def _count_check(ctx: Context, expr: sympy.Expr, bias: str) -> Callable[[ConvSpe
         built = _distinct_symbols(matrix(spec), bias_vector(spec))
         stated = _at(expr, spec)
         if stated != built:
-            return f"the formula gives {stated}, the built 𝒲 and b have {built} distinct parameters"
+            return rf"the formula gives {stated}, the built $\mathcal{{W}}$ and $b$ have {built} distinct parameters"
         if ctx.torch:  # PyTorch has no per-location bias: its weights plus one bias per output entry
             theirs = (audit_torch.conv2d_parameters(spec, bias=True)[0] if bias == "shared"
                       else audit_torch.conv2d_parameters(spec, bias=False)[0] + int(np.prod(audit_torch.output_shape(spec))))
             if theirs != built:
-                return f"PyTorch counts {theirs}, the built 𝒲 and b {built}"
+                return rf"PyTorch counts {theirs}, the built $\mathcal{{W}}$ and $b$ {built}"
         return None
     return check
 
@@ -619,15 +672,15 @@ def _params_claim(ctx: Context, claim_id: str, bias: str, as_written: str, writt
     return Claim(
         claim_id, f"number of parameters, bias {mode}", as_written,
         cex is None,
-        Evidence(f"the formula against the distinct symbols of the built 𝒲 and b (bias {mode})", checked, _grid(ctx),
-                 _identity(written, derived)[1], cex),
+        Evidence(rf"the formula against the distinct symbols of the built $\mathcal{{W}}$ and $b$ (bias {mode})", checked,
+                 _grid(ctx), _identity(written, derived)[1], cex),
         Correction(
             sympy.latex(sympy.factor(derived) if bias == "shared" else derived)
             + r"\quad (m, n \text{ run over } h, w \text{ values } 0,\dots,h-1 \text{ and } 0,\dots,w-1)",
             c_cex is None,
-            Evidence("the count derived by SymPy (Sum over the index ranges of ω and b) against the distinct symbols of the "
-                     "built 𝒲, b",
-                     c_checked, _grid(ctx), None, c_cex, _torch_line(ctx, torch_what, c_checked)),
+            Evidence(r"the count derived by SymPy (Sum over the index ranges of $\omega$ and $b$) against the distinct symbols "
+                     r"of the built $\mathcal{W}$, $b$", c_checked, _grid(ctx), None, c_cex,
+                     _torch_line(ctx, torch_what, c_checked)),
         ),
     )
 
@@ -648,7 +701,7 @@ def params_factorisation(ctx: Context) -> Claim:
     """C₂C₁(h−1)(w−1) + C₂ = C₂(C₁(h−1)(w−1) + 1)."""
     def check(spec: ConvSpec) -> str | None:
         a, b = _at(NOTE_PARAMS_SHARED, spec), _at(NOTE_PARAMS_SHARED_FACTORED, spec)
-        return None if a == b else f"{a} ≠ {b}"
+        return None if a == b else rf"${a} \ne {b}$"
 
     return _claim(
         ctx, "params-factorisation", "the factorisation of the shared count", r"C_2C_1(h-1)(w-1)+C_2=C_2(C_1(h-1)(w-1)+1)",
@@ -668,21 +721,22 @@ def params_resolution(ctx: Context) -> Claim:
         key = (spec.in_channels, spec.out_channels, *spec.kernel_size)  # type: ignore[misc]
         count = _distinct_symbols(matrix(spec), bias_vector(spec))
         if key in seen and seen[key][0] != count:
-            return (f"the built layer has {count} parameters, at H×W = {seen[key][1].input_size} it had {seen[key][0]} "
-                    "(same C₁, C₂, h, w)")
+            before = _shape(seen[key][1].input_size)  # type: ignore[arg-type]
+            return (rf"the built layer has {count} parameters, at $H \times W =$ {before} it had {seen[key][0]} "
+                    "(same $C_1, C_2, h, w$)")
         seen.setdefault(key, (count, spec))
         return None
 
     checked, cex = _grid_claim(ctx, check)
     holds = not extra and not derived_extra and cex is None
     return Claim(
-        "params-resolution", "the shared count does not depend on H, W",
+        "params-resolution", "the shared count does not depend on the image size",
         r"\text{independent of the resolution of the image (i.e. } W, H\text{); depends only on } C_1, C_2, h, w",
         holds,
         Evidence("free symbols of the note's count and of the derived count; the distinct parameters of built layers with the "
-                 "same C₁, C₂, h, w and different H, W", checked, _grid(ctx),
+                 "same $C_1, C_2, h, w$ and different $H, W$", checked, _grid(ctx),
                  rf"\mathrm{{free}}({sympy.latex(NOTE_PARAMS_SHARED)}) \setminus \{{C_1, C_2, h, w\}} = "
-                 + (r"\emptyset" if not extra else "{" + ", ".join(extra) + "}"), cex),
+                 + (r"\emptyset" if not extra else r"\{" + ", ".join(extra) + r"\}"), cex),
     )
 
 
@@ -694,23 +748,25 @@ def dxdy(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         rows, cols = matrix(spec).shape
         stated = _at(written, spec)
-        return None if rows * cols == stated else f"𝒲 has {rows * cols} entries, the formula gives {stated}"
+        return None if rows * cols == stated else rf"$\mathcal{{W}}$ has {rows * cols} entries, the formula gives {stated}"
 
     return _claim(
-        ctx, "dxdy", "the product d_x d_y", r"d_xd_y =C_1HWC_2(H-h+1)(W-w+1)", check,
-        "product of the derived d_x, d_y (SymPy); the number of entries of the built 𝒲", (_identity(product, written),),
+        ctx, "dxdy", "the product of the flattened sizes", r"d_xd_y =C_1HWC_2(H-h+1)(W-w+1)", check,
+        r"product of the derived $d_x$, $d_y$ (SymPy); the number of entries of the built $\mathcal{W}$",
+        (_identity(product, written),),
     )
 
 
 def fc_count(ctx: Context) -> Claim:
     """A fully-connected layer ℝ^{d_x} → ℝ^{d_y} has d_x d_y + C₂(H−h+1)(W−w+1) parameters."""
     derived = note_setting(formula("params_fc").expr)
-    ok, tex = _identity(derived, NOTE_FC)
+    ok, tex = _identity(derived, NOTE_FC, two_lines=True)
 
     def check(spec: ConvSpec) -> str | None:
         stated = _at(NOTE_FC, spec)
         if ctx.torch and audit_torch.linear_parameters(spec.d_x, spec.d_y) != stated:
-            return f"torch.nn.Linear(d_x, d_y) has {audit_torch.linear_parameters(spec.d_x, spec.d_y)}, the formula {stated}"
+            theirs = audit_torch.linear_parameters(spec.d_x, spec.d_y)
+            return f"torch.nn.Linear with $d_x$ inputs and $d_y$ outputs has {theirs}, the formula {stated}"
         return None
 
     checked, cex = _grid_claim(ctx, check)
@@ -718,9 +774,11 @@ def fc_count(ctx: Context) -> Claim:
         "fc-count", "number of parameters of the fully-connected layer",
         r"d_xd_y + C_2(H-h+1)(W-w+1)",
         ok and cex is None,
-        Evidence("the derived count (dense d_y × d_x weights + one bias per output, Sum.doit) against the note's right-hand side",
-                 checked, _grid(ctx), tex, cex, _torch_line(ctx, "torch.nn.Linear(d_x, d_y) parameter count", checked)),
-        precise="the right-hand side of the first '≪' read as the parameters of a fully-connected layer with one bias per output",
+        Evidence(r"the derived count (dense $d_y \times d_x$ weights + one bias per output, Sum.doit) against the note's "
+                 "right-hand side", checked, _grid(ctx), tex, cex,
+                 _torch_line(ctx, "parameter count of torch.nn.Linear with $d_x$ inputs, $d_y$ outputs", checked)),
+        precise=r"the right-hand side of the first ‘$\ll$’ read as the parameters of a fully-connected layer with one bias "
+                "per output",
     )
 
 
@@ -744,8 +802,9 @@ def _much_less(
     limit, diagonal = limits(lhs, rhs)
     holds = cex is None and limit == 0 and diagonal == 0
     evidence = Evidence(
-        f"'<' at every layer of the grid{'' if cex is None else ' fails'}; the ratio → {limit} as H → ∞ then W → ∞ "
-        f"(→ {diagonal} along H = W → ∞), SymPy limit with the other sizes fixed",
+        rf"‘$<$’ at every layer of the grid{'' if cex is None else ' fails'}; the ratio $\to {sympy.latex(limit)}$ as "
+        rf"$H \to \infty$ then $W \to \infty$ ($\to {sympy.latex(diagonal)}$ along $H = W \to \infty$), SymPy limit with the "
+        "other sizes fixed",
         checked, _grid(ctx),
         rf"\lim_{{W\to\infty}}\lim_{{H\to\infty}} \frac{{{sympy.latex(lhs)}}}{{{sympy.latex(rhs)}}} = {sympy.latex(limit)}", cex,
     )
@@ -756,13 +815,13 @@ def _much_less(
     equal = [spec for spec, a, b in pairs if a == b]
     full_kernel = [spec for spec in ctx.specs if spec.kernel_size == spec.input_size]
     if t_cex is None:
-        remark = f"with the true counts ({sympy.latex(true_lhs)} vs {sympy.latex(true_rhs)}, derived): '<' holds on the grid too"
+        remark = f"the true counts, derived, are {_tex(true_lhs)} and {_tex(true_rhs)}; with them ‘$<$’ holds on the grid too"
     else:
-        where = ("exactly at the layers with h = H and w = W" if equal == full_kernel
-                 else "at " + "; ".join(Counterexample.at(s, "").short() for s in equal[:3]))
-        remark = (f"with the true counts ({sympy.latex(true_lhs)} vs {sympy.latex(true_rhs)}, derived): "
-                  f"the ratio still → {t_limit}, but '<' fails — smallest counterexample {t_cex.short()}: {t_cex.detail}; "
-                  f"'≤' {'holds' if not above else 'fails'} on all {len(pairs)} layers, "
+        where = ("exactly at the layers with $h = H$ and $w = W$" if equal == full_kernel
+                 else "at " + "; ".join(Counterexample.at(s, "").math() for s in equal[:3]))
+        remark = (f"the true counts, derived, are {_tex(true_lhs)} and {_tex(true_rhs)}; with them "
+                  rf"the ratio still $\to {sympy.latex(t_limit)}$, but ‘$<$’ fails — smallest counterexample {t_cex.math()}: "
+                  rf"{t_cex.detail}; ‘$\le$’ {'holds' if not above else 'fails'} on all {len(pairs)} layers, "
                   f"equality at {len(equal)} of them, {where}")
     return evidence, (remark,), holds
 
@@ -776,8 +835,9 @@ def conv_much_less_than_fc(ctx: Context) -> Claim:
         "conv-much-less-than-fc", "conv has far fewer parameters than a fully-connected layer",
         r"C_2C_1(h-1)(w-1)+C_2(H-h+1)(W-w+1)<<d_xd_y + C_2(H-h+1)(W-w+1)",
         holds, evidence,
-        precise="'≪' made precise as: '<' at every size with 1 ≤ h ≤ H, 1 ≤ w ≤ W (checked on the grid), and the ratio "
-                "left/right → 0 as H, W → ∞ with C₁, C₂, h, w fixed (SymPy limit); it is not a bound at fixed sizes",
+        precise=r"‘$\ll$’ made precise as: ‘$<$’ at every size with $1 \le h \le H$, $1 \le w \le W$ (checked on the grid), "
+                r"and the ratio left/right $\to 0$ as $H, W \to \infty$ with $C_1, C_2, h, w$ fixed (SymPy limit); it is not a "
+                "bound at fixed sizes",
         remarks=remarks,
     )
 
@@ -792,7 +852,8 @@ def kernel_much_less(ctx: Context) -> Claim:
         "kernel-much-less", "kernel size against the fully-connected size",
         r"(h-1)(w-1)<<HW(H-h+1)(W-w+1)",
         holds, evidence,
-        precise="'≪' made precise as for conv-much-less-than-fc: '<' on the grid and the ratio → 0 as H, W → ∞",
+        precise=r"‘$\ll$’ made precise as for conv-much-less-than-fc: ‘$<$’ on the grid and the ratio $\to 0$ as "
+                r"$H, W \to \infty$",
         remarks=remarks,
     )
 
@@ -832,34 +893,37 @@ def receptive_field(ctx: Context) -> Claim:
             from_sum = set((terms.keys[p][valid[p]] // n_weights).tolist())
             from_w = built.get(p, set())
             if from_w != from_sum:
-                return (f"output ({j + 1},{k + 1}): nonzero columns of 𝒲_{{j,k}} {sorted(from_w)}, "
-                        f"inputs of the index sum {sorted(from_sum)}")
+                return (rf"output $({j + 1},{k + 1})$: nonzero columns of $\mathcal{{W}}_{{j,k}}$ {sorted(from_w)}, "
+                        f"inputs of the index sum {sorted(from_sum)} (columns 0-based)")
             if written is not None and written.get(p, set()) != from_sum:
-                return f"output ({j + 1},{k + 1}): nonzero columns of the note's 𝒲_{{j,k}} {sorted(written.get(p, set()))}"
+                return (rf"output $({j + 1},{k + 1})$: nonzero columns of the note's $\mathcal{{W}}_{{j,k}}$ "
+                        f"{sorted(written.get(p, set()))}, inputs of the index sum {sorted(from_sum)} (columns 0-based)")
             if note:  # the window the note's formula reads: x_{l, j+m, k+n}
                 c1, _, height, width, kh, kw = note_sizes(spec)
                 window = {(l * height + j + m) * width + k + n for l in range(c1) for m in range(kh) for n in range(kw)}
                 if window != from_w:
-                    return f"output ({j + 1},{k + 1}): the note's window {sorted(window)} ≠ nonzero columns {sorted(from_w)}"
+                    return (f"output $({j + 1},{k + 1})$: the note's window {sorted(window)}, nonzero columns "
+                            f"{sorted(from_w)} (columns 0-based)")
             gradient = from_w if gradients is None else gradients[p]
             if gradient != from_w:
-                return (f"output ({j + 1},{k + 1}): PyTorch's gradient is nonzero at {sorted(gradient)}, "
-                        f"𝒲_{{j,k}} at {sorted(from_w)}")
+                return (f"output $({j + 1},{k + 1})$: PyTorch's gradient is nonzero at {sorted(gradient)}, "
+                        rf"$\mathcal{{W}}_{{j,k}}$ at {sorted(from_w)} (columns 0-based)")
         return None
 
     specs = ctx.specs + ctx.general
     checked, cex = search(check, specs)
     return Claim(
-        "receptive-field", "the receptive field from 𝒲_{j,k}",
+        "receptive-field", "the receptive field from a row block of 𝒲",
         r"\text{the receptive field of the } (j,k) \text{ output are the values of } x \text{ not multiplied by } 0 \text{ in } "
         r"\text{conv}_{j,k}(x) = \mathcal{W}_{j,k} x+ b_{j,k}",
         cex is None,
-        Evidence("for every output position, compared: nonzero columns of 𝒲_{j,k} (built, and as written), inputs of the "
-                 "index sum, the window x_{l,j+m,k+n}, PyTorch's gradient pattern", checked,
-                 _grid(ctx) + f"; plus {len(ctx.general)} layers with stride, padding, dilation, groups", None, cex,
-                 _torch_line(ctx, "autograd gradient nonzero pattern of Σ_i y[i, j, k]", checked)),
-        precise="with ω symbolic (generic): an input is 'not multiplied by 0' when its column of 𝒲_{j,k} is not identically "
-                "zero; numeric weights that happen to be 0 can shrink it",
+        Evidence(r"for every output position, compared: nonzero columns of $\mathcal{W}_{j,k}$ (built, and as written), inputs "
+                 r"of the index sum, the window $x_{l,j+m,k+n}$, PyTorch's gradient pattern", checked,
+                 f"{len(specs)} layers: {_grid(ctx)}, then {len(ctx.general)} layers with stride, padding, dilation or "
+                 "groups", None, cex,
+                 _torch_line(ctx, r"autograd gradient nonzero pattern of $\sum_i y_{i,j,k}$", checked)),
+        precise=r"with $\omega$ symbolic (generic): an input is ‘not multiplied by 0’ when its column of $\mathcal{W}_{j,k}$ "
+                "is not identically zero; numeric weights that happen to be 0 can shrink it",
     )
 
 

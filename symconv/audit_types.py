@@ -4,19 +4,77 @@ A claim is checked at every size of a grid of layers in the note's setting (stri
 dilation 1, groups 1), walked from the smallest up; the first size where the check fails is the
 *smallest counterexample*. "Smallest" is fixed once, here: by C₁ + C₂ + H + W + h + w, ties broken by
 (C₁, C₂, H, W, h, w) in lexicographic order.
+
+The texts of the results (summaries, details, remarks, …) are *prose*: words with LaTeX math between
+``$…$`` (``the sum reads $\\omega_{2,1,0,0}$``), the convention of the LaTeX report's ``prose`` filter.
+:func:`plain_text` turns them into Unicode text for a terminal (``the sum reads ω_{2,1,0,0}``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .spec import ConvSpec
 
-__all__ = ["Claim", "Correction", "Counterexample", "Evidence", "note_sizes", "note_specs", "search"]
+__all__ = ["Claim", "Correction", "Counterexample", "Evidence", "note_sizes", "note_specs", "plain_text", "search"]
 
 SIZE_NAMES = ("C1", "C2", "H", "W", "h", "w")
+SIZE_TEX = ("C_1", "C_2", "H", "W", "h", "w")
+
+# ------------------------------------------------------------------------- prose as plain text
+# The LaTeX the audit writes inside $…$, as Unicode. Only what symconv writes needs to be here: a test
+# checks that no backslash survives in the terminal output of the whole audit.
+_PLAIN_COMMANDS = {
+    "times": "×", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "in": "∈", "notin": "∉",
+    "to": "→", "infty": "∞", "cdot": "·", "dots": "…", "ldots": "…", "cdots": "⋯", "vdots": "⋮", "sum": "Σ",
+    "setminus": "∖", "emptyset": "∅", "mapsto": "↦", "ll": "≪", "lim": "lim", "quad": " ", "qquad": " ",
+    "left": "", "right": "", "alpha": "α", "beta": "β", "lambda": "λ", "omega": "ω", "ell": "ℓ",
+}
+_PLAIN_LETTERS = {"mathbb": {"R": "ℝ", "Z": "ℤ", "N": "ℕ"}, "mathcal": {"W": "𝒲", "R": "𝓡"}}
+_PLAIN_SYMBOLS = {",": " ", " ": " ", ";": " ", ":": " ", "!": "", "{": "{", "}": "}", "\\": "; "}
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_PLAIN_TOKEN = re.compile(
+    r"\\(?:begin|end)\{(?:[pb]?matrix|gathered)\}"  # matrices: ( … ); lines: one after the other
+    r"|\\(?:text|mathrm|operatorname|texttt)\{[^{}]*\}"  # words inside math
+    r"|\\(?:mathbb|mathcal)\{[A-Za-z]\}"
+    r"|\\[A-Za-z]+|\\[^A-Za-z]"  # other commands; \, \  \{ \} \\
+    r"|_\{\d+\}|_\d"  # digit subscripts: C_1, C_{2}
+    r"|&|-"
+)
+
+
+def _plain_math(tex: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        token = match.group()
+        if token.startswith(("\\begin", "\\end")):
+            return "" if token.endswith("{gathered}") else "(" if token.startswith("\\begin") else ")"
+        if token.startswith(("\\text", "\\mathrm", "\\operatorname")):
+            return token[token.index("{") + 1 : -1]
+        if token.startswith(("\\mathbb", "\\mathcal")):
+            return _PLAIN_LETTERS[token[1 : token.index("{")]].get(token[-2], token)
+        if token.startswith("\\"):
+            name = token[1:]
+            return _PLAIN_COMMANDS.get(name, _PLAIN_SYMBOLS.get(name, token))
+        if token.startswith("_"):
+            return token.strip("_{}").translate(_SUBSCRIPT)
+        return {"&": " ", "-": "−"}[token]
+
+    return re.sub(" {2,}", " ", _PLAIN_TOKEN.sub(replace, tex))  # spacing commands and \\text{ … } leave runs of spaces
+
+
+def plain_text(prose: str) -> str:
+    """Prose with ``$…$`` LaTeX math (see the module docstring) as Unicode text for a terminal.
+
+    >>> plain_text(r"the sum reads $\\omega_{2,1,0,0}$, not $b \\in \\mathbb{R}^{C_2\\times(H-h+1)}$")
+    'the sum reads ω_{2,1,0,0}, not b ∈ ℝ^{C₂×(H−h+1)}'
+    """
+    pieces = prose.split("$")
+    if len(pieces) % 2 == 0:  # unbalanced: not prose with math (the report's prose filter escapes it all, too)
+        return prose
+    return "".join(_plain_math(piece) if n % 2 else piece for n, piece in enumerate(pieces))
 
 
 def note_sizes(spec: ConvSpec) -> tuple[int, ...]:
@@ -64,6 +122,14 @@ class Counterexample:
     def short(self) -> str:
         """``C1=1 C2=2 H=1 W=1 h=1 w=1``."""
         return " ".join(f"{k}={v}" for k, v in self.sizes)
+
+    def math(self) -> str:
+        """The sizes as prose, one formula each.
+
+        >>> Counterexample.at(ConvSpec(1, 2, input_size=3, kernel_size=2), "").math()
+        '$C_1 = 1$, $C_2 = 2$, $H = 3$, $W = 3$, $h = 2$, $w = 2$'
+        """
+        return ", ".join(f"${tex} = {v}$" for tex, (_, v) in zip(SIZE_TEX, self.sizes))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
@@ -159,10 +225,16 @@ def search(check: Callable[[ConvSpec], str | None], specs: Iterable[ConvSpec]) -
 
 
 def describe_grid(specs: tuple[ConvSpec, ...]) -> str:
-    """A one-line description of a grid of note-setting specs."""
+    """A one-line description (prose) of a grid of note-setting specs; sizes with the same values are named together.
+
+    >>> plain_text(describe_grid(note_specs(max_size=3)))
+    "144 layers of the note's setting (stride 1, padding 0) with C₁, C₂ ∈ {1, 2}, H, W, h, w ∈ {1, 2, 3}, h ≤ H, w ≤ W"
+    """
     sizes = [note_sizes(s) for s in specs]
-    ranges = []
-    for pos, name in enumerate(SIZE_NAMES):
+    groups: dict[str, list[str]] = {}
+    for pos, name in enumerate(SIZE_TEX):
         values = sorted({t[pos] for t in sizes})
-        ranges.append(f"{name} ∈ {{{', '.join(map(str, values))}}}" if len(values) <= 4 else f"{name} ∈ {values[0]}…{values[-1]}")
-    return f"{len(specs)} layers of the note's setting (stride 1, padding 0), h ≤ H, w ≤ W, " + ", ".join(ranges)
+        shown = ", ".join(map(str, values)) if len(values) <= 4 else rf"{values[0]}, \dots, {values[-1]}"
+        groups.setdefault(shown, []).append(name)
+    ranges = [rf"${', '.join(names)} \in \{{{shown}\}}$" for shown, names in groups.items()]
+    return f"{len(specs)} layers of the note's setting (stride 1, padding 0) with {', '.join(ranges)}, $h \\le H$, $w \\le W$"

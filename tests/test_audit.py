@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -14,8 +15,9 @@ from symconv import ConvSpec, SpecError, matrix, matrix_as_written
 from symconv import audit_claims as claims_module
 from symconv.audit import Audit, audit
 from symconv.audit_note import bias_as_written, matrix_from_blocks
-from symconv.audit_types import Claim, note_sizes, note_specs
+from symconv.audit_types import Claim, note_sizes, note_specs, plain_text
 from symconv.cli import main
+from symconv.report.render import prose
 
 from .numeric import evaluate_matrix, random_values, substitution
 
@@ -69,6 +71,63 @@ def test_the_audit_is_deterministic(result):
     first = result.to_dict()
     again.pop("seconds"), first.pop("seconds")
     assert again == first
+
+
+# ------------------------------------------------------------------ texts: $…$ LaTeX math for the report, Unicode for a terminal
+def _texts(result: Audit) -> list[tuple[str, str]]:
+    """Every prose text of the audit (words with $…$ math), with where it comes from."""
+    texts = []
+    for c in result.claims:
+        evidences = [("evidence", c.evidence)] + ([("correction", c.correction.evidence)] if c.correction else [])
+        texts += [(f"{c.id} precise", c.precise)] if c.precise else []
+        texts += [(f"{c.id} remark", r) for r in c.remarks]
+        for where, e in evidences:
+            texts += [(f"{c.id} {where} summary", e.summary), (f"{c.id} {where} grid", e.grid)]
+            texts += [(f"{c.id} {where} cross-check", x) for x in e.cross_checks]
+            if e.counterexample is not None:
+                texts.append((f"{c.id} {where} counterexample", e.counterexample.detail))
+    return texts
+
+
+# math written as source outside $…$ (b_{i,j,k}, ℝ^{…}, \mathbb, C1) or as Unicode (ω, ≤, C₁) instead of LaTeX
+RAW_MATH = re.compile(r"[\\^{}]|_\{|\b[A-Za-z]_[A-Za-z0-9]\b|\bC[12]\b|[ωλαβΣ𝒲ℝℤ≤≥≠≪→∞×−∈₀-₉]")
+
+
+def test_texts_write_math_as_latex_between_dollars(result):
+    texts = _texts(result)
+    assert len(texts) > 60
+    for where, text in texts:
+        pieces = text.split("$")
+        assert len(pieces) % 2 == 1, f"{where}: unbalanced $ in {text!r}"
+        words, math = pieces[::2], pieces[1::2]
+        for piece in words:
+            assert not RAW_MATH.search(piece), f"{where}: math outside $…$: {piece!r}"
+        for piece in math:
+            assert piece.strip() and piece.isascii(), f"{where}: math must be ASCII LaTeX: {piece!r}"
+            depth = 0
+            for ch in piece.replace(r"\{", "").replace(r"\}", ""):
+                depth += {"{": 1, "}": -1}.get(ch, 0)
+                assert depth >= 0, f"{where}: unbalanced braces in {piece!r}"
+            assert depth == 0, f"{where}: unbalanced braces in {piece!r}"
+        # the report's prose filter keeps the math and escapes the words: no math source is printed literally
+        assert not re.search(r"\\textbackslash|\\_\\\{|\\textasciicircum", prose(text)), where
+
+
+def test_terminal_output_is_plain_unicode(result):
+    out = result.describe()
+    assert "$" not in out and "\\" not in out
+    detail = plain_text(result.claim("weight-shape").evidence.counterexample.detail)
+    assert re.fullmatch(r"the sum reads ω_\{2,1,0,0\} \(the note's numbering\): i = 2 but axis 1 of ℝ\^\{1 × 2 × 1 × 1\} "
+                        r"has 1 entry", detail)
+    assert f"  counterexample C1=1 C2=2 H=1 W=1 h=1 w=1: {detail}" in out
+    assert "ω_{0,0,1,0} x_{0,0,0} + b_{0,0,0}" in plain_text(result.claim("block-construction").evidence.counterexample.detail)
+
+
+def test_plain_text_by_hand():
+    text = r"$b \in \mathcal{R}^{C_2}$ and $\text{conv}(0) = (b_{0}, \dots) \ne 0$"
+    assert plain_text(text) == "b ∈ 𝓡^{C₂} and conv(0) = (b₀, …) ≠ 0"
+    assert plain_text(r"$\begin{pmatrix}a & b\end{pmatrix}^T$, $\left(H - h + 1\right)$") == "(a b)^T, (H − h + 1)"
+    assert plain_text("costs $5") == "costs $5"  # unbalanced: not math (the report escapes it all, too)
 
 
 # ------------------------------------------------------------------ failing claims, confirmed with PyTorch
@@ -159,7 +218,7 @@ def test_conv_linear_and_bias_shape_by_torch(result):
 def test_much_less_claims_made_precise_and_remarked(result):
     for claim_id in ("conv-much-less-than-fc", "kernel-much-less"):
         claim = result.claim(claim_id)
-        assert claim.precise and "→" in claim.evidence.summary and claim.remarks
+        assert claim.precise and r"\to" in claim.evidence.summary and claim.remarks
     # independently: with PyTorch's counts, conv = FC exactly when the kernel covers the input
     spec = ConvSpec(2, 3, (3, 2), (3, 2))
     fc = sum(p.numel() for p in torch.nn.Linear(spec.d_x, spec.d_y).parameters())
