@@ -352,18 +352,24 @@ class ReceptiveField:
         return Region(index, axes_in, interior, tuple(maps))
 
     def _check_index(self, index: tuple[int, ...] | int) -> tuple[int, ...]:
-        if isinstance(index, (int, np.integer)) and self.ndim == 1:
+        """``index`` as a tuple of ints; SpecError naming the problem: type, sign, number of entries or range."""
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool) and self.ndim == 1:
             index = (int(index),)
         limits = self.output_size
-        shown = "" if limits is None else f" within the output {'×'.join(map(str, limits))} (0-based)"
-        ok = (
-            isinstance(index, (tuple, list))
-            and len(index) == self.ndim
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0 for v in index)
-            and (limits is None or all(v < n for v, n in zip(index, limits)))
-        )
-        if not ok:
-            raise SpecError(f"index must be a tuple of {self.ndim} ints ≥ 0{shown}, got {index!r}")
+        allowed = "" if limits is None else " × ".join(f"0..{n - 1}" for n in limits)
+        shown = "" if limits is None else f"; allowed {allowed} for the output {'×'.join(map(str, limits))}"
+        if not (isinstance(index, (tuple, list))
+                and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in index)):
+            raise SpecError(f"index must be a tuple of {self.ndim} ints (0-based, one per spatial axis{shown}), got {index!r}")
+        if any(v < 0 for v in index):
+            raise SpecError(f"index must be ≥ 0 on every axis (0-based, no negative indices{shown}), got {index!r}")
+        if len(index) != self.ndim:
+            raise SpecError(f"index must have {self.ndim} entries, one per spatial axis (0-based{shown}), "
+                            f"got {len(index)}: {index!r}")
+        if limits is not None and any(v >= n for v, n in zip(index, limits)):
+            a = next(a for a, (v, n) in enumerate(zip(index, limits)) if v >= n)
+            raise SpecError(f"index {tuple(int(v) for v in index)} is outside the output {'×'.join(map(str, limits))}: "
+                            f"entry {a} must be in 0..{limits[a] - 1}")
         return tuple(int(v) for v in index)
 
     def describe(self) -> str:

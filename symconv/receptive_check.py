@@ -11,14 +11,25 @@ Every layer is a sparse 0/1 operator on the flattened feature map (one channel, 
 
 The graph's operator is the product of its layers' operators along each path, summed at merges, so
 its row for output j lists exactly the inputs j depends on — by matrix multiplication alone, with
-no receptive-field formula involved. :func:`check_receptive_field` then demands:
+no receptive-field formula involved. That product cannot pin the field's size r, stride S and
+padding P by itself: padding clips, so an output's support can be smaller than its box at one or
+both borders — and, through an intermediate map's padding or dilation holes, even at an end that
+lies inside the input. The box is a statement about positions *including* padding cells, so the
+check also builds, per axis, the **unclipped product**: every map is enlarged by exactly the
+padding cells its consumers read (and those read by the enlarged consumers, back to the input),
+and each layer is applied as the same layer with padding 0 on that enlarged map (a convolution's
+pattern again from 𝒲's blocks). Its row for output o spans the box exactly, padding positions
+included. :func:`check_receptive_field` then demands:
 
 1. **exact sets**: the masks predicted by :mod:`symconv.receptive` (each layer's per-axis pattern,
    :func:`~symconv.receptive.axis_pattern`, multiplied along each path; union over paths) equal the
    product's pattern, every row;
-2. **boxes**: every nonzero of row j lies in the closed-form box j·S − P … j·S − P + r − 1;
-3. **sizes**: for rows whose box lies inside the input (no path meets padding), the nonzeros span
-   that box exactly — this pins r, S and P.
+2. **containment**: every nonzero of row j lies in the claimed box j·S − P … j·S − P + r − 1;
+3. **interior**: for outputs whose unclipped box lies inside the input (no path can meet padding),
+   the product's support spans the unclipped box exactly — this ties the unclipped product to 𝒲;
+4. **the claim**: for every output and axis, the claimed box equals the unclipped product's row
+   span. One output pins r and P; the stride needs two outputs along the axis, so with a single
+   output there it is *undetermined* — reported as such, and then the check does not hold.
 
 Why this algorithm: SciPy is a test-only dependency, so the sparse product is NumPy: CSR × CSR one
 chunk of rows at a time; the chunk's (row, column) pairs are scattered into a dense bitmap (or summed
@@ -41,7 +52,16 @@ from .layers import AxisOp, Graph, Layer
 from .receptive import ReceptiveField, axis_pattern, receptive_field
 from .spec import ConvSpec
 
-__all__ = ["FieldCheck", "Pattern", "check_receptive_field", "graph_operator", "layer_operator", "predicted_pattern"]
+__all__ = [
+    "AxisBoxes",
+    "FieldCheck",
+    "Pattern",
+    "check_receptive_field",
+    "graph_operator",
+    "layer_operator",
+    "predicted_pattern",
+    "unclipped_boxes",
+]
 
 #: Bitmap cells (bytes, or 8-byte counts) of one chunk of the sparse product.
 CHUNK_CELLS = 1 << 22
@@ -295,11 +315,100 @@ def _kron_keys(mats: tuple[np.ndarray, ...], out_size: tuple[int, ...], in_size:
 
 
 @dataclass(frozen=True)
-class FieldCheck:
-    """Whether a receptive field agrees with the 𝒲 product: exact sets, boxes, and sizes.
+class AxisBoxes:
+    """Along one axis, the unclipped box of every output o: ``starts[o]`` … ``ends[o]`` (padding cells counted).
 
-    ``outputs`` rows were checked, ``interior_outputs`` of them for the exact box; ``nnz`` is the
-    product's number of nonzeros. A check is truthy iff it holds.
+    ``extension`` is how many padding cells the enlarged input has before and after the real one.
+    """
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    extension: tuple[int, int]
+
+
+def unclipped_boxes(layers: Any, input_size: Any = None) -> tuple[AxisBoxes, ...]:
+    """Per axis, each output's span in the unclipped product: padding cells kept as positions (negative = before 0).
+
+    Every feature map is enlarged by the padding cells its consumers read, back to the input, and each
+    layer runs with padding 0 on the enlarged map; a convolution's pattern is 𝒲's, from its blocks.
+
+    >>> [(b.starts, b.ends) for b in unclipped_boxes([Layer((3,), padding=(2,), dilation=(2,))], 3)]
+    [((-2, -1, 0), (2, 3, 4))]
+    """
+    rf = _field_and_size(layers, input_size)
+    return tuple(_unclipped_axis(rf, a) for a in range(rf.ndim))
+
+
+def _shifted(pattern: Pattern, offset: int, width: int) -> Pattern:
+    """The same rows with every column moved right by ``offset``, in ``width`` columns."""
+    if offset < 0 or offset + pattern.shape[1] > width:
+        raise RuntimeError(f"internal: columns 0..{pattern.shape[1] - 1} shifted by {offset} leave a width of {width}")
+    return Pattern((pattern.shape[0], width), pattern.indptr, pattern.indices + offset)
+
+
+def _unclipped_axis(rf: ReceptiveField, a: int) -> AxisBoxes:
+    """The unclipped product along axis ``a`` (see the module docstring), as row spans."""
+    nodes = rf.graph.nodes
+    size = {lf.name: lf.map_size[a] for lf in rf.layers}  # type: ignore[index]
+    ops = {n.name: n.layer.axes(rf.ndim)[a] for n in nodes if n.layer is not None}
+    consumers: dict[str, list[Any]] = {n.name: [] for n in nodes}
+    for n in nodes:
+        for source in n.inputs:
+            consumers[source].append(n)
+    # 1. backwards: how many cells before / after each map its consumers read (the output: none)
+    extension = {nodes[-1].name: (0, 0)}
+    for node in reversed(nodes[:-1]):
+        before = after = 0
+        for c in consumers[node.name]:
+            c_before, c_after = extension[c.name]
+            if c.layer is not None:
+                op = ops[c.name]
+                c_before = c_before * op.stride + op.before
+                c_after = ((size[c.name] - 1 + c_after) * op.stride - op.before + (op.kernel - 1) * op.dilation
+                           - (size[node.name] - 1))
+            before, after = max(before, c_before), max(after, c_after)
+        extension[node.name] = (before, after)
+    width = {name: size[name] + b + e for name, (b, e) in extension.items()}
+    # 2. backwards again: the outputs' rows pulled through each layer run without padding on its enlarged input
+    pulled: dict[str, list[Pattern]] = {n.name: [] for n in nodes}
+    rows = _identity(size[nodes[-1].name], False)
+    for position in range(len(nodes) - 1, -1, -1):
+        node = nodes[position]
+        if position < len(nodes) - 1:
+            parts = pulled.pop(node.name)
+            if not parts:  # a map no output reads
+                continue
+            rows = parts[0] if len(parts) == 1 else _add(parts)
+        for source in node.inputs:
+            if node.layer is None:  # a merge: the same positions in each input
+                pulled[source].append(_shifted(rows, extension[source][0] - extension[node.name][0], width[source]))
+                continue
+            op = ops[node.name]
+            span = (width[node.name] - 1) * op.stride + (op.kernel - 1) * op.dilation + 1
+            unpadded = Layer((op.kernel,), (op.stride,), 0, (op.dilation,), node.layer.kind)
+            operator = layer_operator(unpadded, (span,))
+            if operator.shape != (width[node.name], span):
+                raise RuntimeError(f"internal: the unpadded {unpadded.describe()} has shape {operator.shape}")
+            first = extension[source][0] - (extension[node.name][0] * op.stride + op.before)
+            pulled[source].append(_shifted(_multiply(rows, operator), first, width[source]))
+    lengths = np.diff(rows.indptr)
+    if rows.shape[0] != size[nodes[-1].name] or not lengths.all():
+        raise RuntimeError("internal: an output reads nothing in the unclipped product")
+    offset = extension[nodes[0].name][0]
+    starts = rows.indices[rows.indptr[:-1]] - offset
+    ends = rows.indices[rows.indptr[1:] - 1] - offset
+    return AxisBoxes(tuple(int(v) for v in starts), tuple(int(v) for v in ends), extension[nodes[0].name])
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """Whether a receptive field agrees with the 𝒲 product: exact sets, containment, interior spans, the claim.
+
+    ``holds`` is True only when every claimed quantity was pinned by the data and matches;
+    ``undetermined`` names what the data cannot pin (the stride along an axis with one output), and
+    ``status`` is ``"AGREES"``, ``"DISAGREES"`` (``mismatch`` says where) or ``"UNDETERMINED"``.
+    ``outputs`` rows were checked, ``interior_outputs`` of them have their unclipped box inside the
+    input; ``nnz`` is the product's number of nonzeros. A check is truthy iff it holds.
     """
 
     holds: bool
@@ -313,24 +422,36 @@ class FieldCheck:
     nnz: int
     seconds: float
     mismatch: str | None = None
+    undetermined: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.holds
 
+    @property
+    def status(self) -> str:
+        """AGREES, DISAGREES or UNDETERMINED."""
+        return "AGREES" if self.holds else "DISAGREES" if self.mismatch is not None else "UNDETERMINED"
+
     def describe(self) -> str:
-        """One or two lines."""
-        status = "AGREES" if self.holds else "DISAGREES"
-        head = (f"receptive field (size {_t(self.size)}, stride {_t(self.stride)}, padding {_t(self.padding)}) {status} "
-                f"with the 𝒲 product on {_t(self.input_size)} → {_t(self.output_size)}: {self.outputs:,} outputs "
-                f"({self.interior_outputs:,} interior), {self.nnz:,} nonzeros, {self.seconds:.3f} s")
-        return head if self.mismatch is None else f"{head}\n  {self.mismatch}"
+        """One to three lines."""
+        head = (f"receptive field (size {_t(self.size)}, stride {_t(self.stride)}, padding {_t(self.padding)}) "
+                f"{self.status} with the 𝒲 product on {_t(self.input_size)} → {_t(self.output_size)}: {self.outputs:,} "
+                f"output{'s' * (self.outputs != 1)} ({self.interior_outputs:,} interior), {self.nnz:,} nonzeros, "
+                f"{self.seconds:.3f} s")
+        lines = [head]
+        if self.mismatch is not None:
+            lines.append(f"  {self.mismatch}")
+        if self.undetermined:
+            lines.append(f"  undetermined: {'; '.join(self.undetermined)} — the data cannot pin it, so the check does not hold")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
-        return {"holds": self.holds, "input_size": list(self.input_size), "output_size": list(self.output_size),
-                "size": list(self.size), "stride": list(self.stride), "padding": list(self.padding),
-                "outputs": self.outputs, "interior_outputs": self.interior_outputs, "nnz": self.nnz,
-                "seconds": round(self.seconds, 6), "mismatch": self.mismatch}
+        return {"holds": self.holds, "status": self.status, "input_size": list(self.input_size),
+                "output_size": list(self.output_size), "size": list(self.size), "stride": list(self.stride),
+                "padding": list(self.padding), "outputs": self.outputs, "interior_outputs": self.interior_outputs,
+                "nnz": self.nnz, "seconds": round(self.seconds, 6), "mismatch": self.mismatch,
+                "undetermined": list(self.undetermined)}
 
 
 def _t(values: tuple[int, ...]) -> str:
@@ -340,36 +461,39 @@ def _t(values: tuple[int, ...]) -> str:
 def check_receptive_field(layers: Any, input_size: Any = None, claimed: ReceptiveField | None = None) -> FieldCheck:
     """Check the receptive field of ``layers`` on an input of ``input_size`` against the 𝒲 product.
 
-    ``claimed`` (default: :func:`~symconv.receptive.receptive_field` of the layers) supplies the
-    size, stride and padding under test.
+    ``claimed`` (default: the field passed as ``layers``, or :func:`~symconv.receptive.receptive_field`
+    of the layers) supplies the size, stride and padding under test.
 
     >>> check_receptive_field([Layer(3, stride=2, padding=1), Layer(3, dilation=2)], (12, 12)).holds
     True
+    >>> check_receptive_field([Layer(3, stride=2)], (4, 4)).status  # one output per axis: the stride is unpinned
+    'UNDETERMINED'
     """
     started = perf_counter()
-    # 1. the field under test, and the sizes
-    rf = _field_and_size(layers, input_size)
-    claimed = rf if claimed is None else claimed
+    # 1. the field under test, and the sizes (recomputed from the graph: a passed field is a claim, not data)
+    given = _field_and_size(layers, input_size)
+    claimed = given if claimed is None else claimed
+    rf = receptive_field(given.graph, given.input_size)
     if len(claimed.size) != rf.ndim:
         raise SpecError(f"claimed field has {len(claimed.size)} axes, the stack {rf.ndim}")
-    in_size, out_size = rf.input_size, rf.output_size
-    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(rf.size, in_size))  # type: ignore[arg-type]
+    in_size: tuple[int, ...] = rf.input_size  # type: ignore[assignment]
+    out_size: tuple[int, ...] = rf.output_size  # type: ignore[assignment]
+    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(rf.size, in_size))
     if estimate > MAX_CHECK_NNZ:
         raise TooLargeError(f"the 𝒲 product would hold up to {estimate:,} nonzeros, above {MAX_CHECK_NNZ:,}")
-    # 2. the product of the layers' operators, and the prediction
+    # 2. the product of the layers' operators, the prediction, and the unclipped product per axis
     product = graph_operator(rf)
     predicted = predicted_pattern(rf)
+    boxes = tuple(_unclipped_axis(rf, a) for a in range(rf.ndim))
     mismatch = None
     # 3. exact sets, row by row
     if not np.array_equal(product.keys(), predicted.keys()):
-        mismatch = _first_difference(product, predicted, out_size, in_size)  # type: ignore[arg-type]
-    # 4. boxes: every nonzero inside j·S − P … j·S − P + r − 1; interior rows span the box exactly
+        mismatch = _first_difference(product, predicted, out_size, in_size)
+    # 4. containment: every nonzero inside the claimed box j·S − P … j·S − P + r − 1
     rows = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
-    out_coords = np.unravel_index(rows, out_size)  # type: ignore[arg-type]
-    in_coords = np.unravel_index(product.indices, in_size)  # type: ignore[arg-type]
-    all_rows = np.unravel_index(np.arange(product.shape[0]), out_size)  # type: ignore[arg-type]
-    interior = np.ones(product.shape[0], dtype=bool)
-    nonempty = np.diff(product.indptr) > 0
+    out_coords = np.unravel_index(rows, out_size)
+    in_coords = np.unravel_index(product.indices, in_size)
+    all_rows = np.unravel_index(np.arange(product.shape[0]), out_size)
     for a in range(rf.ndim):
         r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
         start = out_coords[a] * S - P
@@ -378,30 +502,45 @@ def check_receptive_field(layers: Any, input_size: Any = None, claimed: Receptiv
             e = int(np.argmax(outside))
             mismatch = (f"output {_index(out_coords, e)} reads input {_index(in_coords, e)}, outside its box "
                         f"{int(start[e])}..{int(start[e]) + r - 1} on axis {a}")
-        row_start = all_rows[a] * S - P
-        interior &= (row_start >= 0) & (row_start + r - 1 <= in_size[a] - 1)  # type: ignore[index]
+    # 5. interior: an output whose unclipped box lies inside the input reads exactly that box (no path meets padding)
+    starts = [np.array(b.starts, dtype=np.int64)[all_rows[a]] for a, b in enumerate(boxes)]
+    ends = [np.array(b.ends, dtype=np.int64)[all_rows[a]] for a, b in enumerate(boxes)]
+    interior = np.ones(product.shape[0], dtype=bool)
+    for a in range(rf.ndim):
+        interior &= (starts[a] >= 0) & (ends[a] <= in_size[a] - 1)
+    nonempty = np.diff(product.indptr) > 0
+    if mismatch is None and (interior & ~nonempty).any():
+        e = int(np.argmax(interior & ~nonempty))
+        mismatch = f"output {_index(all_rows, e)} reads nothing, but its box lies inside the input"
     for a in range(rf.ndim):
         if mismatch is not None:
-            break
-        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
-        bad = interior & ~nonempty
-        if bad.any():
-            mismatch = f"output {_index(all_rows, int(np.argmax(bad)))} reads nothing, but its box lies inside the input"
             break
         lows = np.full(product.shape[0], np.iinfo(np.int64).max)
         highs = np.full(product.shape[0], np.iinfo(np.int64).min)
         if product.nnz:  # rows are contiguous runs of the CSR arrays
-            starts = product.indptr[:-1][nonempty]
-            lows[nonempty] = np.minimum.reduceat(in_coords[a], starts)
-            highs[nonempty] = np.maximum.reduceat(in_coords[a], starts)
-        row_start = all_rows[a] * S - P
-        wrong = interior & ((lows != row_start) | (highs != row_start + r - 1))
+            first = product.indptr[:-1][nonempty]
+            lows[nonempty] = np.minimum.reduceat(in_coords[a], first)
+            highs[nonempty] = np.maximum.reduceat(in_coords[a], first)
+        wrong = interior & ((lows != starts[a]) | (highs != ends[a]))
         if wrong.any():
             e = int(np.argmax(wrong))
             mismatch = (f"output {_index(all_rows, e)} reads {int(lows[e])}..{int(highs[e])} on axis {a}, but its "
-                        f"interior box is {int(row_start[e])}..{int(row_start[e]) + r - 1} (size {r})")
-    return FieldCheck(mismatch is None, in_size, out_size, claimed.size, claimed.stride, claimed.padding,  # type: ignore[arg-type]
-                      product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started, mismatch)
+                        f"unclipped box, inside the input, is {int(starts[a][e])}..{int(ends[a][e])}")
+    # 6. the claim: every output's claimed box is its unclipped span; one output per axis cannot pin the stride
+    undetermined = []
+    for a, b in enumerate(boxes):
+        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
+        o = np.arange(out_size[a], dtype=np.int64)
+        wrong = (o * S - P != np.array(b.starts)) | (o * S - P + r - 1 != np.array(b.ends))
+        if mismatch is None and wrong.any():
+            e = int(np.argmax(wrong))
+            mismatch = (f"axis {a}: output {e} spans {b.starts[e]}..{b.ends[e]} in the unclipped product (padding "
+                        f"cells counted), the claimed size {r}, stride {S}, padding {P} give {e * S - P}..{e * S - P + r - 1}")
+        if out_size[a] == 1:
+            undetermined.append(f"the stride on axis {a} (one output along it: any stride fits)")
+    return FieldCheck(mismatch is None and not undetermined, in_size, out_size, claimed.size, claimed.stride,
+                      claimed.padding, product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started,
+                      mismatch, tuple(undetermined))
 
 
 def _index(coords: tuple[np.ndarray, ...], e: int) -> tuple[int, ...]:

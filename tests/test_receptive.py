@@ -111,9 +111,36 @@ def test_sizes_are_checked():
         receptive_field(specs)
     rf = receptive_field([specs[0], ConvSpec(2, 2, input_size=6, kernel_size=3)])
     assert rf.input_size == (8, 8) and rf.output_size == (4, 4)  # taken from the first ConvSpec
-    with pytest.raises(SpecError, match=r"^index must be a tuple of 2 ints ≥ 0 within the output 4×4 \(0-based\), "
-                                        r"got \(4, 0\)$"):
+    with pytest.raises(SpecError, match=r"^index \(4, 0\) is outside the output 4×4: entry 0 must be in 0\.\.3$"):
         rf.region((4, 0))
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ((-1,), r"index must be ≥ 0 on every axis \(0-based, no negative indices; allowed 0\.\.2 × 0\.\.3 for the "
+                r"output 3×4\), got \(-1,\)"),
+        ((1, -2), r"index must be ≥ 0 on every axis \(0-based, no negative indices; allowed 0\.\.2 × 0\.\.3 for the "
+                  r"output 3×4\), got \(1, -2\)"),
+        ((1,), r"index must have 2 entries, one per spatial axis \(0-based; allowed 0\.\.2 × 0\.\.3 for the output "
+               r"3×4\), got 1: \(1,\)"),
+        ((0, 0, 0), r"index must have 2 entries, one per spatial axis \(0-based; allowed 0\.\.2 × 0\.\.3 for the "
+                    r"output 3×4\), got 3: \(0, 0, 0\)"),
+        ((0, 4), r"index \(0, 4\) is outside the output 3×4: entry 1 must be in 0\.\.3"),
+        ((0, 1.0), r"index must be a tuple of 2 ints \(0-based, one per spatial axis; allowed 0\.\.2 × 0\.\.3 for the "
+                   r"output 3×4\), got \(0, 1\.0\)"),
+        (1, r"index must be a tuple of 2 ints \(0-based, one per spatial axis; allowed 0\.\.2 × 0\.\.3 for the "
+            r"output 3×4\), got 1"),
+    ],
+)
+def test_a_bad_index_is_named_by_its_problem(index, message):
+    """Sign, number of entries, range and type each get their own message (a 1-entry negative index used to be
+    reported as a wrong length)."""
+    rf = receptive_field([Layer(3)], input_size=(5, 6))
+    with pytest.raises(SpecError, match=f"^{message}$"):
+        rf.region(index)
+    with pytest.raises(SpecError, match=f"^{message}$"):
+        rf.box(index)
 
 
 # ------------------------------------------------------------------------- published tables

@@ -20,6 +20,7 @@ from symconv.receptive_check import (
     graph_operator,
     layer_operator,
     predicted_pattern,
+    unclipped_boxes,
 )
 
 
@@ -45,8 +46,16 @@ def test_field_agrees_with_W_product_on_a_grid_of_stacks(stack):
     except SpecError:
         pytest.skip("the stack does not fit the input")
     check = check_receptive_field(rf)
-    assert check.holds, check.mismatch
+    assert check.mismatch is None, check.mismatch
+    _assert_pinned_unless_one_output(check)
     assert check.outputs == int(np.prod(rf.output_size))
+
+
+def _assert_pinned_unless_one_output(check: FieldCheck) -> None:
+    """A right field holds exactly when every axis has two outputs; otherwise its stride there is undetermined."""
+    single = [a for a, n in enumerate(check.output_size) if n == 1]
+    assert check.holds == (not single) and check.status == ("UNDETERMINED" if single else "AGREES")
+    assert check.undetermined == tuple(f"the stride on axis {a} (one output along it: any stride fits)" for a in single)
 
 
 DAGS = {
@@ -176,7 +185,8 @@ def test_random_stacks_and_residuals_agree_with_W_products(stack, height, width,
     except SpecError:
         return
     check = check_receptive_field(rf)
-    assert check.holds, check.mismatch
+    assert check.mismatch is None, check.mismatch
+    _assert_pinned_unless_one_output(check)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -189,18 +199,148 @@ def test_one_d_stacks(n):
 
 @pytest.mark.parametrize("stack", GRID[::4], ids=[" ".join(x.describe() for x in g) for g in GRID[::4]])
 def test_sympy_closed_forms_agree_with_W_products(stack):
-    """The derived closed forms (Sum/Product, evaluated per axis), put under test directly against the product."""
+    """The derived closed forms (Sum/Product, evaluated per axis), put under test directly against the product.
+
+    On 17×15 some stacks have one output along an axis (their stride is then undetermined there) or no
+    interior output; a 61×61 input pins every quantity, so each closed form is tested on at least one input.
+    """
     import dataclasses
 
     from symconv.receptive_forms import receptive_forms
 
-    try:
-        rf = receptive_field(stack, input_size=(17, 15))
-    except SpecError:
-        pytest.skip("the stack does not fit the input")
     per_axis = [receptive_forms().evaluate([(op.kernel, op.stride, op.before, op.dilation) for op in
                                             (layer.axes(2)[a] for layer in stack)]) for a in range(2)]
-    claimed = dataclasses.replace(rf, size=tuple(v[0] for v in per_axis), stride=tuple(v[1] for v in per_axis),
-                                  padding=tuple(v[2] for v in per_axis))
-    check = check_receptive_field(rf, claimed=claimed)
-    assert check.holds, check.mismatch
+    pinned = 0
+    for size in ((17, 15), (61, 61)):
+        try:
+            rf = receptive_field(stack, input_size=size)
+        except SpecError:
+            continue
+        claimed = dataclasses.replace(rf, size=tuple(v[0] for v in per_axis), stride=tuple(v[1] for v in per_axis),
+                                      padding=tuple(v[2] for v in per_axis))
+        check = check_receptive_field(rf, claimed=claimed)
+        assert check.mismatch is None, check.mismatch
+        _assert_pinned_unless_one_output(check)
+        pinned += check.holds
+    assert pinned >= 1
+
+
+# ------------------------------------------------------------------------- soundness: a wrong claim never holds
+def _mutations(rf, a: int) -> list[tuple[str, object]]:
+    """The claim with one quantity of axis ``a`` off: r ± 1, S ± 1, S × 2, P ± 1 (the impossible r = 0, S = 0 left out)."""
+    import dataclasses
+
+    out = []
+    for name, field in (("size", "size"), ("stride", "stride"), ("padding", "padding")):
+        value = getattr(rf, field)[a]
+        changes = {value - 1, value + 1} | ({2 * value} if name == "stride" else set())
+        for wrong in sorted(changes):
+            if wrong < (0 if name == "padding" else 1):
+                continue
+            values = list(getattr(rf, field))
+            values[a] = wrong
+            out.append((name, dataclasses.replace(rf, **{field: tuple(values)})))
+    return out
+
+
+MUTATED = GRID[::2] + [DAGS[name] for name in DAGS]
+
+
+@pytest.mark.parametrize("stack", MUTATED, ids=[f"stack{i}" for i in range(len(MUTATED))])
+def test_every_perturbed_size_stride_or_padding_is_refuted(stack):
+    """r ± 1, S ± 1, S × 2, P ± 1 on either axis: DISAGREES, or UNDETERMINED only for a stride no data can pin."""
+    for size in ((17, 15), (9, 1)):
+        try:
+            rf = receptive_field(stack, input_size=size)
+        except SpecError:
+            continue
+        for a in range(2):
+            for name, claimed in _mutations(rf, a):
+                check = check_receptive_field(rf, claimed=claimed)
+                assert not check.holds, (name, a, claimed)
+                can_be_undetermined = name == "stride" and rf.output_size[a] == 1
+                assert check.status == "DISAGREES" or (can_be_undetermined and check.status == "UNDETERMINED"), (name, a)
+
+
+def test_no_wrong_claim_passes_on_small_one_layer_stacks():
+    """Brute force: 1-D conv/pool layers k ≤ 3, s ≤ 3, p ≤ 2, d ≤ 2 on inputs 1…6; every claim near the truth.
+
+    Only the true (r, S, P) may hold, and it holds exactly when there are two outputs (else its stride is undetermined).
+    """
+    import dataclasses
+
+    checked = refuted = 0
+    for kind, k, s, p, d, n in itertools.product(("conv", "maxpool", "avgpool"), (1, 2, 3), (1, 2, 3), (0, 1, 2), (1, 2),
+                                                 range(1, 7)):
+        if (kind == "avgpool" and d != 1) or (kind != "conv" and 2 * p > k) or (kind != "conv" and n > 4):
+            continue
+        try:
+            rf = receptive_field([Layer((k,), (s,), (p,), (d,), kind)], input_size=n)
+        except SpecError:
+            continue
+        (r,), (S,), (P,) = rf.size, rf.stride, rf.padding
+        for claim in itertools.product(range(max(1, r - 1), r + 2), sorted({max(1, S - 1), S, S + 1, 2 * S}),
+                                       range(P - 1, P + 2)):
+            check = check_receptive_field(rf, claimed=dataclasses.replace(rf, size=claim[:1], stride=claim[1:2],
+                                                                           padding=claim[2:]))
+            checked += 1
+            if claim == (r, S, P):
+                assert check.mismatch is None and check.holds == (rf.output_size[0] > 1), (kind, k, s, p, d, n)
+            else:
+                assert not check.holds, (kind, k, s, p, d, n, claim)
+                refuted += check.status == "DISAGREES"
+    assert checked > 5000 and refuted > 0.9 * checked
+
+
+def test_the_reviewers_counterexamples_are_refuted():
+    import dataclasses
+
+    rf = receptive_field([Layer(3)], (4, 4))  # true r = 3, P = 0; no output has its claimed 5×5 box inside
+    check = check_receptive_field([Layer(3)], (4, 4), claimed=dataclasses.replace(rf, size=(5, 5), padding=(1, 1)))
+    assert check.status == "DISAGREES" and check.mismatch == (
+        "axis 0: output 0 spans 0..2 in the unclipped product (padding cells counted), the claimed size 5, stride 1, "
+        "padding 1 give -1..3")
+    rf = receptive_field([Layer(2, stride=2)], (3, 3))  # one output per axis: no stride can be read off
+    check = check_receptive_field([Layer(2, stride=2)], (3, 3), claimed=dataclasses.replace(rf, stride=(4, 4)))
+    assert not check.holds and check.status == "UNDETERMINED" and check.mismatch is None
+    assert check.to_dict()["undetermined"] == ["the stride on axis 0 (one output along it: any stride fits)",
+                                               "the stride on axis 1 (one output along it: any stride fits)"]
+    assert "UNDETERMINED" in check.describe() and "the data cannot pin it" in check.describe()
+    # a field passed as the layers is a claim too, not data
+    assert check_receptive_field(dataclasses.replace(receptive_field([Layer(3)], 6), padding=(1, 1))).status == "DISAGREES"
+
+
+def test_an_end_inside_the_input_can_be_clipped():
+    """Why the claim is compared with the unclipped product and not with the clipped box: output 1 of this stack
+    reads inputs 0..3 only (the pool's map has 2 cells, so the conv's third tap is padding), yet its box is 0..5 and
+    the input is 0..4 — the true field's box clipped to the input (0..4) is not the support (0..3)."""
+    stack = [Layer((2,), stride=(2,)), Layer((3,), padding=(1,))]
+    rf = receptive_field(stack, input_size=5)
+    product = graph_operator(rf)
+    assert product.indices[product.indptr[1]:product.indptr[2]].tolist() == [0, 1, 2, 3]
+    boxes = unclipped_boxes(rf)[0]
+    assert (boxes.starts, boxes.ends) == ((-2, 0), (3, 5)) == tuple(tuple(j * 2 - 2 + e for j in (0, 1)) for e in (0, 5))
+    assert check_receptive_field(rf).holds
+
+
+ENLARGED = [(stack, (17, 15)) for stack in GRID[::3]] + [(stack, (16, 14)) for stack in DAGS.values()]
+
+
+@pytest.mark.parametrize(("stack", "size"), ENLARGED, ids=[f"stack{i}" for i in range(len(ENLARGED))])
+def test_unclipped_boxes_equal_the_W_product_on_an_enlarged_input(stack, size):
+    """The unclipped product (padding cells kept) against the ordinary 𝒲 product on an input enlarged by E = c·S cells
+    before and F after (past every box): output j + c reads exactly its box shifted by E, as no path meets padding any more."""
+    rf = receptive_field(stack, input_size=size)
+    shift = tuple(-(-p // s) + 1 for p, s in zip(rf.padding, rf.stride))  # c > P / S
+    before = tuple(c * s for c, s in zip(shift, rf.stride))
+    after = tuple(max(0, (m - 1) * s - p + r - n) + s  # past the last box's end
+                  for m, s, p, r, n in zip(rf.output_size, rf.stride, rf.padding, rf.size, rf.input_size))
+    big = receptive_field(stack, input_size=tuple(n + e + f for n, e, f in zip(rf.input_size, before, after)))
+    product = graph_operator(big)
+    boxes = unclipped_boxes(rf)
+    for j in np.ndindex(*rf.output_size):
+        row = np.ravel_multi_index(tuple(v + c for v, c in zip(j, shift)), big.output_size)
+        coords = np.unravel_index(product.indices[product.indptr[row]:product.indptr[row + 1]], big.input_size)
+        for a in range(2):
+            span = (int(coords[a].min()) - before[a], int(coords[a].max()) - before[a])
+            assert span == (boxes[a].starts[j[a]], boxes[a].ends[j[a]]), (j, a)

@@ -70,7 +70,11 @@ def test_module_input(capsys, tmp_path, monkeypatch):
         (("conv:k=0",), "kernel_size must be ≥ 1, got 0"),
         (("conv:k=3", "--check"), "input_size is required for the 𝒲-product check (an int or one per axis)"),
         (("conv:k=3", "--input", "2"), "layer 'conv1' does not fit on axis 0"),
-        (("conv:k=3", "--input", "5", "--index", "3x0"), "index must be a tuple of 2 ints ≥ 0 within the output 3×3"),
+        (("conv:k=3", "--input", "5", "--index", "3x0"), "index (3, 0) is outside the output 3×3: entry 0 must be in 0..2"),
+        (("conv:k=3", "--input", "5", "--index", "-1"),
+         "index must be ≥ 0 on every axis (0-based, no negative indices; allowed 0..2 × 0..2 for the output 3×3), got (-1,)"),
+        (("conv:k=3", "--input", "5", "--index", "1"),
+         "index must have 2 entries, one per spatial axis (0-based; allowed 0..2 × 0..2 for the output 3×3), got 1: (1,)"),
         (("--json-file", "/nonexistent/stack.json"), "--json-file: cannot read '/nonexistent/stack.json'"),
         (("--module", "json"), "--module must look like pkg.mod:attr, got 'json'"),
         (("--module", "json:JSONDecoder"), "--module: 'json:JSONDecoder' is not a torch.nn.Module"),
@@ -82,6 +86,20 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.startswith(f"symconv rf: error: {message}") and err.count("\n") == 1
+
+
+def test_check_says_agrees_or_undetermined(capsys):
+    """--check: AGREES (exit 0) when every quantity is pinned; UNDETERMINED (exit 1) with one output along an axis."""
+    code, out, _ = run(capsys, "conv:k=3,s=2,p=1", "--input", "6x6", "--check")
+    assert code == 0 and "(size 3×3, stride 2×2, padding 1×1) AGREES with the 𝒲 product on 6×6 → 3×3: 9 outputs" in out
+    code, out, _ = run(capsys, "conv:k=3,s=2", "--input", "3x9", "--check")
+    lines = out.splitlines()
+    assert code == 1 and "(size 3×3, stride 2×2, padding 0×0) UNDETERMINED with the 𝒲 product on 3×9 → 1×4" in lines[-2]
+    assert lines[-1] == ("  undetermined: the stride on axis 0 (one output along it: any stride fits) — the data cannot "
+                         "pin it, so the check does not hold")
+    code, out, _ = run(capsys, "conv:k=3,s=2", "--input", "3x9", "--check", "--json")
+    check = json.loads(out)["check"]
+    assert code == 1 and check["holds"] is False and check["status"] == "UNDETERMINED" and check["mismatch"] is None
 
 
 def test_bad_json_file(capsys, tmp_path):

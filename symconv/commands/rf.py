@@ -15,7 +15,8 @@ from ..receptive import receptive_field
 from ._spec_args import parse_sizes
 
 NAME = "rf"
-HELP = "receptive field of a stack of conv/pool layers: size, stride, padding, regions (exit 0, 1 check fails, 2 bad input)"
+HELP = ("receptive field of a stack of conv/pool layers: size, stride, padding, regions "
+        "(exit 0, 1 check fails or cannot pin the field, 2 bad input)")
 
 EPILOG = """\
 LAYERS, one argument per layer, in order from the input:
@@ -31,6 +32,11 @@ LAYERS, one argument per layer, in order from the input:
   arguments), traced with torch.fx: Conv1d/2d/3d, MaxPool, AvgPool, pointwise layers, + and cat.
 
 Indices are 0-based; positions before 0 or past the end of a map are padding.
+
+--check compares size, stride and padding with the product of the layers' W matrices, and with the
+same product with every padding cell kept as a position. It prints AGREES (exit 0), DISAGREES (exit
+1), or UNDETERMINED (exit 1) when the output has one position along an axis, so that no stride can be
+read off there.
 
 examples:
   symconv rf conv:k=3,p=1 conv:k=3,p=1 maxpool:k=2,s=2 --input 32x32 --index 5x5
@@ -48,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", metavar="HxW", help="input size (an int or one per axis, e.g. 64x64)")
     parser.add_argument("--index", metavar="JxK", help="also print the region of this output (0-based)")
     parser.add_argument("--check", action="store_true",
-                        help="check against the product of the layers' W matrices (needs --input; 1-D/2-D)")
+                        help="check against the product of the layers' W matrices (needs --input; 1-D/2-D): "
+                             "AGREES, DISAGREES or UNDETERMINED")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
