@@ -3,7 +3,8 @@
     python benchmarks/bench_impl.py            # the issue's layer (8→8, 16×16, 3×3) with each parameter, sparse
     python benchmarks/bench_impl.py --onehot   # also read every coefficient one-hot (float32; ~10 s per layer)
 
-Seconds are the median of ``--repeat`` warm runs (the first, cold run — PyTorch's thread pool and kernels
+The result column is the verdict's status: ``HOLDS (exact)`` only for a symbolic run; probing says
+``AGREES (sampled, …)``. Seconds are the median of ``--repeat`` warm runs (the first, cold run — PyTorch's thread pool and kernels
 warming up — is shown apart). Peak MiB is tracemalloc's peak of Python/NumPy allocations during one run
 (PyTorch's own buffers are not traced), from a separate run; max RSS is the whole process's.
 """
@@ -57,7 +58,7 @@ def _measure(fn, spec, repeat: int, **options) -> dict:
 
 def _row(name: str, m: dict) -> str:
     r = m["result"]
-    status = "holds" if r.holds else "FAILS " + ",".join(r.codes)
+    status = r.status if r.holds else "FAILS " + ",".join(r.codes)
     return (f"{name:44s} {r.method:7s} {r.calls:6d} {r.samples:8d} {m['seconds']:8.3f} {m['cold']:8.3f} "
             f"{m['peak']:8.1f}  {status}")
 

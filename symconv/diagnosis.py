@@ -136,11 +136,17 @@ def _flat_symbols(spec: ConvSpec) -> tuple[list, list, list]:
 
 
 def _coefficient(value: float) -> sympy.Expr:
-    """An extracted coefficient as SymPy: exact for integers and dyadic fractions, else the nearest small fraction."""
+    """An extracted coefficient as SymPy: exact for integers and dyadic fractions, a small fraction if one is within
+    10⁻¹² of it (1/3), else a Float with the digits of the value — never rounded to a different-looking number."""
     if float(value).is_integer():
         return sympy.Integer(int(value))
     exact = sympy.Rational(value)
-    return exact if exact.q <= 1 << 20 else sympy.Rational(value).limit_denominator(10**6)
+    if exact.q <= 1 << 20:
+        return exact
+    small = exact.limit_denominator(10**6)
+    if small != 0 and abs(float(small) - value) <= 1e-12 * abs(value):
+        return small  # e.g. 1/3, read back as 0.333… from a float
+    return sympy.Float(repr(float(value)))  # shortest digits that give back the value: 1.0000001, 1e-07
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,30 +1,39 @@
-"""verify_implementation(): check exactly that someone's convolution function computes the layer it claims.
+"""verify_implementation(): check that someone's convolution function computes the layer it claims.
 
 ``fn(x, weight, bias) -> y`` is any implementation — NumPy, PyTorch, a hand-written loop, a Toeplitz
-trick. Its exact form (the terms c·ω·x, c·b, … of every output; see :mod:`symconv.diagnosis`) is
-extracted and compared with the definition's; when they differ, the form is tested against complete
-hypotheses of the common bugs, and the ones that match exactly are named.
+trick. Its form (the terms c·ω·x, c·b, … of every output; see :mod:`symconv.diagnosis`) is extracted and
+compared with the definition's; when they differ, the form is tested against complete hypotheses of the
+common bugs, and the ones that match exactly are named.
 
-How the form is obtained (``method``):
+How the form is obtained (``method``), and how strong the answer is (the verdict's ``level``/``status``):
 
-* ``"symbolic"`` — fn is run once on NumPy object arrays of SymPy symbols and its outputs are expanded.
-  Exact, no assumption; needs a fn that computes with Python objects (plain NumPy code usually does).
-* ``"onehot"`` — fn is probed: first exact tests on random integer inputs that it is affine in each of
-  x, ω and b (the only shape a convolution can have); then every coefficient is read with one-hot inputs,
-  one call per weight entry, batched over all input one-hots. Exact for a fn that is bi-affine.
+* ``"symbolic"`` — fn is run once on NumPy object arrays of SymPy symbols and its outputs are expanded;
+  coefficients are compared as exact rationals (a SymPy Float, or a fraction float64 cannot hold, is a
+  mismatch: the definition's coefficients are exactly 1). Level ``"exact"``, status ``HOLDS (exact)``: a
+  proof for what fn computes on symbols. Needs a fn that computes with Python objects (plain NumPy usually does).
+* ``"onehot"`` — fn is probed: first tests on random integer inputs that it is affine in each of x, ω and b
+  (the only shape a convolution can have); then every coefficient is read with one-hot inputs, one call
+  per weight entry, batched over all input one-hots, and the form is confirmed on random probes.
+  Bi-affinity is *sampled*, so this is not a proof: status ``AGREES (sampled, …)``.
 * ``"sparse"`` — the same tests, then coefficients decoded from a few *tagged* integer probes per group of
   weights (one weight per output channel in each group): an output that reads a single (ω, x) pair returns
-  a·s·tᵏ, whose ratios name the weight (tag s) and the input (tag t) exactly. Outputs that are not single
-  terms are re-read one weight at a time, then with one-hot inputs. Whatever was decoded is then confirmed
-  against fn on random integer probes (Schwartz–Zippel: a wrong form of degree ≤ 2 survives k probes with
-  values in [−R, R] with probability ≤ (2/(2R+1))ᵏ; k is chosen so this is ≤ 10⁻¹⁵).
+  a·s·tᵏ, whose ratios name the weight (tag s) and the input (tag t). Outputs that are not single terms
+  are re-read one weight at a time, then with one-hot inputs. Whatever was decoded is then confirmed
+  against fn on random integer probes (Schwartz–Zippel: if fn is a polynomial of degree ≤ 2, a wrong form
+  survives k probes with values in [−R, R] with probability ≤ (2/(2R+1))ᵏ; k is chosen so this is ≤ 10⁻¹⁵).
+  Sampled, not a proof.
 * ``"auto"`` — symbolic for small layers when fn accepts symbols, else one-hot when that reads at most
   :data:`AUTO_ONEHOT_VALUES` numbers, else sparse.
 
-Arithmetic: probes are integer-valued float64 arrays (``dtype="float64"``), on which products and sums are
-exact below 2⁵³; a value read back is taken as the nearest integer when within ``atol`` (default 10⁻⁶,
-which absorbs the rounding of FFT or Winograd implementations). ``dtype="float32"`` passes float32 arrays
-and keeps probe values small (entries in [−8, 8], tags below √d_x) with ``atol`` 10⁻².
+Arithmetic of the probing methods: probes are integer-valued float64 arrays (``dtype="float64"``), on which
+products and sums are exact below 2⁵³; a value read back is taken as the nearest integer when within
+``atol`` (default 10⁻⁶, which absorbs the rounding of FFT or Winograd implementations), and two values are
+equal within ``atol + rtol·max(|a|, |b|)``. ``dtype="float32"`` passes float32 arrays and keeps probe values
+small (entries in [−8, 8], tags below √d_x) with ``atol`` 10⁻². The tolerance actually used is recorded:
+level ``"sampled"`` (status ``AGREES (sampled, exact values)``) when every value read was an integer and
+every comparison an equality — the run an ``atol=0`` check would make — and ``"sampled-atol"`` (status
+``AGREES (sampled, within atol 1e-06)``) when some value was accepted only within the tolerance, so an
+offset below ``atol`` (e.g. ``conv + 1e-7``) is not seen. ``atol=0`` makes every comparison an equality.
 
 Why this design: a black-box bilinear map on (n_w, d_x) inputs has n_w·d_x·d_y coefficients, so reading
 them all (one-hot) costs n_w·d_x evaluations of fn — 7 s for PyTorch's conv2d at 8→8, 16×16, 3×3, stride 2,
@@ -48,6 +57,7 @@ import sympy
 
 from .diagnosis import Finding, Form, KeySpace, diagnose, expected_form
 from .errors import SpecError, TooLargeError
+from .limits import check_key_range
 from .spec import ConvSpec
 from .symbols import bias_symbols, input_symbols, note_index, output_index, weight_symbols
 from .verdict import Mismatch, Verdict
@@ -117,7 +127,11 @@ class ImplementationVerdict:
 
     ``diagnosis`` holds :class:`~symconv.diagnosis.Finding` s (bug code + words); ``mismatches`` the first
     outputs that differ (expected vs found terms); ``calls``/``samples`` count the invocations of fn and
-    the inputs it was given; ``guarantee`` says in words what the check proves. Truthy iff it holds.
+    the inputs it was given. ``level`` is how strong the check was: ``"exact"`` (method symbolic: a proof,
+    no sampling, no tolerance), ``"sampled"`` (probing on random integer inputs, every comparison an
+    equality), ``"sampled-atol"`` (probing, and some value was accepted only within ``atol``), or ``""``
+    (fn is not bi-affine). ``status`` says it in one phrase, ``guarantee`` in a sentence. Truthy iff no
+    difference was found (:attr:`holds`); :attr:`proved` is True only for an exact check that holds.
     """
 
     verdict: Verdict
@@ -130,6 +144,7 @@ class ImplementationVerdict:
     guarantee: str
     layout: str = ""
     backend: str = ""
+    level: str = ""
     form: Form | None = field(default=None, repr=False, compare=False)
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -138,8 +153,24 @@ class ImplementationVerdict:
 
     @property
     def holds(self) -> bool:
-        """True iff fn computes exactly the layer's index sum."""
+        """True iff no difference was found: proved for ``level == "exact"``, else on sampled inputs (see status)."""
         return self.verdict.holds
+
+    @property
+    def proved(self) -> bool:
+        """True iff fn was shown to compute exactly the layer's index sum: method symbolic, and it holds."""
+        return self.verdict.holds and self.level == "exact"
+
+    @property
+    def status(self) -> str:
+        """``"HOLDS (exact)"``, ``"AGREES (sampled, exact values)"``, ``"AGREES (sampled, within atol 1e-06)"`` or ``"FAILS"``."""
+        if not self.verdict.holds:
+            return "FAILS"
+        if self.level == "exact":
+            return "HOLDS (exact)"
+        if self.level == "sampled":
+            return "AGREES (sampled, exact values)"
+        return f"AGREES (sampled, within atol {self.details.get('atol', 0):g})"
 
     @property
     def spec(self) -> ConvSpec:
@@ -158,9 +189,8 @@ class ImplementationVerdict:
 
     def describe(self, max_mismatches: int = 3) -> str:
         """A readable report: status, how it was checked, diagnosis, the first mismatching outputs."""
-        status = "HOLDS" if self.holds else "FAILS"
         lines = [
-            f"{self.details.get('fn', 'fn')} as {self.spec.describe()}: {status}",
+            f"{self.details.get('fn', 'fn')} as {self.spec.describe()}: {self.status}",
             f"  method {self.method} ({self.backend}, layout {self.layout}): {self.calls:,} calls to fn, "
             f"{self.samples:,} inputs, {self.seconds:.3f} s",
             f"  {self.guarantee}",
@@ -175,9 +205,15 @@ class ImplementationVerdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly: the verdict's fields plus method, calls, samples, diagnosis, mismatches."""
+        """JSON-friendly: the verdict's fields (``holds``: no difference found) plus status, level, proved, method, …"""
         out = self.verdict.to_dict()
         out.update({
+            "status": self.status,
+            "level": self.level,
+            "proved": self.proved,
+            "atol": self.details.get("atol"),
+            "largest_deviation": self.details.get("deviation"),
+            "largest_accepted_difference": self.details.get("slack"),
             "method": self.method,
             "backend": self.backend,
             "layout": self.layout,
@@ -390,20 +426,63 @@ def _symbol_keys(spec: ConvSpec) -> dict[sympy.Symbol, tuple[int, int]]:
     return table
 
 
-def _parse_symbolic(spec: ConvSpec, y: np.ndarray) -> tuple[Form, list[tuple[int, str]]]:
-    """An object array of SymPy outputs (C, H', W') as a Form, plus terms that are not affine per argument."""
+@dataclass(frozen=True)
+class _Parsed:
+    """fn's symbolic outputs as a Form, plus the terms the Form cannot hold exactly.
+
+    ``foreign``: (row, text) of terms that are not c·ω·x, c·b, c·x, c·ω or c. ``inexact``: (row, text) of
+    terms whose coefficient float64 cannot hold exactly — a SymPy Float, or a fraction such as
+    (10²⁰+1)/10²⁰ — kept in the Form only as an approximation; ``exact_terms`` holds the exact terms of
+    every row that has one, for the mismatch table.
+    """
+
+    form: Form
+    foreign: list[tuple[int, str]]
+    inexact: list[tuple[int, str]]
+    exact_terms: dict[int, tuple[sympy.Expr, ...]]
+
+
+def _held_exactly(coefficient: sympy.Number) -> float | None:
+    """The coefficient as a float64 if that is exact (an integer or a binary fraction, not a SymPy Float)."""
+    if coefficient.is_Integer:
+        n = int(coefficient)
+        return float(n) if abs(n) <= 2**53 else None
+    if not coefficient.is_Rational:
+        return None  # a Float says fn computed in floating point; compared exactly it is never "the integer"
+    try:
+        value = float(coefficient)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) and sympy.Rational(value) == coefficient else None
+
+
+def _approximate(coefficient: sympy.Number) -> float | None:
+    try:
+        value = float(coefficient)
+    except (OverflowError, TypeError):
+        return None
+    return value if math.isfinite(value) and value != 0 else None
+
+
+def _parse_symbolic(spec: ConvSpec, y: np.ndarray) -> _Parsed:
+    """An object array of SymPy outputs (C, H', W') as a Form; terms that are not affine per argument or
+    whose coefficient is not exactly a float64 are listed apart (see :class:`_Parsed`)."""
     space = KeySpace(spec)
     table = _symbol_keys(spec)
     rows: list[int] = []
     keys: list[int] = []
     coefficients: list[float] = []
     foreign: list[tuple[int, str]] = []
+    inexact: list[tuple[int, str]] = []
+    exact_terms: dict[int, tuple[sympy.Expr, ...]] = {}
     for row, value in enumerate(y.reshape(-1).tolist()):
         expr = sympy.expand(sympy.sympify(value))
-        for term in sympy.Add.make_args(expr):
+        terms = sympy.Add.make_args(expr)
+        for term in terms:
             if term == 0:
                 continue
-            coefficient, factors = term.as_coeff_mul()
+            coefficient, rest = term.as_coeff_Mul()  # the numeric factor, Floats included
+            factors = sympy.Mul.make_args(rest) if rest != 1 else ()
             kinds = [table.get(f) for f in factors]
             key: int | None = None
             if not factors:
@@ -417,14 +496,22 @@ def _parse_symbolic(spec: ConvSpec, y: np.ndarray) -> tuple[Form, list[tuple[int
                 w = next(n for k, n in kinds if k == 0)  # type: ignore[misc]
                 x = next(n for k, n in kinds if k == 2)  # type: ignore[misc]
                 key = int(space.bilinear(x, w))
-            if key is None or not coefficient.is_number:
+            if key is None or not (coefficient.is_number and coefficient.is_real):
                 foreign.append((row, str(term)))
                 continue
+            held = _held_exactly(coefficient)
+            if held is None:
+                inexact.append((row, str(term)))
+                exact_terms[row] = tuple(t for t in terms if t != 0)
+                held = _approximate(coefficient)  # for the diagnosis only: the row is a mismatch regardless
+                if held is None:
+                    continue
             rows.append(row)
             keys.append(key)
-            coefficients.append(float(coefficient))
-    return Form.build(spec, tuple(y.shape), np.array(rows, dtype=np.int64), np.array(keys, dtype=np.int64),
-                      np.array(coefficients)), foreign
+            coefficients.append(held)
+    form = Form.build(spec, tuple(y.shape), np.array(rows, dtype=np.int64), np.array(keys, dtype=np.int64),
+                      np.array(coefficients, dtype=np.float64))
+    return _Parsed(form, foreign, inexact, exact_terms)
 
 
 def _run_symbolic(caller: _Caller, layout: str) -> np.ndarray | None:
@@ -458,6 +545,7 @@ class _Probe:
     rng: np.random.Generator
     space: KeySpace
     deviation: float = 0.0  # largest |value − nearest integer| among values read as integers
+    slack: float = 0.0  # largest |a − b| among pairs that close() accepted as equal although a ≠ b
     constant: np.ndarray | None = None
     x_dense: np.ndarray | None = None  # fn(e_x, 0, 0) − c for every input one-hot, once read
     has_x_terms: bool = False
@@ -487,7 +575,13 @@ class _Probe:
         return np.where(close, nearest, y)
 
     def close(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.abs(a - b) <= self.precision.atol + self.precision.rtol * np.maximum(np.abs(a), np.abs(b))
+        """a == b within atol + rtol·max(|a|, |b|); records the largest difference so accepted (:attr:`slack`)."""
+        gap = np.abs(a - b)
+        ok = gap <= self.precision.atol + self.precision.rtol * np.maximum(np.abs(a), np.abs(b))
+        accepted = gap[ok & (gap != 0)] if np.ndim(gap) else (gap if ok and gap != 0 else np.empty(0))
+        if np.size(accepted):
+            self.slack = max(self.slack, float(np.max(accepted)))
+        return ok
 
     def random(self, *shape: int) -> np.ndarray:
         r = self.precision.value_range
@@ -795,9 +889,13 @@ def _confirm(probe: _Probe, form: Form, trials: int) -> Finding | None:
         want = form.evaluate(x, w, b)
         bad = ~probe.close(found, want)
         if bad.any():
+            a, b = float(found[bad][0]), float(want[bad][0])
+            relative = abs(a - b) / max(abs(a), abs(b))
+            hint = (f" — only by rounding (relative {relative:.1e}), atol={probe.precision.atol:g} being too small for "
+                    "fn's non-integer values" if relative < 1e-9 else "")
             return Finding("not-bilinear", "linearity", f"fn disagrees with its own extracted coefficients on random "
-                           f"integer inputs at {_where(probe, bad)} (found {found[bad][0]:g}, the form gives "
-                           f"{want[bad][0]:g}): it is not a fixed bi-affine map")
+                           f"integer inputs at {_where(probe, bad)} (found {a:.17g}, the form gives {b:.17g}): it is "
+                           f"not a fixed bi-affine map{hint}")
     return None
 
 
@@ -808,11 +906,14 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise SpecError(f"{name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
 
 
-def _mismatches(spec: ConvSpec, expected: Form, found: Form, limit: int) -> tuple[np.ndarray, tuple[Mismatch, ...]]:
-    rows = found.differing_rows(expected)
+def _mismatches(spec: ConvSpec, expected: Form, found: Form, differing: np.ndarray,
+                exact_terms: dict[int, tuple[sympy.Expr, ...]], limit: int) -> tuple[np.ndarray, tuple[Mismatch, ...]]:
+    """Rows that differ (those of ``differing`` and every row with an inexact coefficient) and the first ``limit``."""
+    rows = np.union1d(differing, np.fromiter(exact_terms, dtype=np.int64, count=len(exact_terms)))
     out = []
     for row in rows[:limit].tolist():
-        out.append(Mismatch(row, output_index(spec, row), expected.terms_of(row), found.terms_of(row)))
+        terms = exact_terms[row] if row in exact_terms else found.terms_of(row)
+        out.append(Mismatch(row, output_index(spec, row), expected.terms_of(row), terms))
     return rows, tuple(out)
 
 
@@ -832,7 +933,10 @@ def verify_implementation(
     max_mismatches: int = 5,
     torch_threads: int | None = 1,
 ) -> ImplementationVerdict:
-    """Check that ``fn(x, weight, bias)`` computes exactly the layer ``spec``; an :class:`ImplementationVerdict`.
+    """Check that ``fn(x, weight, bias)`` computes the layer ``spec``; an :class:`ImplementationVerdict`.
+
+    Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``, the default for small layers);
+    sampled, and within ``atol`` if the verdict says so, when fn is probed with numbers (see ``status``).
 
     ``layout``: x and y as ``"NCHW"`` (a batch first), ``"CHW"`` (one input per call), ``"NHWC"``/``"HWC"``
     (channels last), or ``"auto"`` (tries NCHW, then CHW). ``weight_layout``: ``"OIHW"`` (PyTorch, default)
@@ -841,9 +945,10 @@ def verify_implementation(
     ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: how far a read value may be from an
-    integer (default 1e-6 for float64, 1e-2 for float32). ``torch_threads``: PyTorch's intra-op threads
-    during the check (restored after; ``None`` leaves them alone) — probes are small batches, for which
-    extra threads only add synchronisation, and on a busy machine they cost 10–50× in wall time.
+    integer (default 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
+    PyTorch's intra-op threads during the check (restored after; ``None`` leaves them alone) — probes are
+    small batches, for which extra threads only add synchronisation, and on a busy machine they cost 10–50×
+    in wall time.
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -854,8 +959,10 @@ def verify_implementation(
     ...             patch = x[:, :, m:m + y.shape[2], n:n + y.shape[3]]
     ...             y += np.einsum("nlrc,il->nirc", patch, w[:, :, m, n])
     ...     return y + b[None, :, None, None]
-    >>> verify_implementation(mine, ConvSpec(2, 3, input_size=5, kernel_size=3)).holds
-    True
+    >>> verify_implementation(mine, ConvSpec(2, 3, input_size=5, kernel_size=3)).status
+    'HOLDS (exact)'
+    >>> verify_implementation(mine, ConvSpec(2, 3, input_size=5, kernel_size=3), method="sparse").status
+    'AGREES (sampled, exact values)'
     >>> flipped = lambda x, w, b: mine(x, w[:, :, ::-1, ::-1], b)
     >>> verify_implementation(flipped, ConvSpec(2, 3, input_size=5, kernel_size=3)).codes
     ('flipped-kernel',)
@@ -893,35 +1000,47 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layou
     if atol is not None and not (isinstance(atol, (int, float)) and 0 <= atol < 0.5):
         raise SpecError(f"atol must be a number in [0, 0.5), got {atol!r}")
     precision = _PRECISIONS[dtype]
-    if atol is not None:
-        precision = dataclasses.replace(precision, atol=float(atol))
+    if atol is not None:  # atol=0: every comparison an equality (no relative tolerance either)
+        precision = dataclasses.replace(precision, atol=float(atol), rtol=precision.rtol if atol else 0.0)
     if spec.n_terms + spec.n_bias_terms > MAX_TERMS:
         raise TooLargeError(f"verify_implementation: the layer has {spec.n_terms + spec.n_bias_terms:,} terms, above "
                             f"the limit of {MAX_TERMS:,} (about 100 bytes each while comparing); check a smaller layer "
                             "with the same stride, padding, dilation and groups")
-    if spec.d_x * math.prod(spec.weight_shape) >= 2**62:
-        raise TooLargeError(f"verify_implementation: d_x · n_w = {spec.d_x * math.prod(spec.weight_shape):,} "
-                            "overflows the int64 term keys (limit 2^62)")
+    check_key_range(spec, "verify_implementation")
     caller = _Caller(fn, spec, weight_layout, dtype, pass_params)
     rng = np.random.default_rng(seed)
     findings: list[Finding] = []
     form: Form | None = None
+    exact_terms: dict[int, tuple[sympy.Expr, ...]] = {}  # symbolic rows whose coefficients the Form only approximates
     used = method
+    level = ""
     guarantee = ""
+    deviation = slack = 0.0  # tolerance used while probing (the symbolic path uses none)
 
     # 1. symbolic: fn runs on SymPy symbols (only NumPy code can)
     small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMBOLIC_TERMS
     if method == "symbolic" or (method == "auto" and backend != "torch" and small):
         y = _run_symbolic(caller, layout)
         if y is not None:
-            form, foreign = _parse_symbolic(spec, y)
-            caller.output_shape, caller.backend, used = tuple(y.shape), "numpy", "symbolic"
-            guarantee = "exact: fn was run on SymPy symbols and its outputs expanded into terms"
-            if foreign:
-                row, text = foreign[0]
-                index = np.unravel_index(row, y.shape)
-                findings.append(Finding("not-bilinear", "linearity", f"{len(foreign)} terms are not of the form c·ω·x, "
-                                        f"c·b, c·x, c·ω or c, e.g. {text} in y[{', '.join(str(int(v)) for v in index)}]"))
+            parsed = _parse_symbolic(spec, y)
+            form, exact_terms = parsed.form, parsed.exact_terms
+            caller.output_shape, caller.backend, used, level = tuple(y.shape), "numpy", "symbolic", "exact"
+            guarantee = ("exact: fn was run once on SymPy symbols and its expanded outputs compared with the definition "
+                         "term by term, coefficients as exact rationals (no sampling, no tolerance; this proves what fn "
+                         "computes on symbols — code that branches on the type of its inputs could differ on numbers)")
+
+            def where(row: int) -> str:
+                return f"y[{', '.join(str(int(v)) for v in np.unravel_index(row, y.shape))}]"
+            if parsed.foreign:
+                row, text = parsed.foreign[0]
+                findings.append(Finding("not-bilinear", "linearity", f"{len(parsed.foreign)} terms are not of the form "
+                                        f"c·ω·x, c·b, c·x, c·ω or c, e.g. {text} in {where(row)}"))
+            if parsed.inexact:
+                row, text = parsed.inexact[0]
+                findings.append(Finding("inexact-coefficient", "coefficients", f"{len(parsed.inexact)} terms have a "
+                                        "coefficient that is not an exact integer or binary fraction (a SymPy Float, or "
+                                        f"a fraction float64 cannot hold), e.g. {text} in {where(row)}; the definition's "
+                                        "coefficients are exactly 1"))
         elif method == "symbolic":
             raise SpecError("method='symbolic' needs a fn that computes with NumPy object arrays of SymPy symbols; "
                             "this one raised or returned numbers — use method='onehot' or 'sparse'")
@@ -954,12 +1073,14 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layou
                 used = "onehot"  # the decoding was fooled by an unusual fn: read every coefficient
                 form = _extract(probe, used, max_values)
                 problem = _confirm(probe, form, precision.trials)
+        deviation, slack = probe.deviation, probe.slack
         if problem is not None:
             findings.append(problem)
             form = None
             guarantee = "fn is not bi-affine in (x, ω, b), so it computes no convolution layer; no coefficients kept"
         else:
-            guarantee = _guarantee(used, precision, probe.deviation)
+            level = "sampled" if probe.deviation == 0 and probe.slack == 0 else "sampled-atol"
+            guarantee = _guarantee(used, precision, probe)
 
     # 3. compare with the definition; diagnose by testing bug hypotheses against the form
     expected = expected_form(spec)
@@ -969,9 +1090,10 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layou
         if work_spec != spec:
             findings += [f for f in diagnose(work_spec, form) if f.part != "bias"]
         elif tuple(form.output_shape) == spec.output_shape:
-            mismatch_rows, mismatches = _mismatches(spec, expected, form, max_mismatches)
-            if mismatch_rows.size:
+            changed = form.differing_rows(expected)
+            if changed.size:
                 findings += diagnose(spec, form)
+            mismatch_rows, mismatches = _mismatches(spec, expected, form, changed, exact_terms, max_mismatches)
         else:
             findings += diagnose(spec, form)
     holds = form is not None and not findings
@@ -987,7 +1109,7 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layou
         mismatch=mismatches[0] if mismatches else None,
         mismatched_rows=0 if holds else differing,
         source="supplied",
-        details={"calls": caller.calls, "samples": caller.samples},
+        details={"calls": caller.calls, "samples": caller.samples, "level": level, "proved": holds and level == "exact"},
     )
     notes = ["fn fails with bias=None; it was given a zero bias"] if caller.none_bias_as_zeros else []
     return ImplementationVerdict(
@@ -1001,22 +1123,30 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, *, layout: str, weight_layou
         guarantee=guarantee,
         layout=caller.layout,
         backend=caller.backend,
+        level=level,
         form=form,
-        details={"fn": _name(fn), "dtype": dtype, "atol": precision.atol, "seed": seed, "notes": notes},
+        details={"fn": _name(fn), "dtype": dtype, "atol": precision.atol, "rtol": precision.rtol, "deviation": deviation,
+                 "slack": slack, "seed": seed, "notes": notes},
     )
 
 
-def _guarantee(method: str, precision: _Precision, deviation: float) -> str:
-    """What a probing check proves, in words."""
-    read = (f"values read as integers within {precision.atol:g}, largest deviation {deviation:.1e}"
-            if deviation else "every value read was an exact integer")
+def _guarantee(method: str, precision: _Precision, probe: _Probe) -> str:
+    """What a probing check shows, in words: sampled, and whether any tolerance was used."""
+    if probe.deviation == 0 and probe.slack == 0:
+        read = "exact values: every value read was an integer and every comparison an equality (no tolerance used)"
+    else:
+        used = ([f"values up to {probe.deviation:.1e} from an integer were read as that integer"] if probe.deviation else [])
+        used += [f"values differing by up to {probe.slack:.1e} were taken as equal"] if probe.slack else []
+        read = f"within atol={precision.atol:g} (rtol={precision.rtol:g}): {' and '.join(used)}"
     trials, r = precision.trials, precision.value_range
     if method == "onehot":
-        return (f"exact for a bi-affine fn: every coefficient read with one-hot inputs ({precision.dtype}; {read}); "
-                f"bi-affinity tested on random integers, the form confirmed on {trials} more probes")
+        return (f"sampled, not a proof: bi-affinity in (x, ω, b) tested on random integer inputs; every coefficient "
+                f"then read with one-hot inputs and the form confirmed on {trials} random integer probes "
+                f"({precision.dtype}; {read})")
     bound = (2 / (2 * r + 1)) ** trials
-    return (f"coefficients decoded from tagged integer probes ({precision.dtype}; {read}) and confirmed on {trials} "
-            f"random integer probes in [−{r}, {r}]: a wrong form of degree ≤ 2 passes with probability ≤ {bound:.0e}")
+    return (f"sampled, not a proof: bi-affinity tested on random integer inputs; coefficients decoded from tagged "
+            f"integer probes and confirmed on {trials} random integer probes in [−{r}, {r}] — a fn that is a polynomial "
+            f"of degree ≤ 2 with another form passes with probability ≤ {bound:.0e} ({precision.dtype}; {read})")
 
 
 def _name(fn: Callable) -> str:

@@ -8,10 +8,20 @@ int64 key range.
 
 from __future__ import annotations
 
+import math
+
 from .errors import TooLargeError
 from .spec import ConvSpec
 
-__all__ = ["MAX_DIRECT_TERMS", "MAX_SYMBOLIC_TERMS", "MAX_SYMBOLS", "check_symbol_count", "check_symbolic_size"]
+__all__ = [
+    "MAX_DIRECT_TERMS",
+    "MAX_KEY",
+    "MAX_SYMBOLIC_TERMS",
+    "MAX_SYMBOLS",
+    "check_key_range",
+    "check_symbol_count",
+    "check_symbolic_size",
+]
 
 #: Largest number of (output, weight, input) terms a symbolic (SymPy) build accepts by default:
 #: about 4 GiB at the measured cost per term, and about a minute of building.
@@ -20,6 +30,8 @@ MAX_SYMBOLIC_TERMS = 8_000_000
 MAX_DIRECT_TERMS = 1_000_000
 #: Largest symbol array (ω, b or x) built: one SymPy Symbol is ≈ 0.3 KiB.
 MAX_SYMBOLS = 5_000_000
+#: Term keys x-index · n_weights + weight-index (and the negative keys below them) must stay under this in int64.
+MAX_KEY = 2**62
 
 
 def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None) -> None:
@@ -43,3 +55,16 @@ def check_symbol_count(what: str, shape: tuple[int, ...]) -> None:
             f"{what}: {count:,} symbols of shape {shape} is above the limit of {MAX_SYMBOLS:,}; "
             f"use method='index' for exact checks at this size"
         )
+
+
+def check_key_range(spec: ConvSpec, what: str) -> None:
+    """Raise :class:`TooLargeError` if ``spec``'s int64 term keys (d_x · n_weights of them) could overflow.
+
+    >>> check_key_range(ConvSpec(3, 64, input_size=224, kernel_size=3), "verify")
+    >>> check_key_range(ConvSpec(4096, 4096, input_size=4096, kernel_size=2), "verify")
+    Traceback (most recent call last):
+    symconv.errors.TooLargeError: verify: d_x · n_weights = 4,611,686,018,427,387,904 overflows the int64 term keys (limit 2^62)
+    """
+    keys = spec.d_x * math.prod(spec.weight_shape)
+    if keys >= MAX_KEY:
+        raise TooLargeError(f"{what}: d_x · n_weights = {keys:,} overflows the int64 term keys (limit 2^62)")

@@ -5,7 +5,7 @@
   ``@pytest.mark.symconv_specs(TABLE)`` on the test, its class or module (``pytestmark``).
 * ``symconv_specs`` — the table itself (the marked one, or the default), as a dict.
 * ``--symconv-report DIR`` — every test that fails with a symconv assertion
-  (:class:`~symconv.errors.NotEquivalentError` carrying a report) writes ``DIR/<test id>.tex``, a complete
+  (:class:`~symconv.errors.NotEquivalentError` carrying a report) writes ``DIR/<test id>-<hash>.tex``, a complete
   LaTeX document with the layer, the diagnosis and the mismatching outputs, written atomically
   (:func:`symconv.report.output.write_atomic`).
 
@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -73,13 +74,17 @@ def symconv_specs(request: pytest.FixtureRequest) -> dict[str, ConvSpec]:
 
 
 def report_path(directory: str | os.PathLike, nodeid: str) -> Path:
-    """Where the report of test ``nodeid`` goes: a file name made of the id's safe characters.
+    """Where the report of test ``nodeid`` goes: the id's safe characters (at most 160), then a hash of the id.
+
+    The hash (8 hex digits of SHA-256 of the full id) keeps two ids apart that differ only in unsafe
+    characters or beyond the cut, so one report never overwrites another.
 
     >>> report_path("out", "tests/test_x.py::test_y[case-1]").as_posix()
-    'out/tests_test_x.py_test_y_case-1.tex'
+    'out/tests_test_x.py_test_y_case-1-08c89d17.tex'
     """
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_") or "test"
-    return Path(directory) / f"{name[:200]}.tex"
+    digest = hashlib.sha256(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return Path(directory) / f"{name[:160]}-{digest}.tex"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,15 +60,24 @@ SPECS: dict[str, ConvSpec] = {
 
 @dataclass(frozen=True)
 class FailureReport:
-    """A failed assertion: a title, the plain-text message and a LaTeX fragment saying the same."""
+    """A failed assertion: a title, the plain-text message and a LaTeX fragment saying the same.
+
+    ``source`` is the LaTeX, or a function that builds it: :attr:`latex` builds it on first use, since
+    escaping text loads :mod:`symconv.report` (and Jinja2), which only writing a report needs.
+    """
 
     title: str
     text: str
-    latex: str
+    source: str | Callable[[], str] = field(repr=False, compare=False)
+
+    @property
+    def latex(self) -> str:
+        """The LaTeX fragment: layer, how it was checked, diagnosis, mismatching outputs."""
+        return self.source() if callable(self.source) else self.source
 
     def document(self, test: str = "") -> str:
         """A complete LaTeX document for this failure (``test`` names the test that failed)."""
-        heading = _escape(test or self.title)
+        heading = _tex(test or self.title)
         return (
             "\\documentclass[10pt]{article}\n\\usepackage[margin=2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n"
             "\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n\\begin{document}\n"
@@ -83,30 +93,26 @@ def _fail(report: FailureReport) -> None:
 
 # ------------------------------------------------------------------------------------------ LaTeX helpers
 
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
-_LATEX_UNICODE = {
-    "→": r"$\to$", "×": r"$\times$", "ω": r"$\omega$", "−": "-", "≠": r"$\neq$", "≤": r"$\le$", "≥": r"$\ge$",
-    "·": r"$\cdot$", "₁": r"$_1$", "₂": r"$_2$", "′": "'", "—": "---", "–": "--", "…": r"\ldots{}", "∋": r"$\ni$",
-    "⁵": r"$^5$", "³": r"$^3$", "¹": r"$^1$", "⁰": r"$^0$", "ᵏ": r"$^k$", "𝒲": r"$\mathcal{W}$", "₀": r"$_0$",
-}
+def _tex(text: str) -> str:
+    """Plain text as LaTeX that prints it literally (:func:`symconv.report.render.escape_tex`).
 
+    A character pdflatex cannot typeset is written as its Unicode name in brackets rather than refused:
+    a failure report must not fail.
+    """
+    from .report.render import escape_tex  # loads Jinja2: only when a report's LaTeX is built
 
-def _escape(text: str) -> str:
-    """Plain text as LaTeX: special characters escaped, common Unicode symbols as math."""
-    out = []
-    for ch in str(text):
-        if ch in _LATEX_SPECIAL:
-            out.append(_LATEX_SPECIAL[ch])
-        elif ch in _LATEX_UNICODE:
-            out.append(_LATEX_UNICODE[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        else:
-            out.append("?")
-    return "".join(out)
+    try:
+        return escape_tex(text)
+    except SpecError:
+        pass
+
+    def printable(ch: str) -> str:
+        try:
+            escape_tex(ch)
+        except SpecError:
+            return f"[{unicodedata.name(ch, f'U+{ord(ch):04X}').lower()}]"
+        return ch
+    return escape_tex("".join(printable(ch) if ord(ch) > 127 else ch for ch in str(text)))
 
 
 def _math(terms: tuple[sympy.Expr, ...]) -> str:
@@ -130,10 +136,10 @@ def _mismatch_latex(mismatches: tuple[Mismatch, ...]) -> str:
 
 def _verdict_latex(title: str, spec: ConvSpec, lines: list[str], mismatches: tuple[Mismatch, ...],
                    findings: list[str]) -> str:
-    parts = [f"\\textbf{{{_escape(title)}}}\\\\", f"Layer: {_escape(spec.describe())}\\\\"]
-    parts += [_escape(line) + "\\\\" for line in lines]
+    parts = [f"\\textbf{{{_tex(title)}}}\\\\", f"Layer: {_tex(spec.describe())}\\\\"]
+    parts += [_tex(line) + "\\\\" for line in lines]
     if findings:
-        parts.append("Diagnosis:\n\\begin{itemize}\n" + "\n".join(f"\\item {_escape(f)}" for f in findings) + "\n\\end{itemize}")
+        parts.append("Diagnosis:\n\\begin{itemize}\n" + "\n".join(f"\\item {_tex(f)}" for f in findings) + "\n\\end{itemize}")
     body = "\n".join(parts) + "\n"
     if mismatches:
         body += "First outputs that differ:\n" + _mismatch_latex(mismatches)
@@ -155,39 +161,48 @@ def assert_conv_equivalent(
     if not verdict.holds:
         title = "conv(x) = Wx + b does not hold"
         mismatches = () if verdict.mismatch is None else (verdict.mismatch,)
-        latex = _verdict_latex(title, spec, [f"method {verdict.method}, W {verdict.source}, rows in {order} order; "
-                                             f"{verdict.mismatched_rows} outputs differ"], mismatches, [])
-        _fail(FailureReport(title, verdict.describe(), latex))
+        lines = [f"method {verdict.method}, W {verdict.source}, rows in {order} order; {verdict.mismatched_rows} outputs differ"]
+        _fail(FailureReport(title, verdict.describe(), lambda: _verdict_latex(title, spec, lines, mismatches, [])))
     return verdict
 
 
-def assert_implements_conv(fn: Callable[..., Any], spec: ConvSpec, **options: Any) -> ImplementationVerdict:
-    """Assert that ``fn(x, weight, bias)`` computes exactly the layer ``spec``; the ImplementationVerdict.
+def assert_implements_conv(fn: Callable[..., Any], spec: ConvSpec, *, require_exact: bool = False,
+                           **options: Any) -> ImplementationVerdict:
+    """Assert that ``fn(x, weight, bias)`` computes the layer ``spec``; the ImplementationVerdict.
 
     ``options`` go to :func:`symconv.verify_implementation` (``layout``, ``backend``, ``method``, ``dtype``,
-    ``pass_params``, …). The failure message is the verdict's report: diagnosis and mismatch table.
+    ``pass_params``, ``atol``, …). Passing means no difference was found: a proof when fn ran on SymPy symbols
+    (``result.proved``, status ``HOLDS (exact)``), else agreement on sampled inputs (``AGREES (sampled, …)``);
+    ``require_exact=True`` fails unless it is a proof. The failure message is the verdict's report: status,
+    diagnosis and mismatch table.
 
     >>> import numpy as np
     >>> def dense_1x1(x, w, b):              # a 1×1 convolution is a matrix product over channels
     ...     return np.einsum("nlrc,il->nirc", x, w[:, :, 0, 0]) + b[None, :, None, None]
-    >>> assert_implements_conv(dense_1x1, ConvSpec(3, 2, input_size=4, kernel_size=1)).holds
-    True
+    >>> assert_implements_conv(dense_1x1, ConvSpec(3, 2, input_size=4, kernel_size=1)).status
+    'HOLDS (exact)'
     """
     __tracebackhide__ = True
     result = verify_implementation(fn, spec, **options)
     if not result.holds:
         _fail(_implementation_report(result))
+    if require_exact and not result.proved:
+        report = _implementation_report(result)
+        title = f"require_exact: {result.status} is not a proof (method {result.method}; only 'symbolic' proves)"
+        _fail(FailureReport(title, f"{title}\n{report.text}", lambda: f"\\textbf{{{_tex(title)}}}\\\\\n{report.latex}"))
     return result
 
 
 def _implementation_report(result: ImplementationVerdict) -> FailureReport:
-    title = f"{result.details.get('fn', 'fn')} does not implement the layer"
+    title = f"{result.details.get('fn', 'fn')}: {result.status}" if result.holds else \
+        f"{result.details.get('fn', 'fn')} does not implement the layer"
     lines = [f"method {result.method} ({result.backend}, layout {result.layout}): {result.calls} calls to fn, "
              f"{result.samples} inputs", result.guarantee]
     if result.output_shape != result.spec.output_shape:
         lines.append(f"output shape {result.output_shape}, expected {result.spec.output_shape}")
-    latex = _verdict_latex(title, result.spec, lines, result.mismatches, [f.describe() for f in result.diagnosis])
-    return FailureReport(title, result.describe(), latex)
+    findings = [f.describe() for f in result.diagnosis]
+    return FailureReport(title, result.describe(),
+                         lambda: _verdict_latex(title, result.spec, lines, result.mismatches, findings))
 
 
 def assert_diagnosed(fn: Callable[..., Any], spec: ConvSpec, code: str, **options: Any) -> ImplementationVerdict:
@@ -204,11 +219,12 @@ def assert_diagnosed(fn: Callable[..., Any], spec: ConvSpec, code: str, **option
     __tracebackhide__ = True
     result = verify_implementation(fn, spec, **options)
     if result.holds or code not in result.codes:
-        got = "it implements the layer exactly" if result.holds else f"the diagnosis is {', '.join(result.codes)}"
+        got = (f"the diagnosis is {', '.join(result.codes)}" if not result.holds
+               else "it implements the layer exactly" if result.proved
+               else f"no difference was found ({result.status})")
         report = _implementation_report(result)
         title = f"expected the diagnosis {code!r}, but {got}"
-        _fail(FailureReport(title, f"{title}\n{report.text}",
-                            f"\\textbf{{{_escape(title)}}}\\\\\n{report.latex}"))
+        _fail(FailureReport(title, f"{title}\n{report.text}", lambda: f"\\textbf{{{_tex(title)}}}\\\\\n{report.latex}"))
     return result
 
 
@@ -231,11 +247,11 @@ def assert_same_implementation(fn_a: Callable[..., Any], fn_b: Callable[..., Any
         which = "fn_a" if first.form is None else "fn_b"
         broken = first if first.form is None else second
         title = f"{which} has no exact bi-affine form to compare"
-        _fail(FailureReport(title, f"{title}\n{broken.describe()}", _implementation_report(broken).latex))
+        _fail(FailureReport(title, f"{title}\n{broken.describe()}", _implementation_report(broken).source))
     assert first.form is not None and second.form is not None
     if first.form.output_shape != second.form.output_shape:
         title = f"output shapes differ: {first.form.output_shape} and {second.form.output_shape}"
-        _fail(FailureReport(title, title, _escape(title)))
+        _fail(FailureReport(title, title, lambda: _tex(title)))
     rows = first.form.differing_rows(second.form)
     if rows.size:
         shape = first.form.output_shape
@@ -246,7 +262,7 @@ def assert_same_implementation(fn_a: Callable[..., Any], fn_b: Callable[..., Any
         )
         title = f"the implementations differ at {rows.size} of {math.prod(shape)} outputs"
         text = "\n".join([title, "  (expected = fn_a, found = fn_b)"] + [m.describe() for m in mismatches])
-        _fail(FailureReport(title, text, _verdict_latex(title, spec, ["expected = fn_a, found = fn_b"], mismatches, [])))
+        _fail(FailureReport(title, text, lambda: _verdict_latex(title, spec, ["expected = fn_a, found = fn_b"], mismatches, [])))
     return first
 
 
@@ -312,12 +328,16 @@ def assert_closed_form(
         title = f"closed form {expr} differs from the count at {len(failures)} of {checked} points"
         rows = [f"  {', '.join(f'{k}={v}' for k, v in p.items())}: formula {f}, count {c}" for p, f, c in failures[:max_rows]]
         more = [f"  … {len(failures) - max_rows} more"] if len(failures) > max_rows else []
-        table = "\n".join(
-            f"{_escape(', '.join(f'{k}={v}' for k, v in p.items()))} & ${sympy.latex(f)}$ & "
-            f"${sympy.latex(sympy.sympify(c))}$ \\\\"
-            for p, f, c in failures[:max_rows]
-        )
-        latex = (f"\\textbf{{closed form ${sympy.latex(expr)}$ differs from the count at {len(failures)} of {checked} "
-                 f"points}}\n\n\\begin{{tabular}}{{lrr}}\npoint & formula & count\\\\\n\\hline\n{table}\n\\end{{tabular}}\n")
+        shown = failures[:max_rows]
+
+        def latex() -> str:
+            table = "\n".join(
+                f"{_tex(', '.join(f'{k}={v}' for k, v in p.items()))} & ${sympy.latex(f)}$ & "
+                f"${sympy.latex(sympy.sympify(c))}$ \\\\"
+                for p, f, c in shown
+            )
+            return (f"\\textbf{{closed form ${sympy.latex(expr)}$ differs from the count at {len(failures)} of "
+                    f"{checked} points}}\n\n\\begin{{tabular}}{{lrr}}\npoint & formula & count\\\\\n\\hline\n{table}\n"
+                    "\\end{tabular}\n")
         _fail(FailureReport(title, "\n".join([title, *rows, *more]), latex))
     return checked

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import scipy.signal
+import sympy
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -110,6 +111,7 @@ def test_torch_functional_conv2d_as_is(symconv_spec):
         result = assert_implements_conv(wrapped, symconv_spec)
     assert result.backend == "torch" and result.layout == "NCHW"
     assert result.method in ("onehot", "sparse")
+    assert result.status.startswith("AGREES (sampled, ") and not result.proved  # probed with numbers: never a proof
 
 
 def test_torch_conv2d_module(symconv_spec):
@@ -309,13 +311,99 @@ def test_fft_implementation_is_read_within_the_tolerance():
     def fn(x, w, b):
         return scipy.signal.fftconvolve(x[0], w[0, 0, ::-1, ::-1], mode="valid")[None]
     result = assert_implements_conv(fn, spec, layout="CHW", method="onehot")
-    assert "within 1e-06" in result.guarantee or "exact integer" in result.guarantee
+    if result.level == "sampled-atol":  # FFT rounding was absorbed by the tolerance, and the words say so
+        assert result.status == "AGREES (sampled, within atol 1e-06)" and "within atol=1e-06" in result.guarantee
+        assert 0 < max(result.details["deviation"], result.details["slack"]) <= 1e-6
+    else:
+        assert result.status == "AGREES (sampled, exact values)" and "no tolerance used" in result.guarantee
 
 
 def test_same_implementation_torch_and_numpy():
     spec = ConvSpec(4, 6, input_size=(7, 6), kernel_size=(3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
     assert_same_implementation(lambda x, w, b: F.conv2d(x, w, b, **_torch_params(spec)), reference(spec), spec,
                                method="sparse")
+
+
+# ------------------------------------------------------------------------------------------ how strong a verdict is
+
+TINY = ConvSpec(1, 1, input_size=3, kernel_size=2)
+
+
+@pytest.mark.parametrize("factor", [sympy.Rational(10**20 + 1, 10**20), sympy.Float(1.0000001), sympy.Float(1.0),
+                                    sympy.Integer(2**53 + 1)], ids=["rational-1e-20", "float-1e-7", "float-one", "2^53+1"])
+def test_symbolic_coefficients_are_compared_exactly(factor):
+    """conv·(1 + 10⁻²⁰) rounds to conv in float64; the symbolic check must still see it (it once said HOLDS).
+
+    The expected answer is known by construction (fn = factor·conv with factor ≠ the integer 1), and the found
+    terms shown must carry the factor exactly as SymPy has it, not its float.
+    """
+    fn = reference(TINY)
+    result = verify_implementation(lambda x, w, b: fn(x, w, b) * factor, TINY, method="auto")
+    assert result.method == "symbolic" and not result.holds and result.status == "FAILS" and not result.proved
+    assert result.verdict.mismatched_rows == 4  # every output
+    assert result.mismatches[0].extra and all(t.as_coeff_Mul()[0] == factor for t in result.mismatches[0].found)
+    assert "inexact-coefficient" in result.codes or "scaled-products" in result.codes
+    if not (factor.is_Rational and sympy.Rational(float(factor)) == factor):
+        assert result.codes[0] == "inexact-coefficient"
+        assert re.search(r"^inexact-coefficient: 20 terms have a coefficient that is not an exact integer or binary "
+                         r"fraction .*, e\.g\. .* in y\[0, 0, 0\]; the definition's coefficients are exactly 1$",
+                         result.diagnosis[0].describe())
+
+
+def test_an_exact_binary_fraction_is_still_diagnosed_by_its_exact_factor():
+    fn = reference(TINY)
+    result = assert_diagnosed(lambda x, w, b: fn(x, w, b) * sympy.Rational(3, 2), TINY, "scaled-products")
+    assert result.method == "symbolic" and "scaled by 3/2" in result.describe()
+
+
+def test_wording_of_each_level():
+    """HOLDS (exact) only for the symbolic run; probing says 'sampled', and 'within atol' when tolerance was used."""
+    fn = reference(TINY)
+    exact = verify_implementation(fn, TINY, method="symbolic")
+    assert (exact.level, exact.status, exact.proved) == ("exact", "HOLDS (exact)", True)
+    assert exact.guarantee.startswith("exact: fn was run once on SymPy symbols") and "no tolerance" in exact.guarantee
+    assert exact.describe().splitlines()[0].endswith(": HOLDS (exact)")
+    for method in ("onehot", "sparse"):
+        sampled = verify_implementation(fn, TINY, method=method)
+        assert (sampled.level, sampled.status, sampled.proved) == ("sampled", "AGREES (sampled, exact values)", False)
+        assert sampled.holds and sampled.guarantee.startswith("sampled, not a proof: ")
+        assert "exact values: every value read was an integer and every comparison an equality" in sampled.guarantee
+        assert "within atol" not in sampled.guarantee and "HOLDS" not in sampled.describe()
+        data = sampled.to_dict()
+        assert (data["status"], data["level"], data["proved"], data["holds"]) == (sampled.status, "sampled", False, True)
+        assert data["details"]["level"] == "sampled" and data["details"]["proved"] is False
+    not_affine = verify_implementation(lambda x, w, b: np.maximum(fn(x, w, b), 0), TINY, method="onehot")
+    assert (not_affine.level, not_affine.status) == ("", "FAILS") and "not bi-affine" in not_affine.guarantee
+
+
+@pytest.mark.parametrize("method", ["onehot", "sparse"])
+def test_an_offset_below_atol_is_reported_as_within_atol_never_as_exact(method):
+    fn = reference(TINY)
+    offset = lambda x, w, b: fn(x, w, b) + 1e-7  # noqa: E731
+    result = verify_implementation(offset, TINY, method=method)
+    assert result.holds and not result.proved and result.level == "sampled-atol"
+    assert result.status == "AGREES (sampled, within atol 1e-06)"
+    assert "within atol=1e-06 (rtol=1e-12): values up to 1.0e-07 from an integer were read as that integer" in result.guarantee
+    assert "exact" not in result.status and "exact values" not in result.guarantee
+    assert result.to_dict()["largest_deviation"] == pytest.approx(1e-7, rel=1e-3)
+    strict = verify_implementation(offset, TINY, method=method, atol=0)  # every comparison an equality: caught
+    assert not strict.holds and strict.status == "FAILS"
+    assert set(strict.codes) & {"constant-term", "not-bilinear"}
+    float32 = verify_implementation(lambda x, w, b: fn(x, w, b) + 1e-3, TINY, method=method, dtype="float32")
+    assert float32.status == "AGREES (sampled, within atol 0.01)" and "within atol=0.01" in float32.guarantee
+
+
+def test_atol_zero_accepts_an_exactly_integer_fn_and_calls_it_sampled():
+    result = assert_implements_conv(F.conv2d, ConvSpec(2, 2, input_size=5, kernel_size=3), pass_params=True, atol=0)
+    assert result.status == "AGREES (sampled, exact values)" and result.details["rtol"] == 0.0
+
+
+def test_key_range_is_checked_before_probing():
+    spec = ConvSpec(1000, 1000, input_size=70_000, kernel_size=1, stride=70_000)  # 10⁶ terms, 4.9·10¹⁸ keys
+    keys = 1000 * 70_000**2 * 1000 * 1000
+    with pytest.raises(TooLargeError, match=rf"^verify_implementation: d_x · n_weights = {keys:,} overflows the int64 "
+                                            r"term keys \(limit 2\^62\)$"):
+        verify_implementation(F.conv2d, spec, pass_params=True)
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -364,7 +452,8 @@ LAYER = ["--in-channels", "2", "--out-channels", "4", "--input", "5x6", "--kerne
 def test_cli_check_impl_verifies(capsys):
     assert main(["check-impl", "tests.buggy_convs:good_conv", *LAYER]) == 0
     out = capsys.readouterr().out
-    assert ": HOLDS" in out and "method symbolic" in out
+    assert out.splitlines()[0].endswith(": HOLDS (exact)") and "method symbolic" in out
+    assert "\n  exact: fn was run once on SymPy symbols" in out
 
 
 def test_cli_check_impl_fails_with_the_diagnosis(capsys):
@@ -379,6 +468,7 @@ def test_cli_check_impl_json_for_torch(capsys):
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["holds"] is True and data["backend"] == "torch" and data["calls"] > 0
+    assert data["status"] == "AGREES (sampled, exact values)" and data["level"] == "sampled" and data["proved"] is False
     assert data["target"] == "torch.nn.functional:conv2d" and data["diagnosis"] == []
 
 
@@ -388,6 +478,25 @@ def test_cli_check_impl_from_a_file(tmp_path, capsys):
                     "    return np.einsum('nlrc,il->nirc', x, w[:, :, 0, 0]) + b[None, :, None, None]\n")
     assert main(["check-impl", f"{path}:conv1x1", "--in-channels", "3", "--out-channels", "2", "--input", "4",
                  "--kernel", "1"]) == 0
+
+
+def test_cli_check_impl_says_sampled_and_require_exact_refuses_it(capsys):
+    args = ["check-impl", "torch.nn.functional:conv2d", "--pass-params", *LAYER]
+    assert main(args) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(": AGREES (sampled, exact values)") and "HOLDS" not in first
+    assert main([*args, "--require-exact"]) == 1
+    assert "--require-exact: AGREES (sampled, exact values) is not a proof" in capsys.readouterr().out
+    assert main(["check-impl", "tests.buggy_convs:good_conv", *LAYER, "--require-exact"]) == 0
+
+
+def test_cli_check_impl_atol_zero_catches_an_offset(tmp_path, capsys):
+    path = tmp_path / "offset.py"
+    path.write_text("import torch.nn.functional as F\n\ndef conv(x, w, b):\n    return F.conv2d(x, w, b, groups=2) + 1e-7\n")
+    assert main(["check-impl", f"{path}:conv", *LAYER]) == 0
+    assert ": AGREES (sampled, within atol 1e-06)" in capsys.readouterr().out
+    assert main(["check-impl", f"{path}:conv", *LAYER, "--atol", "0"]) == 1
+    assert ": FAILS" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("target", "message"), [

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 
+from symconv.pytest_plugin import report_path
 from symconv.testing import SPECS
 
 pytest_plugins = ["pytester"]
@@ -85,7 +89,8 @@ def test_report_option_writes_latex_for_symconv_failures_only(pytester):
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*NotEquivalentError*", "*flipped-kernel: kernel flipped on both axes*"])
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["test_buggy.py_test_flipped.tex"]  # the plain `assert 1 == 2` writes nothing
+    assert files == [report_path(out, "test_buggy.py::test_flipped").name]  # the plain `assert 1 == 2` writes nothing
+    assert re.fullmatch(r"test_buggy\.py_test_flipped-[0-9a-f]{8}\.tex", files[0])
     text = (out / files[0]).read_text()
     assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")
     assert "flipped-kernel" in text and r"\omega_{" in text and "test\\_buggy.py::test\\_flipped" in text
@@ -100,3 +105,23 @@ def test_without_the_option_nothing_is_written(pytester):
 @pytest.mark.parametrize("flag", ["--help"])
 def test_option_is_documented(pytester, flag):
     pytester.runpytest(flag).stdout.fnmatch_lines(["*--symconv-report=DIR*"])
+
+
+def test_report_names_keep_apart_ids_that_differ_beyond_the_cut_or_in_unsafe_characters():
+    long = "tests/test_x.py::test_y[" + "a" * 300
+    ids = [long + "1]", long + "2]", "t.py::test[a b]", "t.py::test[a_b]", "t.py::test[a/b]"]
+    paths = [report_path("out", nodeid) for nodeid in ids]
+    assert len(set(paths)) == len(ids)
+    for nodeid, path in zip(ids, paths):  # the suffix is SHA-256 of the full id, computed here independently
+        assert path.name.endswith(f"-{hashlib.sha256(nodeid.encode()).hexdigest()[:8]}.tex")
+        assert len(path.name) <= 160 + 1 + 8 + 4
+    assert report_path("out", ids[0]) == paths[0]  # stable
+
+
+def test_two_long_failing_ids_write_two_reports(pytester):
+    pytester.makepyfile(test_long=BUGGY.replace("def test_flipped():", f"""import pytest
+@pytest.mark.parametrize("case", ["{'x' * 250}1", "{'x' * 250}2"])
+def test_flipped(case):"""))
+    out = pytester.path / "reports"
+    pytester.runpytest(f"--symconv-report={out}").assert_outcomes(failed=3)
+    assert len(list(out.iterdir())) == 2  # before the hash, both cut to the same 200 characters: one overwrote the other

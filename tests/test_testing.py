@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -136,6 +137,56 @@ def test_diagnosed_fails_when_the_code_is_correct_or_the_diagnosis_differs():
         assert_diagnosed(flipped_kernel(spec), spec, "bias-missing")
 
 
+def test_diagnosed_on_a_sampled_agreement_does_not_claim_exactness():
+    spec = ConvSpec(2, 2, input_size=5, kernel_size=3)
+    with pytest.raises(NotEquivalentError, match=r"^expected the diagnosis 'flipped-kernel', but no difference was found "
+                                                 r"\(AGREES \(sampled, exact values\)\)"):
+        assert_diagnosed(F.conv2d, spec, "flipped-kernel", pass_params=True)
+
+
+def test_require_exact_passes_a_proof_and_fails_a_sampled_agreement():
+    spec = ConvSpec(2, 2, input_size=4, kernel_size=3)
+    assert assert_implements_conv(reference(spec), spec, require_exact=True).proved
+    with pytest.raises(NotEquivalentError, match=r"^require_exact: AGREES \(sampled, exact values\) is not a proof "
+                                                 r"\(method onehot; only 'symbolic' proves\)\n") as info:
+        assert_implements_conv(F.conv2d, spec, pass_params=True, require_exact=True)
+    assert info.value.report.latex.startswith(r"\textbf{require\_exact: AGREES (sampled, exact values) is not a proof")
+
+
+def test_failure_latex_keeps_non_ascii_text():
+    """ω, ≠, subscripts and the like print as LaTeX (they once became "?"); what pdflatex cannot print is named."""
+    spec = ConvSpec(1, 2, input_size=4, kernel_size=2)
+    shifted = lambda x, w, b: reference(spec)(x, w, b) + 1  # noqa: E731
+    with pytest.raises(NotEquivalentError) as info:
+        assert_implements_conv(shifted, spec, method="onehot")
+    latex = info.value.report.latex
+    assert "?" not in latex
+    assert r"fn(0, 0, 0) \ensuremath{\ne} 0" in latex  # from the diagnosis "constant term (fn(0, 0, 0) ≠ 0)"
+    assert r"y[0] [contains as member] 1" in latex  # "∋" has no LaTeX in escape_tex: its Unicode name instead
+    assert r"\ensuremath{\omega}" in info.value.report.document("t.py::test[ω₃]")
+    assert r"\ensuremath{\omega}\textsubscript{3}" in info.value.report.document("t.py::test[ω₃]")
+
+
+def test_importing_testing_and_failing_do_not_load_jinja_until_the_latex_is_built():
+    code = r"""
+import sys
+import symconv.testing as t
+from symconv import ConvSpec
+assert "jinja2" not in sys.modules, "import"
+spec = ConvSpec(1, 1, input_size=3, kernel_size=2)
+try:
+    t.assert_implements_conv(lambda x, w, b: x[:, :1, :2, :2] * 0, spec)
+except AssertionError as error:
+    report = error.report
+assert "jinja2" not in sys.modules, "failure"
+assert report.latex.startswith("\\textbf{"), report.latex[:50]
+assert "jinja2" in sys.modules, "latex"
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr[-2000:]
+
+
 def test_same_implementation():
     spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1)
     torch_fn = lambda x, w, b: F.conv2d(x, w, b, padding=1)  # noqa: E731
@@ -151,7 +202,8 @@ def test_same_implementation():
 def test_failure_reports_compile_with_latex(tmp_path):
     spec = ConvSpec(2, 3, input_size=5, kernel_size=3, bias="per_location")
     reports = []
-    for fn in (flipped_kernel(spec), lambda x, w, b: np.zeros((x.shape[0], 3, 3, 3), dtype=x.dtype)):
+    shifted = lambda x, w, b: reference(spec)(x, w, b) + 1  # noqa: E731  (its diagnosis has "≠" and "∋")
+    for fn in (flipped_kernel(spec), lambda x, w, b: np.zeros((x.shape[0], 3, 3, 3), dtype=x.dtype), shifted):
         with pytest.raises(NotEquivalentError) as info:
             assert_implements_conv(fn, spec)
         reports.append(info.value.report)

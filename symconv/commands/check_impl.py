@@ -1,4 +1,9 @@
-"""``symconv check-impl module:function``: check that a convolution function computes the layer exactly."""
+"""``symconv check-impl module:function``: check that a convolution function computes the layer.
+
+The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on SymPy symbols: a proof),
+``AGREES (sampled, exact values)`` or ``AGREES (sampled, within atol …)`` (fn was probed with numbers: no
+difference found, not a proof), or ``FAILS``.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from ..implementation import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, 
 from ._spec_args import add_spec_arguments, spec_from_args
 
 NAME = "check-impl"
-HELP = "check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer exactly (exit 0 yes, 1 no, 2 bad input)"
+HELP = ("check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer: HOLDS (exact) or AGREES (sampled) "
+        "exit 0, FAILS exit 1, bad input exit 2")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--method", default="auto", choices=IMPLEMENTATION_METHODS, help="how to read its form (default auto)")
     g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
+    g.add_argument("--atol", type=float, default=None,
+                   help="tolerance of the probing methods (default 1e-6 for float64, 1e-2 for float32; 0: exact)")
+    parser.add_argument("--require-exact", action="store_true",
+                        help="exit 1 unless the check is a proof (HOLDS (exact)); a sampled agreement is not enough")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -72,10 +82,12 @@ def run(args: argparse.Namespace) -> int:
     fn = load_target(args.target)
     result = verify_implementation(
         fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
-        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed,
+        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol,
     )
     if args.json:
         print(json.dumps({"target": args.target, **result.to_dict()}, indent=2, ensure_ascii=False))
     else:
         print(result.describe())
-    return 0 if result.holds else 1
+        if args.require_exact and result.holds and not result.proved:
+            print(f"  --require-exact: {result.status} is not a proof (method {result.method}); exit 1")
+    return 0 if (result.proved if args.require_exact else result.holds) else 1
