@@ -30,6 +30,7 @@ import sympy
 from .blocks import BlockTerms, bias_terms, block_terms
 from .direct import direct_terms
 from .errors import SpecError, TooLargeError
+from .limits import check_key_range
 from .spec import ConvSpec
 from .symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from .verdict import Mismatch, Verdict
@@ -196,11 +197,7 @@ def prove_index(
             f"verify(method='index'): {total:,} terms is above max_terms={limit:,} (≈ {total / 5e7:,.0f} s); "
             f"pass a larger max_terms to run it anyway"
         )
-    if spec.d_x * math.prod(spec.weight_shape) >= 2**62:
-        raise TooLargeError(
-            f"verify(method='index'): d_x · n_weights = {spec.d_x * math.prod(spec.weight_shape):,} "
-            f"overflows the int64 term keys (limit 2^62)"
-        )
+    check_key_range(spec, "verify(method='index')")
     supplied = None
     if matrix is not None or bias is not None:
         from .blocks import bias_vector  # a partial supply is completed by ours

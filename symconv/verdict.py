@@ -106,6 +106,8 @@ class Verdict:
     def describe(self) -> str:
         """A readable summary, several lines when it fails."""
         status = "HOLDS" if self.holds else "FAILS"
+        if self.holds and self.details.get("proved") is False:  # e.g. a sampled check of someone's code
+            status = "AGREES (sampled, not a proof)"
         head = (
             f"conv(x) = 𝒲x + b {status} for {self.spec.describe()}\n"
             f"  method {self.method}, 𝒲 {self.source}, rows in {self.order} order; "

@@ -45,7 +45,7 @@ _SPECIALS = {
 _MATH = {
     "×": r"\times", "→": r"\to", "←": r"\leftarrow", "↦": r"\mapsto", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow",
     "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx", "≡": r"\equiv", "≪": r"\ll", "≫": r"\gg",
-    "·": r"\cdot", "−": "-", "±": r"\pm", "∓": r"\mp", "∈": r"\in", "∉": r"\notin", "∞": r"\infty",
+    "·": r"\cdot", "−": "-", "±": r"\pm", "∓": r"\mp", "∈": r"\in", "∋": r"\ni", "∉": r"\notin", "∞": r"\infty",
     "∑": r"\sum", "∏": r"\prod", "√": r"\surd", "∪": r"\cup", "∩": r"\cap", "⊂": r"\subset", "⊆": r"\subseteq",
     "∀": r"\forall", "∃": r"\exists", "∂": r"\partial", "∇": r"\nabla", "′": r"\prime", "∘": r"\circ",
     "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "⋯": r"\cdots", "⋮": r"\vdots",
@@ -61,6 +61,7 @@ _UNICODE = {ch: r"\ensuremath{" + tex + "}" for ch, tex in _MATH.items()}
 _UNICODE.update({"…": r"\ldots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''"})
 _UNICODE.update({chr(0x2080 + d): rf"\textsubscript{{{d}}}" for d in range(10)})  # ₀ … ₉
 _UNICODE.update({chr(c): rf"\textsuperscript{{{d}}}" for d, c in enumerate((0x2070, 0xB9, 0xB2, 0xB3, *range(0x2074, 0x207A)))})
+_UNICODE["ᵏ"] = r"\textsuperscript{k}"
 # ASCII that T1 fonts would turn into ligatures or other glyphs (--, <<, ``, ?`) printed as typed
 _SPECIALS.update({
     "<": r"\textless{}", ">": r"\textgreater{}", "`": r"\textasciigrave{}", "'": r"\textquotesingle{}",
