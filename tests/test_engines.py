@@ -108,7 +108,10 @@ def test_verdict_json_fields():
         (dict(method="exact"), r"^method must be one of 'auto', 'sympy', 'index', got 'exact'$"),
         (dict(order="row_major"), r"^order must be 'channel_major' or 'seed', got 'row_major'$"),
         (dict(max_terms=0), r"^max_terms must be an int ≥ 1 \(or None for the default\), got 0$"),
-        (dict(matrix=[[1, 2]]), r"^matrix must be d_y × d_x = 4 × 9 \(rows in 'channel_major' order, columns the C-order flatten of x\), got 1 × 2$"),
+        (
+            dict(matrix=[[1, 2]]),
+            r"^matrix must be d_y × d_x = 4 × 9 \(rows in 'channel_major' order, columns the C-order flatten of x\), got 1 × 2$",
+        ),
         (dict(bias=[1, 2, 3]), r"^bias must have d_y = 4 entries \(in 'channel_major' order\), got shape 3 × 1$"),
     ],
 )

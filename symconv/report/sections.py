@@ -767,7 +767,8 @@ def stack_section(layers: list[Any], input_size: tuple[int, int], index: tuple[i
         figure=receptive_figure(rf, index), recurrences=recurrences, start=forms.start, end=forms.end,
         proofs=tuple((p.statement, p.method, p.holds) for p in forms.proofs),
         check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
-        check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined), effective=effective, effective_centred=centred, effective_note=effective_note,
+        check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined),
+        effective=effective, effective_centred=centred, effective_note=effective_note,
         misaligned=tuple(m.describe() for m in rf.misaligned), paths=sum(p.count for p in rf.paths),
     )
 
