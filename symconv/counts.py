@@ -101,7 +101,7 @@ class Formula:
     """
 
     name: str
-    title: str
+    title: str  # words, with $…$ LaTeX math (the report's prose filter)
     setting: str
     steps: tuple[Step, ...]
     expr: sympy.Expr
@@ -334,9 +334,9 @@ def formulas() -> dict[str, Formula]:
     add(_output_size(0))
     add(_output_size(1))
     # sizes: the flattened x and y
-    d_x = add(_count("d_x", "length of the flattened input d_x", 1, (c_, 0, W - 1), (r_, 0, H - 1), (lx_, 0, C1 - 1),
+    d_x = add(_count("d_x", "length of the flattened input $d_x$", 1, (c_, 0, W - 1), (r_, 0, H - 1), (lx_, 0, C1 - 1),
                      label="entries x[l, r, c]"))
-    d_y = add(_count("d_y", "length of the flattened output d_y", 1, (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
+    d_y = add(_count("d_y", "length of the flattened output $d_y$", 1, (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
                      label="entries y[i, j, k]"))
     # parameters: ω[i, l', m, n] with l' over the C₁/g input channels of i's group; b by bias mode
     weights = add(_count("params_weights", "weights ω of the conv layer", 1,
@@ -352,7 +352,7 @@ def formulas() -> dict[str, Formula]:
     fc_w = _count("params_fc_weights", "weights of the fully-connected layer", 1, (col, 0, d_x.expr - 1), (row, 0, d_y.expr - 1),
                   label="entries of a dense d_y × d_x matrix")
     fc_b = _count("params_fc_bias", "bias of the fully-connected layer", 1, (row, 0, d_y.expr - 1), label="one per output")
-    add(_sum_of(fc_w, fc_b, name="params_fc", title="parameters of the fully-connected layer with the same d_x, d_y"))
+    add(_sum_of(fc_w, fc_b, name="params_fc", title="parameters of the fully-connected layer with the same $d_x$, $d_y$"))
     add(Formula("params_fc_none", "parameters of the fully-connected layer, no bias", "any", fc_w.steps, fc_w.expr))
     # locally connected (unshared): an own kernel and bias at every output position
     local_w = _count("params_local_weights", "weights of the locally connected layer", 1,
@@ -382,7 +382,7 @@ def formulas() -> dict[str, Formula]:
         f = out[name]
         dens = f.expr / dense if name != "nnz_valid" else sympy.simplify(f.expr / dense)
         suffix = name[3:]
-        add(Formula(f"density{suffix}", f"density nnz(𝒲)/(d_x·d_y) ({f.setting})", f.setting,
+        add(Formula(f"density{suffix}", f"density $\\mathrm{{nnz}}(\\mathcal{{W}})/(d_x d_y)$ ({f.setting})", f.setting,
                     (Step("nnz / (d_x · d_y)", sympy.Mul(f.expr, 1 / dense, evaluate=False)), Step("simplified", dens)),
                     dens, padding=f.padding))
     add(Formula("macs", "multiply-accumulates of 𝒲x, taps in the padding skipped (= nnz)", "any",
@@ -434,7 +434,7 @@ def ratios() -> dict[str, Ratio]:
         ("params_conv_shared", "params_fc", "parameters, conv (shared bias) / fully connected"),
         ("params_conv_per_location", "params_fc", "parameters, conv (bias per location) / fully connected"),
         ("params_conv_shared", "params_local", "parameters, conv (shared bias) / locally connected"),
-        ("nnz_valid", "params_fc_none", "nonzeros of 𝒲 / entries of a dense d_y × d_x matrix (padding 0)"),
+        ("nnz_valid", "params_fc_none", "nonzeros of $\\mathcal{W}$ / entries of a dense $d_y \\times d_x$ matrix (padding 0)"),
     ):
         ratio = sympy.simplify(formula(num).expr / formula(den).expr)
         if num == "nnz_valid":
