@@ -40,6 +40,8 @@ __all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "
 
 
 def _require_2d(spec: ConvSpec) -> None:
+    # Unreachable while ConvSpec accepts only 2-D (spec.SUPPORTED_NDIM); it stays so that widening that tuple for
+    # 1-D/3-D cannot feed N-D specs to this 2-D block code unnoticed.
     if spec.ndim != 2:
         raise SpecError(f"the note's block construction is 2-D; input_size must be a pair, got {spec.input_size!r}")
 
