@@ -29,9 +29,16 @@ def _commands() -> list:
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the usage block is for ``--help``, not for every typo."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one subparser per command module."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symconv",
         description="Machine-checked mathematics of convolution layers.",
     )

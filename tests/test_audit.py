@@ -279,10 +279,11 @@ def test_errors():
 
 
 def test_audit_command(capsys):
-    assert main(["audit", "--no-torch", "--max-size", "2"]) == 0  # failures found are the audit's result, not an error
+    # as for verify, 1 means a checked statement fails: here claims of the note as written
+    assert main(["audit", "--no-torch", "--max-size", "2"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("id ") and "block-construction" in out and "NO" in out
-    assert main(["audit", "--json", "--no-torch", "--max-size", "2"]) == 0
+    assert main(["audit", "--json", "--no-torch", "--max-size", "2"]) == 1
     data = json.loads(capsys.readouterr().out)
     keys = {"id", "as_written", "holds", "evidence", "correction", "precise"}
     assert isinstance(data, list) and all(keys <= set(c) for c in data)
@@ -291,3 +292,17 @@ def test_audit_command(capsys):
     assert main(["audit", "--max-size", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "symconv audit: error: max_size must be an int in 1..6, got 0\n"
+
+
+def test_audit_command_exits_0_when_every_claim_holds(monkeypatch, capsys):
+    import symconv.commands.audit as command
+
+    real = command.audit
+
+    def only_holding(**kwargs):
+        result = real(**kwargs)
+        return dataclasses.replace(result, claims=tuple(c for c in result.claims if c.holds))
+
+    monkeypatch.setattr(command, "audit", only_holding)
+    assert main(["audit", "--no-torch", "--max-size", "1"]) == 0
+    assert "NO" not in capsys.readouterr().out.split("\n\n")[0]

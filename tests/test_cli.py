@@ -149,3 +149,22 @@ def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys):
     monkeypatch.setenv("SYMCONV_DEBUG", "1")
     with pytest.raises(TypeError, match="something deep inside"):
         main(["verify", *LAYER])
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (
+            ["verify", *LAYER[:1], "2.5", *LAYER[2:]],
+            "symconv verify: error: argument --in-channels: must be an int ≥ 1, got '2.5'",
+        ),
+        (["verify", *LAYER, "--bias", "foo"], "symconv verify: error: argument --bias: invalid choice: 'foo'"),
+        (["verify", *LAYER[:4], *LAYER[6:]], "symconv verify: error: the following arguments are required: --input"),
+        (["verify", *LAYER, "--wat"], "symconv: error: unrecognized arguments: --wat"),
+        (["nope"], "symconv: error: argument COMMAND: invalid choice: 'nope'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1 and "usage:" not in err

@@ -8,7 +8,10 @@ import json
 from ..audit import DEFAULT_MAX_SIZE, audit
 
 NAME = "audit"
-HELP = "check each claim of the lecture note by computation (exit 0 when the audit ran, whatever it found; 2 bad input)"
+HELP = (
+    "check each claim of the lecture note by computation (exit 0 every claim holds as written, "
+    "1 some claim fails — its counterexample and checked correction are printed —, 2 bad input)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,4 +30,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([c.to_dict() for c in result.claims], indent=2, ensure_ascii=False))
     else:
         print(result.describe())
-    return 0
+    # as for verify: 1 when a checked statement fails (here: a claim as the note writes it)
+    return 1 if result.failing else 0
