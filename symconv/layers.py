@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Union
 
 from .errors import SpecError
-from .spec import MAX_INT, ConvSpec
+from .spec import MAX_INT, ConvSpec, axis_output_size, same_padding
 
 __all__ = [
     "KINDS",
@@ -86,7 +86,7 @@ class AxisOp(NamedTuple):
 
     def output_size(self, n: int) -> int:
         """PyTorch's ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1 (≤ 0: the kernel does not fit)."""
-        return (n + self.before + self.after - self.dilation * (self.kernel - 1) - 1) // self.stride + 1
+        return axis_output_size(n, self.kernel, self.stride, self.dilation, self.before, self.after)
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,7 @@ class Layer:
             if self.padding == "valid":
                 before = after = 0
             elif self.padding == "same":
-                total = d * (k - 1)
-                before, after = total // 2, total - total // 2
+                before, after = same_padding(k, d)
             else:
                 before = after = _axis(self.padding, a)  # type: ignore[arg-type]
             out.append(AxisOp(k, s, d, before, after))

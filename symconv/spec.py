@@ -55,6 +55,25 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
     return tuple(int(v) for v in values)
 
 
+def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's padding='same' on one axis: d(k−1) zeros, the odd one after.
+
+    >>> same_padding(4, 1)
+    (1, 2)
+    """
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def axis_output_size(n: int, kernel: int, stride: int, dilation: int, before: int, after: int) -> int:
+    """PyTorch's output length on one axis, ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1 (≤ 0: the kernel does not fit).
+
+    >>> axis_output_size(7, 3, stride=2, dilation=1, before=1, after=1)
+    4
+    """
+    return (n + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
 def _count(name: str, value: object) -> int:
     if not _is_int(value):
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
@@ -170,18 +189,14 @@ class ConvSpec:
         if self.padding == "valid":
             return tuple((0, 0) for _ in self.kernel_size)  # type: ignore[union-attr]
         if self.padding == "same":
-            pairs = []
-            for k, d in zip(self.kernel_size, self.dilation):  # type: ignore[arg-type]
-                total = d * (k - 1)
-                pairs.append((total // 2, total - total // 2))
-            return tuple(pairs)
+            return tuple(same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation))  # type: ignore[arg-type]
         return tuple((p, p) for p in self.padding)  # type: ignore[union-attr]
 
     @property
     def output_size(self) -> tuple[int, ...]:
         """Spatial output size, PyTorch's ⌊(N + p_before + p_after − d(k−1) − 1)/s⌋ + 1 per axis."""
         return tuple(
-            (n + before + after - d * (k - 1) - 1) // s + 1
+            axis_output_size(n, k, s, d, before, after)
             for n, k, s, d, before, after in zip(
                 self.input_size, self.kernel_size, self.stride, self.dilation,  # type: ignore[arg-type]
                 self.padding_before, self.padding_after,
