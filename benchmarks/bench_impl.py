@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from symconv import ConvSpec  # noqa: E402
-from symconv.implementation import verify_implementation  # noqa: E402
+from symconv.check.implementation import verify_implementation  # noqa: E402
 
 
 def _layers() -> dict[str, ConvSpec]:

@@ -15,10 +15,10 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from symconv.layers import Layer
-from symconv.receptive import effective_receptive_field, receptive_field
-from symconv.receptive_check import check_receptive_field
-from symconv.receptive_forms import effective_forms, receptive_forms
+from symconv.receptive.check import check_receptive_field
+from symconv.receptive.field import effective_receptive_field, receptive_field
+from symconv.receptive.forms import effective_forms, receptive_forms
+from symconv.receptive.layers import Layer
 
 
 def stack_200() -> list[Layer]:

@@ -54,7 +54,7 @@ def _source_only(args: list[str], out: Path) -> float:
     code = (
         "import time\n"
         "from symconv.cli import build_parser\n"
-        "from symconv.commands import report\n"
+        "from symconv.cli.commands import report\n"
         f"args = build_parser().parse_args(['report', *{args!r}, '-o', {str(out)!r}])\n"
         "start = time.perf_counter(); report.document(args); print(time.perf_counter() - start)\n"
     )

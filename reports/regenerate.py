@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from symconv.cli import build_parser
-from symconv.commands import report
+from symconv.cli.commands import report
 from symconv.report import build_pdf, write_atomic
 
 HERE = Path(__file__).resolve().parent

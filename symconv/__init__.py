@@ -5,98 +5,107 @@
 >>> symconv.verify(spec).holds
 True
 
-The report renderers (``spec_report``, ``layers_report``, ``audit_report``, ``build_pdf``) are loaded on first
-use, so that ``import symconv`` does not import Jinja2.
+Every public name is loaded on first use (PEP 562), so that ``import symconv`` costs no more than the
+errors module: SymPy, NumPy, the audit, the implementation checks, the receptive fields and the report
+renderers (Jinja2) load only when a name that needs them is touched.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from .audit import Audit, audit
-from .blocks import Blocks, bias_vector, blocks, matrix, matrix_as_written
-from .counts import Counts, Formula, counts, formula, formulas, ratios
-from .counts_arithmetic import conv_output_size, conv_transpose_output_size, relationships
-from .diagnosis import Finding
-from .direct import direct
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
 from .errors import NotEquivalentError, SpecError, SymconvError, TooLargeError
-from .implementation import ImplementationVerdict, verify_implementation
-from .layers import Branches, Graph, Layer
-from .receptive import (
-    EffectiveField,
-    ReceptiveField,
-    Region,
-    conv_inputs,
-    effective_receptive_field,
-    receptive_field,
-)
-from .receptive_check import FieldCheck, check_receptive_field
-from .receptive_forms import effective_forms, receptive_forms
-from .spec import ConvSpec
-from .symbols import ORDERS, bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
-from .verdict import Mismatch, Verdict
-from .verify import verify
 
-__version__ = "0.1.0"
+# public name -> the module (relative to this package) that defines it
+_LAZY: dict[str, str] = {
+    "ConvSpec": ".core.spec",
+    "ORDERS": ".core.symbols",
+    "bias_symbols": ".core.symbols",
+    "input_symbols": ".core.symbols",
+    "output_index": ".core.symbols",
+    "row_permutation": ".core.symbols",
+    "weight_symbols": ".core.symbols",
+    "direct": ".forms.direct",
+    "Blocks": ".forms.blocks",
+    "bias_vector": ".forms.blocks",
+    "blocks": ".forms.blocks",
+    "matrix": ".forms.blocks",
+    "matrix_as_written": ".forms.blocks",
+    "Mismatch": ".prove.verdict",
+    "Verdict": ".prove.verdict",
+    "verify": ".prove.verify",
+    "Counts": ".closed.counts",
+    "Formula": ".closed.counts",
+    "counts": ".closed.counts",
+    "formula": ".closed.counts",
+    "formulas": ".closed.counts",
+    "ratios": ".closed.counts",
+    "conv_output_size": ".closed.arithmetic",
+    "conv_transpose_output_size": ".closed.arithmetic",
+    "relationships": ".closed.arithmetic",
+    "Branches": ".receptive.layers",
+    "Graph": ".receptive.layers",
+    "Layer": ".receptive.layers",
+    "EffectiveField": ".receptive.field",
+    "ReceptiveField": ".receptive.field",
+    "Region": ".receptive.field",
+    "conv_inputs": ".receptive.field",
+    "effective_receptive_field": ".receptive.field",
+    "receptive_field": ".receptive.field",
+    "FieldCheck": ".receptive.check",
+    "check_receptive_field": ".receptive.check",
+    "effective_forms": ".receptive.forms",
+    "receptive_forms": ".receptive.forms",
+    "Audit": ".claims.audit",
+    "audit": ".claims.audit",
+    "Finding": ".check.diagnosis",
+    "ImplementationVerdict": ".check.implementation",
+    "verify_implementation": ".check.implementation",
+    "audit_report": ".report",
+    "build_pdf": ".report",
+    "layers_report": ".report",
+    "spec_report": ".report",
+}
 
-_REPORT_NAMES = ("audit_report", "build_pdf", "layers_report", "spec_report")
-
-__all__ = [
-    "ORDERS",
-    "Audit",
-    "Blocks",
-    "Branches",
-    "ConvSpec",
-    "Counts",
-    "EffectiveField",
-    "FieldCheck",
-    "Finding",
-    "Formula",
-    "Graph",
-    "ImplementationVerdict",
-    "Layer",
-    "Mismatch",
-    "NotEquivalentError",
-    "ReceptiveField",
-    "Region",
-    "SpecError",
-    "SymconvError",
-    "TooLargeError",
-    "Verdict",
-    "audit",
-    "audit_report",
-    "bias_symbols",
-    "bias_vector",
-    "blocks",
-    "build_pdf",
-    "check_receptive_field",
-    "conv_inputs",
-    "conv_output_size",
-    "conv_transpose_output_size",
-    "counts",
-    "direct",
-    "effective_forms",
-    "effective_receptive_field",
-    "formula",
-    "formulas",
-    "input_symbols",
-    "layers_report",
-    "matrix",
-    "matrix_as_written",
-    "output_index",
-    "ratios",
-    "receptive_field",
-    "receptive_forms",
-    "relationships",
-    "row_permutation",
-    "spec_report",
-    "verify",
-    "verify_implementation",
-    "weight_symbols",
-]
+__all__ = sorted(["NotEquivalentError", "SpecError", "SymconvError", "TooLargeError", "__version__", *_LAZY])
 
 
 def __getattr__(name: str) -> Any:
-    if name in _REPORT_NAMES:
-        from . import report
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symconv' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return getattr(report, name)
-    raise AttributeError(f"module 'symconv' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .check.diagnosis import Finding
+    from .check.implementation import ImplementationVerdict, verify_implementation
+    from .claims.audit import Audit, audit
+    from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
+    from .closed.counts import Counts, Formula, counts, formula, formulas, ratios
+    from .core.spec import ConvSpec
+    from .core.symbols import ORDERS, bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
+    from .forms.blocks import Blocks, bias_vector, blocks, matrix, matrix_as_written
+    from .forms.direct import direct
+    from .prove.verdict import Mismatch, Verdict
+    from .prove.verify import verify
+    from .receptive.check import FieldCheck, check_receptive_field
+    from .receptive.field import (
+        EffectiveField,
+        ReceptiveField,
+        Region,
+        conv_inputs,
+        effective_receptive_field,
+        receptive_field,
+    )
+    from .receptive.forms import effective_forms, receptive_forms
+    from .receptive.layers import Branches, Graph, Layer
+    from .report import audit_report, build_pdf, layers_report, spec_report

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from .spec import ConvSpec
+from .core.spec import ConvSpec
 from .testing import SPECS
 
 __all__ = ["report_path"]

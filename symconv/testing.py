@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import sympy
 
+from .check.implementation import ImplementationVerdict, verify_implementation
+from .core.spec import ConvSpec
 from .errors import NotEquivalentError, SpecError
-from .implementation import ImplementationVerdict, verify_implementation
-from .spec import ConvSpec
-from .verdict import Mismatch, Verdict
-from .verify import verify
+from .prove.verdict import Mismatch, Verdict
+from .prove.verify import verify
 
 __all__ = [
     "SPECS",

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from symconv import ConvSpec, SpecError, matrix, matrix_as_written
-from symconv import audit_claims as claims_module
-from symconv.audit import Audit, audit
-from symconv.audit_note import bias_as_written, matrix_from_blocks
-from symconv.audit_types import Claim, note_sizes, note_specs, plain_text
+from symconv.claims import catalog as claims_module
+from symconv.claims.audit import Audit, audit
+from symconv.claims.note import bias_as_written, matrix_from_blocks
+from symconv.claims.types import Claim, note_sizes, note_specs, plain_text
 from symconv.cli import main
 from symconv.report.render import prose
 
@@ -295,7 +295,7 @@ def test_audit_command(capsys):
 
 
 def test_audit_command_exits_0_when_every_claim_holds(monkeypatch, capsys):
-    import symconv.commands.audit as command
+    import symconv.cli.commands.audit as command
 
     real = command.audit
 

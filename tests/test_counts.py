@@ -19,10 +19,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from symconv import ConvSpec, SpecError, bias_vector, matrix
-from symconv.blocks import block_terms
 from symconv.cli import main
-from symconv.counts import C1, C2, Formula, H, W, counts, formula, formulas, g, h, note_setting, p_h, p_w, ratios, w
-from symconv.counts_arithmetic import conv_output_size, conv_transpose_output_size, relationships
+from symconv.closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
+from symconv.closed.counts import C1, C2, Formula, H, W, counts, formula, formulas, g, h, note_setting, p_h, p_w, ratios, w
+from symconv.forms.blocks import block_terms
 
 from .cases import CASES
 

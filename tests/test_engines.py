@@ -6,8 +6,8 @@ import sympy
 
 import symconv
 from symconv import ConvSpec, bias_vector, blocks, direct, input_symbols, matrix, verify
-from symconv.blocks import block_terms
-from symconv.direct import direct_terms
+from symconv.forms.blocks import block_terms
+from symconv.forms.direct import direct_terms
 from tests.cases import IDS, SPECS
 
 
@@ -77,7 +77,7 @@ def test_generators_emit_canonical_order(spec):
 
 def test_index_engine_chunking_does_not_change_the_verdict():
     spec = ConvSpec(4, 6, input_size=(9, 8), kernel_size=3, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
-    from symconv.proof_index import prove_index
+    from symconv.prove.index_engine import prove_index
 
     verdicts = [prove_index(spec, chunk_terms=c, workers=w) for c in (1, 7, 100, 1 << 22) for w in (1, 2)]
     assert all(v.holds for v in verdicts)

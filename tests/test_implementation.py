@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv import ConvSpec
+from symconv.check.diagnosis import expected_form, reader_form, standard_reader
+from symconv.check.implementation import verify_implementation
 from symconv.cli import main
-from symconv.diagnosis import expected_form, reader_form, standard_reader
 from symconv.errors import SpecError, TooLargeError
-from symconv.implementation import verify_implementation
 from symconv.testing import assert_diagnosed, assert_implements_conv, assert_same_implementation
 from tests.buggy_convs import BUGS, Layer, reference
 from tests.cases import CASES

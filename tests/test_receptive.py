@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from symconv import ConvSpec, SpecError, TooLargeError, matrix
-from symconv.layers import Branches, Graph, Layer, Node, build_graph, layers_from_json, parse_layer
-from symconv.receptive import conv_inputs, effective_receptive_field, receptive_field
-from symconv.receptive_check import graph_operator
+from symconv.receptive.check import graph_operator
+from symconv.receptive.field import conv_inputs, effective_receptive_field, receptive_field
+from symconv.receptive.layers import Branches, Graph, Layer, Node, build_graph, layers_from_json, parse_layer
 from tests.cases import CASES, IDS, SPECS
 
 
@@ -316,7 +316,7 @@ def test_region_masks_option():
 
 
 def test_region_masks_refuse_too_many_cells(monkeypatch):
-    import symconv.receptive as receptive
+    import symconv.receptive.field as receptive
 
     monkeypatch.setattr(receptive, "MAX_MASK_CELLS", 100)
     rf = receptive_field([Layer(3)], input_size=8)  # 64 + 36 cells = 100: fits

@@ -11,9 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symconv import SpecError, TooLargeError
-from symconv.layers import Branches, Layer
-from symconv.receptive import receptive_field
-from symconv.receptive_check import (
+from symconv.receptive.check import (
     FieldCheck,
     _multiply,
     check_receptive_field,
@@ -22,6 +20,8 @@ from symconv.receptive_check import (
     predicted_pattern,
     unclipped_boxes,
 )
+from symconv.receptive.field import receptive_field
+from symconv.receptive.layers import Branches, Layer
 
 
 def _layer_grid() -> list[Layer]:
@@ -118,7 +118,7 @@ def test_numpy_sparse_product_equals_scipy(counts):
 
 
 def test_small_chunks_give_the_same_product(monkeypatch):
-    import symconv.receptive_check as rc
+    import symconv.receptive.check as rc
 
     layers = [Layer(3, padding=1), Layer(3, 2, 1), Layer(3, padding=2, dilation=2)]
     whole = graph_operator(layers, 24, counts=True)
@@ -156,7 +156,7 @@ def test_check_refuses_what_it_cannot_do():
         check_receptive_field([Layer((3, 3, 3))], (5, 5, 5))
     with pytest.raises(SpecError, match=r"^path counts need linear layers"):
         graph_operator([Layer(2, kind="maxpool")], 4, counts=True)
-    import symconv.receptive_check as rc
+    import symconv.receptive.check as rc
 
     with pytest.raises(TooLargeError, match=r"^the 𝒲 product would hold up to"):
         rc.MAX_CHECK_NNZ, old = 10, rc.MAX_CHECK_NNZ
@@ -206,7 +206,7 @@ def test_sympy_closed_forms_agree_with_W_products(stack):
     """
     import dataclasses
 
-    from symconv.receptive_forms import receptive_forms
+    from symconv.receptive.forms import receptive_forms
 
     per_axis = [receptive_forms().evaluate([(op.kernel, op.stride, op.before, op.dilation) for op in
                                             (layer.axes(2)[a] for layer in stack)]) for a in range(2)]

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from symconv.cli import main
-from symconv.layers import Layer
-from symconv.receptive import receptive_field
+from symconv.receptive.field import receptive_field
+from symconv.receptive.layers import Layer
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

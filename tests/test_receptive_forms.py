@@ -9,9 +9,9 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from symconv.layers import Layer
-from symconv.receptive import effective_receptive_field, receptive_field
-from symconv.receptive_forms import L, d, effective_forms, k, n, p, receptive_forms, s
+from symconv.receptive.field import effective_receptive_field, receptive_field
+from symconv.receptive.forms import L, d, effective_forms, k, n, p, receptive_forms, s
+from symconv.receptive.layers import Layer
 
 
 def test_every_derivation_step_is_proved():

@@ -9,10 +9,10 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from symconv import ConvSpec, SpecError  # noqa: E402
-from symconv.graph_torch import graph_from_module  # noqa: E402
-from symconv.layers import Layer  # noqa: E402
-from symconv.receptive import conv_inputs, receptive_field  # noqa: E402
-from symconv.receptive_check import layer_operator  # noqa: E402
+from symconv.receptive.check import layer_operator  # noqa: E402
+from symconv.receptive.field import conv_inputs, receptive_field  # noqa: E402
+from symconv.receptive.layers import Layer  # noqa: E402
+from symconv.receptive.torch_graph import graph_from_module  # noqa: E402
 
 BATCH = 96  # random inputs per gradient: every max-pool window position wins in some of them
 

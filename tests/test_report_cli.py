@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from symconv.cli import main
-from symconv.commands import report as report_command
+from symconv.cli.commands import report as report_command
 
 LAYER = ["--in-channels", "1", "--out-channels", "2", "--input", "3x4", "--kernel", "2x2"]
 

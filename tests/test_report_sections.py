@@ -15,8 +15,8 @@ import sympy
 import torch
 
 from symconv import ConvSpec, bias_vector, blocks
-from symconv.audit import audit
-from symconv.layers import parse_layer
+from symconv.claims.audit import audit
+from symconv.receptive.layers import parse_layer
 from symconv.report.figures import sparsity_figure
 from symconv.report.sections import (
     audit_section,

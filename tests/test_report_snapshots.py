@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from symconv import ConvSpec
-from symconv.layers import parse_layer
+from symconv.receptive.layers import parse_layer
 from symconv.report import build_pdf, layers_report, spec_report
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

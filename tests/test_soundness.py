@@ -11,8 +11,8 @@ import pytest
 import sympy
 
 from symconv import ConvSpec, bias_vector, matrix, output_index, verify
-from symconv.blocks import BlockTerms, block_terms
-from symconv.proof_index import prove_index
+from symconv.forms.blocks import BlockTerms, block_terms
+from symconv.prove.index_engine import prove_index
 from tests.cases import CASES
 
 MUTANT_SPECS = {name: CASES[name] for name in ("seed-example", "everything", "padding-1", "groups-2", "stride-2")}

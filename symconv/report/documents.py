@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import ConvSpec
+from ..core.spec import ConvSpec
 from .figures import sparsity_figure
 from .render import render
 from .sections import (
@@ -83,7 +83,7 @@ def layers_report(
 
     ``index`` is the 0-based output position followed down the stack (default: the centre).
 
-    >>> from symconv.layers import parse_layer
+    >>> from symconv.receptive.layers import parse_layer
     >>> tex = layers_report([parse_layer("conv:k=3"), parse_layer("maxpool:k=2,s=2")], (8, 8))
     >>> "\\\\section{The stack, layer by layer}" in tex
     True
@@ -94,9 +94,9 @@ def layers_report(
 
 
 def audit_report(result: Any, title: str | None = None, command: str | None = None) -> str:
-    """The LaTeX source of the audit of the note, from a :class:`symconv.audit.Audit`.
+    """The LaTeX source of the audit of the note, from a :class:`symconv.claims.audit.Audit`.
 
-    >>> from symconv.audit import audit
+    >>> from symconv.claims.audit import audit
     >>> "\\\\section{The note's claims, checked}" in audit_report(audit(torch=False, max_size=2))
     True
     """

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..blocks import block_terms
-from ..spec import ConvSpec
+from ..core.spec import ConvSpec
+from ..forms.blocks import block_terms
 from .render import Tex
 
 __all__ = ["MapPicture", "ReceptiveFigure", "SparsityFigure", "receptive_figure", "sparsity_figure"]
@@ -86,7 +86,7 @@ def _nonzero_columns(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray,
 
 
 def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
-    """𝒲's sparsity, built from :func:`symconv.blocks.block_terms`, laid out for TikZ.
+    """𝒲's sparsity, built from :func:`symconv.forms.blocks.block_terms`, laid out for TikZ.
 
     >>> f = sparsity_figure(ConvSpec(1, 1, input_size=3, kernel_size=2))
     >>> f.nnz, f.rows, f.cols, f.runs[0]
@@ -186,9 +186,9 @@ _MAX_CAPTION_CHARS = 28
 def receptive_figure(rf: Any, index: tuple[int, ...]) -> ReceptiveFigure:
     """The region of output ``index`` (0-based) in every feature map of ``rf``, laid out left to right.
 
-    ``rf`` is a :class:`symconv.receptive.ReceptiveField` with an input size.
+    ``rf`` is a :class:`symconv.receptive.field.ReceptiveField` with an input size.
 
-    >>> from symconv.receptive import receptive_field
+    >>> from symconv.receptive.field import receptive_field
     >>> f = receptive_figure(receptive_field([ConvSpec(1, 1, input_size=4, kernel_size=2)]), (1, 1))
     >>> [(m.name, m.cells) for m in f.maps]
     [('input', 4), ('conv1', 1)]

@@ -1,14 +1,14 @@
 """Library results → plain, frozen data that the templates lay out (no LaTeX logic in templates).
 
-Every section here reads a result of the core (a :class:`~symconv.spec.ConvSpec`, the note's
-:func:`~symconv.blocks.blocks`, a :class:`~symconv.verdict.Verdict`, …) and returns a frozen
+Every section here reads a result of the core (a :class:`~symconv.core.spec.ConvSpec`, the note's
+:func:`~symconv.forms.blocks.blocks`, a :class:`~symconv.prove.verdict.Verdict`, …) and returns a frozen
 dataclass of finished pieces: SymPy objects for the ``latex`` filter, short LaTeX strings
 (:class:`~symconv.report.render.Tex`) built here, plain words that templates escape.
 
 Index conventions: symconv is 0-based. Typeset mathematics reproduces the note and uses its
 numbering: ``i, j, k, l`` (and input rows/columns ``r, c``) count from 1, kernel offsets ``m, n``
 from 0. :func:`to_note` renames SymPy symbols accordingly (``omega_0,0,1,2`` → ``omega_1,1,1,2``)
-through :func:`symconv.symbols.note_index`; every block label also names the symconv call that
+through :func:`symconv.core.symbols.note_index`; every block label also names the symconv call that
 builds it (0-based). Figures (𝒲's sparsity, receptive-field maps) are laid out in :mod:`.figures`.
 """
 
@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .. import __version__
-from ..blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
-from ..direct import direct_terms
+from .._version import __version__
+from ..core.spec import ConvSpec
+from ..core.symbols import bias_array, input_array, note_index, weight_array
 from ..errors import SpecError
-from ..spec import ConvSpec
-from ..symbols import bias_array, input_array, note_index, weight_array
-from ..verdict import Verdict
-from ..verify import verify
+from ..forms.blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
+from ..forms.direct import direct_terms
+from ..prove.verdict import Verdict
+from ..prove.verify import verify
 from .figures import ReceptiveFigure, receptive_figure
 from .render import Tex, latex
 
@@ -560,7 +560,7 @@ class RatioRow:
 
 @dataclass(frozen=True)
 class CountsSection:
-    """Sizes, parameters, sparsity and cost of the layer from :mod:`symconv.counts`, with derivations."""
+    """Sizes, parameters, sparsity and cost of the layer from :mod:`symconv.closed.counts`, with derivations."""
 
     rows: tuple[CountRow, ...]
     derivations: tuple[Derivation, ...]
@@ -569,13 +569,13 @@ class CountsSection:
 
 
 def counts_section(spec: ConvSpec) -> CountsSection:
-    """The derived counts of ``spec`` (:func:`symconv.counts.counts`) and how they were derived.
+    """The derived counts of ``spec`` (:func:`symconv.closed.counts.counts`) and how they were derived.
 
     >>> c = counts_section(ConvSpec(2, 3, input_size=5, kernel_size=3))
     >>> {r.name: int(r.value) for r in c.rows}["params_conv_shared"]
     57
     """
-    from ..counts import counts, formula, note_setting, ratios  # issue 3's module, read only
+    from ..closed.counts import counts, formula, note_setting, ratios  # issue 3's module, read only
 
     found = counts(spec)
     bias = "params_conv_" + spec.bias
@@ -637,13 +637,13 @@ def receptive_section(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Rec
     """The region output (j, k) reads, and the note's claim "the receptive field is the non-zero columns of 𝒲_{j,k}".
 
     The claim is checked row by row: the nonzero columns of row i of 𝒲_{j,k} (the note's blocks,
-    :func:`symconv.blocks.block_terms`) against :func:`symconv.receptive.conv_inputs` (i, j, k).
+    :func:`symconv.forms.blocks.block_terms`) against :func:`symconv.receptive.field.conv_inputs` (i, j, k).
 
     >>> r = receptive_section(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1))
     >>> r.cells, r.agree, r.rows_checked
     (4, True, 3)
     """
-    from ..receptive import conv_inputs, receptive_field  # issue 3's module, read only
+    from ..receptive.field import conv_inputs, receptive_field  # issue 3's module, read only
 
     rf = receptive_field([spec])
     region = rf.region(position)
@@ -726,14 +726,14 @@ def _x(values: tuple[int, ...] | None) -> str:
 def stack_section(layers: list[Any], input_size: tuple[int, int], index: tuple[int, int] | None = None) -> StackSection:
     """The receptive field of ``layers`` on an input of ``input_size``, for output ``index`` (default: the centre).
 
-    >>> from symconv.layers import parse_layer
+    >>> from symconv.receptive.layers import parse_layer
     >>> s = stack_section([parse_layer("conv:k=3"), parse_layer("conv:k=3,s=2")], (9, 9))
     >>> s.size, s.stride, s.check_holds
     ('5×5', '2×2', True)
     """
-    from ..receptive import effective_receptive_field, receptive_field  # issue 3's modules, read only
-    from ..receptive_check import check_receptive_field
-    from ..receptive_forms import receptive_forms
+    from ..receptive.check import check_receptive_field
+    from ..receptive.field import effective_receptive_field, receptive_field  # issue 3's modules, read only
+    from ..receptive.forms import receptive_forms
 
     rf = receptive_field(layers, input_size=input_size)
     if index is None:
@@ -778,7 +778,7 @@ def stack_section(layers: list[Any], input_size: tuple[int, int], index: tuple[i
 class ClaimView:
     """One claim of the note with its computed verdict, evidence and correction, ready to print.
 
-    ``as_written``, ``symbolic`` and ``correction`` are LaTeX math written by :mod:`symconv.audit`;
+    ``as_written``, ``symbolic`` and ``correction`` are LaTeX math written by :mod:`symconv.claims.audit`;
     the other texts are words (with ``$…$`` math, if any), escaped by the template's ``prose`` filter.
     """
 
@@ -818,9 +818,9 @@ def _sizes(sizes: tuple[tuple[str, int], ...]) -> Tex:
 
 
 def audit_section(result: Any) -> AuditSection:
-    """An :class:`symconv.audit.Audit` shaped for the template.
+    """An :class:`symconv.claims.audit.Audit` shaped for the template.
 
-    >>> from symconv.audit import audit
+    >>> from symconv.claims.audit import audit
     >>> a = audit_section(audit(torch=False, max_size=2))
     >>> a.claims[0].id, a.failing == sum(not c.holds for c in a.claims)
     ('conv-codomain', True)

@@ -1,0 +1,129 @@
+"""Audit of the lecture note: every checkable claim, as the note writes it, checked by computation.
+
+:func:`audit` runs the checks of :mod:`symconv.claims.catalog` — SymPy identities for all sizes and a
+search over a grid of concrete layers, smallest first (see :mod:`symconv.claims.types`) — and returns
+an :class:`Audit`: one :class:`~symconv.claims.types.Claim` per claim with its verdict, the evidence
+(an identity, the sizes checked, or the smallest counterexample) and, where it fails, a corrected
+statement that is itself checked. Verdicts come only from those computations; nothing here lists
+expected outcomes.
+
+PyTorch, when installed, is consulted as an independent cross-check (output shapes, parameter
+counts, numeric values, gradient patterns); without it those cross-checks are reported as skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from ..errors import SpecError
+from . import torch_checks as audit_torch
+from .catalog import CLAIMS, Context, _general_specs
+from .types import Claim, Correction, Counterexample, Evidence, note_specs, plain_text
+
+__all__ = ["Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
+
+#: The largest input side of the grid by default: C₁, C₂ ∈ {1, 2}, 1 ≤ h ≤ H ≤ 3, 1 ≤ w ≤ W ≤ 3 (144 layers).
+DEFAULT_MAX_SIZE = 3
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The verdicts on the note's claims, in the note's order.
+
+    >>> result = audit(torch=False, max_size=2)
+    >>> [c.id for c in result.claims][:3]
+    ['conv-codomain', 'index-sum', 'weight-shape']
+    """
+
+    claims: tuple[Claim, ...]
+    seconds: float
+    torch: bool
+    grid_size: int
+
+    @property
+    def failing(self) -> tuple[Claim, ...]:
+        """The claims that do not hold as written."""
+        return tuple(c for c in self.claims if not c.holds)
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim with ``claim_id``; SpecError naming the ids otherwise."""
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise SpecError(f"claim must be one of {', '.join(c.id for c in self.claims)}, got {claim_id!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly: the list of claims plus how the audit ran."""
+        return {
+            "claims": [c.to_dict() for c in self.claims],
+            "holds": sum(c.holds for c in self.claims),
+            "fails": len(self.failing),
+            "grid_size": self.grid_size,
+            "torch": self.torch,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def table(self) -> str:
+        """A readable table: id, holds, smallest counterexample, whether the correction holds."""
+        rows = [("id", "holds", "smallest counterexample (C1 C2 H W h w)", "correction")]
+        for c in self.claims:
+            cex = c.evidence.counterexample
+            correction = "—" if c.correction is None else ("holds" if c.correction.holds else "FAILS")
+            rows.append((c.id, "yes" if c.holds else "NO", "—" if cex is None else cex.short(), correction))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+    def describe(self) -> str:
+        """The table, then each failing claim with its counterexample and correction, then remarks — plain text, the
+        LaTeX math of the claims' texts as Unicode (:func:`~symconv.claims.types.plain_text`)."""
+        out = [self.table(), ""]
+        for c in self.claims:
+            notes = []
+            if c.precise:
+                notes.append(f"  made precise: {plain_text(c.precise)}")
+            if not c.holds:
+                cex = c.evidence.counterexample
+                if cex is not None:
+                    notes.append(f"  counterexample {cex.short()}: {plain_text(cex.detail)}")
+                else:
+                    notes.append(f"  {plain_text(c.evidence.summary)}")
+                if c.correction is not None:
+                    verdict = "holds" if c.correction.holds else "FAILS"
+                    statement = plain_text(f"${c.correction.statement}$")
+                    notes.append(f"  correction ({verdict}, {c.correction.evidence.checked} layers): {statement}")
+            notes += [f"  remark: {plain_text(r)}" for r in c.remarks]
+            if notes:
+                out.append(f"{c.id}: {c.topic}")
+                out += notes
+        torch_note = "PyTorch cross-checks on" if self.torch else "PyTorch cross-checks skipped"
+        out.append(f"{len(self.claims)} claims, {len(self.failing)} fail as written; grid of {self.grid_size} layers; "
+                   f"{torch_note}; {self.seconds:.1f} s")
+        return "\n".join(out)
+
+
+def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
+    """Check every claim of the note; ``torch=None`` uses PyTorch when it is installed.
+
+    ``max_size`` bounds H and W of the grid of note-setting layers (C₁, C₂ ∈ {1, 2}, 1 ≤ h ≤ H, 1 ≤ w ≤ W).
+
+    >>> a = audit(torch=False, max_size=2)
+    >>> a.claim("block-construction").holds, a.claim("block-construction").correction.holds
+    (False, True)
+    """
+    if not isinstance(max_size, int) or isinstance(max_size, bool) or not 1 <= max_size <= 6:
+        raise SpecError(f"max_size must be an int in 1..6, got {max_size!r}")
+    use_torch = audit_torch.available() if torch is None else bool(torch)
+    if use_torch and not audit_torch.available():
+        raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
+    start = perf_counter()
+    ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=_general_specs())
+    if use_torch:
+        with audit_torch.single_thread():
+            claims = tuple(check(ctx) for check in CLAIMS)
+    else:
+        claims = tuple(check(ctx) for check in CLAIMS)
+    return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs))

@@ -1,0 +1,93 @@
+"""``symconv check-impl module:function``: check that a convolution function computes the layer.
+
+The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on SymPy symbols: a proof),
+``AGREES (sampled, exact values)`` or ``AGREES (sampled, within atol …)`` (fn was probed with numbers: no
+difference found, not a proof), or ``FAILS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ...check.implementation import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, WEIGHT_LAYOUTS, verify_implementation
+from ...errors import SpecError
+from ._spec_args import add_spec_arguments, spec_from_args
+
+NAME = "check-impl"
+HELP = ("check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer: HOLDS (exact) or AGREES (sampled) "
+        "exit 0, FAILS exit 1, bad input exit 2")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="MODULE:FUNCTION",
+                        help="the function, e.g. mypkg.layers:conv or path/to/file.py:conv (attributes may be dotted)")
+    add_spec_arguments(parser)
+    g = parser.add_argument_group("calling the function")
+    g.add_argument("--layout", default="auto", choices=LAYOUTS, help="x and y layout (default auto: NCHW, then CHW)")
+    g.add_argument("--weight-layout", default="OIHW", choices=WEIGHT_LAYOUTS, help="weight layout (default OIHW)")
+    g.add_argument("--backend", default="auto", choices=BACKENDS, help="arrays passed to the function (default auto)")
+    g.add_argument("--pass-params", action="store_true",
+                   help="also pass stride=, padding=, dilation=, groups= (e.g. torch.nn.functional:conv2d)")
+    g.add_argument("--method", default="auto", choices=IMPLEMENTATION_METHODS, help="how to read its form (default auto)")
+    g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
+    g.add_argument("--atol", type=float, default=None,
+                   help="tolerance of the probing methods (default 1e-6 for float64, 1e-2 for float32; 0: exact)")
+    parser.add_argument("--require-exact", action="store_true",
+                        help="exit 1 unless the check is a proof (HOLDS (exact)); a sampled agreement is not enough")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def load_target(target: str) -> Callable[..., Any]:
+    """The callable named by ``module:attr`` or ``file.py:attr``; SpecError naming what is wrong."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise SpecError(f"target must be MODULE:FUNCTION (e.g. mypkg.conv:forward), got {target!r}")
+    if module_name.endswith(".py"):
+        if not os.path.isfile(module_name):
+            raise SpecError(f"target: no such file {module_name!r}")
+        spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0], module_name)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        try:
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        except Exception as exc:
+            raise SpecError(f"target: importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
+    else:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the current directory are found
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise SpecError(f"target: cannot import module {module_name!r} ({type(exc).__name__}: {exc})") from None
+        finally:
+            sys.path.remove(os.getcwd())
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise SpecError(f"target: {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise SpecError(f"target: {target!r} is a {type(obj).__name__}, not a function")
+    return obj
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    fn = load_target(args.target)
+    result = verify_implementation(
+        fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
+        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol,
+    )
+    if args.json:
+        print(json.dumps({"target": args.target, **result.to_dict()}, indent=2, ensure_ascii=False))
+    else:
+        print(result.describe())
+        if args.require_exact and result.holds and not result.proved:
+            print(f"  --require-exact: {result.status} is not a proof (method {result.method}); exit 1")
+    return 0 if (result.proved if args.require_exact else result.holds) else 1

@@ -1,0 +1,59 @@
+"""``symconv counts``: parameters, sizes, nonzeros and cost of one layer, from the derived closed forms."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import sympy
+
+from ...closed.counts import counts, formula
+from ._spec_args import add_spec_arguments, spec_from_args
+
+NAME = "counts"
+HELP = "parameters, output size, nnz(W), density and multiply-adds of one layer from SymPy-derived formulas (exit 2 bad input)"
+
+SHOWN = ("output_height", "output_width", "d_x", "d_y", "params_conv_shared", "params_conv_per_location", "params_conv_none",
+         "params_fc", "params_local", "macs_dense")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+    parser.add_argument("--derivations", action="store_true", help="also print each formula's derivation steps")
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    result = counts(spec)
+    names = (*SHOWN, result.nnz_formula)
+    if args.json:
+        data = result.to_dict()
+        data["formulas"] = {name: str(formula(name).expr) for name in names}
+        if args.derivations:
+            data["derivations"] = {name: [[s.label, str(s.expr)] for s in formula(name).steps] for name in names}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(spec.describe())
+    rows = [
+        ("output size", "×".join(map(str, result.output_size)), "output_height, output_width"),
+        ("d_x, d_y", f"{result.d_x:,}, {result.d_y:,}", "d_x, d_y"),
+        *((f"parameters, bias {mode}", f"{n:,}", f"params_conv_{mode}") for mode, n in result.params_by_bias),
+        ("parameters, fully connected", f"{result.params_fc:,}", "params_fc"),
+        ("parameters, locally connected", f"{result.params_local:,}", "params_local"),
+        ("nnz(W) = multiply-adds", f"{result.nnz:,}", result.nnz_formula),
+        ("density nnz/(d_x·d_y)", f"{result.density} ≈ {float(result.density):.3g}", result.nnz_formula),
+        ("multiply-adds, every tap", f"{result.macs_dense:,}", "macs_dense"),
+        ("parameters conv / FC", f"{result.ratio_fc} ≈ {float(result.ratio_fc):.3g}", f"params_conv_{spec.bias} / params_fc"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    for label, value, name in rows:
+        print(f"  {label.ljust(width)}  {value.rjust(value_width)}   [{name}]")
+    print("\nclosed forms (derived by SymPy; H', W' are the output sizes):")
+    for name in names:
+        print(f"  {name} = {sympy.sstr(formula(name).expr)}")
+        if args.derivations:
+            for step in formula(name).steps:
+                print(f"      {step.label}: {sympy.sstr(step.expr)}")
+    return 0

@@ -1,0 +1,140 @@
+"""``symconv report``: a LaTeX report (and with ``--pdf`` a PDF) on one layer, a layer stack or the note's audit.
+
+The footer of every report records the command that reproduces it, rebuilt from the parsed arguments
+(:func:`command_line`), so that the same arguments give byte-identical LaTeX wherever they are run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from ...errors import SpecError
+from ...report import LatexError, audit_report, build_pdf, escape_tex, layers_report, spec_report, write_atomic
+from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
+
+NAME = "report"
+HELP = "write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers) or the note's audit (--audit)"
+
+_LAYER_FLAGS = ("in_channels", "out_channels", "input", "kernel")
+_SPEC_DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "bias": "shared"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # the layer is required only for the one-layer report; run() says so when it is missing
+    add_spec_arguments(parser, required=False)
+    kind = parser.add_argument_group("what to report on (default: the layer given by the layer arguments)")
+    modes = kind.add_mutually_exclusive_group()
+    modes.add_argument("--layers", nargs="+", metavar="LAYER",
+                       help="a stack of layers, e.g. conv:k=3,p=1 maxpool:k=2,s=2 (needs --input for the input size)")
+    modes.add_argument("--audit", action="store_true", help="the audit of the lecture note's claims")
+    kind.add_argument("--no-torch", action="store_true", help="--audit: skip the PyTorch cross-checks")
+    g = parser.add_argument_group("report")
+    g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source")
+    g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (pdflatex)")
+    g.add_argument("--title", default=None, help="document title (printed literally)")
+    g.add_argument("--position", default=None, metavar="JxK",
+                   help="output position shown (0-based; default 0x0 for a layer, the centre for --layers)")
+    g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The canonical ``symconv report …`` command for ``args``: explicit layer, non-default options only."""
+    words = ["symconv", NAME]
+    if args.audit:
+        words.append("--audit")
+        if args.no_torch:
+            words.append("--no-torch")
+    elif args.layers:
+        words += ["--layers", *args.layers, "--input", args.input]
+    else:
+        words += ["--in-channels", str(args.in_channels), "--out-channels", str(args.out_channels),
+                  "--input", args.input, "--kernel", args.kernel]
+        for name, default in _SPEC_DEFAULTS.items():
+            value = getattr(args, name)
+            if value != default:
+                words += [f"--{name}", str(value)]
+    if args.position is not None:
+        words += ["--position", args.position]
+    if args.title is not None:
+        words += ["--title", args.title]
+    if args.timings:
+        words.append("--timings")
+    words += ["-o", args.output]
+    if args.pdf:
+        words.append("--pdf")
+    return shlex.join(words)
+
+
+def _position(text: str) -> tuple[int, int]:
+    try:
+        j, k = (int(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise SpecError(f"--position must be JxK with 0-based ints (e.g. 0x0), got {text!r}") from None
+    return j, k
+
+
+def _check_mode(args: argparse.Namespace) -> None:
+    """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
+    if args.title is not None:
+        try:
+            escape_tex(args.title)
+        except SpecError as exc:
+            raise SpecError(f"--title: {exc}") from None
+    if args.audit or args.layers:
+        mode = "--audit" if args.audit else "--layers"
+        used = [name for name in _LAYER_FLAGS if getattr(args, name) is not None and not (args.layers and name == "input")]
+        used += [name for name, default in _SPEC_DEFAULTS.items() if getattr(args, name) != default]
+        if used:
+            raise SpecError(f"{mode} takes no layer arguments, got --{used[0].replace('_', '-')}")
+        if args.layers and args.input is None:
+            raise SpecError("--layers needs --input HxW, the size of the stack's input")
+        if args.audit and args.position is not None:
+            raise SpecError("--audit takes no --position")
+    else:
+        missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
+        if missing:
+            raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
+    if args.no_torch and not args.audit:
+        raise SpecError("--no-torch applies to --audit only")
+
+
+def document(args: argparse.Namespace) -> str:
+    """The LaTeX source that ``args`` ask for (nothing written)."""
+    _check_mode(args)
+    command = command_line(args)
+    if args.audit:
+        from ...claims.audit import audit
+
+        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command)
+    if args.layers:
+        from ...receptive.layers import parse_layer
+
+        size = parse_sizes("input", args.input)
+        size = (size, size) if isinstance(size, int) else size
+        index = None if args.position is None else _position(args.position)
+        return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
+                             index=index)
+    position = (0, 0) if args.position is None else _position(args.position)
+    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings)
+
+
+def run(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.suffix != ".tex":
+        raise SpecError(f"-o must name a .tex file (the PDF goes next to it), got {args.output!r}")
+    if not output.parent.is_dir():
+        raise SpecError(f"-o: directory {str(output.parent)!r} does not exist")
+    tex = document(args)
+    write_atomic(output, tex)
+    print(f"wrote {output}")
+    if args.pdf:
+        try:
+            result = build_pdf(tex, output.with_suffix(".pdf"))
+        except LatexError as exc:  # several lines from the log: more than the one-line errors main() prints
+            print(f"symconv {NAME}: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {result.path} ({result.pages} pages)")
+    return 0

@@ -1,0 +1,1 @@
+"""The two forms of a convolution: the index sum (``direct``) and the matrix 𝒲 (``blocks``, ``assembly``)."""

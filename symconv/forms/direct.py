@@ -1,0 +1,122 @@
+"""The note's definition of the convolution as an index sum.
+
+    y[i, j, k] = b + Σ_{l'} Σ_m Σ_n  x[l, j·s − p + m·d, k·s − p + n·d] · ω[i, l', m, n]
+
+(0-based, PyTorch's cross-correlation; see :mod:`symconv.core.symbols` for the conventions). Taps that
+fall into the zero padding contribute nothing. Two views of the same sum:
+
+* :func:`direct` — a SymPy array of expressions, for reading and small sizes;
+* :func:`direct_terms` — the same sum as integer index arrays, for the exact engines, generated in
+  canonical order (within every output, input index strictly increasing) so that engines can compare
+  without sorting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..core.budget import MAX_DIRECT_TERMS, check_symbolic_size
+from ..core.spec import ConvSpec
+from ..core.symbols import bias_array, input_array, weight_array
+
+__all__ = ["DirectTerms", "direct", "direct_terms"]
+
+
+@dataclass(frozen=True)
+class DirectTerms:
+    """The index sum for a run of output positions, all output channels, as integer arrays.
+
+    Rows are ``(position, channel)`` pairs, position-major (the note's "seed" order restricted to
+    ``positions``). ``key = input_flat · n_weights + weight_flat`` identifies the product
+    ``x[input_flat]·ω[weight_flat]``; ``keys[valid]`` lists them row by row in increasing order.
+    """
+
+    positions: np.ndarray  # (P,) flat output positions (C-order over the output grid)
+    keys: np.ndarray  # (P, C, C₁/g, K) int64, C = len(channels), K = h·w kernel taps
+    valid: np.ndarray  # (P, 1, 1, K) bool: the tap lands inside the (unpadded) input
+    bias: np.ndarray  # (P, C, 1) int64 flat bias index; (P, C, 0) without bias
+
+
+def _input_coordinates(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat spatial input index and in-range mask for each (position, tap); shapes (P, K)."""
+    out_coords = np.unravel_index(positions, spec.output_size)
+    tap_coords = np.unravel_index(np.arange(math.prod(spec.kernel_size)), spec.kernel_size)
+    flat = np.zeros((len(positions), tap_coords[0].size), dtype=np.int64)
+    valid = np.ones(flat.shape, dtype=bool)
+    for axis, size in enumerate(spec.input_size):  # type: ignore[arg-type]
+        coord = (
+            out_coords[axis][:, None].astype(np.int64) * spec.stride[axis]  # type: ignore[index]
+            - spec.padding_before[axis]
+            + tap_coords[axis][None, :].astype(np.int64) * spec.dilation[axis]  # type: ignore[index]
+        )
+        valid &= (coord >= 0) & (coord < size)
+        flat = flat * size + coord
+    return flat, valid
+
+
+def direct_terms(
+    spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
+) -> DirectTerms:
+    """The index sum for ``positions`` × ``channels`` (default: all), as integer keys.
+
+    See :class:`DirectTerms`; with ``channels`` the rows are (position, channel in ``channels``).
+
+    >>> t = direct_terms(ConvSpec(1, 1, input_size=3, kernel_size=2, bias="none"))
+    >>> int(t.valid.sum()) * t.keys.shape[1] == ConvSpec(1, 1, input_size=3, kernel_size=2).n_terms
+    True
+    """
+    if positions is None:
+        positions = np.arange(math.prod(spec.output_size))
+    positions = np.asarray(positions, dtype=np.int64)
+    n_weights = math.prod(spec.weight_shape)
+    spatial = math.prod(spec.input_size)  # type: ignore[arg-type]
+    taps = math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    c_out, c_in_g = spec.out_channels, spec.in_per_group
+    channels = range(c_out) if channels is None else channels
+
+    flat, valid = _input_coordinates(spec, positions)
+    # channel part: output channel i reads input channel l = group(i)·C₁/g + l'
+    i = np.arange(channels.start, channels.stop, dtype=np.int64)[:, None, None]
+    l_local = np.arange(c_in_g, dtype=np.int64)[None, :, None]
+    t = np.arange(taps, dtype=np.int64)[None, None, :]
+    l_global = (i // spec.out_per_group) * c_in_g + l_local
+    weight_flat = (i * c_in_g + l_local) * taps + t
+    channel_part = l_global * spatial * n_weights + weight_flat  # (C₂, C₁/g, K)
+    keys = (flat * n_weights)[:, None, None, :] + channel_part[None]
+    rows = np.arange(channels.start, channels.stop, dtype=np.int64)[None, :]
+    if spec.bias == "shared":  # b[i]
+        bias = np.broadcast_to(rows[..., None], (len(positions), len(channels), 1))
+    elif spec.bias == "per_location":  # b[i, j, k], C-order flatten of (C₂, H', W')
+        bias = (rows * math.prod(spec.output_size) + positions[:, None])[..., None]
+    else:
+        bias = np.empty((len(positions), len(channels), 0), dtype=np.int64)
+    return DirectTerms(positions, keys, valid[:, None, None, :], bias)
+
+
+def direct(spec: ConvSpec, max_terms: int | None = None) -> sympy.Array:
+    """The index sum as a SymPy array of shape (C₂, H', W'): y[i, j, k] = b + Σ x·ω.
+
+    Refuses (TooLargeError) above ``max_terms`` (default 1 M: one SymPy product per term).
+
+    >>> y = direct(ConvSpec(1, 1, input_size=(2, 3), kernel_size=(1, 2)))
+    >>> y[0, 1, 1]
+    b_0 + omega_0,0,0,0*x_0,1,1 + omega_0,0,0,1*x_0,1,2
+    """
+    check_symbolic_size(spec, "direct(spec)", MAX_DIRECT_TERMS if max_terms is None else max_terms)
+    terms = direct_terms(spec)
+    weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)
+    n_weights = weights.size
+    positions = len(terms.positions)
+    out = np.empty((spec.out_channels, positions), dtype=object)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    for p in range(positions):
+        for i in range(spec.out_channels):
+            keys = terms.keys[p, i][valid[p, i]]
+            products = [weights[k % n_weights] * inputs[k // n_weights] for k in keys.tolist()]
+            products += [biases[b] for b in terms.bias[p, i].tolist()]
+            out[i, p] = sympy.Add(*products)
+    return sympy.ImmutableDenseNDimArray(out.reshape(-1).tolist(), spec.output_shape)

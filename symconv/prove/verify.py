@@ -1,0 +1,53 @@
+"""verify(): prove conv(x) = 𝒲x + b for a spec with the engine that fits its size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.budget import MAX_SYMBOLIC_TERMS
+from ..core.spec import ConvSpec
+from ..errors import SpecError
+from .index_engine import prove_index
+from .sympy_engine import prove_sympy
+from .verdict import Verdict
+
+__all__ = ["METHODS", "verify"]
+
+METHODS: tuple[str, ...] = ("auto", "sympy", "index")
+
+#: method="auto" uses SymPy up to this many terms (well under a second), the index engine above.
+AUTO_SYMPY_TERMS = 20_000
+
+
+def verify(
+    spec: ConvSpec,
+    method: str = "auto",
+    matrix: Any = None,
+    bias: Any = None,
+    order: str = "channel_major",
+    max_terms: int | None = None,
+) -> Verdict:
+    """Prove that the index sum equals 𝒲x + b for ``spec``, exactly; returns a :class:`Verdict`.
+
+    ``matrix``/``bias`` check a caller's 𝒲 (d_y × d_x, rows in ``order``) and b instead of the ones
+    symconv builds from the note's blocks. ``method``: ``"sympy"`` (SymPy polynomials), ``"index"``
+    (exact integer term lists in NumPy, any size), ``"auto"`` (SymPy for small layers).
+
+    >>> verify(ConvSpec(2, 3, input_size=5, kernel_size=3)).holds
+    True
+    >>> v = verify(ConvSpec(3, 64, input_size=224, kernel_size=3), method="index")
+    >>> v.holds, v.terms
+    (True, 88316928)
+    """
+    if method not in METHODS:
+        raise SpecError(f"method must be one of 'auto', 'sympy', 'index', got {method!r}")
+    if not isinstance(spec, ConvSpec):
+        raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
+    if max_terms is not None and (not isinstance(max_terms, int) or isinstance(max_terms, bool) or max_terms < 1):
+        raise SpecError(f"max_terms must be an int ≥ 1 (or None for the default), got {max_terms!r}")
+    if method == "auto":
+        small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMPY_TERMS
+        method = "sympy" if small else "index"
+    if method == "sympy":
+        return prove_sympy(spec, order, matrix, bias, max_terms=max_terms or MAX_SYMBOLIC_TERMS)
+    return prove_index(spec, order, matrix, bias, max_terms=max_terms)

@@ -1,0 +1,565 @@
+"""Receptive fields checked against the product of the layers' 𝒲 matrices.
+
+Every layer is a sparse 0/1 operator on the flattened feature map (one channel, C-order flatten, i.e.
+𝒲's columns and channel-major rows in :mod:`symconv.core.symbols`):
+
+* a convolution's pattern is the nonzero pattern of 𝒲 from the note's block construction,
+  :func:`symconv.forms.blocks.block_terms` of a 1 → 1 channel :class:`~symconv.core.spec.ConvSpec` (one channel is
+  enough: every channel pair has the same spatial pattern);
+* a pooling layer's operator is built here from its window (it is not a 𝒲), and checked against
+  PyTorch in the tests.
+
+The graph's operator is the product of its layers' operators along each path, summed at merges, so
+its row for output j lists exactly the inputs j depends on — by matrix multiplication alone, with
+no receptive-field formula involved. That product cannot pin the field's size r, stride S and
+padding P by itself: padding clips, so an output's support can be smaller than its box at one or
+both borders — and, through an intermediate map's padding or dilation holes, even at an end that
+lies inside the input. The box is a statement about positions *including* padding cells, so the
+check also builds, per axis, the **unclipped product**: every map is enlarged by exactly the
+padding cells its consumers read (and those read by the enlarged consumers, back to the input),
+and each layer is applied as the same layer with padding 0 on that enlarged map (a convolution's
+pattern again from 𝒲's blocks). Its row for output o spans the box exactly, padding positions
+included. :func:`check_receptive_field` then demands:
+
+1. **exact sets**: the masks predicted by :mod:`symconv.receptive.field` (each layer's per-axis pattern,
+   :func:`~symconv.receptive.field.axis_pattern`, multiplied along each path; union over paths) equal the
+   product's pattern, every row;
+2. **containment**: every nonzero of row j lies in the claimed box j·S − P … j·S − P + r − 1;
+3. **interior**: for outputs whose unclipped box lies inside the input (no path can meet padding),
+   the product's support spans the unclipped box exactly — this ties the unclipped product to 𝒲;
+4. **the claim**: for every output and axis, the claimed box equals the unclipped product's row
+   span. One output pins r and P; the stride needs two outputs along the axis, so with a single
+   output there it is *undetermined* — reported as such, and then the check does not hold.
+
+Why this algorithm: SciPy is a test-only dependency, so the sparse product is NumPy: CSR × CSR one
+chunk of rows at a time; the chunk's (row, column) pairs are scattered into a dense bitmap (or summed
+with ``bincount`` when path counts are wanted), whose nonzeros come out already sorted — no sort of
+the pairs, and memory bounded by the chunk whatever the size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+
+from ..core.spec import ConvSpec
+from ..errors import SpecError, TooLargeError
+from ..forms.blocks import block_terms
+from .field import ReceptiveField, axis_pattern, receptive_field
+from .layers import AxisOp, Graph, Layer
+
+__all__ = [
+    "AxisBoxes",
+    "FieldCheck",
+    "Pattern",
+    "check_receptive_field",
+    "graph_operator",
+    "layer_operator",
+    "predicted_pattern",
+    "unclipped_boxes",
+]
+
+#: Bitmap cells (bytes, or 8-byte counts) of one chunk of the sparse product.
+CHUNK_CELLS = 1 << 22
+#: Gathered (row, column) pairs per chunk.
+CHUNK_PAIRS = 1 << 21
+#: Largest product (nonzeros) a check builds.
+MAX_CHECK_NNZ = 200_000_000
+_EXACT_FLOAT = 2**53
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A sparse matrix in CSR form: sorted column ``indices`` per row; ``data`` None means all ones."""
+
+    shape: tuple[int, int]
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray | None = None
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored nonzeros."""
+        return int(self.indptr[-1])
+
+    def keys(self) -> np.ndarray:
+        """row·n_columns + column of every nonzero, increasing."""
+        rows = np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr))
+        return rows * self.shape[1] + self.indices
+
+    def to_dense(self) -> np.ndarray:
+        """Dense int64 array (small sizes only)."""
+        out = np.zeros(self.shape, dtype=np.int64)
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        out[rows, self.indices] = 1 if self.data is None else self.data
+        return out
+
+
+def _from_keys(shape: tuple[int, int], keys: np.ndarray, data: np.ndarray | None = None) -> Pattern:
+    """CSR from increasing flat keys row·n_columns + column."""
+    rows = keys // shape[1]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    return Pattern(shape, indptr, (keys % shape[1]).astype(np.int64), data)
+
+
+def _identity(size: int, counts: bool) -> Pattern:
+    return Pattern((size, size), np.arange(size + 1, dtype=np.int64), np.arange(size, dtype=np.int64),
+                   np.ones(size, dtype=np.int64) if counts else None)
+
+
+def _plane(ops: tuple[AxisOp, ...], size: tuple[int, ...]) -> tuple[tuple[AxisOp, ...], tuple[int, ...]]:
+    """1-D stacks run as 2-D with a leading axis of size 1 (the block construction is 2-D)."""
+    if len(ops) == 1:
+        return (AxisOp(1, 1, 1, 0, 0), ops[0]), (1, size[0])
+    if len(ops) != 2:
+        raise SpecError(f"the 𝒲-product check covers 1-D and 2-D stacks, got {len(ops)} spatial axes")
+    return ops, size
+
+
+def layer_operator(layer: Layer, input_size: tuple[int, ...], counts: bool = False) -> Pattern:
+    """One layer's sparse operator on a flattened single-channel map (conv: 𝒲's pattern; pooling: its window).
+
+    With ``counts`` every entry is 1 (uniform weights, avgpool scaled by its window size).
+
+    >>> layer_operator(Layer((2,)), (3,)).to_dense().tolist()
+    [[1, 1, 0], [0, 1, 1]]
+    """
+    ops, size = _plane(layer.axes(len(input_size)), tuple(input_size))
+    if layer.kind == "maxpool" and counts:
+        raise SpecError("path counts need linear layers: maxpool has no uniform-weight operator")
+    if layer.kind == "conv":
+        # the pattern of 𝒲 for one input and one output channel, from the note's blocks
+        before = tuple(op.before for op in ops)
+        after = tuple(op.after for op in ops)
+        padding: Any = "same" if before != after else before
+        spec = ConvSpec(1, 1, input_size=size, kernel_size=tuple(op.kernel for op in ops),
+                        stride=tuple(op.stride for op in ops), padding=padding,
+                        dilation=tuple(op.dilation for op in ops), bias="none")
+        if (spec.padding_before, spec.padding_after) != (before, after):
+            raise SpecError(f"padding before {before} / after {after} is not expressible as a ConvSpec")
+        terms = block_terms(spec)
+        n_weights = math.prod(spec.weight_shape)
+        valid = np.broadcast_to(terms.valid, terms.keys.shape).reshape(len(terms.keys), -1)
+        columns = (terms.keys.reshape(len(terms.keys), -1) // n_weights)
+        rows = np.broadcast_to(np.arange(len(terms.keys))[:, None], columns.shape)
+        shape = (math.prod(spec.output_size), math.prod(size))
+        keys = np.sort(rows[valid].astype(np.int64) * shape[1] + columns[valid])
+    else:
+        # pooling window: output (a, b) reads (a·s − p + m·d, b·s − p + n·d) inside the map
+        out = tuple(op.output_size(n) for op, n in zip(ops, size))
+        if min(out) < 1:
+            raise SpecError(f"{layer.describe()} does not fit a {'×'.join(map(str, size))} feature map")
+        a = np.arange(out[0])[:, None, None, None] * ops[0].stride - ops[0].before
+        b = np.arange(out[1])[None, :, None, None] * ops[1].stride - ops[1].before
+        r = a + np.arange(ops[0].kernel)[None, None, :, None] * ops[0].dilation
+        c = b + np.arange(ops[1].kernel)[None, None, None, :] * ops[1].dilation
+        r, c = np.broadcast_arrays(r, c)
+        rows = np.broadcast_to(np.arange(out[0] * out[1]).reshape(out[0], out[1], 1, 1), r.shape)
+        valid = (r >= 0) & (r < size[0]) & (c >= 0) & (c < size[1])
+        shape = (out[0] * out[1], size[0] * size[1])
+        keys = np.sort(rows[valid].astype(np.int64) * shape[1] + (r[valid] * size[1] + c[valid]))
+    return _from_keys(shape, keys, np.ones(len(keys), dtype=np.int64) if counts else None)
+
+
+def _chunks(A: Pattern, B: Pattern) -> list[tuple[int, int]]:
+    """Row ranges of A whose gathered pairs and bitmap fit one chunk."""
+    entry_cost = np.diff(B.indptr)[A.indices]
+    cum = np.concatenate(([0], np.cumsum(entry_cost)))[A.indptr]
+    max_rows = max(1, CHUNK_CELLS // max(B.shape[1], 1))
+    ranges, r0, m = [], 0, A.shape[0]
+    while r0 < m:
+        r1 = int(np.searchsorted(cum, cum[r0] + CHUNK_PAIRS, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), r0 + max_rows, m)
+        ranges.append((r0, r1))
+        r0 = r1
+    return ranges
+
+
+def _multiply(A: Pattern, B: Pattern) -> Pattern:
+    """A @ B for sparse nonnegative matrices; 0/1 pattern when both have ``data`` None, else exact counts."""
+    if A.shape[1] != B.shape[0]:
+        raise SpecError(f"shape mismatch: {A.shape} @ {B.shape}")
+    counts = A.data is not None or B.data is not None
+    p = B.shape[1]
+    b_len = np.diff(B.indptr)
+    pieces, row_counts, values = [], [], []
+    for r0, r1 in _chunks(A, B):
+        lo, hi = A.indptr[r0], A.indptr[r1]
+        a_cols = A.indices[lo:hi]
+        a_rows = np.repeat(np.arange(r1 - r0, dtype=np.int64), np.diff(A.indptr[r0 : r1 + 1]))
+        lengths = b_len[a_cols]
+        starts = np.repeat(B.indptr[a_cols] - (np.cumsum(lengths) - lengths), lengths)
+        gather = starts + np.arange(int(lengths.sum()), dtype=np.int64)
+        flat = np.repeat(a_rows, lengths) * p + B.indices[gather]
+        if counts:
+            a_vals = np.ones(hi - lo) if A.data is None else A.data[lo:hi].astype(np.float64)
+            b_vals = np.ones(len(gather)) if B.data is None else B.data[gather].astype(np.float64)
+            acc = np.bincount(flat, weights=np.repeat(a_vals, lengths) * b_vals, minlength=(r1 - r0) * p)
+            if acc.size and acc.max() >= _EXACT_FLOAT:  # all terms ≥ 0: a total < 2⁵³ means every step was exact
+                raise TooLargeError("path counts reach 2^53 and would lose exactness; use effective_receptive_field")
+            nz = np.flatnonzero(acc)
+            values.append(acc[nz].astype(np.int64))
+        else:
+            bitmap = np.zeros((r1 - r0) * p, dtype=bool)
+            bitmap[flat] = True
+            nz = np.flatnonzero(bitmap)
+        pieces.append(nz % p)
+        row_counts.append(np.bincount(nz // p, minlength=r1 - r0))
+    indptr = np.zeros(A.shape[0] + 1, dtype=np.int64)
+    if row_counts:
+        np.cumsum(np.concatenate(row_counts), out=indptr[1:])
+    indices = np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, dtype=np.int64)
+    data = (np.concatenate(values) if values else np.zeros(0, dtype=np.int64)) if counts else None
+    return Pattern((A.shape[0], p), indptr, indices, data)
+
+
+def _add(patterns: list[Pattern]) -> Pattern:
+    """Sum of same-shape sparse matrices (union of patterns)."""
+    shape = patterns[0].shape
+    keys = np.concatenate([q.keys() for q in patterns])
+    if all(q.data is None for q in patterns):
+        return _from_keys(shape, _sorted_unique(keys))
+    vals = np.concatenate([np.ones(q.nnz, dtype=np.int64) if q.data is None else q.data for q in patterns])
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return _from_keys(shape, unique, np.bincount(inverse, weights=vals.astype(np.float64)).astype(np.int64))
+
+
+def _field_and_size(layers: Any, input_size: Any) -> ReceptiveField:
+    rf = layers if isinstance(layers, ReceptiveField) else receptive_field(layers, input_size)
+    if rf.input_size is None:
+        raise SpecError("input_size is required for the 𝒲-product check (an int or one per axis)")
+    return rf
+
+
+def graph_operator(layers: Any, input_size: Any = None, counts: bool = False) -> Pattern:
+    """The product of the layers' operators along the graph (sum at merges): rows outputs, columns inputs.
+
+    With ``counts``, entry [j, i] is the number of paths from input i to output j (uniform weights).
+
+    >>> graph_operator([Layer((2,)), Layer((2,))], 4, counts=True).to_dense().tolist()
+    [[1, 2, 1, 0], [0, 1, 2, 1]]
+    """
+    rf = _field_and_size(layers, input_size)
+    graph: Graph = rf.graph
+    sizes = {lf.name: lf.map_size for lf in rf.layers}
+    last_use = {name: position for position, node in enumerate(graph.nodes) for name in node.inputs}
+    operators: dict[str, Pattern] = {}
+    for position, node in enumerate(graph.nodes):
+        if position == 0:
+            operators[node.name] = _identity(math.prod(rf.input_size), counts)  # type: ignore[arg-type]
+        elif node.layer is not None:
+            source = node.inputs[0]
+            op = layer_operator(node.layer, sizes[source], counts)  # type: ignore[arg-type]
+            operators[node.name] = op if source == "input" else _multiply(op, operators[source])
+        else:
+            operators[node.name] = _add([operators[name] for name in node.inputs])
+        for name in node.inputs:  # free what no later node reads
+            if last_use.get(name) == position:
+                del operators[name]
+    return operators[graph.nodes[-1].name]
+
+
+def predicted_pattern(layers: Any, input_size: Any = None) -> Pattern:
+    """The exact dependence pattern predicted by :mod:`symconv.receptive.field`: per-axis patterns, union over paths.
+
+    >>> predicted_pattern([Layer((2,)), Layer((2,))], 4).to_dense().tolist()
+    [[1, 1, 1, 0], [0, 1, 1, 1]]
+    """
+    rf = _field_and_size(layers, input_size)
+    sizes = {lf.name: lf.map_size for lf in rf.layers}
+    per_path: dict[str, dict[bytes, tuple[np.ndarray, ...]]] = {}
+    for position, node in enumerate(rf.graph.nodes):
+        if position == 0:
+            eye = tuple(np.eye(n, dtype=bool) for n in rf.input_size)  # type: ignore[union-attr]
+            per_path[node.name] = {b"": eye}
+        elif node.layer is not None:
+            source = node.inputs[0]
+            ops = node.layer.axes(rf.ndim)
+            found = {}
+            for mats in per_path[source].values():
+                new = tuple((axis_pattern(op, n).astype(np.int64) @ m.astype(np.int64)) > 0
+                            for op, n, m in zip(ops, sizes[source], mats))  # type: ignore[arg-type]
+                found[b"|".join(x.tobytes() + bytes(str(x.shape), "ascii") for x in new)] = new
+            per_path[node.name] = found
+        else:
+            merged: dict[bytes, tuple[np.ndarray, ...]] = {}
+            for name in node.inputs:
+                merged.update(per_path[name])
+            per_path[node.name] = merged
+    d_out = math.prod(rf.output_size)  # type: ignore[arg-type]
+    d_in = math.prod(rf.input_size)  # type: ignore[arg-type]
+    keys = [_kron_keys(mats, rf.output_size, rf.input_size) for mats in per_path[rf.graph.nodes[-1].name].values()]  # type: ignore[arg-type]
+    return _from_keys((d_out, d_in), _sorted_unique(np.concatenate(keys)))
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (a plain sort: NumPy's hash-based unique is slower here)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
+def _kron_keys(mats: tuple[np.ndarray, ...], out_size: tuple[int, ...], in_size: tuple[int, ...]) -> np.ndarray:
+    """Flat keys (row·d_in + column) of the Kronecker product of per-axis patterns (C-order flatten)."""
+    rows = np.zeros(1, dtype=np.int64)
+    cols = np.zeros(1, dtype=np.int64)
+    for m, n_out, n_in in zip(mats, out_size, in_size):
+        r, c = np.nonzero(m)
+        rows = (rows[:, None] * n_out + r[None, :]).reshape(-1)
+        cols = (cols[:, None] * n_in + c[None, :]).reshape(-1)
+    return rows * math.prod(in_size) + cols
+
+
+@dataclass(frozen=True)
+class AxisBoxes:
+    """Along one axis, the unclipped box of every output o: ``starts[o]`` … ``ends[o]`` (padding cells counted).
+
+    ``extension`` is how many padding cells the enlarged input has before and after the real one.
+    """
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    extension: tuple[int, int]
+
+
+def unclipped_boxes(layers: Any, input_size: Any = None) -> tuple[AxisBoxes, ...]:
+    """Per axis, each output's span in the unclipped product: padding cells kept as positions (negative = before 0).
+
+    Every feature map is enlarged by the padding cells its consumers read, back to the input, and each
+    layer runs with padding 0 on the enlarged map; a convolution's pattern is 𝒲's, from its blocks.
+
+    >>> [(b.starts, b.ends) for b in unclipped_boxes([Layer((3,), padding=(2,), dilation=(2,))], 3)]
+    [((-2, -1, 0), (2, 3, 4))]
+    """
+    rf = _field_and_size(layers, input_size)
+    return tuple(_unclipped_axis(rf, a) for a in range(rf.ndim))
+
+
+def _shifted(pattern: Pattern, offset: int, width: int) -> Pattern:
+    """The same rows with every column moved right by ``offset``, in ``width`` columns."""
+    if offset < 0 or offset + pattern.shape[1] > width:
+        raise RuntimeError(f"internal: columns 0..{pattern.shape[1] - 1} shifted by {offset} leave a width of {width}")
+    return Pattern((pattern.shape[0], width), pattern.indptr, pattern.indices + offset)
+
+
+def _unclipped_axis(rf: ReceptiveField, a: int) -> AxisBoxes:
+    """The unclipped product along axis ``a`` (see the module docstring), as row spans."""
+    nodes = rf.graph.nodes
+    size = {lf.name: lf.map_size[a] for lf in rf.layers}  # type: ignore[index]
+    ops = {n.name: n.layer.axes(rf.ndim)[a] for n in nodes if n.layer is not None}
+    consumers: dict[str, list[Any]] = {n.name: [] for n in nodes}
+    for n in nodes:
+        for source in n.inputs:
+            consumers[source].append(n)
+    # 1. backwards: how many cells before / after each map its consumers read (the output: none)
+    extension = {nodes[-1].name: (0, 0)}
+    for node in reversed(nodes[:-1]):
+        before = after = 0
+        for c in consumers[node.name]:
+            c_before, c_after = extension[c.name]
+            if c.layer is not None:
+                op = ops[c.name]
+                c_before = c_before * op.stride + op.before
+                c_after = ((size[c.name] - 1 + c_after) * op.stride - op.before + (op.kernel - 1) * op.dilation
+                           - (size[node.name] - 1))
+            before, after = max(before, c_before), max(after, c_after)
+        extension[node.name] = (before, after)
+    width = {name: size[name] + b + e for name, (b, e) in extension.items()}
+    # 2. backwards again: the outputs' rows pulled through each layer run without padding on its enlarged input
+    pulled: dict[str, list[Pattern]] = {n.name: [] for n in nodes}
+    rows = _identity(size[nodes[-1].name], False)
+    for position in range(len(nodes) - 1, -1, -1):
+        node = nodes[position]
+        if position < len(nodes) - 1:
+            parts = pulled.pop(node.name)
+            if not parts:  # a map no output reads
+                continue
+            rows = parts[0] if len(parts) == 1 else _add(parts)
+        for source in node.inputs:
+            if node.layer is None:  # a merge: the same positions in each input
+                pulled[source].append(_shifted(rows, extension[source][0] - extension[node.name][0], width[source]))
+                continue
+            op = ops[node.name]
+            span = (width[node.name] - 1) * op.stride + (op.kernel - 1) * op.dilation + 1
+            unpadded = Layer((op.kernel,), (op.stride,), 0, (op.dilation,), node.layer.kind)
+            operator = layer_operator(unpadded, (span,))
+            if operator.shape != (width[node.name], span):
+                raise RuntimeError(f"internal: the unpadded {unpadded.describe()} has shape {operator.shape}")
+            first = extension[source][0] - (extension[node.name][0] * op.stride + op.before)
+            pulled[source].append(_shifted(_multiply(rows, operator), first, width[source]))
+    lengths = np.diff(rows.indptr)
+    if rows.shape[0] != size[nodes[-1].name] or not lengths.all():
+        raise RuntimeError("internal: an output reads nothing in the unclipped product")
+    offset = extension[nodes[0].name][0]
+    starts = rows.indices[rows.indptr[:-1]] - offset
+    ends = rows.indices[rows.indptr[1:] - 1] - offset
+    return AxisBoxes(tuple(int(v) for v in starts), tuple(int(v) for v in ends), extension[nodes[0].name])
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """Whether a receptive field agrees with the 𝒲 product: exact sets, containment, interior spans, the claim.
+
+    ``holds`` is True only when every claimed quantity was pinned by the data and matches;
+    ``undetermined`` names what the data cannot pin (the stride along an axis with one output), and
+    ``status`` is ``"AGREES"``, ``"DISAGREES"`` (``mismatch`` says where) or ``"UNDETERMINED"``.
+    ``outputs`` rows were checked, ``interior_outputs`` of them have their unclipped box inside the
+    input; ``nnz`` is the product's number of nonzeros. A check is truthy iff it holds.
+    """
+
+    holds: bool
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    outputs: int
+    interior_outputs: int
+    nnz: int
+    seconds: float
+    mismatch: str | None = None
+    undetermined: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    @property
+    def status(self) -> str:
+        """AGREES, DISAGREES or UNDETERMINED."""
+        return "AGREES" if self.holds else "DISAGREES" if self.mismatch is not None else "UNDETERMINED"
+
+    def describe(self) -> str:
+        """One to three lines."""
+        head = (f"receptive field (size {_t(self.size)}, stride {_t(self.stride)}, padding {_t(self.padding)}) "
+                f"{self.status} with the 𝒲 product on {_t(self.input_size)} → {_t(self.output_size)}: {self.outputs:,} "
+                f"output{'s' * (self.outputs != 1)} ({self.interior_outputs:,} interior), {self.nnz:,} nonzeros, "
+                f"{self.seconds:.3f} s")
+        lines = [head]
+        if self.mismatch is not None:
+            lines.append(f"  {self.mismatch}")
+        if self.undetermined:
+            lines.append(f"  undetermined: {'; '.join(self.undetermined)} — the data cannot pin it, so the check does not hold")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"holds": self.holds, "status": self.status, "input_size": list(self.input_size),
+                "output_size": list(self.output_size), "size": list(self.size), "stride": list(self.stride),
+                "padding": list(self.padding), "outputs": self.outputs, "interior_outputs": self.interior_outputs,
+                "nnz": self.nnz, "seconds": round(self.seconds, 6), "mismatch": self.mismatch,
+                "undetermined": list(self.undetermined)}
+
+
+def _t(values: tuple[int, ...]) -> str:
+    return "×".join(map(str, values))
+
+
+def check_receptive_field(layers: Any, input_size: Any = None, claimed: ReceptiveField | None = None) -> FieldCheck:
+    """Check the receptive field of ``layers`` on an input of ``input_size`` against the 𝒲 product.
+
+    ``claimed`` (default: the field passed as ``layers``, or :func:`~symconv.receptive.field.receptive_field`
+    of the layers) supplies the size, stride and padding under test.
+
+    >>> check_receptive_field([Layer(3, stride=2, padding=1), Layer(3, dilation=2)], (12, 12)).holds
+    True
+    >>> check_receptive_field([Layer(3, stride=2)], (4, 4)).status  # one output per axis: the stride is unpinned
+    'UNDETERMINED'
+    """
+    started = perf_counter()
+    # 1. the field under test, and the sizes (recomputed from the graph: a passed field is a claim, not data)
+    given = _field_and_size(layers, input_size)
+    claimed = given if claimed is None else claimed
+    rf = receptive_field(given.graph, given.input_size)
+    if len(claimed.size) != rf.ndim:
+        raise SpecError(f"claimed field has {len(claimed.size)} axes, the stack {rf.ndim}")
+    in_size: tuple[int, ...] = rf.input_size  # type: ignore[assignment]
+    out_size: tuple[int, ...] = rf.output_size  # type: ignore[assignment]
+    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(rf.size, in_size))
+    if estimate > MAX_CHECK_NNZ:
+        raise TooLargeError(f"the 𝒲 product would hold up to {estimate:,} nonzeros, above {MAX_CHECK_NNZ:,}")
+    # 2. the product of the layers' operators, the prediction, and the unclipped product per axis
+    product = graph_operator(rf)
+    predicted = predicted_pattern(rf)
+    boxes = tuple(_unclipped_axis(rf, a) for a in range(rf.ndim))
+    mismatch = None
+    # 3. exact sets, row by row
+    if not np.array_equal(product.keys(), predicted.keys()):
+        mismatch = _first_difference(product, predicted, out_size, in_size)
+    # 4. containment: every nonzero inside the claimed box j·S − P … j·S − P + r − 1
+    rows = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
+    out_coords = np.unravel_index(rows, out_size)
+    in_coords = np.unravel_index(product.indices, in_size)
+    all_rows = np.unravel_index(np.arange(product.shape[0]), out_size)
+    for a in range(rf.ndim):
+        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
+        start = out_coords[a] * S - P
+        outside = (in_coords[a] < start) | (in_coords[a] > start + r - 1)
+        if mismatch is None and outside.any():
+            e = int(np.argmax(outside))
+            mismatch = (f"output {_index(out_coords, e)} reads input {_index(in_coords, e)}, outside its box "
+                        f"{int(start[e])}..{int(start[e]) + r - 1} on axis {a}")
+    # 5. interior: an output whose unclipped box lies inside the input reads exactly that box (no path meets padding)
+    starts = [np.array(b.starts, dtype=np.int64)[all_rows[a]] for a, b in enumerate(boxes)]
+    ends = [np.array(b.ends, dtype=np.int64)[all_rows[a]] for a, b in enumerate(boxes)]
+    interior = np.ones(product.shape[0], dtype=bool)
+    for a in range(rf.ndim):
+        interior &= (starts[a] >= 0) & (ends[a] <= in_size[a] - 1)
+    nonempty = np.diff(product.indptr) > 0
+    if mismatch is None and (interior & ~nonempty).any():
+        e = int(np.argmax(interior & ~nonempty))
+        mismatch = f"output {_index(all_rows, e)} reads nothing, but its box lies inside the input"
+    for a in range(rf.ndim):
+        if mismatch is not None:
+            break
+        lows = np.full(product.shape[0], np.iinfo(np.int64).max)
+        highs = np.full(product.shape[0], np.iinfo(np.int64).min)
+        if product.nnz:  # rows are contiguous runs of the CSR arrays
+            first = product.indptr[:-1][nonempty]
+            lows[nonempty] = np.minimum.reduceat(in_coords[a], first)
+            highs[nonempty] = np.maximum.reduceat(in_coords[a], first)
+        wrong = interior & ((lows != starts[a]) | (highs != ends[a]))
+        if wrong.any():
+            e = int(np.argmax(wrong))
+            mismatch = (f"output {_index(all_rows, e)} reads {int(lows[e])}..{int(highs[e])} on axis {a}, but its "
+                        f"unclipped box, inside the input, is {int(starts[a][e])}..{int(ends[a][e])}")
+    # 6. the claim: every output's claimed box is its unclipped span; one output per axis cannot pin the stride
+    undetermined = []
+    for a, b in enumerate(boxes):
+        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
+        o = np.arange(out_size[a], dtype=np.int64)
+        wrong = (o * S - P != np.array(b.starts)) | (o * S - P + r - 1 != np.array(b.ends))
+        if mismatch is None and wrong.any():
+            e = int(np.argmax(wrong))
+            mismatch = (f"axis {a}: output {e} spans {b.starts[e]}..{b.ends[e]} in the unclipped product (padding "
+                        f"cells counted), the claimed size {r}, stride {S}, padding {P} give {e * S - P}..{e * S - P + r - 1}")
+        if out_size[a] == 1:
+            undetermined.append(f"the stride on axis {a} (one output along it: any stride fits)")
+    return FieldCheck(mismatch is None and not undetermined, in_size, out_size, claimed.size, claimed.stride,
+                      claimed.padding, product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started,
+                      mismatch, tuple(undetermined))
+
+
+def _index(coords: tuple[np.ndarray, ...], e: int) -> tuple[int, ...]:
+    return tuple(int(c[e]) for c in coords)
+
+
+def _first_difference(product: Pattern, predicted: Pattern, out_size: tuple[int, ...], in_size: tuple[int, ...]) -> str:
+    found, expected = set(product.keys().tolist()), set(predicted.keys().tolist())
+    first = min(found ^ expected)
+    row = first // product.shape[1]
+    row_found = sorted(k % product.shape[1] for k in found if k // product.shape[1] == row)
+    row_expected = sorted(k % product.shape[1] for k in expected if k // product.shape[1] == row)
+
+    def show(cols: list[int]) -> str:
+        shown = ", ".join(str(tuple(int(v) for v in np.unravel_index(c, in_size))) for c in cols[:6])
+        return shown + (f", … ({len(cols) - 6} more)" if len(cols) > 6 else "")
+
+    extra = [c for c in row_found if c not in set(row_expected)]
+    missing = [c for c in row_expected if c not in set(row_found)]
+    index = tuple(int(v) for v in np.unravel_index(row, out_size))
+    return (f"output {index}: the 𝒲 product reads {len(row_found)} inputs, the receptive field predicts "
+            f"{len(row_expected)}; only in the product: {show(extra) or 'none'}; only predicted: {show(missing) or 'none'}")

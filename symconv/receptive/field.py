@@ -1,0 +1,699 @@
+"""Receptive fields: which inputs reach an output, for one layer, a stack, or a DAG of layers.
+
+Per axis, a layer with kernel k, stride s, padding p (before), dilation d lets output o read input
+positions ``o·s − p + t·d`` (t = 0 … k−1). Composing, the outputs of a stack read, per axis, the box
+
+    start(j) = j·S − P,   end(j) = start(j) + r − 1,   centre(j) = j·S − P + (r − 1)/2
+
+with the recurrences (layer L appended to a stack with r, S, P; r₀ = 1, S₀ = 1, P₀ = 0)
+
+    r_L = r_{L−1} + (k_L − 1)·d_L·S_{L−1},   S_L = S_{L−1}·s_L,   P_L = P_{L−1} + p_L·S_{L−1}.
+
+They are derived and solved in :mod:`symconv.receptive.forms` and checked against products of the
+layers' 𝒲 matrices in :mod:`symconv.receptive.check`. Here they are evaluated in plain integers
+(exact, any depth), because a 200-layer stack must take milliseconds.
+
+The box is not the whole story: dilation and strides leave holes, and padding clips — a path through
+a padded position carries no input. :meth:`ReceptiveField.region` therefore also gives, for every
+feature map, the exact set of positions an output reads (a boolean mask), by pulling the one-hot
+output back through each layer's 0/1 pattern, axis by axis.
+
+In a DAG (branches merged by ``add`` or ``concat``) the field is the union over paths. Paths are
+grouped by their (r, S, P); a merge whose branches have different centre offsets ((r−1)/2 − P) is
+reported as a :class:`Misalignment` (their features are added out of register), and one whose
+branches have different effective strides is refused.
+
+Indices are 0-based; positions before 0 or past the end are padding. Channels do not enter a stack's
+field (see :mod:`symconv.receptive.layers`); :func:`conv_inputs` gives the exact (channel, row, column) set for
+one :class:`~symconv.core.spec.ConvSpec`, groups included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..core.spec import ConvSpec
+from ..errors import SpecError, TooLargeError
+from .layers import AxisOp, Graph, Layer, Node, build_graph
+
+__all__ = [
+    "AxisDistribution",
+    "AxisRegion",
+    "EffectiveField",
+    "LayerField",
+    "MapRegion",
+    "Misalignment",
+    "PathField",
+    "ReceptiveField",
+    "Region",
+    "axis_pattern",
+    "conv_inputs",
+    "effective_receptive_field",
+    "receptive_field",
+]
+
+#: Largest receptive-field size per axis for which the exact effective field (path counts) is built.
+MAX_EFFECTIVE_SIZE = 1_000_000
+#: Largest number of cells, over all feature maps, for which region() builds exact masks by default (bytes).
+MAX_MASK_CELLS = 32_000_000
+
+_AxisField = tuple[int, int, int]  # (r, S, P) of one axis
+_Key = tuple[_AxisField, ...]
+
+
+def _append(f: _AxisField, op: AxisOp) -> _AxisField:
+    """The field after one more layer ``op`` (the recurrences of the module docstring)."""
+    r, S, P = f
+    return (r + (op.kernel - 1) * op.dilation * S, S * op.stride, P + op.before * S)
+
+
+def _prepend(f: _AxisField, op: AxisOp) -> _AxisField:
+    """The field of ``op`` followed by a stack with field ``f`` (the same composition, read backwards)."""
+    r, S, P = f
+    return ((r - 1) * op.stride + (op.kernel - 1) * op.dilation + 1, S * op.stride, P * op.stride + op.before)
+
+
+def _union(keys: list[_Key]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(size, stride, padding) of the union of paths with equal strides: the box from min start to max end."""
+    ndim = len(keys[0])
+    size, stride, padding = [], [], []
+    for a in range(ndim):
+        lo = min(-k[a][2] for k in keys)
+        hi = max(k[a][0] - 1 - k[a][2] for k in keys)
+        size.append(hi - lo + 1)
+        stride.append(keys[0][a][1])
+        padding.append(-lo)
+    return tuple(size), tuple(stride), tuple(padding)
+
+
+def _half(value: Fraction) -> float:
+    return float(value)  # halves and integers are exact in binary floating point
+
+
+# ------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class PathField:
+    """The field along the paths from the input that share one (size, stride, padding).
+
+    ``via`` names the nodes of one such path (input excluded); ``count`` is how many paths share it.
+    """
+
+    via: tuple[str, ...]
+    count: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+
+    @property
+    def centre_offset(self) -> tuple[float, ...]:
+        """Per axis, centre(j) − j·S = (r − 1)/2 − P."""
+        return tuple(_half(Fraction(r - 1, 2) - p) for r, p in zip(self.size, self.padding))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"via": list(self.via), "count": self.count, "size": list(self.size), "stride": list(self.stride),
+                "padding": list(self.padding), "centre_offset": list(self.centre_offset)}
+
+
+@dataclass(frozen=True)
+class Misalignment:
+    """A merge whose branches look at differently centred regions (centre offsets differ)."""
+
+    node: str
+    inputs: tuple[str, ...]
+    centre_offsets: tuple[tuple[float, ...], ...]  # one per input, per axis
+
+    def describe(self) -> str:
+        """One line."""
+        parts = ", ".join(f"{name} {_axes_text(c)}" for name, c in zip(self.inputs, self.centre_offsets))
+        return f"{self.node}: branches misaligned, centre offsets {parts}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"node": self.node, "inputs": list(self.inputs), "centre_offsets": [list(c) for c in self.centre_offsets]}
+
+
+@dataclass(frozen=True)
+class LayerField:
+    """The field of one feature map of the graph, from the input up to it: per-layer intermediate values.
+
+    ``map_size`` is the feature map's spatial size when the input size is known.
+    """
+
+    name: str
+    layer: Layer | None
+    inputs: tuple[str, ...]
+    merge: str | None
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    map_size: tuple[int, ...] | None
+    paths: tuple[PathField, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {
+            "name": self.name, "layer": None if self.layer is None else self.layer.describe(),
+            "inputs": list(self.inputs), "merge": self.merge, "size": list(self.size), "stride": list(self.stride),
+            "padding": list(self.padding), "map_size": None if self.map_size is None else list(self.map_size),
+            "paths": [p.to_dict() for p in self.paths],
+        }
+
+
+@dataclass(frozen=True)
+class AxisRegion:
+    """The box an output reads along one axis of one feature map (inclusive ends, 0-based).
+
+    ``start``/``end`` are unclipped (negative or past the end means padding); ``clipped_*`` are the box
+    intersected with the map, None when the map size is unknown or nothing is left.
+    """
+
+    start: int
+    end: int
+    centre: float
+    clipped_start: int | None = None
+    clipped_end: int | None = None
+
+    @property
+    def size(self) -> int:
+        """end − start + 1."""
+        return self.end - self.start + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"start": self.start, "end": self.end, "centre": self.centre,
+                "clipped_start": self.clipped_start, "clipped_end": self.clipped_end}
+
+
+@dataclass(frozen=True)
+class MapRegion:
+    """What one output reads in one feature map: the box per axis and the exact positions (``mask``)."""
+
+    node: str
+    map_size: tuple[int, ...] | None
+    axes: tuple[AxisRegion, ...]
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def cells(self) -> int | None:
+        """Number of positions read (holes and clipping excluded); None without a map size."""
+        return None if self.mask is None else int(self.mask.sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly; the mask as nested lists of 0/1."""
+        return {"node": self.node, "map_size": None if self.map_size is None else list(self.map_size),
+                "axes": [a.to_dict() for a in self.axes], "cells": self.cells,
+                "mask": None if self.mask is None else self.mask.astype(int).tolist()}
+
+
+@dataclass(frozen=True)
+class Region:
+    """The region of output ``index`` (spatial, 0-based) in the input and in every feature map.
+
+    ``interior`` is True when the box lies inside the input, so that no path meets padding (None when
+    the input size is unknown). ``maps`` follows the graph's node order: the input first, the output last.
+    """
+
+    index: tuple[int, ...]
+    axes: tuple[AxisRegion, ...]
+    interior: bool | None
+    maps: tuple[MapRegion, ...]
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """Exact boolean mask over the input: the positions this output depends on."""
+        return self.maps[0].mask
+
+    def describe(self) -> str:
+        """A few lines: the input box per axis, clipped, and the count of positions read."""
+        lines = [f"region of output {self.index} in the input (0-based, inclusive; interior={self.interior}):"]
+        for a, ax in enumerate(self.axes):
+            clip = "" if ax.clipped_start is None else f", clipped {ax.clipped_start}..{ax.clipped_end}"
+            lines.append(f"  axis {a}: {ax.start}..{ax.end} (size {ax.size}, centre {ax.centre:g}{clip})")
+        if self.mask is not None:
+            lines.append(f"  reads {int(self.mask.sum())} input positions (holes and padding excluded)")
+            if self.mask.ndim == 2 and self.mask.shape[1] <= 64 and self.mask.shape[0] <= 64:
+                lines.extend("  " + "".join("#" if v else "." for v in row) for row in self.mask)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"index": list(self.index), "interior": self.interior, "axes": [a.to_dict() for a in self.axes],
+                "maps": [m.to_dict() for m in self.maps]}
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The receptive field of a stack or DAG: per-axis ``size`` r, ``stride`` S, ``padding`` P.
+
+    ``layers`` holds the same values for every feature map (input first), ``paths`` the distinct
+    path fields at the output, ``misaligned`` the merges whose branches are centred differently.
+
+    >>> rf = receptive_field([Layer(3, padding=1), Layer(2, stride=2, kind="maxpool"), Layer(3, dilation=2)])
+    >>> rf.size, rf.stride, rf.padding
+    ((12, 12), (2, 2), (1, 1))
+    >>> rf.region((0, 1)).axes[1]
+    AxisRegion(start=1, end=12, centre=6.5, clipped_start=None, clipped_end=None)
+    """
+
+    graph: Graph = field(repr=False)
+    ndim: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    input_size: tuple[int, ...] | None
+    output_size: tuple[int, ...] | None
+    layers: tuple[LayerField, ...]
+    misaligned: tuple[Misalignment, ...] = ()
+
+    @property
+    def paths(self) -> tuple[PathField, ...]:
+        """The distinct path fields at the output."""
+        return self.layers[-1].paths
+
+    def box(self, index: tuple[int, ...] | int) -> tuple[AxisRegion, ...]:
+        """The unclipped (and, with an input size, clipped) input box of output ``index``, per axis.
+
+        >>> receptive_field([Layer(3, stride=2)], input_size=7).box((1, 2))[0]
+        AxisRegion(start=2, end=4, centre=3.0, clipped_start=2, clipped_end=4)
+        """
+        index = self._check_index(index)
+        return tuple(_axis_region(j * s - p, j * s - p + r - 1, None if self.input_size is None else self.input_size[a])
+                     for a, (j, r, s, p) in enumerate(zip(index, self.size, self.stride, self.padding)))
+
+    def region(self, index: tuple[int, ...] | int, masks: bool | None = None) -> Region:
+        """The region of output ``index`` in the input and in every feature map, with exact masks.
+
+        ``masks``: True builds a boolean mask per feature map (needs the input size; TooLargeError above
+        :data:`MAX_MASK_CELLS` cells in all), False none, None (default) whenever they fit.
+
+        >>> reg = receptive_field([Layer(3, dilation=2)], input_size=(5, 5)).region((0, 0))
+        >>> reg.mask.astype(int).tolist()[0]
+        [1, 0, 1, 0, 1]
+        """
+        index = self._check_index(index)
+        nodes = self.graph.nodes
+        sizes = {lf.name: lf.map_size for lf in self.layers}
+        # 1. masks or not: they cost one byte per cell of every feature map
+        cells = None if self.input_size is None else sum(math.prod(size) for size in sizes.values())  # type: ignore[arg-type]
+        if masks and cells is None:
+            raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
+        if masks and cells > MAX_MASK_CELLS:  # type: ignore[operator]
+            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
+                                f"use masks=False for the boxes only")
+        build = cells is not None and (masks or (masks is None and cells <= MAX_MASK_CELLS))
+        # 2. walk the graph backwards from the output: each map gets the fields from it to the output
+        #    (deduplicated: a DAG has many paths) and, when built, the exact mask pulled back through layers
+        consumers: dict[str, list[Node]] = {n.name: [] for n in nodes}
+        for n in nodes:
+            for source in n.inputs:
+                consumers[source].append(n)
+        ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
+        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
+        masks_by_node: dict[str, np.ndarray] = {}
+        if build:
+            masks_by_node[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)  # type: ignore[arg-type]
+            masks_by_node[nodes[-1].name][index] = True
+        for node in reversed(nodes[:-1]):
+            keys: set[_Key] = set()
+            mask = np.zeros(sizes[node.name], dtype=bool) if build else None  # type: ignore[arg-type]
+            for c in consumers[node.name]:
+                if c.layer is None:  # a merge passes the region on unchanged
+                    keys |= back[c.name]
+                    if mask is not None:
+                        mask |= masks_by_node[c.name]
+                else:
+                    keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
+                    if mask is not None:
+                        mask |= _pull_back(masks_by_node[c.name], ops[c.name], sizes[node.name])  # type: ignore[arg-type]
+            back[node.name] = keys
+            if mask is not None:
+                masks_by_node[node.name] = mask
+        # 3. per map, the box j·S − P … j·S − P + r − 1 united over the fields
+        maps = []
+        for node in nodes:
+            size = sizes[node.name]
+            axes = []
+            for a in range(self.ndim):
+                lo = min(index[a] * k[a][1] - k[a][2] for k in back[node.name])
+                hi = max(index[a] * k[a][1] - k[a][2] + k[a][0] - 1 for k in back[node.name])
+                axes.append(_axis_region(lo, hi, None if size is None else size[a]))
+            maps.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
+        axes_in = maps[0].axes
+        interior = None if self.input_size is None else all(
+            ax.start >= 0 and ax.end < n for ax, n in zip(axes_in, self.input_size)
+        )
+        return Region(index, axes_in, interior, tuple(maps))
+
+    def _check_index(self, index: tuple[int, ...] | int) -> tuple[int, ...]:
+        """``index`` as a tuple of ints; SpecError naming the problem: type, sign, number of entries or range."""
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool) and self.ndim == 1:
+            index = (int(index),)
+        limits = self.output_size
+        allowed = "" if limits is None else " × ".join(f"0..{n - 1}" for n in limits)
+        shown = "" if limits is None else f"; allowed {allowed} for the output {'×'.join(map(str, limits))}"
+        if not (isinstance(index, (tuple, list))
+                and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in index)):
+            raise SpecError(f"index must be a tuple of {self.ndim} ints (0-based, one per spatial axis{shown}), got {index!r}")
+        if any(v < 0 for v in index):
+            raise SpecError(f"index must be ≥ 0 on every axis (0-based, no negative indices{shown}), got {index!r}")
+        if len(index) != self.ndim:
+            raise SpecError(f"index must have {self.ndim} entries, one per spatial axis (0-based{shown}), "
+                            f"got {len(index)}: {index!r}")
+        if limits is not None and any(v >= n for v, n in zip(index, limits)):
+            a = next(a for a, (v, n) in enumerate(zip(index, limits)) if v >= n)
+            raise SpecError(f"index {tuple(int(v) for v in index)} is outside the output {'×'.join(map(str, limits))}: "
+                            f"entry {a} must be in 0..{limits[a] - 1}")
+        return tuple(int(v) for v in index)
+
+    def describe(self) -> str:
+        """A table: one row per feature map with its layer and cumulative size, stride, padding."""
+        def axes(values: tuple[int, ...] | None) -> str:
+            return "?" if values is None else "×".join(map(str, values))
+
+        head = f"receptive field: size {axes(self.size)}, stride {axes(self.stride)}, padding {axes(self.padding)}"
+        if self.input_size is not None:
+            head += f"; input {axes(self.input_size)} → output {axes(self.output_size)}"
+        rows = [("node", "layer", "size", "stride", "padding", "map")]
+        for lf in self.layers:
+            what = lf.layer.describe() if lf.layer is not None else (f"{lf.merge}({', '.join(lf.inputs)})" if lf.merge else "")
+            rows.append((lf.name, what, axes(lf.size), axes(lf.stride), axes(lf.padding), axes(lf.map_size)))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        lines = [head] + ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+        if len(self.paths) > 1:
+            lines.append(f"{sum(p.count for p in self.paths)} paths, {len(self.paths)} distinct fields:")
+            lines.extend(f"  size {axes(p.size)}, padding {axes(p.padding)}, ×{p.count}, "
+                         f"e.g. via {' → '.join(p.via) or 'identity'}" for p in self.paths)
+        lines.extend(m.describe() for m in self.misaligned)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary with every feature map."""
+        return {
+            "ndim": self.ndim, "size": list(self.size), "stride": list(self.stride), "padding": list(self.padding),
+            "input_size": None if self.input_size is None else list(self.input_size),
+            "output_size": None if self.output_size is None else list(self.output_size),
+            "layers": [lf.to_dict() for lf in self.layers],
+            "misaligned": [m.to_dict() for m in self.misaligned],
+        }
+
+
+def _axis_region(start: int, end: int, n: int | None) -> AxisRegion:
+    centre = _half(Fraction(start + end, 2))
+    if n is None or end < 0 or start > n - 1:
+        return AxisRegion(start, end, centre)
+    return AxisRegion(start, end, centre, max(start, 0), min(end, n - 1))
+
+
+def _axes_text(values: tuple[Any, ...]) -> str:
+    return "×".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+# ---------------------------------------------------------------------------------- exact patterns
+@lru_cache(maxsize=4096)
+def _axis_matrix(op: AxisOp, n_in: int) -> np.ndarray:
+    matrix = np.zeros((op.output_size(n_in), n_in), dtype=bool)
+    o = np.arange(matrix.shape[0])[:, None]
+    i = o * op.stride - op.before + np.arange(op.kernel)[None, :] * op.dilation
+    valid = (i >= 0) & (i < n_in)
+    matrix[np.broadcast_to(o, i.shape)[valid], i[valid]] = True
+    matrix.setflags(write=False)
+    return matrix
+
+
+def axis_pattern(op: AxisOp, n_in: int) -> np.ndarray:
+    """The 0/1 pattern of one layer along one axis: ``[o, i]`` is True iff output o reads input i.
+
+    >>> axis_pattern(Layer(2, stride=2, padding=1).axes(1)[0], 3).astype(int).tolist()
+    [[1, 0, 0], [0, 1, 1]]
+    """
+    return _axis_matrix(op, n_in)
+
+
+def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ...]) -> np.ndarray:
+    """The input positions that reach any True position of ``mask`` (a layer's output), axis by axis.
+
+    Per axis and tap t, output o lands on input o·s − before + t·d; those targets are distinct for one
+    t, so a fancy-indexed OR per tap is exact — k passes over the mask instead of a dense product.
+    """
+    out = mask
+    for a, (op, n) in enumerate(zip(ops, size_in)):
+        shape = list(out.shape)
+        shape[a] = n
+        pulled = np.zeros(shape, dtype=bool)
+        o = np.arange(out.shape[a])
+        for t in range(op.kernel):
+            target = o * op.stride - op.before + t * op.dilation
+            keep = (target >= 0) & (target < n)
+            if keep.any():
+                index_in = [slice(None)] * out.ndim
+                index_out = [slice(None)] * out.ndim
+                index_in[a], index_out[a] = target[keep], o[keep]
+                pulled[tuple(index_in)] |= out[tuple(index_out)]
+        out = pulled
+    return out
+
+
+# --------------------------------------------------------------------------------- the computation
+def _normalise_size(name: str, value: Any, ndim: int) -> tuple[int, ...]:
+    values = (value,) * ndim if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if (
+        not isinstance(values, (tuple, list))
+        or len(values) != ndim
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in values)
+    ):
+        raise SpecError(f"{name} must be an int ≥ 1 or a tuple of {ndim} ints ≥ 1 (one per spatial axis), got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None) -> ReceptiveField:
+    """The receptive field of ``layers``: a list of :class:`Layer` / ConvSpec / Branches, a Graph, or a torch module.
+
+    ``input_size`` (int or one per axis) adds feature-map sizes, clipped boxes and exact masks; it
+    defaults to the first layer's input size when that layer is a ConvSpec.
+
+    >>> rf = receptive_field([Layer(3)] * 4, input_size=16)
+    >>> rf.size, rf.output_size
+    ((9, 9), (8, 8))
+    """
+    # 1. one graph, whatever the input format
+    graph = build_graph(layers)
+    nodes = graph.nodes
+    first = nodes[1] if len(nodes) > 1 else None
+    if input_size is None and first is not None and first.spec is not None and first.inputs == ("input",):
+        input_size = first.spec.input_size  # type: ignore[assignment]
+    ndim = graph.ndim(default=len(input_size) if isinstance(input_size, (tuple, list)) else 2)
+    sizes: dict[str, tuple[int, ...] | None] = {
+        "input": None if input_size is None else _normalise_size("input_size", input_size, ndim)
+    }
+    # 2. forward: the distinct path fields of every feature map, and its size
+    paths: dict[str, dict[_Key, tuple[tuple[str, ...], int]]] = {"input": {((1, 1, 0),) * ndim: ((), 1)}}
+    fields: list[LayerField] = []
+    misaligned: list[Misalignment] = []
+    for node in nodes:
+        if node.layer is not None:
+            source = node.inputs[0]
+            ops = node.layer.axes(ndim)
+            found: dict[_Key, tuple[tuple[str, ...], int]] = {}
+            for key, (via, count) in paths[source].items():
+                new = tuple(_append(f, op) for f, op in zip(key, ops))
+                _add_path(found, new, via + (node.name,), count)
+            paths[node.name] = found
+            sizes[node.name] = _layer_output_size(node, ops, sizes[source])
+        elif node.inputs:
+            misaligned.extend(_merge(node, paths, sizes, ndim))
+        size, stride, padding = _union(list(paths[node.name]))
+        path_fields = tuple(_path_field(key, via, count) for key, (via, count) in paths[node.name].items())
+        fields.append(LayerField(node.name, node.layer, node.inputs, node.merge, size, stride, padding,
+                                 sizes[node.name], path_fields))
+    # 3. the output's field is the last map's
+    last = fields[-1]
+    return ReceptiveField(graph, ndim, last.size, last.stride, last.padding, sizes["input"], last.map_size,
+                          tuple(fields), tuple(misaligned))
+
+
+def _path_field(key: _Key, via: tuple[str, ...], count: int) -> PathField:
+    """A PathField from per-axis (r, S, P) triples."""
+    size, stride, padding = (tuple(axis[i] for axis in key) for i in range(3))
+    return PathField(via, count, size, stride, padding)
+
+
+def _add_path(found: dict, key: _Key, via: tuple[str, ...], count: int) -> None:
+    if key in found:
+        found[key] = (found[key][0], found[key][1] + count)
+    else:
+        found[key] = (via, count)
+
+
+def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:  # type: ignore[arg-type]
+        raise SpecError(
+            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "  # type: ignore[arg-type]
+            f"but receives a {'×'.join(map(str, size_in))} feature map"
+        )
+    if size_in is None:
+        return None
+    out = []
+    for a, (op, n) in enumerate(zip(ops, size_in)):
+        if op.output_size(n) < 1:
+            span = op.dilation * (op.kernel - 1) + 1
+            raise SpecError(
+                f"layer {node.name!r} does not fit on axis {a}: the dilated kernel spans {span} but the padded "
+                f"feature map is {n + op.before + op.after} (size {n} + padding {op.before + op.after})"
+            )
+        out.append(op.output_size(n))
+    return tuple(out)
+
+
+def _merge(node: Node, paths: dict, sizes: dict, ndim: int) -> list[Misalignment]:
+    """Union of the inputs' paths at a merge; refuses different strides or sizes, reports misalignment."""
+    unions = [_union(list(paths[name])) for name in node.inputs]
+    strides = [u[1] for u in unions]
+    if len(set(strides)) > 1:
+        shown = ", ".join(f"{name} {_axes_text(s)}" for name, s in zip(node.inputs, strides))
+        raise SpecError(f"merge {node.name!r} joins branches with different effective strides ({shown}); "
+                        f"their outputs cannot be aligned")
+    known = [sizes[name] for name in node.inputs]
+    if known[0] is not None and len(set(known)) > 1:
+        shown = ", ".join(f"{name} {_axes_text(s)}" for name, s in zip(node.inputs, known))
+        raise SpecError(f"merge {node.name!r} joins feature maps of different sizes ({shown})")
+    sizes[node.name] = known[0]
+    merged: dict[_Key, tuple[tuple[str, ...], int]] = {}
+    for name in node.inputs:
+        for key, (via, count) in paths[name].items():
+            _add_path(merged, key, via + (node.name,), count)
+    paths[node.name] = merged
+    offsets = tuple(tuple(_half(Fraction(r - 1, 2) - p) for r, p in zip(u[0], u[2])) for u in unions)
+    if len(set(offsets)) > 1:
+        return [Misalignment(node.name, node.inputs, offsets)]
+    return []
+
+
+# ------------------------------------------------------------------------------------- one layer
+def conv_inputs(spec: ConvSpec, index: tuple[int, int, int]) -> np.ndarray:
+    """Exactly which inputs reach output (c, j, k) of one layer: a boolean mask of shape (C₁, H, W).
+
+    Clipped by padding, with dilation holes, and only the input channels of c's group.
+
+    >>> m = conv_inputs(ConvSpec(2, 2, input_size=4, kernel_size=2, dilation=2, padding=1, groups=2), (1, 0, 0))
+    >>> bool(m[0].any()), m[1].astype(int).tolist()
+    (False, [[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    """
+    ok = (
+        isinstance(index, (tuple, list)) and len(index) == 1 + spec.ndim
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in index)
+        and all(0 <= v < n for v, n in zip(index, spec.output_shape))
+    )
+    if not ok:
+        raise SpecError(f"index must be (channel, row, column) within the output {spec.output_shape} (0-based), got {index!r}")
+    c, *position = index
+    mask = np.zeros(spec.input_shape, dtype=bool)
+    group = c // spec.out_per_group
+    channels = slice(group * spec.in_per_group, (group + 1) * spec.in_per_group)
+    per_axis = []
+    for a, (o, op) in enumerate(zip(position, Layer.from_spec(spec).axes(spec.ndim))):
+        per_axis.append(_axis_matrix(op, spec.input_size[a])[o])  # type: ignore[index]
+    spatial = per_axis[0]
+    for row in per_axis[1:]:
+        spatial = np.multiply.outer(spatial, row)
+    mask[channels] = spatial
+    return mask
+
+
+# ------------------------------------------------------------------------- effective receptive field
+@dataclass(frozen=True)
+class AxisDistribution:
+    """Along one axis: how many paths of a uniform-weight stack join the output to input offset u.
+
+    ``counts[u]`` for u = 0 … r−1 measured from the region's start; ``mean`` and ``variance`` are
+    those of u under counts/total, exact.
+    """
+
+    counts: tuple[int, ...]
+    total: int
+    mean: Fraction
+    variance: Fraction
+    size: int
+
+    @property
+    def std_over_size(self) -> float:
+        """Standard deviation of the effective field over the theoretical size r."""
+        return math.sqrt(self.variance) / self.size
+
+    @property
+    def support(self) -> tuple[int, int]:
+        """First and last offset with a nonzero count."""
+        nz = [u for u, c in enumerate(self.counts) if c]
+        return nz[0], nz[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly (mean and variance as exact fractions in strings, and as floats)."""
+        return {"size": self.size, "total": str(self.total), "mean": str(self.mean), "variance": str(self.variance),
+                "mean_float": float(self.mean), "variance_float": float(self.variance),
+                "std_over_size": self.std_over_size, "support": list(self.support)}
+
+
+@dataclass(frozen=True)
+class EffectiveField:
+    """The effective receptive field of a linear stack with uniform weights, for an interior output.
+
+    The weight of input position start + u is the number of paths reaching it; it is a product over
+    axes of :class:`AxisDistribution` counts.
+    """
+
+    axes: tuple[AxisDistribution, ...]
+    field: ReceptiveField = field(repr=False)
+
+    def weights(self) -> np.ndarray:
+        """The exact path counts over the region (object array of Python ints, shape = the field size)."""
+        out = np.array(self.axes[0].counts, dtype=object)
+        for ax in self.axes[1:]:
+            out = np.multiply.outer(out, np.array(ax.counts, dtype=object))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"axes": [a.to_dict() for a in self.axes]}
+
+
+def effective_receptive_field(layers: Any) -> EffectiveField:
+    """Exact effective receptive field of a chain of conv/avgpool layers with uniform weights.
+
+    Each layer adds an independent uniform offset t·d·S (t = 0 … k−1, S the stride so far), so the
+    counts are the convolution of those layers' 0/1 kernels: integer convolution powers.
+
+    >>> erf = effective_receptive_field([Layer(3)] * 2)
+    >>> erf.axes[0].counts, erf.axes[0].mean, erf.axes[0].variance
+    ((1, 2, 3, 2, 1), Fraction(2, 1), Fraction(4, 3))
+    """
+    rf = receptive_field(layers)
+    for node in rf.graph.nodes[1:]:
+        if node.layer is None:
+            raise SpecError(f"effective_receptive_field needs a chain of layers; {node.name!r} merges branches")
+        if node.layer.kind == "maxpool":
+            raise SpecError(f"effective_receptive_field needs linear layers (conv, avgpool); {node.name!r} is a maxpool")
+    if any(r > MAX_EFFECTIVE_SIZE for r in rf.size):
+        raise TooLargeError(f"effective_receptive_field: the field size {rf.size} exceeds {MAX_EFFECTIVE_SIZE:,} per axis")
+    axes = []
+    for a in range(rf.ndim):
+        counts = np.ones(1, dtype=object)
+        scale = 1
+        for node in rf.graph.nodes[1:]:
+            op = node.layer.axes(rf.ndim)[a]  # type: ignore[union-attr]
+            step = op.dilation * scale
+            grown = np.zeros(len(counts) + (op.kernel - 1) * step, dtype=object)
+            for t in range(op.kernel):
+                grown[t * step : t * step + len(counts)] += counts
+            counts, scale = grown, scale * op.stride
+        values = [int(c) for c in counts]
+        total = sum(values)
+        mean = Fraction(sum(u * c for u, c in enumerate(values)), total)
+        variance = Fraction(sum(u * u * c for u, c in enumerate(values)), total) - mean * mean
+        axes.append(AxisDistribution(tuple(values), total, mean, variance, rf.size[a]))
+    return EffectiveField(tuple(axes), rf)

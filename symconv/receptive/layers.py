@@ -1,0 +1,446 @@
+"""Layers of a stack as receptive-field computations see them, and the graph they form.
+
+A :class:`Layer` is the spatial part of a convolution or pooling layer — kernel size, stride, padding,
+dilation, per axis — with PyTorch's names and meaning: output position ``o`` reads input positions
+``o·s − p_before + t·d`` for ``t = 0 … k−1``, and positions outside the input are zero padding.
+Channels do not enter: a receptive field is spatial (with ``groups`` a channel sees fewer input
+channels, but over the same spatial region).
+
+A stack is a list of layers (:class:`Layer` or :class:`~symconv.core.spec.ConvSpec`); :class:`Branches`
+inside the list makes a DAG: paths that start at the same feature map and merge (``"add"`` as in a
+residual block, ``"concat"`` along channels as in an inception block). Everything is turned into one
+:class:`Graph` (nodes in topological order) by :func:`build_graph`; a ``torch.nn.Module`` is read by
+:mod:`symconv.receptive.torch_graph`.
+
+Text syntax of one layer (command line, JSON): ``KIND:KEY=VALUE,…`` with ``KIND`` one of ``conv``,
+``maxpool``, ``avgpool`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
+(padding, default 0; ``same``/``valid`` for conv), ``d`` (dilation, default 1); a value is one int
+for every axis or one per axis joined by ``x`` — ``conv:k=3,s=2,p=1``, ``maxpool:k=2,s=2``,
+``conv:k=3x1,d=2x1``.
+
+JSON (already parsed; reading the file is the caller's job): either a list of layers or
+``{"input_size": [H, W], "layers": [...]}``; a layer is a text string as above, an object
+``{"kind": "conv", "kernel_size": 3, "stride": 1, "padding": 0, "dilation": 1}``, or
+``{"branches": [[layer, …], [layer, …], []], "merge": "add"}`` (an empty path is an identity
+shortcut).
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Union
+
+from ..core.spec import MAX_INT, ConvSpec, axis_output_size, same_padding
+from ..errors import SpecError
+
+__all__ = [
+    "KINDS",
+    "MERGES",
+    "AxisOp",
+    "Branches",
+    "Graph",
+    "Layer",
+    "Node",
+    "build_graph",
+    "layers_from_json",
+    "parse_layer",
+]
+
+KINDS: tuple[str, ...] = ("conv", "maxpool", "avgpool")
+MERGES: tuple[str, ...] = ("add", "concat")
+
+IntOrTuple = int | tuple[int, ...]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _checked(name: str, value: object, minimum: int) -> int | tuple[int, ...]:
+    """``value`` as an int or a non-empty tuple of ints, each ≥ ``minimum``; SpecError otherwise."""
+    if _is_int(value):
+        values: tuple[Any, ...] = (value,)
+    elif isinstance(value, (tuple, list)) and value and all(_is_int(v) for v in value):
+        values = tuple(value)
+    else:
+        raise SpecError(f"{name} must be an int ≥ {minimum} or a tuple of ints ≥ {minimum}, got {value!r}")
+    if any(v < minimum for v in values):
+        raise SpecError(f"{name} must be ≥ {minimum}, got {value!r}")
+    if any(v > MAX_INT for v in values):
+        raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
+    return int(value) if _is_int(value) else tuple(int(v) for v in values)  # type: ignore[arg-type]
+
+
+class AxisOp(NamedTuple):
+    """One layer along one axis: output o reads o·stride − before + t·dilation, t = 0 … kernel−1."""
+
+    kernel: int
+    stride: int
+    dilation: int
+    before: int
+    after: int
+
+    def output_size(self, n: int) -> int:
+        """PyTorch's ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1 (≤ 0: the kernel does not fit)."""
+        return axis_output_size(n, self.kernel, self.stride, self.dilation, self.before, self.after)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The spatial shape of a conv or pooling layer: kernel, stride, padding, dilation per axis.
+
+    Ints apply to every axis; tuples give one value per axis (their lengths fix ``ndim``).
+    ``padding`` also takes ``"valid"`` and, for convolutions with stride 1, ``"same"`` (the odd pixel
+    after, as in PyTorch).
+
+    >>> Layer(3, stride=2, padding=1).describe()
+    'conv:k=3,s=2,p=1,d=1'
+    >>> Layer((3, 1), kind="maxpool").ndim
+    2
+    >>> Layer(0)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SpecError: kernel_size must be ≥ 1, got 0
+    """
+
+    kernel_size: IntOrTuple
+    stride: IntOrTuple = 1
+    padding: IntOrTuple | str = 0
+    dilation: IntOrTuple = 1
+    kind: str = "conv"
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise once, here
+        if self.kind not in KINDS:
+            raise SpecError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {self.kind!r}")
+        set_(self, "kernel_size", _checked("kernel_size", self.kernel_size, 1))
+        set_(self, "stride", _checked("stride", self.stride, 1))
+        set_(self, "dilation", _checked("dilation", self.dilation, 1))
+        if isinstance(self.padding, str):
+            if self.padding not in ("valid", "same"):
+                raise SpecError(f"padding must be an int ≥ 0, a tuple of ints ≥ 0, 'valid' or 'same', got {self.padding!r}")
+            if self.padding == "same" and self.kind != "conv":
+                raise SpecError(f"padding='same' is for kind='conv' only (as in PyTorch), got kind={self.kind!r}")
+            if self.padding == "same" and any(s != 1 for s in _values(self.stride)):
+                raise SpecError(f"padding='same' needs stride 1 on every axis (as in PyTorch), got stride={self.stride!r}")
+        else:
+            set_(self, "padding", _checked("padding", self.padding, 0))
+        if self.kind == "avgpool" and any(d != 1 for d in _values(self.dilation)):
+            raise SpecError(f"dilation must be 1 for kind='avgpool' (PyTorch's AvgPool has none), got {self.dilation!r}")
+        lengths = {
+            name: len(v)
+            for name in ("kernel_size", "stride", "padding", "dilation")
+            if isinstance(v := getattr(self, name), tuple)
+        }
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in lengths)
+            raise SpecError(f"per-axis values must all have the same number of axes, got {shown}")
+
+    @property
+    def ndim(self) -> int | None:
+        """Number of spatial axes fixed by a tuple argument; ``None`` when every value is one int."""
+        for value in (self.kernel_size, self.stride, self.padding, self.dilation):
+            if isinstance(value, tuple):
+                return len(value)
+        return None
+
+    def axes(self, ndim: int) -> tuple[AxisOp, ...]:
+        """The layer along each of ``ndim`` axes.
+
+        >>> Layer((3, 2), padding="same").axes(2)
+        (AxisOp(kernel=3, stride=1, dilation=1, before=1, after=1), AxisOp(kernel=2, stride=1, dilation=1, before=0, after=1))
+        """
+        if self.ndim not in (None, ndim):
+            raise SpecError(f"layer {self.describe()} has {self.ndim} spatial axes, the stack has {ndim}")
+        out = []
+        for a in range(ndim):
+            k, s, d = _axis(self.kernel_size, a), _axis(self.stride, a), _axis(self.dilation, a)
+            if self.padding == "valid":
+                before = after = 0
+            elif self.padding == "same":
+                before, after = same_padding(k, d)
+            else:
+                before = after = _axis(self.padding, a)  # type: ignore[arg-type]
+            out.append(AxisOp(k, s, d, before, after))
+        return tuple(out)
+
+    def describe(self) -> str:
+        """The layer in the text syntax of :func:`parse_layer` (round-trips).
+
+        >>> Layer((3, 1), dilation=(2, 1), kind="conv").describe()
+        'conv:k=3x1,s=1,p=0,d=2x1'
+        """
+        parts = [f"k={_text(self.kernel_size)}", f"s={_text(self.stride)}", f"p={_text(self.padding)}"]
+        if self.kind != "avgpool":
+            parts.append(f"d={_text(self.dilation)}")
+        return f"{self.kind}:" + ",".join(parts)
+
+    @classmethod
+    def from_spec(cls, spec: ConvSpec) -> Layer:
+        """The spatial layer of a :class:`~symconv.core.spec.ConvSpec`.
+
+        >>> Layer.from_spec(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1)).describe()
+        'conv:k=3x3,s=1x1,p=1x1,d=1x1'
+        """
+        return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv")  # type: ignore[arg-type]
+
+
+def _values(value: object) -> tuple[int, ...]:
+    return value if isinstance(value, tuple) else (value,)  # type: ignore[return-value]
+
+
+def _axis(value: object, axis: int) -> int:
+    return value[axis] if isinstance(value, tuple) else value  # type: ignore[return-value,index]
+
+
+def _text(value: object) -> str:
+    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+LayerLike = Union[Layer, ConvSpec, "Branches"]
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Paths that start at the same feature map and merge: ``"add"`` (residual) or ``"concat"`` (channels).
+
+    Each path is a sequence of layers (possibly with nested :class:`Branches`); an empty path is an
+    identity shortcut.
+
+    >>> block = Branches(([Layer(3, padding=1), Layer(3, padding=1)], []), merge="add")
+    >>> len(block.paths), block.merge
+    (2, 'add')
+    """
+
+    paths: tuple[tuple[LayerLike, ...], ...]
+    merge: str = "add"
+
+    def __post_init__(self) -> None:
+        if self.merge not in MERGES:
+            raise SpecError(f"merge must be 'add' or 'concat', got {self.merge!r}")
+        if isinstance(self.paths, (str, bytes)) or not isinstance(self.paths, Sequence) or len(self.paths) < 2:
+            raise SpecError(f"paths must be a sequence of at least 2 paths (each a list of layers), got {self.paths!r}")
+        paths = []
+        for path in self.paths:
+            if isinstance(path, (Layer, ConvSpec, Branches)) or not isinstance(path, Sequence):
+                raise SpecError(f"each path must be a list of layers ([] for an identity shortcut), got {path!r}")
+            for item in path:
+                _check_item(item)
+            paths.append(tuple(path))
+        object.__setattr__(self, "paths", tuple(paths))
+
+
+def _check_item(item: object) -> None:
+    if not isinstance(item, (Layer, ConvSpec, Branches)):
+        raise SpecError(f"a layer must be a symconv.Layer, a ConvSpec or Branches, got {item!r}")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One feature map of the graph: the input, a layer's output, or a merge of several maps.
+
+    ``layer`` is None for the input and for merges; ``spec`` keeps the ConvSpec a layer came from,
+    whose input size must then match.
+    """
+
+    name: str
+    layer: Layer | None
+    inputs: tuple[str, ...]
+    merge: str | None = None
+    spec: ConvSpec | None = None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A DAG of layers, nodes in topological order: the first is ``"input"``, the last the output.
+
+    >>> g = build_graph([Layer(3), Layer(2, stride=2, kind="maxpool")])
+    >>> [n.name for n in g.nodes]
+    ['input', 'conv1', 'maxpool2']
+    """
+
+    nodes: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for position, node in enumerate(self.nodes):
+            if position == 0 and (node.layer is not None or node.inputs):
+                raise SpecError(f"the first node must be the input (no layer, no inputs), got {node.name!r}")
+            if position > 0 and not node.inputs:
+                raise SpecError(f"node {node.name!r} has no inputs; only the first node is the graph's input")
+            if node.name in seen:
+                raise SpecError(f"node names must be unique, got {node.name!r} twice")
+            for source in node.inputs:
+                if source not in seen:
+                    raise SpecError(f"node {node.name!r} reads {source!r}, which is not an earlier node")
+            if node.layer is None and position > 0 and (len(node.inputs) < 2 or node.merge not in MERGES):
+                raise SpecError(f"node {node.name!r} without a layer must merge ≥ 2 inputs with 'add' or 'concat'")
+            if node.layer is not None and len(node.inputs) != 1:
+                raise SpecError(f"layer node {node.name!r} must read exactly one input, got {node.inputs!r}")
+            seen.add(node.name)
+        if not self.nodes:
+            raise SpecError("a graph needs at least its input node")
+        reaching = {self.nodes[-1].name}
+        for node in reversed(self.nodes):
+            if node.name in reaching:
+                reaching.update(node.inputs)
+        for node in self.nodes:
+            if node.name not in reaching:
+                raise SpecError(f"node {node.name!r} does not reach the output {self.nodes[-1].name!r}; remove it")
+
+    @property
+    def output(self) -> Node:
+        """The last node, whose outputs the receptive field describes."""
+        return self.nodes[-1]
+
+    def ndim(self, default: int = 2) -> int:
+        """Spatial axes fixed by the layers (``default`` when every layer uses bare ints)."""
+        found = {n.layer.ndim for n in self.nodes if n.layer is not None and n.layer.ndim is not None}
+        if len(found) > 1:
+            raise SpecError(f"layers disagree on the number of spatial axes: {sorted(found)}")
+        return found.pop() if found else default
+
+
+def _is_torch_module(obj: object) -> bool:
+    torch = sys.modules.get("torch")  # never import torch here: only a module someone built needs it
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def build_graph(layers: Any) -> Graph:
+    """A :class:`Graph` from a list of layers (with :class:`Branches`), a Graph, or a torch.nn.Module.
+
+    >>> g = build_graph([Layer(3), Branches(([Layer(3, padding=1)], []))])
+    >>> [(n.name, n.inputs) for n in g.nodes]
+    [('input', ()), ('conv1', ('input',)), ('add2.0.conv1', ('conv1',)), ('add2', ('add2.0.conv1', 'conv1'))]
+    """
+    if isinstance(layers, Graph):
+        return layers
+    if _is_torch_module(layers):
+        from .torch_graph import graph_from_module
+
+        return graph_from_module(layers)
+    if isinstance(layers, (Layer, ConvSpec, Branches)):
+        layers = [layers]
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
+        raise SpecError(
+            f"layers must be a list of symconv.Layer / ConvSpec / Branches, a Graph or a torch.nn.Module, got {layers!r}"
+        )
+    nodes: list[Node] = [Node("input", None, ())]
+    _append_chain(nodes, list(layers), "input", prefix="")
+    return Graph(tuple(nodes))
+
+
+def _append_chain(nodes: list[Node], chain: list, source: str, prefix: str) -> str:
+    """Append ``chain`` after node ``source``; returns the name of its last node."""
+    for position, item in enumerate(chain, start=1):
+        _check_item(item)
+        if isinstance(item, Branches):
+            name = f"{prefix}{item.merge}{position}"
+            ends = [
+                _append_chain(nodes, list(path), source, prefix=f"{name}.{b}.")
+                for b, path in enumerate(item.paths)
+            ]
+            if len(set(ends)) == 1:  # every path is an identity: nothing to merge
+                continue
+            nodes.append(Node(name, None, tuple(ends), merge=item.merge))
+        elif isinstance(item, ConvSpec):
+            name = f"{prefix}conv{position}"
+            nodes.append(Node(name, Layer.from_spec(item), (source,), spec=item))
+        else:
+            name = f"{prefix}{item.kind}{position}"
+            nodes.append(Node(name, item, (source,)))
+        source = name
+    return source
+
+
+# ------------------------------------------------------------------------------ text and JSON input
+_KEYS = {"k": "kernel_size", "kernel": "kernel_size", "s": "stride", "stride": "stride",
+         "p": "padding", "padding": "padding", "d": "dilation", "dilation": "dilation"}
+_SYNTAX = "layer must look like 'conv:k=3,s=2,p=1,d=1' (kinds conv, maxpool, avgpool; keys k, s, p, d; per axis 3x1)"
+
+
+def parse_layer(text: str) -> Layer:
+    """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…``.
+
+    >>> parse_layer("maxpool:k=2,s=2")
+    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool')
+    >>> parse_layer("conv:k=3x1,p=same").axes(2)[0].before
+    1
+    >>> parse_layer("pool:k=2")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SpecError: kind must be 'conv', 'maxpool' or 'avgpool', got 'pool'
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"{_SYNTAX}, got {text!r}")
+    kind, _, rest = text.strip().partition(":")
+    if kind not in KINDS:
+        raise SpecError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {kind!r}")
+    values: dict[str, object] = {}
+    for part in filter(None, rest.split(",")):
+        key, eq, value = part.partition("=")
+        field = _KEYS.get(key.strip())
+        if not eq or field is None:
+            raise SpecError(f"{_SYNTAX}, got {text!r}")
+        if field in values:
+            raise SpecError(f"{field} is given twice in {text!r}")
+        value = value.strip()
+        if field == "padding" and value in ("same", "valid"):
+            values[field] = value
+            continue
+        if not re.fullmatch(r"\d+([x×]\d+)*", value):
+            raise SpecError(f"{field} must be an int or one int per axis like 3x1, got {value!r} in {text!r}")
+        ints = tuple(int(v) for v in re.split(r"[x×]", value))
+        values[field] = ints[0] if len(ints) == 1 else ints
+    if "kernel_size" not in values:
+        raise SpecError(f"the kernel size k is required, e.g. '{kind}:k=3', got {text!r}")
+    return Layer(kind=kind, **values)  # type: ignore[arg-type]
+
+
+_JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation")
+
+
+def _layer_from_json(item: object) -> LayerLike:
+    if isinstance(item, str):
+        return parse_layer(item)
+    if isinstance(item, dict) and "branches" in item:
+        unknown = set(item) - {"branches", "merge"}
+        if unknown:
+            raise SpecError(f"a branches object has keys 'branches' and 'merge', got {sorted(unknown)!r}")
+        paths = item["branches"]
+        if not isinstance(paths, list) or not all(isinstance(p, list) for p in paths):
+            raise SpecError(f"'branches' must be a list of paths, each a list of layers, got {paths!r}")
+        return Branches(tuple(tuple(_layer_from_json(x) for x in p) for p in paths), merge=item.get("merge", "add"))
+    if isinstance(item, dict):
+        unknown = set(item) - set(_JSON_FIELDS)
+        if unknown or "kernel_size" not in item:
+            raise SpecError(
+                f"a layer object has keys {', '.join(_JSON_FIELDS)} (kernel_size required), got {sorted(item)!r}"
+            )
+        args = {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
+        return Layer(**args)
+    raise SpecError(f"a layer must be a string like 'conv:k=3', an object with kernel_size, or a branches object, got {item!r}")
+
+
+def layers_from_json(data: object) -> tuple[list[LayerLike], int | tuple[int, ...] | None]:
+    """(layers, input_size or None) from parsed JSON: a list of layers or ``{"input_size", "layers"}``.
+
+    >>> layers_from_json({"input_size": [8, 8], "layers": ["conv:k=3", {"kind": "maxpool", "kernel_size": 2}]})[1]
+    (8, 8)
+    """
+    input_size: int | tuple[int, ...] | None = None
+    if isinstance(data, dict):
+        unknown = set(data) - {"input_size", "layers"}
+        if unknown or "layers" not in data:
+            raise SpecError(f"the JSON object needs 'layers' (and optionally 'input_size'), got keys {sorted(data)!r}")
+        raw = data.get("input_size")
+        if raw is not None:
+            input_size = _checked("input_size", tuple(raw) if isinstance(raw, list) else raw, 1)
+        data = data["layers"]
+    if not isinstance(data, list):
+        raise SpecError(f"the JSON must be a list of layers or an object with 'layers', got {type(data).__name__}")
+    return [_layer_from_json(item) for item in data], input_size
