@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from ._version import __version__ as __version__
 from .errors import NotEquivalentError, SpecError, SymconvError, TooLargeError
 
 # public name -> the module (relative to this package) that defines it
