@@ -31,6 +31,7 @@ from functools import lru_cache
 import sympy
 
 from ..core.spec import ConvSpec
+from ..core.symbols import C1, C2, g, size_symbols
 from ..errors import SpecError
 
 __all__ = [
@@ -60,12 +61,8 @@ __all__ = [
     "w",
 ]
 
-_pos = {"integer": True, "positive": True}
-C1, C2 = sympy.Symbol("C_1", **_pos), sympy.Symbol("C_2", **_pos)
-H, W, h, w, g = (sympy.Symbol(n, **_pos) for n in ("H", "W", "h", "w", "g"))
-s_h, s_w, d_h, d_w = (sympy.Symbol(n, **_pos) for n in ("s_h", "s_w", "d_h", "d_w"))
-p_h, p_w = (sympy.Symbol(n, integer=True, nonnegative=True) for n in ("p_h", "p_w"))
-H_out, W_out = sympy.Symbol("H'", **_pos), sympy.Symbol("W'", **_pos)
+# the size symbols live in the core (one family per axis); the 2-D names used below are those of the note
+(H, h, s_h, p_h, d_h, H_out), (W, w, s_w, p_w, d_w, W_out) = size_symbols(2)
 
 # summation indices (0-based, as everywhere in symconv): output channel i, input channel l' within
 # the group, output position (j, k), kernel tap (m, n), input position (r, c), generic position o

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import SpecError
+from .taps import axis_output_size, axis_tap_count, same_padding
 
-__all__ = ["BIAS_MODES", "ConvSpec"]
+__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "same_padding"]
 
 BiasMode = Literal["shared", "per_location", "none"]
 BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
@@ -55,25 +56,6 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
     return tuple(int(v) for v in values)
 
 
-def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
-    """PyTorch's padding='same' on one axis: d(k−1) zeros, the odd one after.
-
-    >>> same_padding(4, 1)
-    (1, 2)
-    """
-    total = dilation * (kernel - 1)
-    return total // 2, total - total // 2
-
-
-def axis_output_size(n: int, kernel: int, stride: int, dilation: int, before: int, after: int) -> int:
-    """PyTorch's output length on one axis, ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1 (≤ 0: the kernel does not fit).
-
-    >>> axis_output_size(7, 3, stride=2, dilation=1, before=1, after=1)
-    4
-    """
-    return (n + before + after - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def _count(name: str, value: object) -> int:
     if not _is_int(value):
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
@@ -84,7 +66,7 @@ def _count(name: str, value: object) -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ConvSpec:
     """One convolution layer: channels, sizes, stride, padding, dilation, groups and bias mode.
 
@@ -97,14 +79,36 @@ class ConvSpec:
 
     in_channels: int
     out_channels: int
-    input_size: IntOrTuple
-    kernel_size: IntOrTuple
-    stride: IntOrTuple = 1
-    padding: IntOrTuple | str = 0
-    dilation: IntOrTuple = 1
-    groups: int = 1
-    bias: BiasMode = "shared"
-    padding_mode: str = "zeros"
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str
+    dilation: tuple[int, ...]
+    groups: int
+    bias: BiasMode
+    padding_mode: str
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        input_size: IntOrTuple,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple = 1,
+        padding: IntOrTuple | str = 0,
+        dilation: IntOrTuple = 1,
+        groups: int = 1,
+        bias: BiasMode | bool | None = "shared",
+        padding_mode: str = "zeros",
+    ) -> None:
+        set_ = object.__setattr__  # frozen: every field is set once, here, then normalised
+        for name, value in (
+            ("in_channels", in_channels), ("out_channels", out_channels), ("input_size", input_size),
+            ("kernel_size", kernel_size), ("stride", stride), ("padding", padding), ("dilation", dilation),
+            ("groups", groups), ("bias", bias), ("padding_mode", padding_mode),
+        ):
+            set_(self, name, value)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here
@@ -148,7 +152,7 @@ class ConvSpec:
                 f"out_channels={self.out_channels}, got groups={groups}"
             )
         set_(self, "groups", int(groups))
-        bias = {True: "shared", False: "none", None: "none"}.get(self.bias, self.bias)  # type: ignore[call-overload]
+        bias = {True: "shared", False: "none", None: "none"}.get(self.bias, self.bias) if isinstance(self.bias, (bool, type(None))) else self.bias
         if bias not in BIAS_MODES:
             raise SpecError(
                 f"bias must be one of 'shared', 'per_location', 'none', got {self.bias!r}"
@@ -172,7 +176,7 @@ class ConvSpec:
     @property
     def ndim(self) -> int:
         """Number of spatial axes (2 for Conv2d)."""
-        return len(self.input_size)  # type: ignore[arg-type]
+        return len(self.input_size)
 
     @property
     def padding_before(self) -> tuple[int, ...]:
@@ -187,10 +191,10 @@ class ConvSpec:
     @property
     def _padding_pairs(self) -> tuple[tuple[int, int], ...]:
         if self.padding == "valid":
-            return tuple((0, 0) for _ in self.kernel_size)  # type: ignore[union-attr]
+            return tuple((0, 0) for _ in self.kernel_size)
         if self.padding == "same":
-            return tuple(same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation))  # type: ignore[arg-type]
-        return tuple((p, p) for p in self.padding)  # type: ignore[union-attr]
+            return tuple(same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation))
+        return tuple((p, p) for p in self.padding)
 
     @property
     def output_size(self) -> tuple[int, ...]:
@@ -198,7 +202,7 @@ class ConvSpec:
         return tuple(
             axis_output_size(n, k, s, d, before, after)
             for n, k, s, d, before, after in zip(
-                self.input_size, self.kernel_size, self.stride, self.dilation,  # type: ignore[arg-type]
+                self.input_size, self.kernel_size, self.stride, self.dilation,
                 self.padding_before, self.padding_after,
             )
         )
@@ -216,7 +220,7 @@ class ConvSpec:
     @property
     def input_shape(self) -> tuple[int, ...]:
         """(C₁, H, W): the shape of x."""
-        return (self.in_channels, *self.input_size)  # type: ignore[misc]
+        return (self.in_channels, *self.input_size)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -226,7 +230,7 @@ class ConvSpec:
     @property
     def weight_shape(self) -> tuple[int, ...]:
         """(C₂, C₁/groups, h, w), PyTorch's layout of ω."""
-        return (self.out_channels, self.in_per_group, *self.kernel_size)  # type: ignore[misc]
+        return (self.out_channels, self.in_per_group, *self.kernel_size)
 
     @property
     def bias_shape(self) -> tuple[int, ...]:
@@ -260,29 +264,22 @@ class ConvSpec:
     @property
     def taps_in_range(self) -> tuple[int, ...]:
         """Per axis: the number of (output position, kernel tap) pairs that land inside the input."""
-        counts = []
-        for n, k, s, d, before, out in zip(
-            self.input_size, self.kernel_size, self.stride, self.dilation,  # type: ignore[arg-type]
-            self.padding_before, self.output_size,
-        ):
-            total = 0
-            for t in range(k):
-                # positions o with 0 ≤ o·s − before + t·d ≤ n − 1
-                lo = max(0, -((t * d - before) // s))  # ⌈(before − t·d)/s⌉ in integers
-                hi = min(out - 1, (n - 1 + before - t * d) // s)
-                total += max(0, hi - lo + 1)
-            counts.append(total)
-        return tuple(counts)
+        return tuple(
+            axis_tap_count(n, k, s, before, d, out)
+            for n, k, s, d, before, out in zip(
+                self.input_size, self.kernel_size, self.stride, self.dilation, self.padding_before, self.output_size
+            )
+        )
 
     def describe(self) -> str:
         """One line, e.g. ``Conv2d 2→3, input 5×5, kernel 3×3, stride 1, padding 0, …``."""
         def axes(values: tuple[int, ...]) -> str:
             return "×".join(str(v) for v in values)
 
-        pad = self.padding if isinstance(self.padding, str) else axes(self.padding)  # type: ignore[arg-type]
+        pad = self.padding if isinstance(self.padding, str) else axes(self.padding)
         return (
-            f"Conv{self.ndim}d {self.in_channels}→{self.out_channels}, input {axes(self.input_size)}, "  # type: ignore[arg-type]
-            f"kernel {axes(self.kernel_size)}, stride {axes(self.stride)}, padding {pad}, "  # type: ignore[arg-type]
-            f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "  # type: ignore[arg-type]
+            f"Conv{self.ndim}d {self.in_channels}→{self.out_channels}, input {axes(self.input_size)}, "
+            f"kernel {axes(self.kernel_size)}, stride {axes(self.stride)}, padding {pad}, "
+            f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "
             f"output {axes(self.output_size)}"
         )

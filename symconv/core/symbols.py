@@ -28,6 +28,7 @@ Symbols have stable, LaTeX-friendly names: ``omega_i,l,m,n`` (printed ``\\omega_
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -37,7 +38,10 @@ from .budget import check_symbol_count
 from .spec import ConvSpec
 
 __all__ = [
+    "AXIS_LETTERS",
     "ORDERS",
+    "SizeSymbols",
+    "size_symbols",
     "bias_array",
     "bias_symbols",
     "check_order",
@@ -51,6 +55,55 @@ __all__ = [
 ]
 
 ORDERS: tuple[str, ...] = ("channel_major", "seed")
+
+# ----------------------------------------------------------------------------- size symbols
+# The sizes of a layer as SymPy symbols, one family per spatial axis, for the closed forms and the all-size
+# proofs. Axis letters follow the note for 2-D (H, W / h, w); 1-D uses the width only, 3-D adds the depth.
+#: axis letters (input size, kernel size) by number of spatial axes
+AXIS_LETTERS: dict[int, tuple[tuple[str, str], ...]] = {
+    1: (("W", "w"),),
+    2: (("H", "h"), ("W", "w")),
+    3: (("D", "d"), ("H", "h"), ("W", "w")),
+}
+_POSITIVE = {"integer": True, "positive": True}
+_NONNEGATIVE = {"integer": True, "nonnegative": True}
+
+
+class SizeSymbols(NamedTuple):
+    """One axis's size symbols: input n, kernel k, stride s, padding p (before), dilation d, output n'."""
+
+    n: sympy.Symbol
+    k: sympy.Symbol
+    s: sympy.Symbol
+    p: sympy.Symbol
+    d: sympy.Symbol
+    out: sympy.Symbol
+
+
+def size_symbols(ndim: int) -> tuple[SizeSymbols, ...]:
+    """Per-axis size symbols for ``ndim`` spatial axes (2-D: H, h, s_h, p_h, d_h, H' and W, w, s_w, p_w, d_w, W').
+
+    Symbols are interned by name and assumptions, so every call returns the same objects.
+
+    >>> [a.n for a in size_symbols(2)], size_symbols(2)[0].s
+    ([H, W], s_h)
+    """
+    if ndim < 1:
+        raise SpecError(f"ndim must be ≥ 1, got {ndim!r}")
+    letters = AXIS_LETTERS.get(ndim) or tuple((f"N_{a}", f"k_{a}") for a in range(ndim))
+    out = []
+    for big, small in letters:
+        sub = small if ndim in AXIS_LETTERS else big[2:]
+        out.append(SizeSymbols(
+            sympy.Symbol(big, **_POSITIVE), sympy.Symbol(small, **_POSITIVE), sympy.Symbol(f"s_{sub}", **_POSITIVE),
+            sympy.Symbol(f"p_{sub}", **_NONNEGATIVE), sympy.Symbol(f"d_{sub}", **_POSITIVE),
+            sympy.Symbol(f"{big}'", **_POSITIVE),
+        ))
+    return tuple(out)
+
+
+#: channels and groups: C₁ input, C₂ output channels, g groups
+C1, C2, g = sympy.Symbol("C_1", **_POSITIVE), sympy.Symbol("C_2", **_POSITIVE), sympy.Symbol("g", **_POSITIVE)
 
 
 def check_order(order: str) -> str:

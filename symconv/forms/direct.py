@@ -22,6 +22,7 @@ import sympy
 from ..core.budget import MAX_DIRECT_TERMS, check_symbolic_size
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, weight_array
+from ..core.taps import spatial_taps
 
 __all__ = ["DirectTerms", "direct", "direct_terms"]
 
@@ -41,23 +42,6 @@ class DirectTerms:
     bias: np.ndarray  # (P, C, 1) int64 flat bias index; (P, C, 0) without bias
 
 
-def _input_coordinates(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flat spatial input index and in-range mask for each (position, tap); shapes (P, K)."""
-    out_coords = np.unravel_index(positions, spec.output_size)
-    tap_coords = np.unravel_index(np.arange(math.prod(spec.kernel_size)), spec.kernel_size)
-    flat = np.zeros((len(positions), tap_coords[0].size), dtype=np.int64)
-    valid = np.ones(flat.shape, dtype=bool)
-    for axis, size in enumerate(spec.input_size):  # type: ignore[arg-type]
-        coord = (
-            out_coords[axis][:, None].astype(np.int64) * spec.stride[axis]  # type: ignore[index]
-            - spec.padding_before[axis]
-            + tap_coords[axis][None, :].astype(np.int64) * spec.dilation[axis]  # type: ignore[index]
-        )
-        valid &= (coord >= 0) & (coord < size)
-        flat = flat * size + coord
-    return flat, valid
-
-
 def direct_terms(
     spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
 ) -> DirectTerms:
@@ -73,12 +57,12 @@ def direct_terms(
         positions = np.arange(math.prod(spec.output_size))
     positions = np.asarray(positions, dtype=np.int64)
     n_weights = math.prod(spec.weight_shape)
-    spatial = math.prod(spec.input_size)  # type: ignore[arg-type]
-    taps = math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    spatial = math.prod(spec.input_size)
+    taps = math.prod(spec.kernel_size)
     c_out, c_in_g = spec.out_channels, spec.in_per_group
     channels = range(c_out) if channels is None else channels
 
-    flat, valid = _input_coordinates(spec, positions)
+    flat, valid = spatial_taps(spec, positions)
     # channel part: output channel i reads input channel l = group(i)·C₁/g + l'
     i = np.arange(channels.start, channels.stop, dtype=np.int64)[:, None, None]
     l_local = np.arange(c_in_g, dtype=np.int64)[None, :, None]
