@@ -152,7 +152,9 @@ class ConvSpec:
                 f"out_channels={self.out_channels}, got groups={groups}"
             )
         set_(self, "groups", int(groups))
-        bias = {True: "shared", False: "none", None: "none"}.get(self.bias, self.bias) if isinstance(self.bias, (bool, type(None))) else self.bias
+        bias = self.bias
+        if isinstance(bias, bool) or bias is None:  # PyTorch's bias=True/False, and None
+            bias = "shared" if bias else "none"
         if bias not in BIAS_MODES:
             raise SpecError(
                 f"bias must be one of 'shared', 'per_location', 'none', got {self.bias!r}"
