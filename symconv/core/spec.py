@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from ..errors import SpecError
 from .taps import axis_output_size, axis_tap_count, same_padding
 
-__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "same_padding"]
+__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "require_ndim", "same_padding"]
 
 BiasMode = Literal["shared", "per_location", "none"]
 BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
@@ -34,7 +34,8 @@ IntOrTuple = int | tuple[int, ...]
 MAX_INT = 2**31 - 1
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
+    # any Integral (NumPy's too) but not bool; typed as int because every use treats it as one
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -47,8 +48,8 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
         )
     if len(values) != ndim:
         raise SpecError(f"{name} must have {ndim} entries (one per spatial axis), got {value!r}")
+    shown = value if _is_int(value) else tuple(values)
     for v in values:
-        shown = value if _is_int(value) else tuple(value)
         if v < minimum:
             raise SpecError(f"{name} must be ≥ {minimum}, got {shown!r}")
         if v > MAX_INT:
@@ -57,7 +58,7 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
 
 
 def _count(name: str, value: object) -> int:
-    if not _is_int(value):
+    if not _is_int(value):  # narrows value to an Integral below
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
     if value < 1:
         raise SpecError(f"{name} must be ≥ 1, got {value!r}")
@@ -115,10 +116,11 @@ class ConvSpec:
         set_(self, "in_channels", _count("in_channels", self.in_channels))
         set_(self, "out_channels", _count("out_channels", self.out_channels))
         # a bare int means a square input; a tuple's length is the number of spatial axes
-        if _is_int(self.input_size):
+        given: object = self.input_size  # as passed; narrowing it must not narrow the field
+        if _is_int(given):
             ndim = 2
-        elif isinstance(self.input_size, (tuple, list)):
-            ndim = len(self.input_size)
+        elif isinstance(given, (tuple, list)):
+            ndim = len(given)
         else:
             ndim = 0
         if ndim not in SUPPORTED_NDIM:
@@ -196,6 +198,8 @@ class ConvSpec:
             return tuple((0, 0) for _ in self.kernel_size)
         if self.padding == "same":
             return tuple(same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation))
+        if isinstance(self.padding, str):  # unreachable: the two modes are handled above
+            raise SpecError(f"padding mode {self.padding!r} has no per-axis zeros")
         return tuple((p, p) for p in self.padding)
 
     @property
@@ -284,4 +288,15 @@ class ConvSpec:
             f"kernel {axes(self.kernel_size)}, stride {axes(self.stride)}, padding {pad}, "
             f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "
             f"output {axes(self.output_size)}"
+        )
+
+
+def require_ndim(spec: ConvSpec, ndim: int, what: str) -> None:
+    """A one-line :class:`SpecError` unless ``spec`` has ``ndim`` spatial axes; ``what`` names the construction.
+
+    >>> require_ndim(ConvSpec(1, 1, input_size=4, kernel_size=2), 2, "the note's block construction")
+    """
+    if spec.ndim != ndim:
+        raise SpecError(
+            f"{what} needs {ndim} spatial axes, got {spec.ndim} (input_size={spec.input_size!r})"
         )
