@@ -36,6 +36,7 @@ from ..core.spec import ConvSpec, require_ndim
 from ..core.symbols import bias_array, check_order, row_permutation, weight_array
 from ..core.taps import in_range, spec_axis_taps, tap
 from ..errors import SpecError
+from .assembly import MatrixTerms, matrix_from_terms
 
 __all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "blocks", "matrix", "matrix_as_written"]
 
@@ -129,16 +130,8 @@ def blocks(spec: ConvSpec) -> Blocks:
     return Blocks(spec)
 
 
-@dataclass(frozen=True)
-class BlockTerms:
-    """𝒲's nonzeros for a run of output positions, placed block by block (seed order rows).
-
-    Row ``(p, i)`` (position-major) holds ``ω[weight]`` in column ``col``; ``key = col·n_weights +
-    weight``, listed row by row in increasing column order where ``valid``.
-    """
-
-    keys: np.ndarray  # (P, C, C₁/g, h, w) int64, C = len(channels)
-    valid: np.ndarray  # broadcastable to keys: the entry exists (not clipped by padding)
+#: the block construction's terms: same contract as the N-D assembly's (seed-order rows, keys col·n_weights + weight)
+BlockTerms = MatrixTerms
 
 
 def block_terms(
@@ -197,14 +190,6 @@ def bias_terms(spec: ConvSpec, positions: np.ndarray, channels: range | None = N
     return (i[None, :, None] * math.prod(spec.output_size)) + positions[:, None, None]
 
 
-def _to_order(entries: dict[tuple[int, int], sympy.Expr], spec: ConvSpec, order: str) -> dict:
-    """Entries keyed by seed-order rows, re-keyed by rows in ``order``."""
-    if order == "seed":
-        return entries
-    target_of_seed = row_permutation(spec, "channel_major", "seed")  # seed row s is channel-major row [s]
-    return {(int(target_of_seed[row]), col): v for (row, col), v in entries.items()}
-
-
 def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None = None) -> sympy.SparseMatrix:
     """𝒲 (d_y × d_x) as a SymPy sparse matrix of weight symbols, assembled from the note's blocks.
 
@@ -217,14 +202,7 @@ def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None =
     """
     check_order(order)
     check_symbolic_size(spec, "matrix(spec)", max_terms)
-    terms = block_terms(spec)
-    weights = weight_array(spec).reshape(-1)
-    n_weights = weights.size
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    rows = np.broadcast_to(np.arange(spec.d_y).reshape(-1, spec.out_channels)[:, :, None, None, None], terms.keys.shape)
-    keys = terms.keys[valid]
-    entries = dict(zip(zip(rows[valid].tolist(), (keys // n_weights).tolist()), weights[keys % n_weights].tolist()))
-    return sympy.SparseMatrix(spec.d_y, spec.d_x, _to_order(entries, spec, order))
+    return matrix_from_terms(spec, block_terms(spec), order)
 
 
 def bias_vector(spec: ConvSpec, order: str = "channel_major") -> sympy.Matrix:
