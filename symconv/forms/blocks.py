@@ -21,6 +21,9 @@ Two renderings of the same construction:
 :func:`matrix_as_written` keeps the note's *literal* formulas — ``𝒲_{j,k,l} = (O_{C₂×(j−1)W} |
 B_{l,j,k} | B_{l,j+1,k} | … | B_{l,j+h−1,k} | O)`` with ``B_{l,j,k}`` holding ω_{·,l,j,·} — so that the
 audit can test the note as written.
+
+All of this is the note's 2-D construction and refuses other ndim (:func:`symconv.core.spec.require_ndim`);
+:mod:`symconv.forms.assembly` builds the same 𝒲 from per-axis parts for any number of spatial axes.
 """
 
 from __future__ import annotations
@@ -88,6 +91,9 @@ class Blocks:
     """
 
     spec: ConvSpec
+
+    def __post_init__(self) -> None:
+        _require_2d(self.spec)
 
     def B(self, l: int, m: int, k: int) -> sympy.Matrix:
         """B_{l,m,k} (C₂ × W): kernel row m of input channel l, placed for output column k."""
