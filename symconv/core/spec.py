@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from ..errors import SpecError
 from .taps import axis_output_size, axis_tap_count, same_padding
 
-__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "same_padding"]
+__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "require_ndim", "same_padding"]
 
 BiasMode = Literal["shared", "per_location", "none"]
 BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
@@ -34,7 +34,8 @@ IntOrTuple = int | tuple[int, ...]
 MAX_INT = 2**31 - 1
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
+    # any Integral (NumPy's too) but not bool; typed as int because every use treats it as one
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -47,8 +48,8 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
         )
     if len(values) != ndim:
         raise SpecError(f"{name} must have {ndim} entries (one per spatial axis), got {value!r}")
+    shown = value if _is_int(value) else tuple(values)
     for v in values:
-        shown = value if _is_int(value) else tuple(value)
         if v < minimum:
             raise SpecError(f"{name} must be ≥ {minimum}, got {shown!r}")
         if v > MAX_INT:
@@ -57,13 +58,65 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
 
 
 def _count(name: str, value: object) -> int:
-    if not _is_int(value):
+    if not _is_int(value):  # narrows value to an Integral below
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
     if value < 1:
         raise SpecError(f"{name} must be ≥ 1, got {value!r}")
     if value > MAX_INT:
         raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
     return int(value)
+
+
+def _spatial_ndim(input_size: object) -> int:
+    """The number of spatial axes ``input_size`` gives: a bare int means a square 2-D input, a tuple one entry per axis."""
+    if _is_int(input_size):
+        ndim = 2
+    elif isinstance(input_size, (tuple, list)):
+        ndim = len(input_size)
+    else:
+        ndim = 0
+    if ndim not in SUPPORTED_NDIM:
+        raise SpecError(
+            f"input_size must be an int or a (height, width) pair of ints ≥ 1, "
+            f"got {input_size!r}"
+        )
+    return ndim
+
+
+def _padding(padding: object, stride: tuple[int, ...], ndim: int) -> tuple[int, ...] | str:
+    """``padding`` as per-axis ints, or the mode 'valid' / 'same' (which needs stride 1)."""
+    if not isinstance(padding, str):
+        return _per_axis("padding", padding, ndim, 0)
+    if padding not in ("valid", "same"):
+        raise SpecError(
+            f"padding must be an int ≥ 0, a tuple of {ndim} ints ≥ 0, 'valid' or 'same', "
+            f"got {padding!r}"
+        )
+    if padding == "same" and any(s != 1 for s in stride):
+        raise SpecError(
+            f"padding='same' needs stride 1 on every axis (as in PyTorch), "
+            f"got stride={stride!r}"
+        )
+    return padding
+
+
+def _groups(groups: object, in_channels: int, out_channels: int) -> int:
+    if not _is_int(groups) or groups < 1:
+        raise SpecError(f"groups must be an int ≥ 1, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise SpecError(
+            f"groups must divide in_channels={in_channels} and "
+            f"out_channels={out_channels}, got groups={groups}"
+        )
+    return int(groups)
+
+
+def _bias_mode(bias: object) -> BiasMode:
+    """The bias mode; PyTorch's bias=True/False (and None) read as 'shared'/'none'."""
+    mode = ("shared" if bias else "none") if isinstance(bias, bool) or bias is None else bias
+    if mode == "shared" or mode == "per_location" or mode == "none":
+        return mode
+    raise SpecError(f"bias must be one of 'shared', 'per_location', 'none', got {bias!r}")
 
 
 @dataclass(frozen=True, init=False)
@@ -111,63 +164,28 @@ class ConvSpec:
         self.__post_init__()
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__  # frozen: normalise once, here
+        set_ = object.__setattr__  # frozen: normalise once, here, in the order the errors are reported
         set_(self, "in_channels", _count("in_channels", self.in_channels))
         set_(self, "out_channels", _count("out_channels", self.out_channels))
-        # a bare int means a square input; a tuple's length is the number of spatial axes
-        if _is_int(self.input_size):
-            ndim = 2
-        elif isinstance(self.input_size, (tuple, list)):
-            ndim = len(self.input_size)
-        else:
-            ndim = 0
-        if ndim not in SUPPORTED_NDIM:
-            raise SpecError(
-                f"input_size must be an int or a (height, width) pair of ints ≥ 1, "
-                f"got {self.input_size!r}"
-            )
+        ndim = _spatial_ndim(self.input_size)
         set_(self, "input_size", _per_axis("input_size", self.input_size, ndim, 1))
         set_(self, "kernel_size", _per_axis("kernel_size", self.kernel_size, ndim, 1))
         set_(self, "stride", _per_axis("stride", self.stride, ndim, 1))
         set_(self, "dilation", _per_axis("dilation", self.dilation, ndim, 1))
-        if isinstance(self.padding, str):
-            if self.padding not in ("valid", "same"):
-                raise SpecError(
-                    f"padding must be an int ≥ 0, a tuple of {ndim} ints ≥ 0, 'valid' or 'same', "
-                    f"got {self.padding!r}"
-                )
-            if self.padding == "same" and any(s != 1 for s in self.stride):
-                raise SpecError(
-                    f"padding='same' needs stride 1 on every axis (as in PyTorch), "
-                    f"got stride={self.stride!r}"
-                )
-        else:
-            set_(self, "padding", _per_axis("padding", self.padding, ndim, 0))
-        groups = self.groups
-        if not _is_int(groups) or groups < 1:
-            raise SpecError(f"groups must be an int ≥ 1, got {groups!r}")
-        if self.in_channels % groups or self.out_channels % groups:
-            raise SpecError(
-                f"groups must divide in_channels={self.in_channels} and "
-                f"out_channels={self.out_channels}, got groups={groups}"
-            )
-        set_(self, "groups", int(groups))
-        bias = self.bias
-        if isinstance(bias, bool) or bias is None:  # PyTorch's bias=True/False, and None
-            bias = "shared" if bias else "none"
-        if bias not in BIAS_MODES:
-            raise SpecError(
-                f"bias must be one of 'shared', 'per_location', 'none', got {self.bias!r}"
-            )
-        set_(self, "bias", bias)
+        set_(self, "padding", _padding(self.padding, self.stride, ndim))
+        set_(self, "groups", _groups(self.groups, self.in_channels, self.out_channels))
+        set_(self, "bias", _bias_mode(self.bias))
         if self.padding_mode != "zeros":
             raise SpecError(f"padding_mode must be 'zeros' (the only mode so far), got {self.padding_mode!r}")
+        self._check_kernel_fits()
+
+    def _check_kernel_fits(self) -> None:
         for axis, (n, k, d, before, after) in enumerate(
             zip(self.input_size, self.kernel_size, self.dilation, self.padding_before, self.padding_after)
         ):
             span = d * (k - 1) + 1
             if span > n + before + after:
-                name = _AXIS_NAMES[ndim][axis]
+                name = _AXIS_NAMES[self.ndim][axis]
                 raise SpecError(
                     f"kernel_size must fit the padded input: on the {name} axis the dilated kernel "
                     f"spans {span} but the padded input is {n + before + after} "
@@ -196,6 +214,8 @@ class ConvSpec:
             return tuple((0, 0) for _ in self.kernel_size)
         if self.padding == "same":
             return tuple(same_padding(k, d) for k, d in zip(self.kernel_size, self.dilation))
+        if isinstance(self.padding, str):  # unreachable: the two modes are handled above
+            raise SpecError(f"padding mode {self.padding!r} has no per-axis zeros")
         return tuple((p, p) for p in self.padding)
 
     @property
@@ -284,4 +304,15 @@ class ConvSpec:
             f"kernel {axes(self.kernel_size)}, stride {axes(self.stride)}, padding {pad}, "
             f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "
             f"output {axes(self.output_size)}"
+        )
+
+
+def require_ndim(spec: ConvSpec, ndim: int, what: str) -> None:
+    """A one-line :class:`SpecError` unless ``spec`` has ``ndim`` spatial axes; ``what`` names the construction.
+
+    >>> require_ndim(ConvSpec(1, 1, input_size=4, kernel_size=2), 2, "the note's block construction")
+    """
+    if spec.ndim != ndim:
+        raise SpecError(
+            f"{what} needs {ndim} spatial axes, got {spec.ndim} (input_size={spec.input_size!r})"
         )

@@ -30,6 +30,7 @@ __all__ = [
     "in_range",
     "same_padding",
     "spatial_taps",
+    "spec_axis_taps",
     "tap",
 ]
 
@@ -90,6 +91,20 @@ def axis_taps(
         out = axis_output_size(n, kernel, stride, dilation, before, before)
     coords = tap(np.arange(out, dtype=np.int64)[:, None], np.arange(kernel, dtype=np.int64)[None, :], stride, before, dilation)
     return coords, in_range(coords, n)
+
+
+def spec_axis_taps(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`axis_taps` of one spatial axis of ``spec``: (output length, kernel) input positions and in-range mask.
+
+    >>> from symconv.core.spec import ConvSpec
+    >>> coords, inside = spec_axis_taps(ConvSpec(1, 1, input_size=(3, 4), kernel_size=(1, 3), padding=(0, 1)), 1)
+    >>> coords[0].tolist(), inside[0].tolist()
+    ([-1, 0, 1], [False, True, True])
+    """
+    return axis_taps(
+        spec.input_size[axis], spec.kernel_size[axis], spec.stride[axis], spec.padding_before[axis],
+        spec.dilation[axis], spec.output_size[axis],
+    )
 
 
 def axis_tap_count(n: int, kernel: int, stride: int, before: int, dilation: int, out: int) -> int:

@@ -21,6 +21,9 @@ Two renderings of the same construction:
 :func:`matrix_as_written` keeps the note's *literal* formulas — ``𝒲_{j,k,l} = (O_{C₂×(j−1)W} |
 B_{l,j,k} | B_{l,j+1,k} | … | B_{l,j+h−1,k} | O)`` with ``B_{l,j,k}`` holding ω_{·,l,j,·} — so that the
 audit can test the note as written.
+
+All of this is the note's 2-D construction and refuses other ndim (:func:`symconv.core.spec.require_ndim`);
+:mod:`symconv.forms.assembly` builds the same 𝒲 from per-axis parts for any number of spatial axes.
 """
 
 from __future__ import annotations
@@ -32,18 +35,23 @@ import numpy as np
 import sympy
 
 from ..core.budget import check_symbolic_size
-from ..core.spec import ConvSpec
+from ..core.spec import ConvSpec, require_ndim
 from ..core.symbols import bias_array, check_order, row_permutation, weight_array
+from ..core.taps import in_range, spec_axis_taps, tap
 from ..errors import SpecError
+from .assembly import MatrixTerms, matrix_from_terms
 
 __all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "blocks", "matrix", "matrix_as_written"]
+
+
+#: what the 2-D guard names: only the note's own construction stays 2-D (forms.assembly builds 𝒲 for any ndim)
+NOTE_CONSTRUCTION = "the note's block construction"
 
 
 def _require_2d(spec: ConvSpec) -> None:
     # Unreachable while ConvSpec accepts only 2-D (spec.SUPPORTED_NDIM); it stays so that widening that tuple for
     # 1-D/3-D cannot feed N-D specs to this 2-D block code unnoticed.
-    if spec.ndim != 2:
-        raise SpecError(f"the note's block construction is 2-D; input_size must be a pair, got {spec.input_size!r}")
+    require_ndim(spec, 2, NOTE_CONSTRUCTION)
 
 
 def _group_rows(spec: ConvSpec, l: int) -> range:
@@ -52,16 +60,21 @@ def _group_rows(spec: ConvSpec, l: int) -> range:
     return range(group * spec.out_per_group, (group + 1) * spec.out_per_group)
 
 
+def _placed(spec: ConvSpec, axis: int, o: int) -> list[tuple[int, int]]:
+    """(t, tap(o, t)) for the kernel taps of ``axis`` that read inside the input from output position ``o``."""
+    s, p, d, size = spec.stride[axis], spec.padding_before[axis], spec.dilation[axis], spec.input_size[axis]
+    placed = [(t, tap(o, t, s, p, d)) for t in range(spec.kernel_size[axis])]
+    return [(t, n) for t, n in placed if in_range(n, size)]
+
+
 def kernel_columns(spec: ConvSpec, k: int) -> list[tuple[int, int]]:
     """(n, c): kernel column n sits at input column c = k·s − p + n·d inside B; outside taps dropped."""
-    s, d, p, width = spec.stride[1], spec.dilation[1], spec.padding_before[1], spec.input_size[1]  # type: ignore[index]
-    return [(n, k * s - p + n * d) for n in range(spec.kernel_size[1]) if 0 <= k * s - p + n * d < width]  # type: ignore[index]
+    return _placed(spec, 1, k)
 
 
 def kernel_rows(spec: ConvSpec, j: int) -> list[tuple[int, int]]:
     """(m, r): B_{l,m,k} is the row-block of image row r = j·s − p + m·d; outside rows dropped."""
-    s, d, p, height = spec.stride[0], spec.dilation[0], spec.padding_before[0], spec.input_size[0]  # type: ignore[index]
-    return [(m, j * s - p + m * d) for m in range(spec.kernel_size[0]) if 0 <= j * s - p + m * d < height]  # type: ignore[index]
+    return _placed(spec, 0, j)
 
 
 @dataclass(frozen=True)
@@ -79,10 +92,13 @@ class Blocks:
 
     spec: ConvSpec
 
+    def __post_init__(self) -> None:
+        _require_2d(self.spec)
+
     def B(self, l: int, m: int, k: int) -> sympy.Matrix:
         """B_{l,m,k} (C₂ × W): kernel row m of input channel l, placed for output column k."""
         spec = self.spec
-        block = sympy.zeros(spec.out_channels, spec.input_size[1])  # type: ignore[index]
+        block = sympy.zeros(spec.out_channels, spec.input_size[1])
         weights = weight_array(spec)
         for i in _group_rows(spec, l):
             for n, c in kernel_columns(spec, k):
@@ -94,11 +110,11 @@ class Blocks:
         spec = self.spec
         by_row = {r: m for m, r in kernel_rows(spec, j)}
         out = []
-        for r in range(spec.input_size[0]):  # type: ignore[index]
+        for r in range(spec.input_size[0]):
             if r in by_row:
                 out.append((f"B_{{{l},{by_row[r]},{k}}}", self.B(l, by_row[r], k)))
             else:
-                out.append(("O", sympy.zeros(spec.out_channels, spec.input_size[1])))  # type: ignore[index]
+                out.append(("O", sympy.zeros(spec.out_channels, spec.input_size[1])))
         return out
 
     def W(self, j: int, k: int, l: int | None = None) -> sympy.Matrix:
@@ -120,16 +136,8 @@ def blocks(spec: ConvSpec) -> Blocks:
     return Blocks(spec)
 
 
-@dataclass(frozen=True)
-class BlockTerms:
-    """𝒲's nonzeros for a run of output positions, placed block by block (seed order rows).
-
-    Row ``(p, i)`` (position-major) holds ``ω[weight]`` in column ``col``; ``key = col·n_weights +
-    weight``, listed row by row in increasing column order where ``valid``.
-    """
-
-    keys: np.ndarray  # (P, C, C₁/g, h, w) int64, C = len(channels)
-    valid: np.ndarray  # broadcastable to keys: the entry exists (not clipped by padding)
+#: the block construction's terms: same contract as the N-D assembly's (seed-order rows, keys col·n_weights + weight)
+BlockTerms = MatrixTerms
 
 
 def block_terms(
@@ -145,8 +153,8 @@ def block_terms(
     """
     _require_2d(spec)
     rows_out, cols_out = spec.output_size
-    height, width = spec.input_size  # type: ignore[misc]
-    kh, kw = spec.kernel_size  # type: ignore[misc]
+    height, width = spec.input_size
+    kh, kw = spec.kernel_size
     if positions is None:
         positions = np.arange(rows_out * cols_out)
     positions = np.asarray(positions, dtype=np.int64)
@@ -155,9 +163,11 @@ def block_terms(
     c_out, c_in_g = spec.out_channels, spec.in_per_group
 
     # B_{l,m,k}: kernel column n at in-block column c = k·s − p + n·d          → (P, w)
-    c = k[:, None] * spec.stride[1] - spec.padding_before[1] + np.arange(kw)[None, :] * spec.dilation[1]  # type: ignore[index]
+    columns, columns_inside = spec_axis_taps(spec, 1)
+    c, c_inside = columns[k], columns_inside[k]
     # 𝒲_{j,k,l}: B_{l,m,k} is row-block r = j·s − p + m·d, at column offset r·W  → (P, h)
-    r = j[:, None] * spec.stride[0] - spec.padding_before[0] + np.arange(kh)[None, :] * spec.dilation[0]  # type: ignore[index]
+    image_rows, image_rows_inside = spec_axis_taps(spec, 0)
+    r, r_inside = image_rows[j], image_rows_inside[j]
     # 𝒲_{j,k}: 𝒲_{j,k,l} sits at column offset l·HW; rows i outside l's group are zero
     channels = range(c_out) if channels is None else channels
     i = np.arange(channels.start, channels.stop)[:, None]
@@ -167,7 +177,7 @@ def block_terms(
     # that the full-size array is written once
     in_block = (r * width * n_weights)[:, :, None] + (c * n_weights)[:, None, :]
     keys = in_block[:, None, None, :, :] + ((l * height * width * n_weights)[:, :, None, None] + weight)[None]
-    valid = ((r >= 0) & (r < height))[:, None, None, :, None] & ((c >= 0) & (c < width))[:, None, None, None, :]
+    valid = r_inside[:, None, None, :, None] & c_inside[:, None, None, None, :]
     return BlockTerms(keys, valid)
 
 
@@ -186,14 +196,6 @@ def bias_terms(spec: ConvSpec, positions: np.ndarray, channels: range | None = N
     return (i[None, :, None] * math.prod(spec.output_size)) + positions[:, None, None]
 
 
-def _to_order(entries: dict[tuple[int, int], sympy.Expr], spec: ConvSpec, order: str) -> dict:
-    """Entries keyed by seed-order rows, re-keyed by rows in ``order``."""
-    if order == "seed":
-        return entries
-    target_of_seed = row_permutation(spec, "channel_major", "seed")  # seed row s is channel-major row [s]
-    return {(int(target_of_seed[row]), col): v for (row, col), v in entries.items()}
-
-
 def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None = None) -> sympy.SparseMatrix:
     """𝒲 (d_y × d_x) as a SymPy sparse matrix of weight symbols, assembled from the note's blocks.
 
@@ -206,14 +208,7 @@ def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None =
     """
     check_order(order)
     check_symbolic_size(spec, "matrix(spec)", max_terms)
-    terms = block_terms(spec)
-    weights = weight_array(spec).reshape(-1)
-    n_weights = weights.size
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    rows = np.broadcast_to(np.arange(spec.d_y).reshape(-1, spec.out_channels)[:, :, None, None, None], terms.keys.shape)
-    keys = terms.keys[valid]
-    entries = dict(zip(zip(rows[valid].tolist(), (keys // n_weights).tolist()), weights[keys % n_weights].tolist()))
-    return sympy.SparseMatrix(spec.d_y, spec.d_x, _to_order(entries, spec, order))
+    return matrix_from_terms(spec, block_terms(spec), order)
 
 
 def bias_vector(spec: ConvSpec, order: str = "channel_major") -> sympy.Matrix:
@@ -255,8 +250,8 @@ def matrix_as_written(spec: ConvSpec) -> sympy.SparseMatrix:
             f"got {spec.describe()}"
         )
     check_symbolic_size(spec, "matrix_as_written(spec)")
-    height, width = spec.input_size  # type: ignore[misc]
-    kh, kw = spec.kernel_size  # type: ignore[misc]
+    height, width = spec.input_size
+    kh, kw = spec.kernel_size
     rows_out, cols_out = spec.output_size
     entries: dict[tuple[int, int], sympy.Expr] = {}
     for j1 in range(1, rows_out + 1):  # the note's 1-based position indices

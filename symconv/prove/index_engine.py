@@ -4,7 +4,9 @@ Both sides of conv(x) = 𝒲x + b are bilinear in (ω, x) plus a term linear in 
 a list of integer terms per output row: ``key = input_flat · n_weights + weight_flat`` for
 ``x[input]·ω[weight]``, and ``key = −1 − bias_flat`` for ``b[bias]``, each with an integer coefficient.
 The definition's terms come from :func:`symconv.forms.direct.direct_terms` (the index sum); 𝒲's from
-:func:`symconv.forms.blocks.block_terms` (the block construction) or from a matrix the caller supplies.
+:func:`symconv.forms.blocks.block_terms` (the note's block construction, 2-D), from
+:func:`symconv.forms.assembly.assembly_terms` (any other ndim) or from a matrix the caller supplies
+(:mod:`symconv.prove.supplied`).
 
 Why this algorithm: sorting 85 M terms costs 5 s and 2.5 GB; but both generators emit their terms in
 canonical order (rows position-major, keys increasing within a row), so the fast path is plain array
@@ -21,6 +23,7 @@ import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -31,8 +34,10 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from ..errors import SpecError, TooLargeError
-from ..forms.blocks import BlockTerms, bias_terms, block_terms
+from ..forms.assembly import MatrixTerms, assembly_terms
+from ..forms.blocks import bias_terms, block_terms
 from ..forms.direct import direct_terms
+from .supplied import SuppliedTerms, completed, supplied_terms
 from .verdict import Mismatch, Verdict
 
 __all__ = ["CHUNK_TERMS", "MAX_INDEX_TERMS", "prove_index"]
@@ -42,7 +47,8 @@ CHUNK_TERMS = 1 << 22
 #: Default ceiling on the size of one check (≈ 1–2 minutes on 2 cores); raise it with ``max_terms``.
 MAX_INDEX_TERMS = 10_000_000_000
 
-BlockTermsFn = Callable[[ConvSpec, np.ndarray, range], BlockTerms]
+#: builds 𝒲's terms for (spec, positions, channels): forms.blocks.block_terms, forms.assembly.assembly_terms or a test's
+BlockTermsFn = Callable[[ConvSpec, np.ndarray, range], MatrixTerms]
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class _Chunk:
 
 def _chunks(spec: ConvSpec, chunk_terms: int) -> Iterator[_Chunk]:
     """Runs of (positions × channels) with about ``chunk_terms`` terms each, in seed-row order."""
-    per_channel = spec.in_per_group * math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    per_channel = spec.in_per_group * math.prod(spec.kernel_size)
     positions = math.prod(spec.output_size)
     if per_channel * spec.out_channels <= chunk_terms:
         step = max(1, chunk_terms // (per_channel * spec.out_channels))
@@ -108,56 +114,6 @@ def _expand(
     return term_rows, term_keys, np.ones(term_keys.size, dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class _Supplied:
-    """A caller's 𝒲 and b as sorted terms (seed rows), plus rows holding non-bilinear terms."""
-
-    rows: np.ndarray
-    keys: np.ndarray
-    coefficients: np.ndarray
-    foreign: dict[int, list[sympy.Expr]]  # seed row → terms that are not c·ω·x or c·b
-
-    def slice(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lo, hi = np.searchsorted(self.rows, [first, last + 1])
-        return self.rows[lo:hi], self.keys[lo:hi], self.coefficients[lo:hi]
-
-
-def _supplied(spec: ConvSpec, order: str, matrix: sympy.MatrixBase, bias: sympy.MatrixBase) -> _Supplied:
-    weight_of = {w: n for n, w in enumerate(weight_array(spec).reshape(-1).tolist())}
-    bias_of = {b: n for n, b in enumerate(bias_array(spec).reshape(-1).tolist())}
-    inputs = input_array(spec).reshape(-1)
-    n_weights = len(weight_of)
-    to_seed = np.arange(spec.d_y) if order == "seed" else np.argsort(row_permutation(spec, "channel_major", "seed"))
-    rows: list[int] = []
-    keys: list[int] = []
-    coefficients: list[int] = []
-    foreign: dict[int, list[sympy.Expr]] = {}
-
-    def add(row: int, value: sympy.Expr, index: dict, encode: Callable[[int], int], factor: sympy.Expr) -> None:
-        seed_row = int(to_seed[row])
-        parts = {value: 1} if value.is_Symbol else sympy.expand(value).as_coefficients_dict()
-        for monomial, coefficient in parts.items():
-            if coefficient == 0:  # as_coefficients_dict keeps cancelled terms (b − b) with coefficient 0
-                continue
-            n = index.get(monomial)
-            integral = coefficient.is_Integer if isinstance(coefficient, sympy.Basic) else isinstance(coefficient, int)
-            if n is None or not integral:
-                foreign.setdefault(seed_row, []).append(coefficient * monomial * factor)
-                continue
-            rows.append(seed_row)
-            keys.append(encode(n))
-            coefficients.append(int(coefficient))
-
-    for (r, c), value in matrix.todok().items():
-        add(r, value, weight_of, lambda n, c=c: c * n_weights + n, inputs[c])
-    for r, value in enumerate(bias):
-        if value != 0:
-            add(r, value, bias_of, lambda n: -1 - n, sympy.S.One)
-    row_a, key_a, coef_a = np.array(rows, dtype=np.int64), np.array(keys, dtype=np.int64), np.array(coefficients, dtype=np.int64)
-    order_ = np.lexsort((key_a, row_a))
-    return _Supplied(row_a[order_], key_a[order_], coef_a[order_], foreign)
-
-
 def _terms_as_sympy(spec: ConvSpec, keys: np.ndarray, coefficients: np.ndarray) -> list[sympy.Expr]:
     weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)
     n_weights = weights.size
@@ -180,13 +136,53 @@ def prove_index(
 ) -> Verdict:
     """Check the index sum = 𝒲x + b exactly on integer index terms, streaming in chunks.
 
-    ``block_terms_fn`` replaces the block construction (tests use it to corrupt 𝒲 at sizes too large
+    ``block_terms_fn`` replaces the construction of 𝒲's terms (tests use it to corrupt 𝒲 at sizes too large
     for SymPy); ``matrix``/``bias`` check a caller's SymPy 𝒲 and b instead.
 
     >>> prove_index(ConvSpec(3, 64, input_size=32, kernel_size=3, padding=1)).holds
     True
     """
     start = perf_counter()
+    _check_arguments(spec, order, chunk_terms, max_terms)
+    # the matrix side: a caller's pair as sorted terms, or our construction generated chunk by chunk
+    supplied = None
+    if matrix is not None or bias is not None:
+        supplied = supplied_terms(spec, order, *completed(spec, order, matrix, bias))  # a partial supply is completed by ours
+    make_terms = block_terms_fn or built_terms_fn(spec)
+    # compare chunk by chunk, then add the rows whose supplied terms are not bilinear
+    chunks = list(_chunks(spec, chunk_terms))
+    check = partial(_check_chunk, spec, supplied, make_terms)
+    if workers > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(check, chunks))
+    else:
+        results = [check(chunk) for chunk in chunks]
+    bad_seed = np.concatenate([r[0] for r in results]) if results else np.empty(0, dtype=np.int64)
+    if supplied is not None and supplied.foreign:
+        bad_seed = np.union1d(bad_seed, np.fromiter(supplied.foreign, dtype=np.int64))
+    # the first mismatch in the caller's order, both sides as SymPy terms
+    mismatch = _first_mismatch(spec, order, bad_seed, supplied, make_terms) if bad_seed.size else None
+    return Verdict(
+        holds=bad_seed.size == 0,
+        method="index",
+        spec=spec,
+        order=order,
+        terms=sum(r[1] for r in results),
+        seconds=perf_counter() - start,
+        mismatch=mismatch,
+        mismatched_rows=int(bad_seed.size),
+        source="built" if supplied is None else "supplied",
+        details={"chunks": len(chunks), "chunk_terms": chunk_terms, "workers": workers},
+    )
+
+
+def built_terms_fn(spec: ConvSpec) -> BlockTermsFn:
+    """symconv's own 𝒲 as terms: the note's block construction for 2-D, the per-axis assembly for any other ndim."""
+    return block_terms if spec.ndim == 2 else assembly_terms
+
+
+def _check_arguments(spec: ConvSpec, order: str, chunk_terms: int, max_terms: int | None) -> None:
+    """One-line errors for a bad order or chunk size, and refusals above the size limit or the int64 key range."""
     check_order(order)
     if not (isinstance(chunk_terms, int) and chunk_terms >= 1):
         raise SpecError(f"chunk_terms must be an int ≥ 1, got {chunk_terms!r}")
@@ -198,67 +194,39 @@ def prove_index(
             f"pass a larger max_terms to run it anyway"
         )
     check_key_range(spec, "verify(method='index')")
-    supplied = None
-    if matrix is not None or bias is not None:
-        from ..forms.blocks import bias_vector  # a partial supply is completed by ours
-        from ..forms.blocks import matrix as build_matrix
-        from .sympy_engine import as_bias_column, as_matrix
 
-        m = build_matrix(spec, order) if matrix is None else as_matrix(matrix, spec, order)
-        b = bias_vector(spec, order) if bias is None else as_bias_column(bias, spec, order)
-        supplied = _supplied(spec, order, m, b)
-    make_blocks = block_terms_fn or (lambda s, p, c: block_terms(s, p, c))
 
-    def check(chunk: _Chunk) -> tuple[np.ndarray, int]:
-        d = direct_terms(spec, chunk.positions, chunk.channels)
-        expected = _flat(d.keys, d.valid, d.bias)
-        row_ids = _rows_of(spec, chunk)
-        if supplied is None:
-            blk = make_blocks(spec, chunk.positions, chunk.channels)
-            found = _flat(blk.keys, blk.valid, bias_terms(spec, chunk.positions, chunk.channels))
-            if all(np.array_equal(a, b) for a, b in zip(expected, found)):
-                return np.empty(0, dtype=np.int64), int(expected[1].size + expected[2].size)
-            found_terms = _expand(*found, row_ids)
-        else:
-            found_terms = supplied.slice(int(row_ids.min()), int(row_ids.max()))
-        bad = _difference(row_ids, _expand(*expected, row_ids), found_terms)
-        return bad, int(expected[1].size + expected[2].size)
-
-    chunks = list(_chunks(spec, chunk_terms))
-    if workers > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(check, chunks))
+def _check_chunk(
+    spec: ConvSpec, supplied: SuppliedTerms | None, make_terms: BlockTermsFn, chunk: _Chunk
+) -> tuple[np.ndarray, int]:
+    """(seed rows of the chunk where the two sides differ, terms of the definition checked)."""
+    d = direct_terms(spec, chunk.positions, chunk.channels)
+    expected = _flat(d.keys, d.valid, d.bias)
+    checked = int(expected[1].size + expected[2].size)
+    row_ids = _rows_of(spec, chunk)
+    if supplied is None:
+        built = make_terms(spec, chunk.positions, chunk.channels)
+        found = _flat(built.keys, built.valid, bias_terms(spec, chunk.positions, chunk.channels))
+        if all(np.array_equal(a, b) for a, b in zip(expected, found)):  # the fast path: same terms, same order
+            return np.empty(0, dtype=np.int64), checked
+        found_terms = _expand(*found, row_ids)
     else:
-        results = [check(chunk) for chunk in chunks]
-    bad_seed = np.concatenate([r[0] for r in results]) if results else np.empty(0, dtype=np.int64)
-    if supplied is not None and supplied.foreign:
-        bad_seed = np.union1d(bad_seed, np.fromiter(supplied.foreign, dtype=np.int64))
-    terms = sum(r[1] for r in results)
+        found_terms = supplied.slice(int(row_ids.min()), int(row_ids.max()))
+    return _difference(row_ids, _expand(*expected, row_ids), found_terms), checked
 
-    mismatch = None
-    if bad_seed.size:
-        from_seed = np.arange(spec.d_y) if order == "seed" else row_permutation(spec, "channel_major", "seed")
-        # row_permutation(cm → seed)[s] is the channel-major row of seed row s
-        bad_rows = np.sort(from_seed[bad_seed])
-        row = int(bad_rows[0])
-        seed_row = int(bad_seed[np.argmin(from_seed[bad_seed])])
-        mismatch = _mismatch(spec, order, row, seed_row, supplied, make_blocks)
-    return Verdict(
-        holds=bad_seed.size == 0,
-        method="index",
-        spec=spec,
-        order=order,
-        terms=terms,
-        seconds=perf_counter() - start,
-        mismatch=mismatch,
-        mismatched_rows=int(bad_seed.size),
-        source="built" if supplied is None else "supplied",
-        details={"chunks": len(chunks), "chunk_terms": chunk_terms, "workers": workers},
-    )
+
+def _first_mismatch(
+    spec: ConvSpec, order: str, bad_seed: np.ndarray, supplied: SuppliedTerms | None, make_terms: BlockTermsFn
+) -> Mismatch:
+    """The mismatch at the lowest row in ``order`` among the differing seed rows ``bad_seed``."""
+    # row_permutation(cm → seed)[s] is the channel-major row of seed row s
+    from_seed = np.arange(spec.d_y) if order == "seed" else row_permutation(spec, "channel_major", "seed")
+    first = int(np.argmin(from_seed[bad_seed]))
+    return _mismatch(spec, order, int(from_seed[bad_seed[first]]), int(bad_seed[first]), supplied, make_terms)
 
 
 def _mismatch(
-    spec: ConvSpec, order: str, row: int, seed_row: int, supplied: _Supplied | None, make_blocks: BlockTermsFn
+    spec: ConvSpec, order: str, row: int, seed_row: int, supplied: SuppliedTerms | None, make_terms: BlockTermsFn
 ) -> Mismatch:
     """Both sides' terms of one output, as SymPy expressions."""
     position, channel = divmod(seed_row, spec.out_channels)
@@ -268,8 +236,8 @@ def _mismatch(
     expected_keys = np.concatenate([keys, bias.reshape(-1)])
     expected = _terms_as_sympy(spec, expected_keys, np.ones(expected_keys.size, dtype=np.int64))
     if supplied is None:
-        blk = make_blocks(spec, chunk.positions, chunk.channels)
-        counts, keys, bias = _flat(blk.keys, blk.valid, bias_terms(spec, chunk.positions, chunk.channels))
+        built = make_terms(spec, chunk.positions, chunk.channels)
+        counts, keys, bias = _flat(built.keys, built.valid, bias_terms(spec, chunk.positions, chunk.channels))
         found_keys = np.concatenate([keys, bias.reshape(-1)])
         found = _terms_as_sympy(spec, found_keys, np.ones(found_keys.size, dtype=np.int64))
     else:

@@ -20,47 +20,14 @@ import sympy
 from ..core.budget import check_symbolic_size
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
-from ..errors import SpecError
-from ..forms.blocks import bias_vector
-from ..forms.blocks import matrix as build_matrix
 from ..forms.direct import direct_terms
+from .supplied import completed
 from .verdict import Mismatch, Verdict
 
-__all__ = ["as_bias_column", "as_matrix", "prove_sympy"]
+__all__ = ["prove_sympy"]
 
 Poly = dict[tuple[sympy.Expr, sympy.Expr], Any]  # (weight-or-bias monomial, input symbol or 1) → coefficient
 ONE = sympy.S.One
-
-
-def as_matrix(value: Any, spec: ConvSpec, order: str) -> sympy.MatrixBase:
-    """A caller's 𝒲 as a SymPy matrix of shape d_y × d_x, or a one-line :class:`SpecError`."""
-    try:
-        m = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value)
-    except (TypeError, ValueError, sympy.SympifyError) as exc:
-        raise SpecError(
-            f"matrix must be a SymPy matrix (or nested lists) of shape d_y × d_x, got {type(value).__name__}: {exc}"
-        ) from None
-    if m.shape != (spec.d_y, spec.d_x):
-        raise SpecError(
-            f"matrix must be d_y × d_x = {spec.d_y} × {spec.d_x} (rows in {order!r} order, columns the "
-            f"C-order flatten of x), got {m.shape[0]} × {m.shape[1]}"
-        )
-    return m
-
-
-def as_bias_column(value: Any, spec: ConvSpec, order: str) -> sympy.MatrixBase:
-    """A caller's b as a d_y × 1 SymPy matrix, or a one-line :class:`SpecError`."""
-    try:
-        m = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value)
-    except (TypeError, ValueError, sympy.SympifyError) as exc:
-        raise SpecError(f"bias must be a SymPy column vector of length d_y, got {type(value).__name__}: {exc}") from None
-    if m.shape == (1, spec.d_y):
-        m = m.T
-    if m.shape != (spec.d_y, 1):
-        raise SpecError(
-            f"bias must have d_y = {spec.d_y} entries (in {order!r} order), got shape {m.shape[0]} × {m.shape[1]}"
-        )
-    return m
 
 
 def _add(poly: Poly, value: sympy.Expr, factor: sympy.Expr) -> None:
@@ -125,7 +92,7 @@ def prove_sympy(
     bias: Any = None,
     max_terms: int | None = None,
 ) -> Verdict:
-    """Check index sum = 𝒲x + b with SymPy, exactly; 𝒲 and b built from the note's blocks unless given.
+    """Check index sum = 𝒲x + b with SymPy, exactly; 𝒲 and b built (the note's blocks in 2-D) unless given.
 
     >>> prove_sympy(ConvSpec(2, 3, input_size=5, kernel_size=3)).holds
     True
@@ -134,8 +101,7 @@ def prove_sympy(
     check_order(order)
     check_symbolic_size(spec, "verify(method='sympy')", max_terms)
     source = "built" if matrix is None and bias is None else "supplied"
-    matrix = build_matrix(spec, order, max_terms=max_terms) if matrix is None else as_matrix(matrix, spec, order)
-    bias = bias_vector(spec, order) if bias is None else as_bias_column(bias, spec, order)
+    matrix, bias = completed(spec, order, matrix, bias, max_terms)
 
     found = matrix_side(matrix, bias, spec)
     expected = definition_side(spec, order)

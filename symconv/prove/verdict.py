@@ -132,11 +132,11 @@ class Verdict:
             "spec": {
                 "in_channels": spec.in_channels,
                 "out_channels": spec.out_channels,
-                "input_size": list(spec.input_size),  # type: ignore[arg-type]
-                "kernel_size": list(spec.kernel_size),  # type: ignore[arg-type]
-                "stride": list(spec.stride),  # type: ignore[arg-type]
-                "padding": spec.padding if isinstance(spec.padding, str) else list(spec.padding),  # type: ignore[arg-type]
-                "dilation": list(spec.dilation),  # type: ignore[arg-type]
+                "input_size": list(spec.input_size),
+                "kernel_size": list(spec.kernel_size),
+                "stride": list(spec.stride),
+                "padding": spec.padding if isinstance(spec.padding, str) else list(spec.padding),
+                "dilation": list(spec.dilation),
                 "groups": spec.groups,
                 "bias": spec.bias,
                 "output_size": list(spec.output_size),

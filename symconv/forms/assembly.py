@@ -1,0 +1,133 @@
+"""𝒲 for any number of spatial axes, assembled from per-axis parts.
+
+On one spatial axis, kernel tap ``t`` is a 0/1 selection ``S_a(t)`` (output length × input length):
+``S_a(t)[o, n] = 1`` iff ``n = tap(o, t)`` lies inside the input (:func:`symconv.core.taps.axis_taps`). The
+spatial part of a tap ``t = (t_0, …, t_{D−1})`` is the product over axes, ``S(t) = S_0(t_0) ⊗ … ⊗ S_{D−1}(t_{D−1})``
+— the Kronecker product is exactly the C-order flatten of both grids — and the channels and groups give
+
+    𝒲[(i, o), (l, n)] = Σ_t ω[i, l', t] · S(t)[o, n]     for l = g(i)·C₁/groups + l' in the group of i, else 0
+
+(0-based; conventions in :mod:`symconv.core.symbols`: columns are the C-order flatten of x, rows
+``"channel_major"`` or the note's ``"seed"`` order). Nothing here assumes two axes; for 2-D it is the
+note's block construction (:mod:`symconv.forms.blocks`) entry for entry, which the tests check.
+
+Why products of per-axis parts: each axis is a small (out, kernel) table, so the full (positions × taps) grid
+is one broadcast of D small arrays, with no Python loop over positions or taps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..core.budget import check_symbolic_size
+from ..core.spec import ConvSpec
+from ..core.symbols import check_order, row_permutation, weight_array
+from ..core.taps import spec_axis_taps
+
+__all__ = ["MatrixTerms", "assembled_matrix", "assembly_terms", "axis_parts", "matrix_from_terms", "spatial_part"]
+
+
+@dataclass(frozen=True)
+class MatrixTerms:
+    """𝒲's nonzeros for a run of output positions and channels, as integer keys (seed-order rows).
+
+    Row ``(p, i)`` (position-major: the note's "seed" order restricted to the run) holds ``ω[weight]`` in
+    column ``col`` (C-order flatten of x); ``key = col·n_weights + weight`` (``weight`` the C-order flat index
+    of ω), listed row by row in increasing column order where ``valid``.
+    """
+
+    keys: np.ndarray  # (P, C, C₁/g, *kernel) int64, C = len(channels)
+    valid: np.ndarray  # broadcastable to keys: the entry exists (not clipped by padding)
+
+
+def axis_parts(spec: ConvSpec) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per spatial axis, the selection S_a as (input position, in range) arrays of shape (output length, kernel).
+
+    >>> rows, columns = axis_parts(ConvSpec(1, 1, input_size=(2, 4), kernel_size=(1, 3), padding=(0, 1)))
+    >>> rows[0].tolist(), columns[0][0].tolist(), columns[1][0].tolist()
+    ([[0], [1]], [-1, 0, 1], [False, True, True])
+    """
+    return tuple(spec_axis_taps(spec, axis) for axis in range(spec.ndim))
+
+
+def spatial_part(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat input position (C-order over the input grid) and in-range mask for flat output ``positions``
+    (C-order over the output grid) × every kernel tap: both of shape (P, *kernel), the product over axes.
+
+    Out-of-range entries hold a meaningless position and must be masked.
+    """
+    parts = axis_parts(spec)
+    out_coords = np.unravel_index(np.asarray(positions, dtype=np.int64), spec.output_size)
+    shape = (len(out_coords[0]), *spec.kernel_size)
+    flat = np.zeros(shape, dtype=np.int64)
+    inside = np.ones(shape, dtype=bool)
+    for axis, ((coords, selected), o) in enumerate(zip(parts, out_coords)):
+        # axis a's (P, k_a) table, laid along kernel dimension a of the (P, *kernel) grid
+        along = (len(o), *(k if a == axis else 1 for a, k in enumerate(spec.kernel_size)))
+        flat = flat * spec.input_size[axis] + coords[o].reshape(along)
+        inside &= selected[o].reshape(along)
+    return flat, inside
+
+
+def assembly_terms(
+    spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
+) -> MatrixTerms:
+    """𝒲's nonzeros for ``positions`` (flat output positions, default all) × ``channels`` (default all), any ndim.
+
+    Same contract as :func:`symconv.forms.blocks.block_terms`; keys have shape (P, C, C₁/g, *kernel).
+
+    >>> t = assembly_terms(ConvSpec(1, 1, input_size=(1, 4), kernel_size=(1, 3), padding=(0, 1)))
+    >>> t.keys.shape, int(np.broadcast_to(t.valid, t.keys.shape).sum())
+    ((4, 1, 1, 1, 3), 10)
+    """
+    if positions is None:
+        positions = np.arange(math.prod(spec.output_size))
+    positions = np.asarray(positions, dtype=np.int64)
+    channels = range(spec.out_channels) if channels is None else channels
+    n_weights = math.prod(spec.weight_shape)
+    c_in_g = spec.in_per_group
+    flat, inside = spatial_part(spec, positions)  # (P, *kernel)
+    # channel part: output channel i reads input channel l = group(i)·C₁/g + l' through ω[i, l', t]
+    lead = (slice(None), slice(None)) + (None,) * spec.ndim
+    i = np.arange(channels.start, channels.stop, dtype=np.int64)[:, None]
+    l_global = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g, dtype=np.int64)[None, :]  # (C, C₁/g)
+    weight = np.arange(n_weights, dtype=np.int64).reshape(spec.weight_shape)[channels.start : channels.stop]
+    channel_part = (l_global * math.prod(spec.input_size) * n_weights)[lead] + weight  # (C, C₁/g, *kernel)
+    keys = (flat * n_weights)[:, None, None] + channel_part[None]
+    return MatrixTerms(keys, inside[:, None, None])
+
+
+def matrix_from_terms(spec: ConvSpec, terms: MatrixTerms, order: str) -> sympy.SparseMatrix:
+    """The d_y × d_x SymPy matrix of weight symbols whose nonzeros ``terms`` lists (all rows, seed order),
+    with rows in ``order``."""
+    check_order(order)
+    weights = weight_array(spec).reshape(-1)
+    n_weights = weights.size
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    seed_rows = np.arange(spec.d_y).reshape(-1, spec.out_channels)  # (position, channel)
+    rows = np.broadcast_to(seed_rows[(...,) + (None,) * (terms.keys.ndim - 2)], terms.keys.shape)[valid]
+    if order == "channel_major":
+        rows = row_permutation(spec, "channel_major", "seed")[rows]  # seed row s is channel-major row [s]
+    keys = terms.keys[valid]
+    entries = dict(zip(zip(rows.tolist(), (keys // n_weights).tolist()), weights[keys % n_weights].tolist()))
+    return sympy.SparseMatrix(spec.d_y, spec.d_x, entries)
+
+
+def assembled_matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None = None) -> sympy.SparseMatrix:
+    """𝒲 (d_y × d_x) as a SymPy sparse matrix of weight symbols, assembled from per-axis parts, any ndim.
+
+    Columns: C-order flatten of x. Rows: ``order`` = ``"channel_major"`` (C-order flatten of y) or
+    ``"seed"`` (location-major, channels inside).
+
+    >>> W = assembled_matrix(ConvSpec(1, 1, input_size=(1, 3), kernel_size=(1, 2)))
+    >>> W.shape, W[1, 1], W[1, 2]
+    ((2, 3), omega_0,0,0,0, omega_0,0,0,1)
+    """
+    check_order(order)
+    check_symbolic_size(spec, "assembled_matrix(spec)", max_terms)
+    return matrix_from_terms(spec, assembly_terms(spec), order)
+
