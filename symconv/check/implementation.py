@@ -1,7 +1,7 @@
 """verify_implementation(): check that someone's convolution function computes the layer it claims.
 
 ``fn(x, weight, bias) -> y`` is any implementation — NumPy, PyTorch, a hand-written loop, a Toeplitz
-trick. Its form (the terms c·ω·x, c·b, … of every output; see :mod:`symconv.check.diagnosis`) is extracted and
+trick. Its form (the terms c·ω·x, c·b, … of every output; see :mod:`symconv.check.form`) is extracted and
 compared with the definition's; when they differ, the form is tested against complete hypotheses of the
 common bugs, and the ones that match exactly are named.
 
@@ -40,6 +40,12 @@ them all (one-hot) costs n_w·d_x evaluations of fn — 7 s for PyTorch's conv2d
 dilation 2, groups 2, even in float32 (``benchmarks/bench_impl.py --onehot``). A convolution reads one input
 per (output, weight), which the tags exploit: two calls per group of C₂ weights (0.06 s for that layer), and
 the random confirmation guards the decoding.
+
+This module is the front door; the stages live one per module, each importing only those before it:
+:mod:`~symconv.check.caller` (calling fn in its layout, backend and dtype), :mod:`~symconv.check.symbolic`
+(the run on symbols), :mod:`~symconv.check.probe` (bi-affinity and confirmation on integer probes),
+:mod:`~symconv.check.readers` (coefficients read back one-hot or from tags), :mod:`~symconv.check.diagnosis`
+(naming the bug, with :mod:`~symconv.check.hypotheses`) and :mod:`~symconv.check.verdict` (the result).
 """
 
 from __future__ import annotations
