@@ -1,0 +1,192 @@
+"""Calling the user's fn: layouts (NCHW, CHW, NHWC, HWC; OIHW or HWIO weights), backends (NumPy or PyTorch), dtype.
+
+Every other stage works on canonical arrays — x (k, C₁, H, W), ω (C₂, C₁/g, h, w), b — and canonical outputs
+(k, C₂, H', W'); :class:`Caller` converts them to what fn takes, calls it, converts back and counts the calls.
+How fn wants to be called is found by trial calls with zeros (:meth:`Caller.resolve`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.spec import ConvSpec
+from ..errors import SpecError
+
+__all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller"]
+
+LAYOUTS: tuple[str, ...] = ("auto", "NCHW", "CHW", "NHWC", "HWC")
+WEIGHT_LAYOUTS: tuple[str, ...] = ("OIHW", "HWIO")
+BACKENDS: tuple[str, ...] = ("auto", "numpy", "torch")
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+#: Largest batch passed to fn at once (numbers returned per call ≤ this · d_y, bounded below).
+CHUNK_VALUES = 1 << 23
+
+
+class CallFailed(Exception):
+    """fn raised, or returned something that is not an output of the expected rank."""
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a test dependency
+        raise SpecError("backend='torch' needs PyTorch installed (pip install torch)") from None
+    return torch
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return False
+    return True
+
+
+class Caller:
+    """Calls fn on canonical arrays — x (k, C₁, H, W), ω (C₂, C₁/g, h, w), b — in fn's layout and backend.
+
+    Returns (k, C, H', W') float64 arrays; counts calls and inputs. The layout and backend are resolved by
+    trial calls (:meth:`resolve`).
+    """
+
+    def __init__(self, fn: Callable, spec: ConvSpec, weight_layout: str, dtype: str, pass_params: bool) -> None:
+        self.fn = fn
+        self.spec = spec
+        self.weight_layout = weight_layout
+        self.dtype = dtype
+        self.pass_params = pass_params
+        self.calls = 0
+        self.samples = 0
+        self.layout = ""
+        self.backend = ""
+        self.output_shape: tuple[int, ...] = ()
+        self.bias_shape: tuple[int, ...] | None = spec.bias_shape if spec.bias != "none" else None
+        self.none_bias_as_zeros = False
+
+    # -- conversions
+    def _kwargs(self) -> dict[str, Any]:
+        if not self.pass_params:
+            return {}
+        s = self.spec
+        return {"stride": s.stride, "padding": s.padding, "dilation": s.dilation, "groups": s.groups}
+
+    def _convert(self, array: np.ndarray, backend: str) -> Any:
+        # always a fresh copy: a fn that writes into its arguments must not change later probes
+        if array.dtype == object:
+            return array.copy()
+        copy = np.array(array, dtype=np.dtype(self.dtype), order="C", copy=True)
+        return _torch().from_numpy(copy) if backend == "torch" else copy
+
+    def _weight(self, weight: np.ndarray) -> np.ndarray:
+        return weight.transpose(2, 3, 1, 0) if self.weight_layout == "HWIO" else weight
+
+    def _bias(self, bias: np.ndarray | None, layout: str) -> np.ndarray | None:
+        if bias is None:
+            return np.zeros(self.spec.out_channels, dtype=np.float64) if self.none_bias_as_zeros else None
+        if bias.ndim == 3 and layout in ("NHWC", "HWC"):
+            return bias.transpose(1, 2, 0)
+        return bias
+
+    @staticmethod
+    def _to_numpy(y: Any, symbolic: bool) -> np.ndarray:
+        if hasattr(y, "detach") and hasattr(y, "cpu"):
+            y = y.detach().cpu().numpy()
+        if symbolic:
+            return np.asarray(y, dtype=object)
+        try:
+            return np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise CallFailed(f"fn returned {type(y).__name__}, which is not an array of numbers ({exc})") from None
+
+    def invoke(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, layout: str, backend: str,
+               symbolic: bool = False) -> np.ndarray:
+        """One batch through fn in ``layout``/``backend``; the output as (k, C, H', W')."""
+        k = x.shape[0]
+        w = self._convert(self._weight(weight), backend)
+        b_arr = self._bias(bias, layout)
+        b = None if b_arr is None else self._convert(b_arr, backend)
+        channels_last = layout in ("NHWC", "HWC")
+        xs = x.transpose(0, 2, 3, 1) if channels_last else x
+        batched = layout in ("NCHW", "NHWC")
+        outputs = []
+        inputs = [xs] if batched else [xs[s] for s in range(k)]
+        for item in inputs:
+            self.calls += 1
+            self.samples += item.shape[0] if batched else 1
+            try:
+                y = self.fn(self._convert(item, backend), w, b, **self._kwargs())
+            except Exception as exc:  # the user's code: any exception means "this way of calling fails"
+                raise CallFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from exc
+            y = self._to_numpy(y, symbolic)
+            rank = 4 if batched else 3
+            if y.ndim != rank or (batched and y.shape[0] != item.shape[0]):
+                raise CallFailed(f"fn returned shape {tuple(y.shape)}, expected rank {rank}"
+                                  + (f" with batch {item.shape[0]} first" if batched else ""))
+            outputs.append(y if batched else y[None])
+        out = np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+        return out.transpose(0, 3, 1, 2) if channels_last else out
+
+    def resolve(self, layout: str, backend: str) -> None:
+        """Find how fn wants to be called: trial calls with zeros, the declared choices first."""
+        spec = self.spec
+        layouts = ["NCHW", "CHW"] if layout == "auto" else [layout]
+        backends = ["numpy", "torch"] if backend == "auto" else [backend]
+        if backend == "auto" and not _torch_available():  # pragma: no cover
+            backends = ["numpy"]
+        weight = np.zeros(spec.weight_shape)
+        errors: list[str] = []
+
+        def attempt(bias_shape: tuple[int, ...] | None) -> bool:
+            bias = None if bias_shape is None else np.zeros(bias_shape)
+            for b in backends:
+                for lay in layouts:
+                    x = np.zeros((2 if lay in ("NCHW", "NHWC") else 1, *spec.input_shape))
+                    try:
+                        y = self.invoke(x, weight, bias, lay, b)
+                    except CallFailed as exc:
+                        errors.append(f"{b}/{lay}: {exc}")
+                        continue
+                    self.layout, self.backend, self.output_shape = lay, b, tuple(y.shape[1:])
+                    return True
+            return False
+
+        if attempt(self.bias_shape):
+            return
+        first_error = errors[0]
+        alternatives: list[tuple[int, ...] | None] = []
+        if spec.bias == "none":
+            self.none_bias_as_zeros = True  # a fn that insists on a bias array gets zeros
+            alternatives.append(None)
+        elif spec.bias == "shared":
+            alternatives.append(spec.output_shape)
+        else:
+            alternatives.append((spec.out_channels,))
+        for shape in alternatives:
+            if attempt(shape):
+                self.bias_shape = shape
+                return
+        shapes = f"x {('N', *spec.input_shape) if layout != 'CHW' else spec.input_shape}, weight {spec.weight_shape}"
+        shapes += f", bias {self.spec.bias_shape if spec.bias != 'none' else None}"
+        raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} ({', '.join(backends)}; layout "
+                        f"{'/'.join(layouts)}): {first_error}")
+
+    def __call__(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """fn on a batch of canonical inputs, chunked; (k, d_y) float64."""
+        d_y = max(1, math.prod(self.output_shape))
+        step = max(1, CHUNK_VALUES // d_y)
+        pieces = []
+        for start in range(0, x.shape[0], step):
+            try:
+                y = self.invoke(x[start:start + step], weight, bias, self.layout, self.backend)
+            except CallFailed as exc:
+                raise SpecError(f"fn(x, weight, bias) failed during probing: {exc}") from None
+            if tuple(y.shape[1:]) != self.output_shape:
+                raise SpecError(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
+                                f"in another; its output shape must not depend on the values")
+            pieces.append(y.reshape(y.shape[0], -1))
+        return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
