@@ -5,9 +5,9 @@
   ``@pytest.mark.symconv_specs(TABLE)`` on the test, its class or module (``pytestmark``).
 * ``symconv_specs`` — the table itself (the marked one, or the default), as a dict.
 * ``--symconv-report DIR`` — every test that fails with a symconv assertion
-  (:class:`~symconv.errors.NotEquivalentError` carrying a report) writes ``DIR/<test id>-<hash>.tex``, a complete
-  LaTeX document with the layer, the diagnosis and the mismatching outputs, written atomically
-  (:func:`symconv.report.output.write_atomic`).
+  (:class:`~symconv.testing.ReportedNotEquivalentError`, a ``NotEquivalentError`` carrying a report) writes
+  ``DIR/<test id>-<hash>.tex``, a complete LaTeX document (:mod:`symconv.report.failure`) with the layer, the
+  diagnosis and the mismatching outputs, written atomically (:func:`symconv.report.output.write_atomic`).
 
 ::
 
@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from .core.spec import ConvSpec
-from .testing import SPECS
+from .testing import SPECS, ReportedNotEquivalentError
 
 __all__ = ["report_path"]
 
@@ -93,12 +93,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     directory = item.config.getoption("--symconv-report")
     if not directory or call.excinfo is None:
         return
-    report = getattr(call.excinfo.value, "report", None)
-    if report is None or not hasattr(report, "document"):
+    error = call.excinfo.value
+    if not isinstance(error, ReportedNotEquivalentError):
         return
     if outcome.get_result().failed:
         from .report.output import write_atomic  # only now: the report package loads Jinja
 
         path = report_path(directory, item.nodeid)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, report.document(item.nodeid))
+        write_atomic(path, error.report.document(item.nodeid))  # the LaTeX comes from symconv.report.failure

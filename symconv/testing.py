@@ -2,8 +2,9 @@
 
 Every ``assert_*`` returns what it checked when the statement holds and otherwise raises
 :class:`~symconv.errors.NotEquivalentError` (an ``AssertionError``, so pytest reports it as a failed
-assertion). The message is the mismatch table and the diagnosis; the exception's ``report`` attribute is a
-:class:`FailureReport` whose LaTeX the pytest plugin writes with ``--symconv-report DIR``.
+assertion; precisely a :class:`ReportedNotEquivalentError`). The message is the mismatch table and the
+diagnosis; the exception's ``report`` attribute is a :class:`FailureReport` whose LaTeX
+(:mod:`symconv.report.failure`, loaded only when asked for) the pytest plugin writes with ``--symconv-report DIR``.
 
 >>> from symconv import ConvSpec
 >>> assert_conv_equivalent(ConvSpec(1, 2, input_size=4, kernel_size=2)).holds
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +63,8 @@ class FailureReport:
     """A failed assertion: a title, the plain-text message and a LaTeX fragment saying the same.
 
     ``source`` is the LaTeX, or a function that builds it: :attr:`latex` builds it on first use, since
-    escaping text loads :mod:`symconv.report` (and Jinja2), which only writing a report needs.
+    LaTeX of text is written by :mod:`symconv.report.failure` (which loads Jinja2), and only writing a
+    report needs it.
     """
 
     title: str
@@ -77,73 +78,49 @@ class FailureReport:
 
     def document(self, test: str = "") -> str:
         """A complete LaTeX document for this failure (``test`` names the test that failed)."""
-        heading = _tex(test or self.title)
-        return (
-            "\\documentclass[10pt]{article}\n\\usepackage[margin=2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n"
-            "\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n\\begin{document}\n"
-            f"\\section*{{symconv: {heading}}}\n{self.latex}\n\\end{{document}}\n"
-        )
+        from .report.failure import document  # loads Jinja2: only when a report is written
+
+        return document(test or self.title, self.latex)
+
+
+class ReportedNotEquivalentError(NotEquivalentError):
+    """A :class:`~symconv.errors.NotEquivalentError` raised by an assertion here, with its :class:`FailureReport`."""
+
+    def __init__(self, report: FailureReport) -> None:
+        super().__init__(report.text)
+        self.report = report
 
 
 def _fail(report: FailureReport) -> None:
-    error = NotEquivalentError(report.text)
-    error.report = report  # type: ignore[attr-defined]
-    raise error
+    raise ReportedNotEquivalentError(report)
 
 
-# ------------------------------------------------------------------------------------------ LaTeX helpers
+# ------------------------------------------------------------------------------------------ LaTeX, built lazily
+# Each returns the function that builds a report's LaTeX with symconv.report.failure, imported only when called.
 
-def _tex(text: str) -> str:
-    """Plain text as LaTeX that prints it literally (:func:`symconv.report.render.escape_tex`).
+def _verdict_source(title: str, spec: ConvSpec, lines: list[str], mismatches: tuple[Mismatch, ...],
+                    findings: list[str]) -> Callable[[], str]:
+    def build() -> str:
+        from .report.failure import verdict_latex
 
-    A character pdflatex cannot typeset is written as its Unicode name in brackets rather than refused:
-    a failure report must not fail.
-    """
-    from .report.render import escape_tex  # loads Jinja2: only when a report's LaTeX is built
-
-    try:
-        return escape_tex(text)
-    except SpecError:
-        pass
-
-    def printable(ch: str) -> str:
-        try:
-            escape_tex(ch)
-        except SpecError:
-            return f"[{unicodedata.name(ch, f'U+{ord(ch):04X}').lower()}]"
-        return ch
-    return escape_tex("".join(printable(ch) if ord(ch) > 127 else ch for ch in str(text)))
+        return verdict_latex(title, spec, lines, mismatches, findings)
+    return build
 
 
-def _math(terms: tuple[sympy.Expr, ...]) -> str:
-    return sympy.latex(sympy.Add(*terms)) if terms else "0"
+def _titled_source(title: str, report: FailureReport) -> Callable[[], str]:
+    def build() -> str:
+        from .report.failure import titled
+
+        return titled(title, report.latex)
+    return build
 
 
-def _mismatch_latex(mismatches: tuple[Mismatch, ...]) -> str:
-    if not mismatches:
-        return ""
-    items = []
-    for m in mismatches:
-        index = ",".join(map(str, m.output))
-        lines = [f"\\item $y_{{{index}}}$ (0-based)\\\\ expected: ${_math(m.expected)}$\\\\ found: ${_math(m.found)}$"]
-        if m.missing:
-            lines.append(f"\\\\ missing: ${_math(m.missing)}$")
-        if m.extra:
-            lines.append(f"\\\\ extra: ${_math(m.extra)}$")
-        items.append("".join(lines))
-    return "\\begin{itemize}\n" + "\n".join(items) + "\n\\end{itemize}\n"
+def _text_source(text: str) -> Callable[[], str]:
+    def build() -> str:
+        from .report.failure import tex
 
-
-def _verdict_latex(title: str, spec: ConvSpec, lines: list[str], mismatches: tuple[Mismatch, ...],
-                   findings: list[str]) -> str:
-    parts = [f"\\textbf{{{_tex(title)}}}\\\\", f"Layer: {_tex(spec.describe())}\\\\"]
-    parts += [_tex(line) + "\\\\" for line in lines]
-    if findings:
-        parts.append("Diagnosis:\n\\begin{itemize}\n" + "\n".join(f"\\item {_tex(f)}" for f in findings) + "\n\\end{itemize}")
-    body = "\n".join(parts) + "\n"
-    if mismatches:
-        body += "First outputs that differ:\n" + _mismatch_latex(mismatches)
-    return body
+        return tex(text)
+    return build
 
 
 # ------------------------------------------------------------------------------------------ assertions
@@ -162,7 +139,7 @@ def assert_conv_equivalent(
         title = "conv(x) = Wx + b does not hold"
         mismatches = () if verdict.mismatch is None else (verdict.mismatch,)
         lines = [f"method {verdict.method}, W {verdict.source}, rows in {order} order; {verdict.mismatched_rows} outputs differ"]
-        _fail(FailureReport(title, verdict.describe(), lambda: _verdict_latex(title, spec, lines, mismatches, [])))
+        _fail(FailureReport(title, verdict.describe(), _verdict_source(title, spec, lines, mismatches, [])))
     return verdict
 
 
@@ -189,7 +166,7 @@ def assert_implements_conv(fn: Callable[..., Any], spec: ConvSpec, *, require_ex
     if require_exact and not result.proved:
         report = _implementation_report(result)
         title = f"require_exact: {result.status} is not a proof (method {result.method}; only 'symbolic' proves)"
-        _fail(FailureReport(title, f"{title}\n{report.text}", lambda: f"\\textbf{{{_tex(title)}}}\\\\\n{report.latex}"))
+        _fail(FailureReport(title, f"{title}\n{report.text}", _titled_source(title, report)))
     return result
 
 
@@ -202,7 +179,7 @@ def _implementation_report(result: ImplementationVerdict) -> FailureReport:
         lines.append(f"output shape {result.output_shape}, expected {result.spec.output_shape}")
     findings = [f.describe() for f in result.diagnosis]
     return FailureReport(title, result.describe(),
-                         lambda: _verdict_latex(title, result.spec, lines, result.mismatches, findings))
+                         _verdict_source(title, result.spec, lines, result.mismatches, findings))
 
 
 def assert_diagnosed(fn: Callable[..., Any], spec: ConvSpec, code: str, **options: Any) -> ImplementationVerdict:
@@ -224,7 +201,7 @@ def assert_diagnosed(fn: Callable[..., Any], spec: ConvSpec, code: str, **option
                else f"no difference was found ({result.status})")
         report = _implementation_report(result)
         title = f"expected the diagnosis {code!r}, but {got}"
-        _fail(FailureReport(title, f"{title}\n{report.text}", lambda: f"\\textbf{{{_tex(title)}}}\\\\\n{report.latex}"))
+        _fail(FailureReport(title, f"{title}\n{report.text}", _titled_source(title, report)))
     return result
 
 
@@ -251,7 +228,7 @@ def assert_same_implementation(fn_a: Callable[..., Any], fn_b: Callable[..., Any
     assert first.form is not None and second.form is not None
     if first.form.output_shape != second.form.output_shape:
         title = f"output shapes differ: {first.form.output_shape} and {second.form.output_shape}"
-        _fail(FailureReport(title, title, lambda: _tex(title)))
+        _fail(FailureReport(title, title, _text_source(title)))
     rows = first.form.differing_rows(second.form)
     if rows.size:
         shape = first.form.output_shape
@@ -262,7 +239,7 @@ def assert_same_implementation(fn_a: Callable[..., Any], fn_b: Callable[..., Any
         )
         title = f"the implementations differ at {rows.size} of {math.prod(shape)} outputs"
         text = "\n".join([title, "  (expected = fn_a, found = fn_b)"] + [m.describe() for m in mismatches])
-        _fail(FailureReport(title, text, lambda: _verdict_latex(title, spec, ["expected = fn_a, found = fn_b"], mismatches, [])))
+        _fail(FailureReport(title, text, _verdict_source(title, spec, ["expected = fn_a, found = fn_b"], mismatches, [])))
     return first
 
 
@@ -277,9 +254,11 @@ def assert_expr_equal(left: sympy.Expr, right: sympy.Expr) -> None:
     if difference != 0:
         title = "the expressions differ"
         text = f"{title}:\n  left:       {left}\n  right:      {right}\n  left−right: {difference}"
-        latex = (f"\\textbf{{{title}}}\n\\begin{{align*}}\n\\text{{left}} &= {sympy.latex(left)}\\\\\n"
-                 f"\\text{{right}} &= {sympy.latex(right)}\\\\\n\\text{{left}}-\\text{{right}} &= {sympy.latex(difference)}\n"
-                 "\\end{align*}\n")
+
+        def latex() -> str:
+            from .report.failure import expr_latex
+
+            return expr_latex(left, right, difference)
         _fail(FailureReport(title, text, latex))
 
 
@@ -306,7 +285,7 @@ def assert_closed_form(
     """
     __tracebackhide__ = True
     expr = sympy.sympify(expr)
-    symbols = {s.name: s for s in expr.free_symbols}  # type: ignore[attr-defined]
+    symbols = {str(s): s for s in expr.free_symbols}
     points = _grid_points(grid)
     failures: list[tuple[dict[str, Any], Any, Any]] = []
     checked = 0
@@ -331,13 +310,8 @@ def assert_closed_form(
         shown = failures[:max_rows]
 
         def latex() -> str:
-            table = "\n".join(
-                f"{_tex(', '.join(f'{k}={v}' for k, v in p.items()))} & ${sympy.latex(f)}$ & "
-                f"${sympy.latex(sympy.sympify(c))}$ \\\\"
-                for p, f, c in shown
-            )
-            return (f"\\textbf{{closed form ${sympy.latex(expr)}$ differs from the count at {len(failures)} of "
-                    f"{checked} points}}\n\n\\begin{{tabular}}{{lrr}}\npoint & formula & count\\\\\n\\hline\n{table}\n"
-                    "\\end{tabular}\n")
+            from .report.failure import closed_form_latex
+
+            return closed_form_latex(expr, shown, len(failures), checked)
         _fail(FailureReport(title, "\n".join([title, *rows, *more]), latex))
     return checked

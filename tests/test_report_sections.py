@@ -18,6 +18,15 @@ from symconv import ConvSpec, bias_vector, blocks
 from symconv.claims.audit import audit
 from symconv.receptive.layers import parse_layer
 from symconv.report.figures import sparsity_figure
+from symconv.report.gather import (
+    gather_blocks,
+    gather_counts,
+    gather_definition,
+    gather_proof,
+    gather_receptive,
+    gather_sparsity,
+    gather_stack,
+)
 from symconv.report.sections import (
     audit_section,
     blocks_section,
@@ -95,14 +104,14 @@ def test_written_out_outputs_evaluate_to_pytorchs_outputs(spec):
     v = _values(spec)
     y = _torch_y(spec, v)
     subs = _note_values(spec, v)
-    for ex in definition_section(spec).examples:
+    for ex in definition_section(gather_definition(spec)).examples:
         i, j, k = (int(t) - 1 for t in re.findall(r"\d+", ex.output))  # the note's y_{i,j,k}
         assert float(ex.expr.xreplace(subs)) == y[i, j, k]
         assert ex.products == len([t for t in ex.expr.args if t.is_Mul]) <= ex.taps
 
 
 def test_the_corner_with_padding_is_written_out_with_the_centre():
-    d = definition_section(CASES["padding-1"])
+    d = definition_section(gather_definition(CASES["padding-1"]))
     assert [e.output for e in d.examples] == ["y_{1,1,1}", "y_{1,3,3}"]  # 4×4 output: centre (2, 2), 0-based
     assert [e.products for e in d.examples] == [2 * 4, 2 * 9]  # corner: 2×2 taps inside, per input channel
 
@@ -110,14 +119,14 @@ def test_the_corner_with_padding_is_written_out_with_the_centre():
 def test_index_expressions_of_the_formula_follow_stride_padding_dilation():
     # hand derivation, 1-based: row (j−1)·2 − 1 + m·1 + 1 = 2j + m − 2, column (k−1)·1 − 2 + n·2 + 1 = k + 2n − 2
     spec = ConvSpec(1, 1, input_size=(7, 7), kernel_size=3, stride=(2, 1), padding=(1, 2), dilation=(1, 2))
-    assert r"x_{l,\, 2 j + m - 2,\, k + 2 n - 2}" in definition_section(spec).formula
+    assert r"x_{l,\, 2 j + m - 2,\, k + 2 n - 2}" in definition_section(gather_definition(spec)).formula
 
 
 # ----------------------------------------------------------------------------- blocks
 @pytest.mark.parametrize("spec", SMALL, ids=SMALL_IDS)
 def test_block_rows_put_each_kernel_row_in_the_input_row_it_reads(spec):
     j, k = spec.output_size[0] - 1, 0
-    section = blocks_section(spec, (j, k))
+    section = blocks_section(gather_blocks(spec, (j, k)))
     height, width = spec.input_size
     for row in section.W_jkl:
         l = int(re.search(r"_\{\d+,\d+,(\d+)\}", row.name).group(1)) - 1
@@ -142,7 +151,7 @@ TINY = [  # 𝒲 small enough to print entry by entry
 @pytest.mark.parametrize("spec", SMALL, ids=SMALL_IDS)
 def test_block_pieces_reassemble_the_cores_blocks_and_bias(spec):
     j, k = spec.output_size[0] // 2, spec.output_size[1] // 2
-    section = blocks_section(spec, (j, k))
+    section = blocks_section(gather_blocks(spec, (j, k)))
     core = blocks(spec)
     named = {m.name: m for m in section.B}
     for l, row in enumerate(section.W_jkl if section.W_jkl_total == len(section.W_jkl) else ()):
@@ -166,7 +175,7 @@ def test_block_pieces_reassemble_the_cores_blocks_and_bias(spec):
 
 @pytest.mark.parametrize("spec", TINY, ids=lambda s: s.describe())
 def test_printed_W_is_pytorchs_jacobian_in_the_notes_order(spec):
-    W = blocks_section(spec).W
+    W = blocks_section(gather_blocks(spec)).W
     assert W is not None, "small enough to print"
     v = _values(spec)
     numeric = np.array(W.matrix.xreplace(_note_values(spec, v)).tolist(), dtype=np.float64)
@@ -180,7 +189,7 @@ def test_printed_W_is_pytorchs_jacobian_in_the_notes_order(spec):
 
 def test_large_blocks_are_elided_and_say_how_many_are_left():
     spec = ConvSpec(3, 16, input_size=20, kernel_size=3)
-    s = blocks_section(spec)
+    s = blocks_section(gather_blocks(spec))
     assert all(m.elided and m.matrix.shape == (6, 12) for m in s.B)
     assert s.B_total == 9 and len(s.B) < s.B_total and s.W is None and s.W_jk.explicit is None
     assert sympy.Symbol(r"\vdots") in s.B[0].matrix and sympy.Symbol(r"\cdots") in s.B[0].matrix
@@ -189,33 +198,33 @@ def test_large_blocks_are_elided_and_say_how_many_are_left():
 # ----------------------------------------------------------------------------- proof
 @pytest.mark.parametrize("spec", SMALL, ids=SMALL_IDS)
 def test_proof_holds_with_both_engines_on_the_case_table(spec):
-    p = proof_section(spec)
+    p = proof_section(gather_proof(spec))
     assert p.holds and [r.method for r in p.runs] == ["sympy", "index"]
     assert all(r.terms == spec.n_terms + spec.n_bias_terms and r.seconds is None for r in p.runs)
 
 
 def test_timings_only_when_asked_for():
-    runs = proof_section(CASES["seed-example"], timings=True).runs
+    runs = proof_section(gather_proof(CASES["seed-example"]), timings=True).runs
     assert all(re.fullmatch(r"\d+\.\d{3}", r.seconds) for r in runs)
 
 
 def test_the_notes_literal_blocks_fail_with_the_kernel_row_shifted():
     # hand derivation for the toy (1×1 channels, 3×3 input, 2×2 kernel): the note's first block of 𝒲_{1,1,1}
     # holds kernel row j = 1 where row 0 belongs, so y_{1,1,1} loses ω_{1,1,0,·} and gains ω_{1,1,1,·}
-    p = proof_section(CASES["seed-2x2-toy"])
+    p = proof_section(gather_proof(CASES["seed-2x2-toy"]))
     assert p.as_written is not None and not p.as_written.holds and p.as_written.mismatched_rows == 4
     mm = p.as_written_mismatch
     assert mm.output == "y_{1,1,1}"
     assert sympy.Symbol("omega_1,1,0,0") * sympy.Symbol("x_1,1,1") in mm.missing
     assert sympy.Symbol("omega_1,1,1,0") * sympy.Symbol("x_1,1,1") in mm.extra
-    assert proof_section(CASES["stride-2"]).as_written is None  # outside the note's setting: not applicable
+    assert proof_section(gather_proof(CASES["stride-2"])).as_written is None  # outside the note's setting: not applicable
 
 
 # ----------------------------------------------------------------------------- sparsity
 @pytest.mark.parametrize("name", ["seed-example", "stride-2", "padding-same-even", "dilation-2", "groups-2", "everything"])
 def test_sparsity_picture_is_pytorchs_jacobian_pattern(name):
     spec = CASES[name]
-    fig = sparsity_figure(spec)
+    fig = sparsity_figure(gather_sparsity(spec))
     assert fig.coloring == "channel" and (fig.bin_rows, fig.bin_cols) == (1, 1)
     drawn = np.zeros((spec.d_y, spec.d_x), dtype=bool)
     for r, c0, c1, shade in fig.runs:
@@ -227,7 +236,7 @@ def test_sparsity_picture_is_pytorchs_jacobian_pattern(name):
 
 def test_large_sparsity_pictures_are_tiled_and_bounded():
     spec = ConvSpec(16, 16, input_size=32, kernel_size=3)
-    fig = sparsity_figure(spec)
+    fig = sparsity_figure(gather_sparsity(spec))
     assert fig.coloring == "density" and fig.bin_rows > 1 and len(fig.runs) <= 2500
     assert fig.nnz == spec.n_terms and fig.rows * fig.bin_rows >= spec.d_y and fig.cols * fig.bin_cols >= spec.d_x
 
@@ -236,7 +245,7 @@ def test_large_sparsity_pictures_are_tiled_and_bounded():
 @pytest.mark.parametrize("spec", SMALL, ids=SMALL_IDS)
 def test_receptive_region_is_pytorchs_gradient_pattern(spec):
     j, k = spec.output_size[0] // 2, spec.output_size[1] - 1
-    section = receptive_section(spec, (j, k))
+    section = receptive_section(gather_receptive(spec, (j, k)))
     assert section.agree and section.rows_checked == spec.out_channels
     x = torch.zeros(spec.input_shape, dtype=torch.float64, requires_grad=True)
     w = torch.rand(spec.weight_shape, dtype=torch.float64) + 0.5
@@ -265,7 +274,7 @@ def _torch_stack() -> torch.nn.Sequential:
 
 @pytest.mark.parametrize("index", [(3, 3), (0, 0), (5, 2)])
 def test_stack_region_is_pytorchs_gradient_pattern_in_every_map(index):
-    s = stack_section([parse_layer(t) for t in STACK], (24, 24), index)
+    s = stack_section(gather_stack([parse_layer(t) for t in STACK], (24, 24), index))
     x = torch.zeros((1, 1, 24, 24), dtype=torch.float64, requires_grad=True)
     _torch_stack()(x)[0, 0][index].backward()
     expected = (x.grad[0, 0] != 0).numpy()
@@ -278,17 +287,17 @@ def test_stack_region_is_pytorchs_gradient_pattern_in_every_map(index):
 
 
 def test_stack_effective_field_and_its_refusal_for_max_pooling():
-    s = stack_section([parse_layer("conv:k=3"), parse_layer("conv:k=3")], (9, 9))
+    s = stack_section(gather_stack([parse_layer("conv:k=3"), parse_layer("conv:k=3")], (9, 9)))
     # hand derivation: two 3-taps convolve to counts 1 2 3 2 1 → mean 2, variance 4/3, over r = 5
     assert s.effective[0][:4] == ("rows", "2", r"\frac{4}{3}", 5) and s.effective_centred
-    m = stack_section([parse_layer("conv:k=3"), parse_layer("maxpool:k=2,s=2")], (8, 8))
+    m = stack_section(gather_stack([parse_layer("conv:k=3"), parse_layer("maxpool:k=2,s=2")], (8, 8)))
     assert m.effective == () and "maxpool" in m.effective_note
 
 
 # ----------------------------------------------------------------------------- counts
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_counts_match_pytorch_parameters_and_the_jacobian(spec):
-    values = {r.name: int(r.value) if r.value.is_Integer else r.value for r in counts_section(spec).rows}
+    values = {r.name: int(r.value) if r.value.is_Integer else r.value for r in counts_section(gather_counts(spec)).rows}
     conv = torch.nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, groups=spec.groups,
                            bias=spec.bias == "shared")
     if spec.bias != "per_location":
@@ -299,7 +308,7 @@ def test_counts_match_pytorch_parameters_and_the_jacobian(spec):
 
 
 def test_counts_show_derivations_from_a_sum_to_a_closed_form():
-    c = counts_section(CASES["seed-example"])
+    c = counts_section(gather_counts(CASES["seed-example"]))
     weights = next(d for d in c.derivations if d.name == "params_weights")
     assert weights.steps[0][1].has(sympy.Sum) and not weights.steps[-1][1].has(sympy.Sum)
     assert int(weights.value) == 2 * 3 * 3 * 3 and all(r.limit == 0 for r in c.ratios)

@@ -189,6 +189,27 @@ print("ok")
     assert run.returncode == 0 and run.stdout == "ok\n", run.stderr[-2000:]
 
 
+def test_failure_latex_is_written_by_the_report_package_and_loaded_only_on_demand():
+    code = r"""
+import sys
+import sympy
+import symconv.testing as t
+loaded = sorted(m for m in sys.modules if m == "jinja2" or m.startswith(("jinja2.", "symconv.report")))
+assert not loaded, loaded
+a = sympy.Symbol("a")
+try:
+    t.assert_expr_equal(a + 1, a)
+except AssertionError as error:
+    report = error.report
+assert "symconv.report.failure" not in sys.modules and "jinja2" not in sys.modules, "failure"
+assert report.document("t.py::test").startswith("\documentclass"), report.document("t.py::test")[:50]
+assert "symconv.report.failure" in sys.modules and "jinja2" in sys.modules, "document"
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr[-2000:]
+
+
 def test_same_implementation():
     spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1)
     torch_fn = lambda x, w, b: F.conv2d(x, w, b, padding=1)  # noqa: E731

@@ -1,15 +1,17 @@
-"""Whole documents: gather a report's sections from the library, then render one template.
+"""Whole documents: gather → sections → render.
 
-Each function reads top to bottom: compute the results (the library does the mathematics), turn them
-into section data (:mod:`.sections`), lay them out (:mod:`.render`). Nothing here writes files.
+Each function reads top to bottom: compute every result once (:mod:`.gather`, where the library does
+the mathematics), shape the frozen results for the templates (:mod:`.sections`, :mod:`.figures`), lay
+them out (:mod:`.render`). Nothing here writes files.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.spec import ConvSpec
 from .figures import sparsity_figure
+from .gather import gather_layer, gather_stack
 from .render import render
 from .sections import (
     audit_section,
@@ -23,6 +25,9 @@ from .sections import (
     stack_section,
 )
 
+if TYPE_CHECKING:
+    from ..claims.audit import Audit
+
 __all__ = ["audit_report", "default_title", "layers_report", "spec_report"]
 
 
@@ -32,8 +37,8 @@ def default_title(spec: ConvSpec) -> str:
     >>> default_title(ConvSpec(2, 3, input_size=5, kernel_size=3))
     'The convolution 2 → 3 channels, 5×5 input, 3×3 kernel'
     """
-    def axes(values: object) -> str:
-        return "×".join(str(v) for v in values)  # type: ignore[attr-defined]
+    def axes(values: tuple[int, ...]) -> str:
+        return "×".join(str(v) for v in values)
 
     return (
         f"The convolution {spec.in_channels} → {spec.out_channels} channels, "
@@ -57,15 +62,17 @@ def spec_report(
     >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
     (True, True)
     """
-    # the mathematics, computed by the library and shaped for the templates
+    # the mathematics, computed once by the library
+    results = gather_layer(spec, position)
+    # shaped for the templates
     sections = {
         "spec": spec_section(spec),
-        "definition": definition_section(spec),
-        "blocks": blocks_section(spec, position),
-        "proof": proof_section(spec, timings=timings),
-        "sparsity": sparsity_figure(spec, position),
-        "receptive": receptive_section(spec, position),
-        "counts": counts_section(spec),
+        "definition": definition_section(results.definition),
+        "blocks": blocks_section(results.blocks),
+        "proof": proof_section(results.proof, timings=timings),
+        "sparsity": sparsity_figure(results.sparsity, position),
+        "receptive": receptive_section(results.receptive),
+        "counts": counts_section(results.counts),
         "footer": footer(command),
     }
     # the layout
@@ -88,18 +95,20 @@ def layers_report(
     >>> "\\\\section{The stack, layer by layer}" in tex
     True
     """
-    stack = stack_section(layers, input_size, index)
+    # the mathematics, then its shape for the template
+    stack = stack_section(gather_stack(layers, input_size, index))
     default = f"The receptive field of a stack of {len(stack.rows) - 1} layers on a {stack.input_size} input"
     return render("layers_report.tex.j2", title=title or default, stack=stack, footer=footer(command))
 
 
-def audit_report(result: Any, title: str | None = None, command: str | None = None) -> str:
+def audit_report(result: Audit, title: str | None = None, command: str | None = None) -> str:
     """The LaTeX source of the audit of the note, from a :class:`symconv.claims.audit.Audit`.
 
     >>> from symconv.claims.audit import audit
     >>> "\\\\section{The note's claims, checked}" in audit_report(audit(torch=False, max_size=2))
     True
     """
+    # the audit arrives computed (it is the caller's to run, with or without PyTorch)
     section = audit_section(result)
     default = "An audit of the lecture note on convolutions"
     return render("audit_report.tex.j2", title=title or default, audit=section, footer=footer(command))

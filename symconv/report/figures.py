@@ -7,14 +7,13 @@ templates only draw rectangles at the coordinates given. Every coordinate is a s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ..core.spec import ConvSpec
-from ..forms.blocks import block_terms
+from ..errors import SpecError
+from ..receptive.field import MapRegion, ReceptiveField, Region
+from .gather import SparsityCounts
 from .render import Tex
 
 __all__ = ["MapPicture", "ReceptiveFigure", "SparsityFigure", "receptive_figure", "sparsity_figure"]
@@ -51,12 +50,10 @@ class SparsityFigure:
 
 
 _FIG_WIDTH_CM, _FIG_HEIGHT_CM = 13.5, 19.0
-_MAX_CELLS_X, _MAX_CELLS_Y = 512, 640
 _MIN_LINE_GAP_CM = 0.15  # grid lines closer than this would turn the picture gray
 _MAX_UNIT_CM = 0.6  # cells of tiny matrices stay small
 _PALETTE = 4
 _MAX_RUNS = 2500  # rectangles per picture: pdflatex's memory and time stay small
-_CHUNK_TERMS = 1 << 20  # block terms per chunk: a few tens of MiB of int64 at a time
 
 
 def _level_runs(level: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -75,36 +72,23 @@ def _coord(value: float) -> Tex:
     return Tex(f"{round(value, 4):g}")
 
 
-def _nonzero_columns(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(seed-order row, column) of every nonzero of 𝒲 in the rows of ``positions``, from the note's blocks."""
-    terms = block_terms(spec, positions)
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    n_weights = math.prod(spec.weight_shape)
-    rows = (positions[:, None] * spec.out_channels + np.arange(spec.out_channels)[None, :])
-    rows = np.broadcast_to(rows[:, :, None, None, None], terms.keys.shape)
-    return rows[valid], terms.keys[valid] // n_weights
+@dataclass(frozen=True)
+class _Tiles:
+    """The counts regrouped until TeX can draw them: runs of one shade, and the tile size in entries."""
+
+    runs: list[tuple[int, int, int, int]]
+    coloring: str
+    rows: int
+    cols: int
+    bin_rows: int
+    bin_cols: int
 
 
-def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
-    """𝒲's sparsity, built from :func:`symconv.forms.blocks.block_terms`, laid out for TikZ.
-
-    >>> f = sparsity_figure(ConvSpec(1, 1, input_size=3, kernel_size=2))
-    >>> f.nnz, f.rows, f.cols, f.runs[0]
-    (16, 4, 9, (0, 0, 2, 1))
-    """
-    d_y, d_x = spec.d_y, spec.d_x
-    bin_r = max(1, math.ceil(d_y / _MAX_CELLS_Y))
-    bin_c = max(1, math.ceil(d_x / _MAX_CELLS_X))
-    rows, cols = math.ceil(d_y / bin_r), math.ceil(d_x / bin_c)
-    counts = np.zeros(rows * cols, dtype=np.int64)
-    n_positions = math.prod(spec.output_size)
-    chunk = max(1, _CHUNK_TERMS // (spec.out_channels * spec.in_per_group * math.prod(spec.kernel_size)))  # type: ignore[arg-type]
-    for start in range(0, n_positions, chunk):
-        r, c = _nonzero_columns(spec, np.arange(start, min(start + chunk, n_positions)))
-        counts += np.bincount((r // bin_r) * cols + c // bin_c, minlength=rows * cols)
-    nnz = int(counts.sum())
-    grid = counts.reshape(rows, cols)
-    height, width = spec.input_size  # type: ignore[misc]
+def _tiles(sparsity: SparsityCounts) -> _Tiles:
+    """Shade each cell by input channel (entry by entry) or by fill (tiles); coarsen until ≤ _MAX_RUNS runs."""
+    grid, bin_r, bin_c = sparsity.grid, sparsity.bin_rows, sparsity.bin_cols
+    rows, cols = grid.shape
+    height, width = sparsity.spec.input_size
     while True:
         if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
             coloring = "channel"
@@ -114,39 +98,54 @@ def sparsity_figure(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> Spars
             level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
         runs = _level_runs(level)
         if len(runs) <= _MAX_RUNS:
-            break
+            return _Tiles(runs, coloring, rows, cols, bin_r, bin_c)
         # too many rectangles for TeX: tiles twice as large, summed from the finer grid
         grid = np.pad(grid, ((0, rows % 2), (0, cols % 2))).reshape((rows + 1) // 2, 2, (cols + 1) // 2, 2).sum(axis=(1, 3))
         rows, cols, bin_r, bin_c = grid.shape[0], grid.shape[1], bin_r * 2, bin_c * 2
-    unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
+
+
+def sparsity_figure(sparsity: SparsityCounts, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
+    """𝒲's nonzeros counted by :func:`symconv.report.gather.gather_sparsity`, laid out for TikZ.
+
+    ``position`` (0-based (j, k)) is the 𝒲_{j,k} highlighted.
+
+    >>> from symconv.core.spec import ConvSpec
+    >>> from symconv.report.gather import gather_sparsity
+    >>> f = sparsity_figure(gather_sparsity(ConvSpec(1, 1, input_size=3, kernel_size=2)))
+    >>> f.nnz, f.rows, f.cols, f.runs[0]
+    (16, 4, 9, (0, 0, 2, 1))
+    """
+    spec = sparsity.spec
+    d_y, d_x = spec.d_y, spec.d_x
+    t = _tiles(sparsity)
+    unit = min(_FIG_WIDTH_CM / t.cols, _FIG_HEIGHT_CM / t.rows, _MAX_UNIT_CM)
 
     def lines(step_entries: int, axis_bin: int, total: int) -> tuple[Tex, ...]:
         if step_entries / axis_bin * unit < _MIN_LINE_GAP_CM:
             return ()
         return tuple(_coord(v / axis_bin) for v in range(step_entries, total, step_entries))
 
-    rows_out, cols_out = spec.output_size
-    c2 = spec.out_channels
-    thick_h = lines(c2 * cols_out, bin_r, d_y)
-    thin_h = tuple(v for v in lines(c2, bin_r, d_y) if v not in thick_h)
-    thick_v = lines(height * width, bin_c, d_x)
-    thin_v = tuple(v for v in lines(width, bin_c, d_x) if v not in thick_v)
-    channel_labels = ()
+    (height, width), (rows_out, cols_out), c2 = spec.input_size, spec.output_size, spec.out_channels
+    thick_h = lines(c2 * cols_out, t.bin_rows, d_y)
+    thick_v = lines(height * width, t.bin_cols, d_x)
+    channel_labels: tuple[tuple[Tex, Tex], ...] = ()
     if spec.in_channels <= 8:
         channel_labels = tuple(
-            (_coord((l + 0.5) * height * width / bin_c), Tex(f"l = {l + 1}")) for l in range(spec.in_channels)
+            (_coord((l + 0.5) * height * width / t.bin_cols), Tex(f"l = {l + 1}")) for l in range(spec.in_channels)
         )
-    row_labels = ()
-    if rows_out <= 16 and c2 * cols_out / bin_r * unit >= 0.3:
-        row_labels = tuple((_coord((j + 0.5) * c2 * cols_out / bin_r), Tex(f"j = {j + 1}")) for j in range(rows_out))
+    row_labels: tuple[tuple[Tex, Tex], ...] = ()
+    if rows_out <= 16 and c2 * cols_out / t.bin_rows * unit >= 0.3:
+        row_labels = tuple((_coord((j + 0.5) * c2 * cols_out / t.bin_rows), Tex(f"j = {j + 1}")) for j in range(rows_out))
     flat = position[0] * cols_out + position[1]
-    highlight = (_coord(flat * c2 / bin_r), _coord((flat + 1) * c2 / bin_r), _coord((flat + 0.5) * c2 / bin_r))
+    highlight = tuple(_coord(v * c2 / t.bin_rows) for v in (flat, flat + 1, flat + 0.5))
     return SparsityFigure(
-        rows=rows, cols=cols, unit=Tex(f"{unit:.4f}cm"), runs=tuple(runs), coloring=coloring, bin_rows=bin_r, bin_cols=bin_c,
-        thin_hlines=thin_h, thick_hlines=thick_h, thin_vlines=thin_v, thick_vlines=thick_v,
-        channel_labels=channel_labels, row_labels=row_labels, highlight=highlight,
+        rows=t.rows, cols=t.cols, unit=Tex(f"{unit:.4f}cm"), runs=tuple(t.runs), coloring=t.coloring,
+        bin_rows=t.bin_rows, bin_cols=t.bin_cols, thin_hlines=tuple(v for v in lines(c2, t.bin_rows, d_y) if v not in thick_h),
+        thick_hlines=thick_h, thin_vlines=tuple(v for v in lines(width, t.bin_cols, d_x) if v not in thick_v),
+        thick_vlines=thick_v, channel_labels=channel_labels, row_labels=row_labels,
+        highlight=(highlight[0], highlight[1], highlight[2]),
         highlight_label=Tex(rf"\mathcal{{W}}_{{{position[0] + 1},{position[1] + 1}}}"),
-        nnz=nnz, d_y=d_y, d_x=d_x, density=f"{100 * nnz / (d_y * d_x):.2f}",
+        nnz=sparsity.nnz, d_y=d_y, d_x=d_x, density=f"{100 * sparsity.nnz / (d_y * d_x):.2f}",
     )
 
 
@@ -183,23 +182,31 @@ _RF_GRID_MIN_UNIT_CM = 0.12
 _MAX_CAPTION_CHARS = 28
 
 
-def receptive_figure(rf: Any, index: tuple[int, ...]) -> ReceptiveFigure:
-    """The region of output ``index`` (0-based) in every feature map of ``rf``, laid out left to right.
+def _drawn(m: MapRegion) -> tuple[tuple[int, ...], np.ndarray]:
+    """The map's size and mask: both known once the input size is (a figure needs it)."""
+    if m.map_size is None or m.mask is None:
+        raise SpecError(f"a receptive-field figure needs the input size; the size of {m.node!r} is unknown")
+    return m.map_size, m.mask
+
+
+def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
+    """``region`` (one output's, from ``rf.region``) in every feature map of ``rf``, laid out left to right.
 
     ``rf`` is a :class:`symconv.receptive.field.ReceptiveField` with an input size.
 
+    >>> from symconv.core.spec import ConvSpec
     >>> from symconv.receptive.field import receptive_field
-    >>> f = receptive_figure(receptive_field([ConvSpec(1, 1, input_size=4, kernel_size=2)]), (1, 1))
-    >>> [(m.name, m.cells) for m in f.maps]
+    >>> rf = receptive_field([ConvSpec(1, 1, input_size=4, kernel_size=2)])
+    >>> [(m.name, m.cells) for m in receptive_figure(rf, rf.region((1, 1))).maps]
     [('input', 4), ('conv1', 1)]
     """
-    region = rf.region(index)
-    largest = max(max(m.map_size) for m in region.maps)
+    largest = max(max(_drawn(m)[0]) for m in region.maps)
     unit = min(_RF_MAX_UNIT_CM, _RF_MAX_MAP_CM / largest)
     captions = {lf.name: lf.layer.describe() if lf.layer is not None else (lf.merge or "") for lf in rf.layers}
-    maps, x, y, row_height = [], 0.0, 0.0, 0.0
+    maps: list[MapPicture] = []
+    x, y, row_height = 0.0, 0.0, 0.0
     for number, m in enumerate(region.maps):
-        rows, cols = m.map_size
+        (rows, cols), mask = _drawn(m)
         caption = captions.get(m.node, "")
         if len(caption) > _MAX_CAPTION_CHARS:
             caption = caption[: _MAX_CAPTION_CHARS - 1] + "…"
@@ -212,9 +219,9 @@ def receptive_figure(rf: Any, index: tuple[int, ...]) -> ReceptiveFigure:
         maps.append(MapPicture(
             name=m.node, caption=caption, rows=rows, cols=cols,
             x=Tex(f"{x + (slot - cols * unit) / 2:.3f}"), y=Tex(f"{-y:.3f}"),
-            runs=tuple((r, a, b) for r, a, b, _ in _level_runs(m.mask.astype(np.int8))),
+            runs=tuple((r, a, b) for r, a, b, _ in _level_runs(mask.astype(np.int8))),
             box=(_coord(c0), _coord(r0), _coord(c1), _coord(r1)), middle=_coord(cols / 2), grid=unit >= _RF_GRID_MIN_UNIT_CM,
-            cells=int(m.mask.sum()), is_output=number == len(region.maps) - 1,
+            cells=int(mask.sum()), is_output=number == len(region.maps) - 1,
         ))
         x += slot + _RF_GAP_CM
         row_height = max(row_height, rows * unit)

@@ -1,0 +1,479 @@
+"""Everything a report prints, computed here, once, into frozen results that the sections only read.
+
+The report stage is gather → sections → render: this module calls the library (``verify``, ``counts``,
+``receptive_field``, ``check_receptive_field``, ``effective_receptive_field``, the note's blocks of 𝒲);
+:mod:`.sections` shapes the results for the templates and :mod:`.render` lays them out. Nothing below
+knows about LaTeX. Symbols and indices are symconv's own (0-based); the sections rename them to the
+note's numbering. Flat output positions are C-order over the output grid (``j·W' + k``).
+
+The limits on what gets *built* live here (an explicit 𝒲 only when small, the literal note check
+only up to a size), because building is where the time and memory go.
+
+>>> from symconv.core.spec import ConvSpec
+>>> layer = gather_layer(ConvSpec(1, 1, input_size=3, kernel_size=2))
+>>> [v.method for v in layer.proof.verdicts], layer.receptive.cells, layer.sparsity.nnz
+(['sympy', 'index'], 4, 16)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, ratios
+from ..core.spec import ConvSpec
+from ..core.symbols import bias_array, input_array, weight_array
+from ..errors import SpecError
+from ..forms.blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
+from ..forms.direct import direct_terms
+from ..prove.verdict import Verdict
+from ..prove.verify import verify
+from ..receptive.check import FieldCheck, check_receptive_field
+from ..receptive.field import (
+    EffectiveField,
+    ReceptiveField,
+    Region,
+    conv_inputs,
+    effective_receptive_field,
+    receptive_field,
+)
+from ..receptive.forms import ReceptiveForms, receptive_forms
+
+__all__ = [
+    "BOTH_ENGINES_TERMS",
+    "MAX_AS_WRITTEN_TERMS",
+    "MAX_EXPLICIT_COLS",
+    "MAX_EXPLICIT_ROWS",
+    "BlockResults",
+    "CountResults",
+    "CountValue",
+    "DefinitionResults",
+    "EffectiveResults",
+    "FieldDisagreement",
+    "LayerResults",
+    "OutputTerms",
+    "PlacedBlock",
+    "ProofResults",
+    "ReceptiveResults",
+    "SparsityCounts",
+    "StackResults",
+    "gather_blocks",
+    "gather_counts",
+    "gather_definition",
+    "gather_layer",
+    "gather_proof",
+    "gather_receptive",
+    "gather_sparsity",
+    "gather_stack",
+    "in_note_setting",
+]
+
+#: Both engines run when the SymPy one takes well under a second.
+BOTH_ENGINES_TERMS = 20_000
+#: The note's literal 𝒲 is a SymPy sparse matrix: checked up to this many terms.
+MAX_AS_WRITTEN_TERMS = 20_000
+#: Largest 𝒲_{j,k,l}, 𝒲_{j,k} and 𝒲 built entry by entry (wider ones are reported in block notation only).
+MAX_EXPLICIT_COLS, MAX_EXPLICIT_ROWS = 18, 24
+# The sparsity counts are binned to at most this many cells (rows × columns) of 𝒲: the figure's resolution.
+_SPARSITY_MAX_CELLS_Y, _SPARSITY_MAX_CELLS_X = 640, 512
+_CHUNK_TERMS = 1 << 20  # block terms per chunk: a few tens of MiB of int64 at a time
+
+
+def in_note_setting(spec: ConvSpec) -> bool:
+    """Whether ``spec`` is the note's setting: stride 1, no padding, dilation 1, one group.
+
+    >>> in_note_setting(ConvSpec(2, 3, input_size=5, kernel_size=3)), in_note_setting(ConvSpec(1, 1, 5, 3, stride=2))
+    (True, False)
+    """
+    return (all(s == 1 for s in spec.stride) and not any(spec.padding_before) and not any(spec.padding_after)
+            and all(d == 1 for d in spec.dilation) and spec.groups == 1)
+
+
+def _check_position(spec: ConvSpec, position: tuple[int, int]) -> None:
+    rows_out, cols_out = spec.output_size
+    j, k = position
+    if not (0 <= j < rows_out and 0 <= k < cols_out):
+        raise SpecError(f"position must be within 0..{rows_out - 1} x 0..{cols_out - 1} (0-based), got {position!r}")
+
+
+def _flat(spec: ConvSpec, position: tuple[int, ...]) -> int:
+    """The flat output position (C-order over the output grid) of a 0-based (j, k)."""
+    return position[0] * spec.output_size[1] + position[1]
+
+
+# ----------------------------------------------------------------------------- the proof
+@dataclass(frozen=True)
+class ProofResults:
+    """conv(x) = 𝒲x + b for symconv's 𝒲 (seed order, one or both engines) and for the note's 𝒲 as written."""
+
+    spec: ConvSpec
+    verdicts: tuple[Verdict, ...]
+    as_written: Verdict | None  # the note's literal block formulas, checked by the index engine
+    as_written_skipped: bool  # the note's setting, but too large for the literal check
+
+
+def gather_proof(spec: ConvSpec) -> ProofResults:
+    """Prove conv(x) = 𝒲x + b for ``spec`` (seed row order): both engines when small, else "index".
+
+    In the note's own setting, also check the note's block formulas read literally.
+
+    >>> p = gather_proof(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> [v.holds for v in p.verdicts], p.as_written.holds
+    ([True, True], False)
+    """
+    small = spec.n_terms + spec.n_bias_terms <= BOTH_ENGINES_TERMS
+    verdicts = tuple(verify(spec, method=method, order="seed") for method in (("sympy", "index") if small else ("index",)))
+    skipped = in_note_setting(spec) and spec.n_terms > MAX_AS_WRITTEN_TERMS
+    as_written = None
+    if in_note_setting(spec) and not skipped:
+        as_written = verify(spec, method="index", matrix=matrix_as_written(spec), order="seed")
+    return ProofResults(spec, verdicts, as_written, skipped)
+
+
+# ----------------------------------------------------------------------------- the index sum, written out
+@dataclass(frozen=True)
+class OutputTerms:
+    """Output (channel, j, k) of the index sum (0-based): its x·ω products and bias terms, in the sum's order."""
+
+    channel: int
+    position: tuple[int, int]
+    products: tuple[tuple[sympy.Symbol, sympy.Symbol], ...]  # (x, ω), symconv's 0-based symbols
+    bias: tuple[sympy.Symbol, ...]
+    taps: int  # products the sum would have without padding (C₁/G · h · w)
+
+
+@dataclass(frozen=True)
+class DefinitionResults:
+    """The outputs the report writes out: the corner, and the centre too when the corner meets the padding."""
+
+    spec: ConvSpec
+    examples: tuple[OutputTerms, ...]
+
+
+def _output_terms(spec: ConvSpec, channel: int, position: tuple[int, int]) -> OutputTerms:
+    terms = direct_terms(spec, positions=np.array([_flat(spec, position)]), channels=range(channel, channel + 1))
+    keys = terms.keys[0, 0][np.broadcast_to(terms.valid[0, 0], terms.keys.shape[2:])].tolist()
+    n_weights = math.prod(spec.weight_shape)
+    weights, inputs = weight_array(spec).reshape(-1), input_array(spec).reshape(-1)
+    biases = bias_array(spec).reshape(-1)
+    return OutputTerms(
+        channel=channel,
+        position=position,
+        products=tuple((inputs[key // n_weights], weights[key % n_weights]) for key in keys),
+        bias=tuple(biases[b] for b in terms.bias[0, 0].tolist()),
+        taps=spec.in_per_group * math.prod(spec.kernel_size),
+    )
+
+
+def gather_definition(spec: ConvSpec) -> DefinitionResults:
+    """Output (0, 0, 0) of the index sum, and the centre when the corner meets the padding.
+
+    >>> [len(e.products) for e in gather_definition(ConvSpec(1, 1, input_size=3, kernel_size=2, padding=1)).examples]
+    [1, 4]
+    """
+    examples = [_output_terms(spec, 0, (0, 0))]
+    if len(examples[0].products) < examples[0].taps:
+        rows_out, cols_out = spec.output_size
+        centre = (rows_out // 2, cols_out // 2)
+        if centre != (0, 0):
+            examples.append(_output_terms(spec, 0, centre))
+    return DefinitionResults(spec, tuple(examples))
+
+
+# ----------------------------------------------------------------------------- 𝒲 and its blocks
+@dataclass(frozen=True)
+class PlacedBlock:
+    """B_{l,m,k} (0-based) placed in input row ``row`` of 𝒲_{j,k,l}: the note's construction."""
+
+    l: int
+    m: int
+    row: int
+    matrix: sympy.MatrixBase
+
+
+@dataclass(frozen=True)
+class BlockResults:
+    """The note's blocks of 𝒲 for output position (j, k) (0-based); explicit matrices only when small.
+
+    ``placed`` holds every B_{l,m,k} of 𝒲_{j,k} in order of l, then input row; ``W_jkl`` one 𝒲_{j,k,l} per
+    input channel (None: too wide to build); ``b_jk`` the C₂ bias symbols (None without bias); ``W`` the
+    whole 𝒲 in seed order (None: too large).
+    """
+
+    spec: ConvSpec
+    position: tuple[int, int]
+    placed: tuple[PlacedBlock, ...]
+    W_jkl: tuple[sympy.MatrixBase | None, ...]
+    W_jk: sympy.MatrixBase | None
+    b_jk: tuple[sympy.Symbol, ...] | None
+    W: sympy.MatrixBase | None
+
+
+def gather_blocks(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> BlockResults:
+    """The note's blocks of 𝒲 for output position ``position`` (0-based (j, k)), from :func:`symconv.forms.blocks.blocks`.
+
+    >>> b = gather_blocks(ConvSpec(1, 2, input_size=3, kernel_size=2))
+    >>> [(p.l, p.m, p.row) for p in b.placed], b.W.shape
+    ([(0, 0, 0), (0, 1, 1)], (8, 9))
+    """
+    _check_position(spec, position)
+    j, k = position
+    b = blocks(spec)
+    height, width = spec.input_size
+    placed = tuple(
+        PlacedBlock(l, m, row, b.B(l, m, k))
+        for l in range(spec.in_channels) for m, row in sorted(kernel_rows(spec, j), key=lambda mr: mr[1])
+    )
+    # the whole block only when it is printed: at ImageNet sizes it has millions of (zero) entries
+    W_jkl = tuple(b.W(j, k, l) if height * width <= MAX_EXPLICIT_COLS else None for l in range(spec.in_channels))
+    W_jk = b.W(j, k) if spec.d_x <= MAX_EXPLICIT_COLS and spec.in_channels > 1 else None
+    b_jk = None
+    if spec.bias != "none":  # the C₂ entries of b that output position (j, k) adds
+        entries = bias_array(spec) if spec.bias == "shared" else bias_array(spec)[:, j, k]
+        b_jk = tuple(entries.tolist())
+    W = None
+    if spec.d_x <= MAX_EXPLICIT_COLS and spec.d_y <= MAX_EXPLICIT_ROWS:
+        W = sympy.Matrix(matrix(spec, order="seed"))
+    return BlockResults(spec, position, placed, W_jkl, W_jk, b_jk, W)
+
+
+# ----------------------------------------------------------------------------- sparsity of 𝒲
+@dataclass(frozen=True)
+class SparsityCounts:
+    """Nonzeros of 𝒲 (seed row order) per tile of ``bin_rows`` × ``bin_cols`` entries, from the note's blocks."""
+
+    spec: ConvSpec
+    grid: np.ndarray  # (tile rows, tile columns) int64
+    bin_rows: int
+    bin_cols: int
+
+    @property
+    def nnz(self) -> int:
+        """Nonzeros of 𝒲."""
+        return int(self.grid.sum())
+
+
+def _nonzero_entries(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(seed-order row, column) of every nonzero of 𝒲 in the rows of ``positions``, from the note's blocks."""
+    terms = block_terms(spec, positions)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    n_weights = math.prod(spec.weight_shape)
+    rows = (positions[:, None] * spec.out_channels + np.arange(spec.out_channels)[None, :])
+    rows = np.broadcast_to(rows[:, :, None, None, None], terms.keys.shape)
+    return rows[valid], terms.keys[valid] // n_weights
+
+
+def gather_sparsity(spec: ConvSpec) -> SparsityCounts:
+    """𝒲's nonzeros counted per tile, built from :func:`symconv.forms.blocks.block_terms` in bounded chunks.
+
+    >>> s = gather_sparsity(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> s.nnz, s.grid.shape, (s.bin_rows, s.bin_cols)
+    (16, (4, 9), (1, 1))
+    """
+    bin_r = max(1, math.ceil(spec.d_y / _SPARSITY_MAX_CELLS_Y))
+    bin_c = max(1, math.ceil(spec.d_x / _SPARSITY_MAX_CELLS_X))
+    rows, cols = math.ceil(spec.d_y / bin_r), math.ceil(spec.d_x / bin_c)
+    counts_ = np.zeros(rows * cols, dtype=np.int64)
+    n_positions = math.prod(spec.output_size)
+    chunk = max(1, _CHUNK_TERMS // (spec.out_channels * spec.in_per_group * math.prod(spec.kernel_size)))
+    for start in range(0, n_positions, chunk):
+        r, c = _nonzero_entries(spec, np.arange(start, min(start + chunk, n_positions)))
+        counts_ += np.bincount((r // bin_r) * cols + c // bin_c, minlength=rows * cols)
+    return SparsityCounts(spec, counts_.reshape(rows, cols), bin_r, bin_c)
+
+
+# ----------------------------------------------------------------------------- receptive field of one layer
+@dataclass(frozen=True)
+class FieldDisagreement:
+    """Row ``row`` of 𝒲_{j,k} has nonzero columns outside the receptive field (``extra``) or misses some."""
+
+    row: int
+    extra: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class ReceptiveResults:
+    """One layer's receptive field at output (j, k) (0-based), and the note's claim about it, checked row by row."""
+
+    spec: ConvSpec
+    field: ReceptiveField
+    position: tuple[int, int]
+    region: Region
+    cells: int  # input positions read, per input channel of the group
+    rows_checked: int
+    disagreement: FieldDisagreement | None
+
+
+def _cells(region: Region) -> int:
+    if region.mask is None:
+        raise SpecError("the receptive field needs the input size to count the positions read")
+    return int(region.mask.sum())
+
+
+def _block_disagreement(spec: ConvSpec, position: tuple[int, int]) -> FieldDisagreement | None:
+    """The first row i of 𝒲_{j,k} whose nonzero columns differ from :func:`conv_inputs` (i, j, k)."""
+    terms = block_terms(spec, np.array([_flat(spec, position)]))
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    n_weights = math.prod(spec.weight_shape)
+    for i in range(spec.out_channels):
+        from_blocks = np.zeros(spec.d_x, dtype=bool)
+        from_blocks[terms.keys[0, i][valid[0, i]] // n_weights] = True
+        expected = conv_inputs(spec, (i, *position)).reshape(-1)
+        if not np.array_equal(from_blocks, expected):
+            extra = int(np.count_nonzero(from_blocks & ~expected))
+            return FieldDisagreement(i, extra, int(np.count_nonzero(expected & ~from_blocks)))
+    return None
+
+
+def gather_receptive(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> ReceptiveResults:
+    """The region output (j, k) reads, and "the receptive field is the non-zero columns of 𝒲_{j,k}", checked.
+
+    The claim is checked row by row: the nonzero columns of row i of 𝒲_{j,k} (the note's blocks,
+    :func:`symconv.forms.blocks.block_terms`) against :func:`symconv.receptive.field.conv_inputs` (i, j, k).
+
+    >>> r = gather_receptive(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1))
+    >>> r.cells, r.disagreement, r.rows_checked
+    (4, None, 3)
+    """
+    rf = receptive_field([spec])
+    region = rf.region(position)
+    return ReceptiveResults(spec, rf, position, region, _cells(region), spec.out_channels,
+                            _block_disagreement(spec, position))
+
+
+# ----------------------------------------------------------------------------- counts
+@dataclass(frozen=True)
+class CountValue:
+    """One derived formula, its closed form (None: a sum SymPy evaluates only for concrete sizes), its value here."""
+
+    formula: Formula
+    closed: sympy.Expr | None
+    note: sympy.Expr | None  # the closed form in the note's setting (stride 1, padding 0, …)
+    value: sympy.Expr
+
+
+@dataclass(frozen=True)
+class CountResults:
+    """The counts of one layer (:func:`symconv.closed.counts.counts`): the table, the derivations, the ratios."""
+
+    counts: Counts
+    rows: tuple[CountValue, ...]
+    derivations: tuple[CountValue, ...]
+    ratios: tuple[Ratio, ...]
+
+
+def _count_value(name: str, spec: ConvSpec) -> CountValue:
+    f = formula(name)
+    closed = None if f.expr.has(sympy.Sum) else f.expr
+    return CountValue(f, closed, None if closed is None else note_setting(closed), f.at(spec))
+
+
+def gather_counts(spec: ConvSpec) -> CountResults:
+    """Sizes, parameters, sparsity and cost of ``spec``, each with the formula it came from.
+
+    >>> c = gather_counts(ConvSpec(2, 3, input_size=5, kernel_size=3))
+    >>> {r.formula.name: int(r.value) for r in c.rows}["params_conv_shared"]
+    57
+    """
+    found = counts(spec)
+    bias = "params_conv_" + spec.bias
+    names = ["d_x", "d_y", "params_weights"]
+    if spec.bias != "none":
+        names.append("params_bias_" + spec.bias)
+    names += [bias, "params_fc", "params_local", found.nnz_formula, "density" + found.nnz_formula[3:], "macs_dense"]
+    derived = ("output_height", "params_weights", bias, "params_fc", found.nnz_formula)
+    return CountResults(found, tuple(_count_value(n, spec) for n in names),
+                        tuple(_count_value(n, spec) for n in derived), tuple(ratios().values()))
+
+
+# ----------------------------------------------------------------------------- one layer, whole
+@dataclass(frozen=True)
+class LayerResults:
+    """Everything the report on one layer prints, for output position ``position`` (0-based (j, k))."""
+
+    spec: ConvSpec
+    position: tuple[int, int]
+    definition: DefinitionResults
+    blocks: BlockResults
+    proof: ProofResults
+    sparsity: SparsityCounts
+    receptive: ReceptiveResults
+    counts: CountResults
+
+
+def gather_layer(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> LayerResults:
+    """Compute every result of the one-layer report: index sum, blocks, proofs, sparsity, receptive field, counts."""
+    _check_position(spec, position)
+    return LayerResults(
+        spec=spec,
+        position=position,
+        definition=gather_definition(spec),
+        blocks=gather_blocks(spec, position),
+        proof=gather_proof(spec),
+        sparsity=gather_sparsity(spec),
+        receptive=gather_receptive(spec, position),
+        counts=gather_counts(spec),
+    )
+
+
+# ----------------------------------------------------------------------------- a stack of layers
+@dataclass(frozen=True)
+class EffectiveResults:
+    """The effective field of a uniform-weight stack, and what a uniform spread over the box would give."""
+
+    field: EffectiveField
+    centred: bool  # the mean is the centre of the box, (r − 1)/2, on every axis
+    uniform_std_over_size: tuple[float, ...]  # per axis: std / r of a uniform spread over the r positions
+
+
+@dataclass(frozen=True)
+class StackResults:
+    """The receptive field of a stack at output ``index`` (0-based), its closed forms, its check against 𝒲."""
+
+    field: ReceptiveField
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    index: tuple[int, ...]
+    region: Region
+    cells: int
+    forms: ReceptiveForms
+    check: FieldCheck
+    effective: EffectiveResults | None
+    effective_refusal: str | None  # why there is no effective field (max pooling, branches)
+
+
+def _effective(layers: list[Any]) -> tuple[EffectiveResults | None, str | None]:
+    try:
+        erf = effective_receptive_field(layers)
+    except SpecError as exc:  # max pooling or branches: no uniform-weight distribution
+        return None, str(exc)
+    centred = all(2 * ax.mean == ax.size - 1 for ax in erf.axes)
+    uniform = tuple(math.sqrt((ax.size**2 - 1) / 12) / ax.size for ax in erf.axes)
+    return EffectiveResults(erf, centred, uniform), None
+
+
+def gather_stack(layers: list[Any], input_size: tuple[int, int], index: tuple[int, ...] | None = None) -> StackResults:
+    """The receptive field of ``layers`` on ``input_size`` for output ``index`` (default: the centre), and its checks.
+
+    >>> from symconv.receptive.layers import parse_layer
+    >>> s = gather_stack([parse_layer("conv:k=3"), parse_layer("conv:k=3,s=2")], (9, 9))
+    >>> s.index, s.field.size, s.check.holds, s.effective.centred
+    ((1, 1), (5, 5), True, True)
+    """
+    rf = receptive_field(layers, input_size=input_size)
+    if rf.input_size is None or rf.output_size is None:
+        raise SpecError("the stack's input size must be known to report on its receptive field")
+    if index is None:
+        index = tuple(n // 2 for n in rf.output_size)
+    region = rf.region(index)
+    effective, refusal = _effective(layers)
+    return StackResults(
+        field=rf, input_size=rf.input_size, output_size=rf.output_size, index=index, region=region,
+        cells=_cells(region), forms=receptive_forms(), check=check_receptive_field(rf),
+        effective=effective, effective_refusal=refusal,
+    )

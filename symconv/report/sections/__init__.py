@@ -1,0 +1,55 @@
+"""Frozen results of :mod:`symconv.report.gather` → plain, frozen data that the templates lay out.
+
+Sections only read: none of them calls ``verify``, ``counts``, a receptive-field function or builds 𝒲.
+Each returns a frozen dataclass of finished pieces: SymPy objects for the ``latex`` filter, short LaTeX
+strings (:class:`~symconv.report.render.Tex`) built here, plain words that templates escape. Typeset
+mathematics uses the note's numbering (:mod:`.note`); figures are laid out in :mod:`symconv.report.figures`.
+
+One module per part of a document: :mod:`.layer` (notation, index sum), :mod:`.blocks`, :mod:`.proof`,
+:mod:`.counts`, :mod:`.receptive` (one layer, a stack), :mod:`.audit`, :mod:`.footer`.
+"""
+
+from .audit import AuditSection, ClaimView, audit_section
+from .blocks import BlockRow, BlocksSection, NamedMatrix, blocks_section
+from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
+from .footer import Footer, footer
+from .layer import DefinitionSection, Expansion, Quantity, SpecSection, definition_section, spec_section
+from .note import elide, to_note
+from .proof import MismatchView, ProofRun, ProofSection, mismatch_view, proof_section
+from .receptive import AxisBox, ReceptiveSection, StackRow, StackSection, receptive_section, stack_section
+
+__all__ = [
+    "AuditSection",
+    "AxisBox",
+    "BlockRow",
+    "BlocksSection",
+    "ClaimView",
+    "CountRow",
+    "CountsSection",
+    "DefinitionSection",
+    "Derivation",
+    "Expansion",
+    "Footer",
+    "MismatchView",
+    "NamedMatrix",
+    "ProofRun",
+    "ProofSection",
+    "Quantity",
+    "RatioRow",
+    "ReceptiveSection",
+    "SpecSection",
+    "StackRow",
+    "StackSection",
+    "audit_section",
+    "blocks_section",
+    "counts_section",
+    "definition_section",
+    "elide",
+    "footer",
+    "mismatch_view",
+    "proof_section",
+    "receptive_section",
+    "spec_section",
+    "stack_section",
+    "to_note",
+]

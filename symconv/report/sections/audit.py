@@ -1,0 +1,85 @@
+"""The audit of the note: every claim as written, holds or fails, with evidence and corrections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..render import Tex
+
+if TYPE_CHECKING:  # the audit arrives computed; reading it needs no import of the claims
+    from ...claims.audit import Audit
+    from ...claims.types import Claim
+
+__all__ = ["AuditSection", "ClaimView", "audit_section"]
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """One claim of the note with its computed verdict, evidence and correction, ready to print.
+
+    ``as_written``, ``symbolic`` and ``correction`` are LaTeX math written by :mod:`symconv.claims.audit`;
+    the other texts are words (with ``$…$`` math, if any), escaped by the template's ``prose`` filter.
+    """
+
+    id: str
+    topic: str
+    as_written: Tex
+    holds: bool
+    precise: str | None
+    summary: str
+    checked: int
+    grid: str
+    symbolic: Tex | None
+    counterexample: Tex | None  # the sizes, as math
+    counterexample_detail: str | None
+    cross_checks: tuple[str, ...]
+    correction: Tex | None
+    correction_holds: bool | None
+    correction_summary: str | None
+    remarks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditSection:
+    """The audit of the note: every claim as written, holds or fails, with evidence and corrections."""
+
+    claims: tuple[ClaimView, ...]
+    failing: int
+    grid_size: int
+    torch: bool
+
+
+_SIZE_TEX = {"C1": "C_1", "C2": "C_2"}
+
+
+def _sizes(sizes: tuple[tuple[str, int], ...]) -> Tex:
+    return Tex(r",\ ".join(f"{_SIZE_TEX.get(name, name)} = {value}" for name, value in sizes))
+
+
+def _claim_view(c: Claim) -> ClaimView:
+    cex, correction = c.evidence.counterexample, c.correction
+    return ClaimView(
+        id=c.id, topic=c.topic, as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
+        summary=c.evidence.summary, checked=c.evidence.checked, grid=c.evidence.grid,
+        symbolic=None if c.evidence.symbolic is None else Tex(c.evidence.symbolic),
+        counterexample=None if cex is None else _sizes(cex.sizes),
+        counterexample_detail=None if cex is None else cex.detail,
+        cross_checks=c.evidence.cross_checks,
+        correction=None if correction is None else Tex(correction.statement),
+        correction_holds=None if correction is None else correction.holds,
+        correction_summary=None if correction is None else correction.evidence.summary,
+        remarks=c.remarks,
+    )
+
+
+def audit_section(result: Audit) -> AuditSection:
+    """An :class:`symconv.claims.audit.Audit` (computed by the caller) shaped for the template.
+
+    >>> from symconv.claims.audit import audit
+    >>> a = audit_section(audit(torch=False, max_size=2))
+    >>> a.claims[0].id, a.failing == sum(not c.holds for c in a.claims)
+    ('conv-codomain', True)
+    """
+    return AuditSection(tuple(_claim_view(c) for c in result.claims), len(result.failing), result.grid_size,
+                        result.torch)

@@ -1,0 +1,166 @@
+"""Receptive fields: one layer's region at one output with the note's claim checked, and a stack's field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from ...core.taps import in_range
+from ...receptive.field import Region
+from ..figures import ReceptiveFigure, receptive_figure
+from ..gather import ReceptiveResults, StackResults
+from ..render import Tex, latex
+from .note import x_join
+
+__all__ = ["AxisBox", "ReceptiveSection", "StackRow", "StackSection", "receptive_section", "stack_section"]
+
+
+@dataclass(frozen=True)
+class AxisBox:
+    """The box an output reads along one axis: first and last input index (unclipped), centre, size."""
+
+    axis: str
+    start: int
+    end: int
+    centre: Tex
+    size: int
+    clipped: bool
+
+
+def _boxes(region: Region, input_size: tuple[int, ...], shift: int) -> tuple[AxisBox, ...]:
+    names = ("rows", "columns")
+    return tuple(
+        AxisBox(names[a], ax.start + shift, ax.end + shift, Tex(f"{ax.centre + shift:g}"), ax.size,
+                not (in_range(ax.start, input_size[a]) and in_range(ax.end, input_size[a])))
+        for a, ax in enumerate(region.axes)
+    )
+
+
+@dataclass(frozen=True)
+class ReceptiveSection:
+    """One layer's receptive field at one output position, and the note's statement about it, checked."""
+
+    output: Tex  # (j, k) in the note's numbering
+    subscript: Tex  # "j,k" in the note's numbering
+    boxes: tuple[AxisBox, ...]  # note numbering (1-based input rows/columns)
+    cells: int  # input positions read, per input channel of the group
+    channels: int  # input channels each output channel reads (C₁/G)
+    agree: bool
+    rows_checked: int
+    disagreement: str | None
+    figure: ReceptiveFigure
+
+
+def receptive_section(r: ReceptiveResults) -> ReceptiveSection:
+    """The region output (j, k) reads, and the note's claim "the receptive field is the non-zero columns of 𝒲_{j,k}".
+
+    >>> from symconv.core.spec import ConvSpec
+    >>> from symconv.report.gather import gather_receptive
+    >>> s = receptive_section(gather_receptive(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1)))
+    >>> s.cells, s.agree, s.rows_checked
+    (4, True, 3)
+    """
+    (j, k), spec, d = r.position, r.spec, r.disagreement
+    disagreement = None if d is None else (
+        f"row {d.row} of 𝒲_(j,k): {d.extra} columns outside the receptive field, {d.missing} missing")
+    return ReceptiveSection(
+        output=Tex(f"({j + 1}, {k + 1})"),
+        subscript=Tex(f"{j + 1},{k + 1}"),
+        boxes=_boxes(r.region, spec.input_size, shift=1),
+        cells=r.cells,
+        channels=spec.in_per_group,
+        agree=d is None,
+        rows_checked=r.rows_checked,
+        disagreement=disagreement,
+        figure=receptive_figure(r.field, r.region),
+    )
+
+
+@dataclass(frozen=True)
+class StackRow:
+    """One feature map of a stack: the layer that made it and the field from the input up to it."""
+
+    name: str
+    layer: str
+    size: str
+    stride: str
+    padding: str
+    map_size: str
+
+
+@dataclass(frozen=True)
+class StackSection:
+    """The receptive field of a stack of layers, layer by layer, with its derivation and its checks."""
+
+    rows: tuple[StackRow, ...]
+    size: str
+    stride: str
+    padding: str
+    input_size: str
+    output_size: str
+    index: str  # 0-based output position
+    boxes: tuple[AxisBox, ...]  # 0-based
+    cells: int
+    interior: bool
+    figure: ReceptiveFigure
+    # (x, its recurrence, x₀, the general closed form, the closed form for n identical layers)
+    recurrences: tuple[tuple[str, sympy.Basic, sympy.Basic, sympy.Basic, sympy.Basic], ...]
+    start: sympy.Basic
+    end: sympy.Basic
+    proofs: tuple[tuple[str, str, bool], ...]
+    check_holds: bool
+    check_outputs: int
+    check_interior: int
+    check_nnz: int
+    check_mismatch: str | None
+    check_undetermined: str  # what the product cannot pin ("" when everything claimed was pinned)
+    effective: tuple[tuple[str, Tex, Tex, int, str, str], ...]  # (axis, mean, variance, size r, std / r, uniform's std / r)
+    effective_centred: bool  # the mean is the centre of the box, (r − 1)/2, on every axis
+    effective_note: str | None
+    misaligned: tuple[str, ...]
+    paths: int
+
+
+def _stack_rows(s: StackResults) -> tuple[StackRow, ...]:
+    return tuple(
+        StackRow(lf.name, "" if lf.layer is None else lf.layer.describe() if lf.merge is None else lf.merge,
+                 x_join(lf.size), x_join(lf.stride), x_join(lf.padding), x_join(lf.map_size))
+        for lf in s.field.layers
+    )
+
+
+def _effective_rows(s: StackResults) -> tuple[tuple[str, Tex, Tex, int, str, str], ...]:
+    if s.effective is None:
+        return ()
+    return tuple(
+        (("rows", "columns")[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
+         latex(sympy.Rational(ax.variance.numerator, ax.variance.denominator)), ax.size, f"{ax.std_over_size:.3f}",
+         f"{uniform:.3f}")
+        for a, (ax, uniform) in enumerate(zip(s.effective.field.axes, s.effective.uniform_std_over_size))
+    )
+
+
+def stack_section(s: StackResults) -> StackSection:
+    """The receptive field of a stack gathered by :func:`symconv.report.gather.gather_stack`, ready to print.
+
+    >>> from symconv.receptive.layers import parse_layer
+    >>> from symconv.report.gather import gather_stack
+    >>> t = stack_section(gather_stack([parse_layer("conv:k=3"), parse_layer("conv:k=3,s=2")], (9, 9)))
+    >>> t.size, t.stride, t.check_holds
+    ('5×5', '2×2', True)
+    """
+    rf, forms, check = s.field, s.forms, s.check
+    return StackSection(
+        rows=_stack_rows(s), size=x_join(rf.size), stride=x_join(rf.stride), padding=x_join(rf.padding),
+        input_size=x_join(s.input_size), output_size=x_join(s.output_size), index=f"({', '.join(map(str, s.index))})",
+        boxes=_boxes(s.region, s.input_size, shift=0), cells=s.cells, interior=bool(s.region.interior),
+        figure=receptive_figure(rf, s.region),
+        recurrences=tuple((d.name, d.recurrence, d.initial, d.closed, d.identical) for d in (forms.r, forms.S, forms.P)),
+        start=forms.start, end=forms.end, proofs=tuple((p.statement, p.method, p.holds) for p in forms.proofs),
+        check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
+        check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined),
+        effective=_effective_rows(s), effective_centred=s.effective is not None and s.effective.centred,
+        effective_note=s.effective_refusal,
+        misaligned=tuple(m.describe() for m in rf.misaligned), paths=sum(p.count for p in rf.paths),
+    )
