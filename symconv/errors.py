@@ -24,4 +24,12 @@ class TooLargeError(SymconvError, MemoryError):
 
 
 class NotEquivalentError(SymconvError, AssertionError):
-    """Two forms that were asserted equal are not; the message carries the counterexample."""
+    """Two forms that were asserted equal are not; the message carries the counterexample.
+
+    ``report`` is what the assertion that raised it found, for renderers (``symconv.testing`` sets a
+    ``FailureReport`` whose LaTeX the pytest plugin writes); None when raised without one.
+    """
+
+    def __init__(self, message: str = "", report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report

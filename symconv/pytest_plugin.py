@@ -5,7 +5,7 @@
   ``@pytest.mark.symconv_specs(TABLE)`` on the test, its class or module (``pytestmark``).
 * ``symconv_specs`` — the table itself (the marked one, or the default), as a dict.
 * ``--symconv-report DIR`` — every test that fails with a symconv assertion
-  (:class:`~symconv.testing.ReportedNotEquivalentError`, a ``NotEquivalentError`` carrying a report) writes
+  (a :class:`~symconv.errors.NotEquivalentError` whose ``report`` is a :class:`~symconv.testing.FailureReport`) writes
   ``DIR/<test id>-<hash>.tex``, a complete LaTeX document (:mod:`symconv.report.failure`) with the layer, the
   diagnosis and the mismatching outputs, written atomically (:func:`symconv.report.output.write_atomic`).
 
@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from .core.spec import ConvSpec
-from .testing import SPECS, ReportedNotEquivalentError
+from .errors import NotEquivalentError
+from .testing import SPECS, FailureReport
 
 __all__ = ["report_path"]
 
@@ -94,7 +95,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if not directory or call.excinfo is None:
         return
     error = call.excinfo.value
-    if not isinstance(error, ReportedNotEquivalentError):
+    if not isinstance(error, NotEquivalentError) or not isinstance(error.report, FailureReport):
         return
     if outcome.get_result().failed:
         from .report.output import write_atomic  # only now: the report package loads Jinja

@@ -2,7 +2,7 @@
 
 Every ``assert_*`` returns what it checked when the statement holds and otherwise raises
 :class:`~symconv.errors.NotEquivalentError` (an ``AssertionError``, so pytest reports it as a failed
-assertion; precisely a :class:`ReportedNotEquivalentError`). The message is the mismatch table and the
+assertion). The message is the mismatch table and the
 diagnosis; the exception's ``report`` attribute is a :class:`FailureReport` whose LaTeX
 (:mod:`symconv.report.failure`, loaded only when asked for) the pytest plugin writes with ``--symconv-report DIR``.
 
@@ -83,16 +83,8 @@ class FailureReport:
         return document(test or self.title, self.latex)
 
 
-class ReportedNotEquivalentError(NotEquivalentError):
-    """A :class:`~symconv.errors.NotEquivalentError` raised by an assertion here, with its :class:`FailureReport`."""
-
-    def __init__(self, report: FailureReport) -> None:
-        super().__init__(report.text)
-        self.report = report
-
-
 def _fail(report: FailureReport) -> None:
-    raise ReportedNotEquivalentError(report)
+    raise NotEquivalentError(report.text, report)
 
 
 # ------------------------------------------------------------------------------------------ LaTeX, built lazily
