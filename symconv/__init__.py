@@ -21,7 +21,7 @@ from .errors import NotEquivalentError, SpecError, SymconvError, TooLargeError
 # public name -> the module (relative to this package) that defines it
 _LAZY: dict[str, str] = {
     "ConvSpec": ".core.spec",
-    "ORDERS": ".core.symbols",
+    "ORDERS": ".core.orders",
     "bias_symbols": ".core.symbols",
     "input_symbols": ".core.symbols",
     "output_index": ".core.symbols",
@@ -144,7 +144,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
     from .closed.counts import Counts, Formula, counts, formula, formulas, ratios
     from .core.spec import ConvSpec
-    from .core.symbols import ORDERS, bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
+    from .core.orders import ORDERS
+    from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
     from .forms.blocks import Blocks, bias_vector, blocks, matrix, matrix_as_written
     from .forms.direct import direct
     from .prove.verdict import Mismatch, Verdict

@@ -168,3 +168,33 @@ def test_usage_errors_are_one_line_too(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1 and "usage:" not in err
+
+
+# --------------------------------------------------------------------------- answering before the library loads
+def _modules_after_cli(argv: list[str]) -> tuple[int, set[str]]:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom symconv.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    rc = main({argv!r})\n"
+        "print(rc)\nprint('\\n'.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.split()
+    return int(lines[0]), {m.split(".")[0] for m in lines[1:]}
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["--help"], 0),
+    (["verify", "--help"], 0),
+    (["verify", "--in-channels", "two", "--out-channels", "3", "--input", "5", "--kernel", "3"], 2),
+    (["verify", "--in-channels", "2"], 2),
+    (["nonsense"], 2),
+])
+def test_help_and_argument_errors_answer_before_sympy_loads(argv, code):
+    rc, loaded = _modules_after_cli(argv)
+    assert rc == code
+    assert not loaded & {"sympy", "numpy", "jinja2", "torch", "scipy", "z3"}, sorted(loaded & {"sympy", "numpy", "jinja2"})

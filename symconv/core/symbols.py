@@ -35,6 +35,7 @@ import sympy
 
 from ..errors import SpecError
 from .budget import check_symbol_count
+from .orders import ORDERS, check_order
 from .spec import ConvSpec
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
     "weight_symbols",
 ]
 
-ORDERS: tuple[str, ...] = ("channel_major", "seed")
 
 # ----------------------------------------------------------------------------- size symbols
 # The sizes of a layer as SymPy symbols, one family per spatial axis, for the closed forms and the all-size
@@ -104,13 +104,6 @@ def size_symbols(ndim: int) -> tuple[SizeSymbols, ...]:
 
 #: channels and groups: C₁ input, C₂ output channels, g groups
 C1, C2, g = sympy.Symbol("C_1", **_POSITIVE), sympy.Symbol("C_2", **_POSITIVE), sympy.Symbol("g", **_POSITIVE)
-
-
-def check_order(order: str) -> str:
-    """``order`` if it names a row order of 𝒲, else a one-line :class:`SpecError`."""
-    if order not in ORDERS:
-        raise SpecError(f"order must be 'channel_major' or 'seed', got {order!r}")
-    return order
 
 
 def _symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:

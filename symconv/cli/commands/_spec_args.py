@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
-from ...core.spec import ConvSpec
 from ...errors import SpecError
+
+if TYPE_CHECKING:
+    from ...core.spec import ConvSpec
 
 
 def parse_sizes(name: str, text: str) -> int | tuple[int, ...]:
@@ -46,14 +49,17 @@ def add_spec_arguments(parser: argparse.ArgumentParser, required: bool = True) -
 
 def spec_from_args(args: argparse.Namespace) -> ConvSpec:
     """The ConvSpec the layer arguments describe; SpecError on bad values."""
-    padding: object = args.padding if args.padding in ("same", "valid") else parse_sizes("padding", args.padding)
+    from ...core.spec import ConvSpec  # here, not at the top: `symconv --help` must not load NumPy
+    padding: int | tuple[int, ...] | str = (
+        args.padding if args.padding in ("same", "valid") else parse_sizes("padding", args.padding)
+    )
     return ConvSpec(
         in_channels=args.in_channels,
         out_channels=args.out_channels,
         input_size=parse_sizes("input", args.input),
         kernel_size=parse_sizes("kernel", args.kernel),
         stride=parse_sizes("stride", args.stride),
-        padding=padding,  # type: ignore[arg-type]
+        padding=padding,
         dilation=parse_sizes("dilation", args.dilation),
         groups=args.groups,
         bias=args.bias,

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import sympy
-
-from ...core.symbols import ORDERS
+from ...core.orders import ORDERS
 from ...errors import TooLargeError
-from ...forms.blocks import bias_vector, blocks, matrix
 from ._spec_args import add_spec_arguments, spec_from_args
 
 NAME = "show"
@@ -31,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sympy  # the library loads here, after the arguments parsed
+
+    from ...forms.blocks import bias_vector, blocks, matrix
+
     spec = spec_from_args(args)
     if spec.d_y > args.max_size or spec.d_x > args.max_size:
         raise TooLargeError(

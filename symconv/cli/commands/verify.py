@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ...core.symbols import ORDERS
-from ...prove.verify import METHODS, verify
-from ._matrix_file import read_matrix
+from ...core.orders import ORDERS
+from ...prove.verify import METHODS
 from ._spec_args import add_spec_arguments, spec_from_args
 
 NAME = "verify"
@@ -29,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...prove.verify import verify  # the library loads here, after the arguments parsed
+    from ._matrix_file import read_matrix
+
     spec = spec_from_args(args)
     matrix = read_matrix(args.matrix, "--matrix") if args.matrix else None
     bias = read_matrix(args.bias_vector, "--bias-vector") if args.bias_vector else None
