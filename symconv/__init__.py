@@ -143,8 +143,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .claims.audit import Audit, audit
     from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
     from .closed.counts import Counts, Formula, counts, formula, formulas, ratios
-    from .core.spec import ConvSpec
     from .core.orders import ORDERS
+    from .core.spec import ConvSpec
     from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
     from .forms.blocks import Blocks, bias_vector, blocks, matrix, matrix_as_written
     from .forms.direct import direct
