@@ -41,6 +41,7 @@ __all__ = [
     "BilinearTerms",
     "ZeroInsertion",
     "forward_terms",
+    "grid_taps",
     "symbol_array",
     "symbol_product",
     "transposed_bias",
@@ -129,7 +130,7 @@ def symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
     return flat.reshape(shape)
 
 
-def _grid_taps(
+def grid_taps(
     positions: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
     dilation: tuple[int, ...], size: tuple[int, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +174,7 @@ def transposed_terms(spec: ConvTransposeSpec) -> BilinearTerms:
     (16, (1, 4, 4))
     """
     kernel = spec.kernel_size
-    flat, valid = _grid_taps(spec.input_size, kernel, spec.stride, spec.padding, spec.dilation, spec.output_size)
+    flat, valid = grid_taps(spec.input_size, kernel, spec.stride, spec.padding, spec.dilation, spec.output_size)
     q_idx, t_idx = np.nonzero(valid)  # (input position, tap) pairs that land inside the output
     out_pos = flat[q_idx, t_idx]
     c = np.arange(spec.in_channels)[:, None]  # input channel
