@@ -83,7 +83,7 @@ def grad_weight_terms(spec: ConvSpec) -> BilinearTerms:
     """∂L/∂ω as the cross-correlation of x with g (stride and dilation swapped): triples (ω flat, x flat, g flat).
 
     >>> s = ConvSpec(1, 1, input_size=3, kernel_size=2)
-    >>> grad_weight_terms(s).evaluate(np.arange(9).reshape(1, 3, 3), np.ones((1, 2, 2))).tolist()
+    >>> grad_weight_terms(s).evaluate(np.arange(9).reshape(1, 3, 3), np.ones((1, 2, 2), dtype=int)).tolist()
     [[[[8, 12], [20, 24]]]]
     """
     kernel, out_size = spec.kernel_size, spec.output_size
