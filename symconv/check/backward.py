@@ -1,0 +1,328 @@
+"""verify_backward(): check that someone's backward pass of a convolution computes the layer's gradients.
+
+``fn(x, weight, g) -> (grad_x, grad_w, grad_b)`` gets a batch: x of shape (N, C₁, H, W), ω (C₂, C₁/g, h, w) and
+the upstream gradient g = ∂L/∂y of shape (N, C₂, H', W'); it must return ∂L/∂x (N, C₁, H, W), ∂L/∂ω summed over
+the batch (C₂, C₁/g, h, w) and ∂L/∂b summed over the batch (``spec.bias_shape``; ``None`` or an empty array
+without bias). The expected values are the closed forms of :mod:`symconv.prove.backward` (each proved equal to
+SymPy's derivative of the index sum), per sample, summed over the batch where PyTorch sums.
+
+How (``method``):
+
+* ``"symbolic"`` — fn runs once on NumPy object arrays of SymPy symbols (x, ω, g all symbols, N = 2); every
+  entry is compared as a polynomial. A proof of what fn computes (``proved``). Needs a fn that computes with
+  Python objects (plain NumPy loops, ``np.einsum``-free code).
+* ``"probe"`` — fn runs on ``trials`` random integer-valued float64 batches (entries in [−16, 16]); products and
+  sums are exact, so every comparison is an equality. Sampled: not a proof.
+* ``"auto"`` — symbolic when the layer is small (≤ :data:`AUTO_SYMBOLIC_TERMS` terms) and fn accepts object
+  arrays, else probes.
+
+When a gradient differs, complete hypotheses of the usual bugs are evaluated on the same inputs and the ones that
+match exactly are named (:data:`CODES`): ``missing-flip`` (∂L/∂x computed as a direct convolution of the
+stretched g with ω not flipped), ``stride-not-undone`` (g not stretched by s − 1 zeros: a stride-1 transposed
+convolution, at its own size or cut/zero-filled to x's), ``grad-w-wrong-axes`` (the per-sample ∂L/∂ω reduced
+over another set of axes than the batch), ``bias-not-summed`` (the per-sample g reduced over another set of axes
+than batch and positions). ``fn`` is called with NumPy arrays (``backend="numpy"``), PyTorch float64 tensors
+(``"torch"``), or NumPy first and PyTorch if that raises (``"auto"``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ..core.spec import ConvSpec
+from ..errors import SpecError
+from ..forms.transposed import BilinearTerms, grid_taps, symbol_array
+from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms
+from .diagnosis import Finding
+
+__all__ = ["AUTO_SYMBOLIC_TERMS", "BACKWARD_METHODS", "CODES", "BackwardVerdict", "verify_backward"]
+
+BACKWARD_METHODS: tuple[str, ...] = ("auto", "symbolic", "probe")
+#: method="auto" runs fn on symbols up to this many terms of the layer (n_terms · batch).
+AUTO_SYMBOLIC_TERMS = 5_000
+CODES: tuple[str, ...] = ("missing-flip", "stride-not-undone", "grad-w-wrong-axes", "bias-not-summed", "shape",
+                          "unknown", "error")
+PARTS: tuple[str, ...] = ("grad_x", "grad_w", "grad_b")
+_BATCH = 2
+_RANGE = 16
+
+
+@dataclass(frozen=True)
+class BackwardVerdict:
+    """Whether fn's backward pass is the layer's: per gradient, the diagnosis, the first counterexample.
+
+    ``level`` is ``"exact"`` (symbolic run: a proof) or ``"sampled"`` (integer probes, every comparison an
+    equality). Truthy iff every gradient agrees (:attr:`holds`); :attr:`proved` only for an exact run that holds.
+    """
+
+    spec: ConvSpec
+    method: str
+    level: str
+    parts: tuple[tuple[str, bool], ...]
+    diagnosis: tuple[Finding, ...]
+    counterexample: str | None
+    calls: int
+    seconds: float
+    backend: str = "numpy"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    @property
+    def holds(self) -> bool:
+        """True iff every gradient agreed (exactly; on symbols, or on every probe)."""
+        return all(ok for _, ok in self.parts)
+
+    @property
+    def proved(self) -> bool:
+        """True iff fn was run on symbols and every gradient is the closed form as a polynomial."""
+        return self.holds and self.level == "exact"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Diagnosis codes, in order, without repeats."""
+        return tuple(dict.fromkeys(f.code for f in self.diagnosis))
+
+    def describe(self) -> str:
+        """Status, how it was checked, one line per gradient, the diagnosis and the first counterexample."""
+        status = ("HOLDS (exact)" if self.proved else "AGREES (sampled, exact values)") if self.holds else "FAILS"
+        lines = [f"{self.details.get('fn', 'fn')} as the backward of {self.spec.describe()}: {status}",
+                 f"  method {self.method} ({self.backend}): {self.calls} calls to fn, {self.seconds:.3f} s"]
+        lines += [f"  {name}: {'ok' if ok else 'DIFFERS'}" for name, ok in self.parts]
+        if self.diagnosis:
+            lines.append("  diagnosis:")
+            lines += [f"    - {f.describe()}" for f in self.diagnosis]
+        if self.counterexample:
+            lines.append(f"  first difference: {self.counterexample}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ expected values
+
+def _per_sample(spec: ConvSpec, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stacks over the batch: ∂L/∂x (N, C₁, H, W), ∂L/∂ω (N, C₂, C₁/g, h, w), g itself (N, C₂, H', W')."""
+    gx_terms, gw_terms = grad_input_terms(spec), grad_weight_terms(spec)
+    gx = np.stack([gx_terms.evaluate(w, g[n]) for n in range(len(x))])
+    gw = np.stack([gw_terms.evaluate(x[n], g[n]) for n in range(len(x))])
+    return gx, gw, g
+
+
+def _sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """a summed over ``axes``; one sympy.Add per entry for object arrays."""
+    if not axes:
+        return a
+    if a.dtype != object:
+        return a.sum(axis=axes)
+    keep = [i for i in range(a.ndim) if i not in axes]
+    moved = np.moveaxis(a, list(axes), list(range(len(keep), a.ndim))).reshape(*[a.shape[i] for i in keep], -1)
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = sympy.Add(*moved[idx].tolist())
+    return out
+
+
+def _expected_bias(spec: ConvSpec, g: np.ndarray) -> np.ndarray:
+    return _sum(np.stack([grad_bias(spec, g[n]) for n in range(len(g))]), (0,)) if spec.bias != "none" else np.empty(0)
+
+
+def _same(u: Any, v: Any) -> bool:
+    if isinstance(u, sympy.Basic) or isinstance(v, sympy.Basic):
+        return u == v or sympy.expand(sympy.sympify(u) - sympy.sympify(v)) == 0
+    return bool(u == v)
+
+
+def _first_difference(expected: np.ndarray, found: np.ndarray) -> tuple[int, ...] | None:
+    """The first index where the arrays differ (shape mismatch: ``()``), None if equal."""
+    if expected.shape != found.shape:
+        return ()
+    if expected.dtype != object and found.dtype != object:
+        bad = np.argwhere(expected != found)
+        return None if bad.size == 0 else tuple(int(i) for i in bad[0])
+    for idx in np.ndindex(*expected.shape):
+        if not _same(expected[idx], found[idx]):
+            return tuple(int(i) for i in idx)
+    return None
+
+
+def _equal(expected: np.ndarray, found: np.ndarray) -> bool:
+    return _first_difference(expected, found) is None
+
+
+# ------------------------------------------------------------------------------------------ hypotheses
+
+Hypothesis = tuple[str, str, np.ndarray]  # (code, words, the buggy gradient on the same inputs)
+
+
+def _grad_x_hypotheses(spec: ConvSpec, w: np.ndarray, g: np.ndarray, found_shape: tuple[int, ...]) -> list[Hypothesis]:
+    hyps = []
+    flipped = w[(Ellipsis, *(slice(None, None, -1),) * spec.ndim)]
+    terms = grad_input_terms(spec)
+    hyps.append(("missing-flip", "∂L/∂x is a convolution of the stretched, padded g with ω not flipped (flip the "
+                 "kernel on every spatial axis, or use conv_transpose)",
+                 np.stack([terms.evaluate(flipped, g[n]) for n in range(len(g))])))
+    if any(s > 1 for s in spec.stride):
+        text = (f"g was not stretched by stride − 1 = {tuple(s - 1 for s in spec.stride)} zeros between entries "
+                f"before the transposed convolution (stride not undone)")
+        unit = (1,) * spec.ndim
+        hyps.append(("stride-not-undone", text, _scatter(spec, w, g, unit, spec.input_size)))
+        natural = tuple(o - 1 - 2 * p + d * (k - 1) + 1 for o, p, d, k in
+                        zip(spec.output_size, spec.padding_before, spec.dilation, spec.kernel_size))
+        if len(found_shape) == 2 + spec.ndim and tuple(found_shape[2:]) == natural and natural != spec.input_size:
+            hyps.append(("stride-not-undone", text + f", at the stride-1 output size {natural}",
+                         _scatter(spec, w, g, unit, natural)))
+    return hyps
+
+
+def _scatter(spec: ConvSpec, w: np.ndarray, g: np.ndarray, stride: tuple[int, ...], size: tuple[int, ...]) -> np.ndarray:
+    """Σ ω·g scattered to tap(o, t) with ``stride`` into a grid of ``size`` (the transposed convolution, any stride)."""
+    flat, valid = grid_taps(spec.output_size, spec.kernel_size, stride, spec.padding_before, spec.dilation, size)
+    o_idx, t_idx = np.nonzero(valid)
+    i = np.arange(spec.out_channels)[:, None]
+    l_local = np.arange(spec.in_per_group)[None, :]
+    l_global = (i // spec.out_per_group) * spec.in_per_group + l_local
+    taps, positions, spatial = int(np.prod(spec.kernel_size)), int(np.prod(spec.output_size)), int(np.prod(size))
+    weight = (i * spec.in_per_group + l_local)[:, :, None] * taps + t_idx[None, None, :]
+    out = (l_global * spatial)[:, :, None] + flat[o_idx, t_idx][None, None, :]
+    gi = np.broadcast_to((i * positions)[:, :, None] + o_idx[None, None, :], weight.shape)
+    terms = BilinearTerms(out.reshape(-1), weight.reshape(-1), gi.reshape(-1), (spec.in_channels, *size))
+    return np.stack([terms.evaluate(w, g[n]) for n in range(len(g))])
+
+
+def _axis_hypotheses(
+    code: str, what: str, stack: np.ndarray, right: tuple[int, ...], names: tuple[str, ...]
+) -> list[Hypothesis]:
+    """Every reduction of the per-sample stack over a set of axes other than ``right``."""
+    hyps = []
+    for r in range(stack.ndim + 1):
+        for axes in itertools.combinations(range(stack.ndim), r):
+            if axes == right:
+                continue
+            shown = ", ".join(names[a] for a in axes) or "nothing"
+            hyps.append((code, f"{what} summed over ({shown}) instead of ({', '.join(names[a] for a in right)})",
+                         _sum(stack, axes)))
+    hyps.append((code, f"{what} of the first sample only (not summed over the batch)", _sum(stack[:1], (0,))))
+    return hyps
+
+
+# ------------------------------------------------------------------------------------------ calling fn
+
+def _as_numpy(value: Any) -> np.ndarray:
+    if value is None:
+        return np.empty(0)
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _call(fn: Callable, backend: str, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[tuple[np.ndarray, ...], str]:
+    if backend in ("numpy", "auto"):
+        try:
+            return tuple(_as_numpy(v) for v in fn(x, w, g)), "numpy"
+        except Exception:
+            if backend == "numpy" or x.dtype == object:
+                raise
+    import torch  # only when asked, or when fn refused NumPy arrays
+
+    args = [torch.tensor(a, dtype=torch.float64) for a in (x, w, g)]
+    return tuple(_as_numpy(v) for v in fn(*args)), "torch"
+
+
+def _symbolic_inputs(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (symbol_array("x", (_BATCH, *spec.input_shape)), symbol_array("omega", spec.weight_shape),
+            symbol_array("g", (_BATCH, *spec.output_shape)))
+
+
+def verify_backward(
+    fn: Callable[[Any, Any, Any], tuple[Any, Any, Any]], spec: ConvSpec, *, method: str = "auto",
+    backend: str = "auto", trials: int = 3, seed: int = 0,
+) -> BackwardVerdict:
+    """Check ``fn(x, weight, g) -> (grad_x, grad_w, grad_b)`` against the layer's gradients; see the module docstring.
+
+    >>> import torch
+    >>> def fn(x, w, g):
+    ...     x, w = x.clone().requires_grad_(), w.clone().requires_grad_()
+    ...     b = torch.zeros(w.shape[0], dtype=x.dtype, requires_grad=True)
+    ...     torch.nn.functional.conv2d(x, w, b, stride=2, padding=1).backward(g)
+    ...     return x.grad, w.grad, b.grad
+    >>> verify_backward(fn, ConvSpec(2, 3, input_size=5, kernel_size=3, stride=2, padding=1)).holds
+    True
+    """
+    if method not in BACKWARD_METHODS:
+        raise SpecError(f"method must be 'auto', 'symbolic' or 'probe', got {method!r}")
+    if backend not in ("auto", "numpy", "torch"):
+        raise SpecError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
+    started = perf_counter()
+    grad_input_terms(spec)  # refuses (SpecError) what the closed forms cannot express, before fn runs
+    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    level, used_backend, calls = "sampled", backend, 0
+    found: tuple[np.ndarray, ...] | None = None
+    if method == "symbolic" or (method == "auto" and backend != "torch" and spec.n_terms * _BATCH <= AUTO_SYMBOLIC_TERMS):
+        inputs = _symbolic_inputs(spec)
+        try:
+            calls += 1
+            found, used_backend = _call(fn, "numpy", *inputs)
+            runs, level = [inputs], "exact"
+        except Exception as error:
+            if method == "symbolic":
+                raise SpecError(f"method='symbolic' needs a fn that computes on NumPy object arrays; it raised "
+                                f"{type(error).__name__}: {error}") from None
+            found = None
+    rng = np.random.default_rng(seed)
+    results = [found] if found is not None else []
+    if not runs:
+        for _ in range(trials):
+            x = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.input_shape)).astype(np.float64)
+            w = rng.integers(-_RANGE, _RANGE + 1, spec.weight_shape).astype(np.float64)
+            g = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.output_shape)).astype(np.float64)
+            calls += 1
+            out, used_backend = _call(fn, backend, x, w, g)
+            runs.append((x, w, g))
+            results.append(out)
+
+    parts = {name: True for name in PARTS}
+    diagnosis: list[Finding] = []
+    counterexample = None
+    for (x, w, g), out in zip(runs, results):
+        if len(out) != 3:
+            raise SpecError(f"fn must return (grad_x, grad_w, grad_b), got {len(out)} values")
+        gx_stack, gw_stack, g_stack = _per_sample(spec, x, w, g)
+        expected = {"grad_x": gx_stack, "grad_w": _sum(gw_stack, (0,)), "grad_b": _expected_bias(spec, g)}
+        for name, got in zip(PARTS, out):
+            if name == "grad_b" and spec.bias == "none" and got.size == 0:
+                continue
+            where = _first_difference(expected[name], got)
+            if where is None:
+                continue
+            parts[name] = False
+            if counterexample is None:
+                counterexample = (f"{name}: shape {got.shape}, expected {expected[name].shape}" if where == () else
+                                  f"{name}{list(where)}: expected {expected[name][where]}, found {got[where]}")
+            if name == "grad_x":
+                hyps = _grad_x_hypotheses(spec, w, g, got.shape)
+            elif name == "grad_w":
+                hyps = _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", gw_stack, (0,),
+                                        ("batch", "out channel", "in channel", "kernel row", "kernel col"))
+            else:
+                right = (0, 2, 3) if spec.bias == "shared" else (0,)
+                hyps = _axis_hypotheses("bias-not-summed", "∂L/∂b", g_stack, right,
+                                        ("batch", "channel", "row", "col"))
+            matched = [Finding(code, name, text) for code, text, value in hyps if _equal(value, got)]
+            if not matched:
+                code = "shape" if where == () else "unknown"
+                matched = [Finding(code, name, f"{name} matches none of the known bugs", exact=False)]
+            for f in matched:
+                if f not in diagnosis:
+                    diagnosis.append(f)
+    return BackwardVerdict(
+        spec, "symbolic" if level == "exact" else "probe", level, tuple(parts.items()), tuple(diagnosis),
+        counterexample, calls, perf_counter() - started, used_backend,
+        {"fn": getattr(fn, "__name__", "fn"), "batch": _BATCH, "trials": len(runs)},
+    )
