@@ -40,7 +40,8 @@ import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError, TooLargeError
-from .layers import AxisOp, Graph, Layer, Node, build_graph
+from .build import graph_of
+from .layers import AxisOp, Graph, Layer, Node
 
 __all__ = [
     "AxisDistribution",
@@ -483,7 +484,7 @@ def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None
     ((9, 9), (8, 8))
     """
     # 1. one graph, whatever the input format
-    graph = build_graph(layers)
+    graph = graph_of(layers)
     nodes = graph.nodes
     first = nodes[1] if len(nodes) > 1 else None
     if input_size is None and first is not None and first.spec is not None and first.inputs == ("input",):

@@ -10,7 +10,8 @@ A stack is a list of layers (:class:`Layer` or :class:`~symconv.core.spec.ConvSp
 inside the list makes a DAG: paths that start at the same feature map and merge (``"add"`` as in a
 residual block, ``"concat"`` along channels as in an inception block). Everything is turned into one
 :class:`Graph` (nodes in topological order) by :func:`build_graph`; a ``torch.nn.Module`` is read by
-:mod:`symconv.receptive.torch_graph`.
+:mod:`symconv.receptive.torch_graph`, and :func:`symconv.receptive.build.graph_of` chooses between the two
+(this module never looks at torch: the arrows run build → torch_graph → layers).
 
 Text syntax of one layer (command line, JSON): ``KIND:KEY=VALUE,…`` with ``KIND`` one of ``conv``,
 ``maxpool``, ``avgpool`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import numbers
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Union
@@ -305,13 +305,10 @@ class Graph:
         return found.pop() if found else default
 
 
-def _is_torch_module(obj: object) -> bool:
-    torch = sys.modules.get("torch")  # never import torch here: only a module someone built needs it
-    return torch is not None and isinstance(obj, torch.nn.Module)
-
-
 def build_graph(layers: Any) -> Graph:
-    """A :class:`Graph` from a list of layers (with :class:`Branches`), a Graph, or a torch.nn.Module.
+    """A :class:`Graph` from a list of layers (with :class:`Branches`) or a Graph.
+
+    A ``torch.nn.Module`` is read by :func:`symconv.receptive.build.graph_of`, which calls this for everything else.
 
     >>> g = build_graph([Layer(3), Branches(([Layer(3, padding=1)], []))])
     >>> [(n.name, n.inputs) for n in g.nodes]
@@ -319,10 +316,6 @@ def build_graph(layers: Any) -> Graph:
     """
     if isinstance(layers, Graph):
         return layers
-    if _is_torch_module(layers):
-        from .torch_graph import graph_from_module
-
-        return graph_from_module(layers)
     if isinstance(layers, (Layer, ConvSpec, Branches)):
         layers = [layers]
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
