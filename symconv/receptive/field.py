@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..core.spec import ConvSpec
+from ..core.taps import axis_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
 from .build import graph_of
 from .layers import AxisOp, Graph, Layer, Node
@@ -85,8 +86,8 @@ def _union(keys: list[_Key]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[in
     ndim = len(keys[0])
     size, stride, padding = [], [], []
     for a in range(ndim):
-        lo = min(-k[a][2] for k in keys)
-        hi = max(k[a][0] - 1 - k[a][2] for k in keys)
+        boxes = [_box(0, *k[a], None) for k in keys]  # output 0's box along each path
+        lo, hi = min(b.start for b in boxes), max(b.end for b in boxes)
         size.append(hi - lo + 1)
         stride.append(keys[0][a][1])
         padding.append(-lo)
@@ -285,7 +286,7 @@ class ReceptiveField:
         AxisRegion(start=2, end=4, centre=3.0, clipped_start=2, clipped_end=4)
         """
         index = self._check_index(index)
-        return tuple(_axis_region(j * s - p, j * s - p + r - 1, None if self.input_size is None else self.input_size[a])
+        return tuple(_box(j, r, s, p, None if self.input_size is None else self.input_size[a])
                      for a, (j, r, s, p) in enumerate(zip(index, self.size, self.stride, self.padding)))
 
     def region(self, index: tuple[int, ...] | int, masks: bool | None = None) -> Region:
@@ -342,8 +343,8 @@ class ReceptiveField:
             size = sizes[node.name]
             axes = []
             for a in range(self.ndim):
-                lo = min(index[a] * k[a][1] - k[a][2] for k in back[node.name])
-                hi = max(index[a] * k[a][1] - k[a][2] + k[a][0] - 1 for k in back[node.name])
+                boxes = [_box(index[a], r, S, P, None) for r, S, P in (key[a] for key in back[node.name])]
+                lo, hi = min(b.start for b in boxes), max(b.end for b in boxes)
                 axes.append(_axis_region(lo, hi, None if size is None else size[a]))
             maps.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
         axes_in = maps[0].axes
@@ -405,6 +406,12 @@ class ReceptiveField:
         }
 
 
+def _box(j: int, r: int, S: int, P: int, n: int | None) -> AxisRegion:
+    """Output j's box on one axis: the whole field acts as one layer of kernel r, stride S, padding P, dilation 1,
+    so its first and last tap, tap(j, 0) = j·S − P and tap(j, r − 1) = j·S − P + r − 1, are the ends."""
+    return _axis_region(tap(j, 0, S, P, 1), tap(j, r - 1, S, P, 1), n)
+
+
 def _axis_region(start: int, end: int, n: int | None) -> AxisRegion:
     centre = _half(Fraction(start + end, 2))
     if n is None or end < 0 or start > n - 1:
@@ -420,10 +427,9 @@ def _axes_text(values: tuple[Any, ...]) -> str:
 @lru_cache(maxsize=4096)
 def _axis_matrix(op: AxisOp, n_in: int) -> np.ndarray:
     matrix = np.zeros((op.output_size(n_in), n_in), dtype=bool)
-    o = np.arange(matrix.shape[0])[:, None]
-    i = o * op.stride - op.before + np.arange(op.kernel)[None, :] * op.dilation
-    valid = (i >= 0) & (i < n_in)
-    matrix[np.broadcast_to(o, i.shape)[valid], i[valid]] = True
+    i, valid = axis_taps(n_in, op.kernel, op.stride, op.before, op.dilation, out=matrix.shape[0])
+    o = np.broadcast_to(np.arange(matrix.shape[0])[:, None], i.shape)
+    matrix[o[valid], i[valid]] = True
     matrix.setflags(write=False)
     return matrix
 
@@ -450,8 +456,8 @@ def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ..
         pulled = np.zeros(shape, dtype=bool)
         o = np.arange(out.shape[a])
         for t in range(op.kernel):
-            target = o * op.stride - op.before + t * op.dilation
-            keep = (target >= 0) & (target < n)
+            target = tap(o, t, op.stride, op.before, op.dilation)
+            keep = in_range(target, n)
             if keep.any():
                 index_in = [slice(None)] * out.ndim
                 index_out = [slice(None)] * out.ndim
