@@ -9,7 +9,7 @@ import numpy as np
 import sympy
 
 from ..closed.counts import formula, note_setting
-from ..core.spec import ConvSpec
+from ..core.spec import BiasMode, ConvSpec
 from ..core.symbols import C1, C2, size_symbols
 from ..forms.blocks import bias_vector, matrix
 from . import note
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-def _count_check(ctx: Context, expr: sympy.Expr, bias: str) -> Callable[[ConvSpec], str | None]:
+def _count_check(ctx: Context, expr: sympy.Expr, bias: BiasMode) -> Callable[[ConvSpec], str | None]:
     def check(spec: ConvSpec) -> str | None:
         spec = ConvSpec(spec.in_channels, spec.out_channels, spec.input_size, spec.kernel_size, bias=bias)
         built = distinct_symbols(matrix(spec), bias_vector(spec))
@@ -61,7 +61,7 @@ def _count_check(ctx: Context, expr: sympy.Expr, bias: str) -> Callable[[ConvSpe
     return check
 
 
-def _params_claim(ctx: Context, claim_id: str, bias: str, as_written: str, written: sympy.Expr, torch_what: str) -> Claim:
+def _params_claim(ctx: Context, claim_id: str, bias: BiasMode, as_written: str, written: sympy.Expr, torch_what: str) -> Claim:
     """The note's parameter count for ``bias`` against the built 𝒲, b (and PyTorch); corrected by the derived count."""
     checked, cex = grid_claim(ctx, _count_check(ctx, written, bias))
     derived = note_setting(formula(f"params_conv_{bias}").expr)
@@ -116,10 +116,10 @@ def params_resolution(ctx: Context) -> Claim:
     seen: dict[tuple[int, ...], tuple[int, ConvSpec]] = {}
 
     def check(spec: ConvSpec) -> str | None:
-        key = (spec.in_channels, spec.out_channels, *spec.kernel_size)  # type: ignore[misc]
+        key = (spec.in_channels, spec.out_channels, *spec.kernel_size)
         count = distinct_symbols(matrix(spec), bias_vector(spec))
         if key in seen and seen[key][0] != count:
-            before = shape_tex(seen[key][1].input_size)  # type: ignore[arg-type]
+            before = shape_tex(seen[key][1].input_size)
             return (rf"the built layer has {count} parameters, at $H \times W =$ {before} it had {seen[key][0]} "
                     "(same $C_1, C_2, h, w$)")
         seen.setdefault(key, (count, spec))

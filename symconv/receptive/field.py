@@ -303,13 +303,7 @@ class ReceptiveField:
         nodes = self.graph.nodes
         sizes = {lf.name: lf.map_size for lf in self.layers}
         # 1. masks or not: they cost one byte per cell of every feature map
-        cells = None if self.input_size is None else sum(math.prod(size) for size in sizes.values())  # type: ignore[arg-type]
-        if masks and cells is None:
-            raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
-        if masks and cells > MAX_MASK_CELLS:  # type: ignore[operator]
-            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
-                                f"use masks=False for the boxes only")
-        build = cells is not None and (masks or (masks is None and cells <= MAX_MASK_CELLS))
+        mask_sizes = self._mask_sizes(masks)
         # 2. walk the graph backwards from the output: each map gets the fields from it to the output
         #    (deduplicated: a DAG has many paths) and, when built, the exact mask pulled back through layers
         consumers: dict[str, list[Node]] = {n.name: [] for n in nodes}
@@ -317,26 +311,8 @@ class ReceptiveField:
             for source in n.inputs:
                 consumers[source].append(n)
         ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
-        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
-        masks_by_node: dict[str, np.ndarray] = {}
-        if build:
-            masks_by_node[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)  # type: ignore[arg-type]
-            masks_by_node[nodes[-1].name][index] = True
-        for node in reversed(nodes[:-1]):
-            keys: set[_Key] = set()
-            mask = np.zeros(sizes[node.name], dtype=bool) if build else None  # type: ignore[arg-type]
-            for c in consumers[node.name]:
-                if c.layer is None:  # a merge passes the region on unchanged
-                    keys |= back[c.name]
-                    if mask is not None:
-                        mask |= masks_by_node[c.name]
-                else:
-                    keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
-                    if mask is not None:
-                        mask |= _pull_back(masks_by_node[c.name], ops[c.name], sizes[node.name])  # type: ignore[arg-type]
-            back[node.name] = keys
-            if mask is not None:
-                masks_by_node[node.name] = mask
+        back = self._fields_back(consumers, ops)
+        masks_by_node = {} if mask_sizes is None else _masks_back(self.graph, index, mask_sizes, consumers, ops)
         # 3. per map, the box j·S − P … j·S − P + r − 1 united over the fields
         maps = []
         for node in nodes:
@@ -352,6 +328,33 @@ class ReceptiveField:
             ax.start >= 0 and ax.end < n for ax, n in zip(axes_in, self.input_size)
         )
         return Region(index, axes_in, interior, tuple(maps))
+
+    def _mask_sizes(self, masks: bool | None) -> dict[str, tuple[int, ...]] | None:
+        """Every map's size when region masks are to be built (see :meth:`region`), None when not."""
+        if self.input_size is None:
+            if masks:
+                raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
+            return None
+        sizes = {lf.name: lf.map_size for lf in self.layers if lf.map_size is not None}
+        cells = sum(math.prod(size) for size in sizes.values())
+        if masks and cells > MAX_MASK_CELLS:
+            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
+                                f"use masks=False for the boxes only")
+        return sizes if masks or (masks is None and cells <= MAX_MASK_CELLS) else None
+
+    def _fields_back(self, consumers: dict[str, list[Node]], ops: dict[str, tuple[AxisOp, ...]]) -> dict[str, set[_Key]]:
+        """Per map, the distinct fields (r, S, P per axis) from it to the output, through every path."""
+        nodes = self.graph.nodes
+        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
+        for node in reversed(nodes[:-1]):
+            keys: set[_Key] = set()
+            for c in consumers[node.name]:
+                if c.layer is None:  # a merge passes the region on unchanged
+                    keys |= back[c.name]
+                else:
+                    keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
+            back[node.name] = keys
+        return back
 
     def _check_index(self, index: tuple[int, ...] | int) -> tuple[int, ...]:
         """``index`` as a tuple of ints; SpecError naming the problem: type, sign, number of entries or range."""
@@ -404,6 +407,24 @@ class ReceptiveField:
             "layers": [lf.to_dict() for lf in self.layers],
             "misaligned": [m.to_dict() for m in self.misaligned],
         }
+
+
+def _masks_back(
+    graph: Graph, index: tuple[int, ...], sizes: dict[str, tuple[int, ...]], consumers: dict[str, list[Node]],
+    ops: dict[str, tuple[AxisOp, ...]],
+) -> dict[str, np.ndarray]:
+    """Per map, the exact positions output ``index`` reads: its one-hot mask pulled back through the layers, united
+    over the consumers (a merge passes it on unchanged)."""
+    nodes = graph.nodes
+    out = np.zeros(sizes[nodes[-1].name], dtype=bool)
+    out[index] = True
+    masks = {nodes[-1].name: out}
+    for node in reversed(nodes[:-1]):
+        mask = np.zeros(sizes[node.name], dtype=bool)
+        for c in consumers[node.name]:
+            mask |= masks[c.name] if c.layer is None else _pull_back(masks[c.name], ops[c.name], sizes[node.name])
+        masks[node.name] = mask
+    return masks
 
 
 def _box(j: int, r: int, S: int, P: int, n: int | None) -> AxisRegion:
@@ -494,7 +515,7 @@ def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None
     nodes = graph.nodes
     first = nodes[1] if len(nodes) > 1 else None
     if input_size is None and first is not None and first.spec is not None and first.inputs == ("input",):
-        input_size = first.spec.input_size  # type: ignore[assignment]
+        input_size = first.spec.input_size
     ndim = graph.ndim(default=len(input_size) if isinstance(input_size, (tuple, list)) else 2)
     sizes: dict[str, tuple[int, ...] | None] = {
         "input": None if input_size is None else _normalise_size("input_size", input_size, ndim)
@@ -539,9 +560,9 @@ def _add_path(found: dict, key: _Key, via: tuple[str, ...], count: int) -> None:
 
 
 def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:  # type: ignore[arg-type]
+    if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:
         raise SpecError(
-            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "  # type: ignore[arg-type]
+            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "
             f"but receives a {'×'.join(map(str, size_in))} feature map"
         )
     if size_in is None:
@@ -605,7 +626,7 @@ def conv_inputs(spec: ConvSpec, index: tuple[int, int, int]) -> np.ndarray:
     channels = slice(group * spec.in_per_group, (group + 1) * spec.in_per_group)
     per_axis = []
     for a, (o, op) in enumerate(zip(position, Layer.from_spec(spec).axes(spec.ndim))):
-        per_axis.append(_axis_matrix(op, spec.input_size[a])[o])  # type: ignore[index]
+        per_axis.append(_axis_matrix(op, spec.input_size[a])[o])
     spatial = per_axis[0]
     for row in per_axis[1:]:
         spatial = np.multiply.outer(spatial, row)
@@ -680,19 +701,21 @@ def effective_receptive_field(layers: Any) -> EffectiveField:
     ((1, 2, 3, 2, 1), Fraction(2, 1), Fraction(4, 3))
     """
     rf = receptive_field(layers)
+    chain: list[Layer] = []
     for node in rf.graph.nodes[1:]:
         if node.layer is None:
             raise SpecError(f"effective_receptive_field needs a chain of layers; {node.name!r} merges branches")
         if node.layer.kind == "maxpool":
             raise SpecError(f"effective_receptive_field needs linear layers (conv, avgpool); {node.name!r} is a maxpool")
+        chain.append(node.layer)
     if any(r > MAX_EFFECTIVE_SIZE for r in rf.size):
         raise TooLargeError(f"effective_receptive_field: the field size {rf.size} exceeds {MAX_EFFECTIVE_SIZE:,} per axis")
     axes = []
     for a in range(rf.ndim):
         counts = np.ones(1, dtype=object)
         scale = 1
-        for node in rf.graph.nodes[1:]:
-            op = node.layer.axes(rf.ndim)[a]  # type: ignore[union-attr]
+        for layer in chain:
+            op = layer.axes(rf.ndim)[a]
             step = op.dilation * scale
             grown = np.zeros(len(counts) + (op.kernel - 1) * step, dtype=object)
             for t in range(op.kernel):

@@ -98,10 +98,8 @@ class ReceptiveForms:
         values: dict[sympy.Basic, int] = {}
         for position, (kk, ss, pp, dd) in enumerate(layers, start=1):
             values.update({k_[position]: kk, s_[position]: ss, p_[position]: pp, d_[position]: dd})
-        out = []
-        for form in (self.r, self.S, self.P):
-            out.append(int(_unrolled(form.closed, len(layers)).xreplace(values)))
-        return tuple(out)  # type: ignore[return-value]
+        r, S, P = (int(_unrolled(form.closed, len(layers)).xreplace(values)) for form in (self.r, self.S, self.P))
+        return r, S, P
 
 
 @lru_cache(maxsize=256)
@@ -260,7 +258,7 @@ class EffectiveForms:
         (2, 4/3)
         """
         values = {n: n_layers, k: kernel, s: stride, d: dilation}
-        return tuple(sympy.nsimplify(sympy.piecewise_fold(f).subs(values)) for f in (self.mean, self.variance))  # type: ignore[return-value]
+        return tuple(sympy.nsimplify(sympy.piecewise_fold(f).subs(values)) for f in (self.mean, self.variance))
 
 
 @lru_cache(maxsize=1)
