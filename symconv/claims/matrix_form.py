@@ -300,7 +300,7 @@ def block_construction(ctx: Context) -> Claim:
         r"\mathcal{W}_{j,k,l}=\begin{pmatrix}O|B_{l,j,k}|B_{l,j+1,k}|\dots|B_{l,j+h-1,k}|O"
         r"\end{pmatrix},\ B_{l,j,k} \ni \omega_{i,l,j,0},\dots,\omega_{i,l,j,w-1}",
         cex is None,
-        Evidence(f"symconv.verify(spec, matrix=note.matrix_as_written(spec), order='seed') against the index sum; it fails on "
+        Evidence(f"symconv.verify(spec, matrix=matrix_as_written(spec), order='seed') against the index sum; it fails on "
                  f"{failing} of {len(ctx.specs)} layers of the grid", checked, grid_text(ctx), None, cex),
         Correction(
             r"\begin{gathered}\mathcal{W}_{j,k,l}=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,0,k}|B_{l,1,k}|\dots|B_{l,h-1,k}|"
