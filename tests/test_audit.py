@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from symconv import ConvSpec, SpecError, matrix, matrix_as_written
-from symconv.claims import catalog as claims_module
+from symconv.claims import note as claims_module
 from symconv.claims.audit import Audit, audit
 from symconv.claims.note import bias_as_written, matrix_from_blocks
 from symconv.claims.types import Claim, note_sizes, note_specs, plain_text

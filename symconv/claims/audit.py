@@ -19,8 +19,8 @@ from typing import Any
 
 from ..errors import SpecError
 from . import torch_checks as audit_torch
-from .catalog import CLAIMS, Context, _general_specs
-from .types import Claim, Correction, Counterexample, Evidence, note_specs, plain_text
+from .catalog import CLAIMS, Context
+from .types import Claim, Correction, Counterexample, Evidence, general_specs, note_specs, plain_text
 
 __all__ = ["Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
 
@@ -120,7 +120,7 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     if use_torch and not audit_torch.available():
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
     start = perf_counter()
-    ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=_general_specs())
+    ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=general_specs())
     if use_torch:
         with audit_torch.single_thread():
             claims = tuple(check(ctx) for check in CLAIMS)

@@ -7,6 +7,11 @@ the core builds. An index outside the note's own ranges gives a symbol the core 
 ``x_0,3,0`` for a 3-row input), which the comparison then reports.
 
 Only the note's setting exists here: stride 1, padding 0, dilation 1, groups 1.
+
+The note's formulas (:data:`NOTE_FC`, :data:`NOTE_PARAMS_SHARED`, …) are here too, written with the size symbols of
+:mod:`symconv.core.symbols`, and so is its 𝒲 as written (:func:`matrix_as_written`, built with the other block layouts
+in :mod:`symconv.forms.blocks`). The claim checks read them as ``note.NAME`` when they run, so this module is the one
+place that says what the note writes.
 """
 
 from __future__ import annotations
@@ -17,16 +22,38 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
+from ..core.symbols import C1, C2, size_symbols
 from ..errors import SpecError
+from ..forms.blocks import matrix_as_written
 
 __all__ = [
+    "NOTE_CODOMAIN",
+    "NOTE_DOMAIN",
+    "NOTE_FC",
+    "NOTE_PARAMS_LOCAL",
+    "NOTE_PARAMS_SHARED",
+    "NOTE_PARAMS_SHARED_FACTORED",
     "bias_as_written",
     "index_sum_as_written",
+    "matrix_as_written",
     "matrix_from_blocks",
     "pattern_from_block_widths",
     "weight_indices_as_written",
     "x_entries_as_written",
 ]
+
+# the note's size symbols, one family per axis from the core: (H, h, …) and (W, w, …)
+(H, h, *_), (W, w, *_) = size_symbols(2)
+
+#: the note's domain ℝ^{C₁×H×W} and codomain ℝ^{C₂×(H−h+1)×(W−w+1)} of conv
+NOTE_DOMAIN = (C1, H, W)
+NOTE_CODOMAIN = (C2, H - h + 1, W - w + 1)
+#: the note's parameter counts as it writes them: bias per location, shared bias, the shared count factorised
+NOTE_PARAMS_LOCAL = C2 * C1 * (h - 1) * (w - 1) + C2 * (H - h + 1) * (W - w + 1)
+NOTE_PARAMS_SHARED = C2 * C1 * (h - 1) * (w - 1) + C2
+NOTE_PARAMS_SHARED_FACTORED = C2 * (C1 * (h - 1) * (w - 1) + 1)
+#: the note's count for the fully-connected layer ℝ^{d_x} → ℝ^{d_y}
+NOTE_FC = C1 * H * W * C2 * (H - h + 1) * (W - w + 1) + C2 * (H - h + 1) * (W - w + 1)
 
 
 def _require_note_setting(spec: ConvSpec) -> None:
@@ -47,7 +74,7 @@ def _b(i: int, j: int, k: int) -> sympy.Symbol:  # the note's b_{i,j,k}, all 1-b
 
 
 def _sizes(spec: ConvSpec) -> tuple[int, int, int, int, int, int]:
-    (height, width), (kh, kw) = spec.input_size, spec.kernel_size  # type: ignore[misc]
+    (height, width), (kh, kw) = spec.input_size, spec.kernel_size
     return spec.in_channels, spec.out_channels, height, width, kh, kw
 
 

@@ -47,8 +47,8 @@ def single_thread() -> Iterator[None]:
 
 
 def _conv_kwargs(spec: ConvSpec) -> dict[str, Any]:
-    padding = spec.padding if isinstance(spec.padding, str) else tuple(spec.padding)  # type: ignore[arg-type]
-    return {"stride": tuple(spec.stride), "padding": padding, "dilation": tuple(spec.dilation), "groups": spec.groups}  # type: ignore[arg-type]
+    padding = spec.padding if isinstance(spec.padding, str) else tuple(spec.padding)
+    return {"stride": tuple(spec.stride), "padding": padding, "dilation": tuple(spec.dilation), "groups": spec.groups}
 
 
 def output_shape(spec: ConvSpec) -> tuple[int, ...]:
@@ -72,7 +72,7 @@ def conv2d(spec: ConvSpec, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def conv2d_parameters(spec: ConvSpec, bias: bool) -> tuple[int, tuple[int, ...], tuple[int, ...] | None]:
     """(number of parameters, weight shape, bias shape) of ``torch.nn.Conv2d`` for ``spec``."""
     torch = _torch()
-    layer = torch.nn.Conv2d(spec.in_channels, spec.out_channels, tuple(spec.kernel_size), bias=bias, device="meta",  # type: ignore[arg-type]
+    layer = torch.nn.Conv2d(spec.in_channels, spec.out_channels, tuple(spec.kernel_size), bias=bias, device="meta",
                             **_conv_kwargs(spec))
     count = sum(p.numel() for p in layer.parameters())
     return count, tuple(layer.weight.shape), None if layer.bias is None else tuple(layer.bias.shape)

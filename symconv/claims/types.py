@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.spec import ConvSpec
+from ..core.spec import BiasMode, ConvSpec
 
-__all__ = ["Claim", "Correction", "Counterexample", "Evidence", "note_sizes", "note_specs", "plain_text", "search"]
+__all__ = [
+    "Claim", "Correction", "Counterexample", "Evidence", "general_specs", "note_sizes", "note_specs", "plain_text", "search",
+]
 
 SIZE_NAMES = ("C1", "C2", "H", "W", "h", "w")
 SIZE_TEX = ("C_1", "C_2", "H", "W", "h", "w")
@@ -83,11 +85,12 @@ def note_sizes(spec: ConvSpec) -> tuple[int, ...]:
     >>> note_sizes(ConvSpec(2, 3, input_size=(5, 4), kernel_size=(3, 2)))
     (2, 3, 5, 4, 3, 2)
     """
-    return (spec.in_channels, spec.out_channels, *spec.input_size, *spec.kernel_size)  # type: ignore[misc]
+    return (spec.in_channels, spec.out_channels, *spec.input_size, *spec.kernel_size)
 
 
 def note_specs(
-    channels: Iterable[int] = (1, 2), out_channels: Iterable[int] | None = None, max_size: int = 3, bias: str = "shared"
+    channels: Iterable[int] = (1, 2), out_channels: Iterable[int] | None = None, max_size: int = 3,
+    bias: BiasMode = "shared",
 ) -> tuple[ConvSpec, ...]:
     """Every layer of the note's setting with the given channels and 1 ≤ h ≤ H ≤ max_size, 1 ≤ w ≤ W ≤ max_size,
     smallest first (see the module docstring).
@@ -105,6 +108,22 @@ def note_specs(
     ]
     sizes.sort(key=lambda t: (sum(t), t))
     return tuple(ConvSpec(c1, c2, input_size=(hh, ww), kernel_size=(kh, kw), bias=bias) for c1, c2, hh, ww, kh, kw in sizes)
+
+
+def general_specs() -> tuple[ConvSpec, ...]:
+    """Layers beyond the note's setting — stride, padding (also 'same' and larger than the kernel), dilation, groups, non-square
+    sizes — on which the audit checks the claims that generalise (the receptive field).
+
+    >>> len(general_specs()), general_specs()[0].stride
+    (5, (2, 2))
+    """
+    return (
+        ConvSpec(1, 2, input_size=5, kernel_size=3, stride=2, padding=1),
+        ConvSpec(2, 2, input_size=(6, 5), kernel_size=(2, 3), dilation=(2, 1), padding=(1, 0)),
+        ConvSpec(4, 4, input_size=4, kernel_size=2, groups=2),
+        ConvSpec(2, 2, input_size=(4, 5), kernel_size=3, padding="same"),
+        ConvSpec(1, 1, input_size=2, kernel_size=2, padding=2),
+    )
 
 
 @dataclass(frozen=True)

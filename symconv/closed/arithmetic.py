@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import sympy
 
+from ..core.symbols import size_symbols
 from ..errors import SpecError
-from .counts import H as _H
-from .counts import Step, d_h, formula, h, p_h, s_h
+from .counts import Step, formula
+
+# the first axis's size symbols (H, h, s_h, p_h, d_h), in which counts derives the output size
+_AXIS = size_symbols(2)[0]
 
 __all__ = ["Relationship", "conv_output_size", "conv_transpose_output_size", "relationships"]
 
@@ -56,7 +60,7 @@ class Relationship:
 @lru_cache(maxsize=1)
 def _forward() -> sympy.Expr:
     """The derived output size (counts.output_height) in the guide's names."""
-    return formula("output_height").expr.subs({_H: i, h: k, s_h: s, p_h: p, d_h: d}, simultaneous=True)
+    return formula("output_height").expr.subs({_AXIS.n: i, _AXIS.k: k, _AXIS.s: s, _AXIS.p: p, _AXIS.d: d}, simultaneous=True)
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +68,8 @@ def _transposed() -> tuple[sympy.Expr, tuple[tuple[str, sympy.Expr], ...]]:
     """Output size of the transposed convolution: the derived formula at the equivalent direct conv."""
     stretched = i_t + (s - 1) * (i_t - 1) + a  # s − 1 zeros between the i' inputs, a zeros after
     padding = d * (k - 1) - p
-    size = formula("output_height").expr.subs({_H: stretched, h: k, s_h: 1, p_h: padding, d_h: d}, simultaneous=True)
+    at_equivalent = {_AXIS.n: stretched, _AXIS.k: k, _AXIS.s: 1, _AXIS.p: padding, _AXIS.d: d}
+    size = formula("output_height").expr.subs(at_equivalent, simultaneous=True)
     equivalent = (("input (stretched)", sympy.expand(stretched)), ("kernel", k), ("stride", sympy.Integer(1)),
                   ("padding per side", padding), ("dilation", d))
     return sympy.expand(size), equivalent
@@ -90,7 +95,7 @@ def relationships() -> tuple[Relationship, ...]:
     transposed, equivalent = _transposed()
     unit = {s: 1, d: 1}
     half = {k: 2 * n + 1, p: n}
-    table = (
+    table: tuple[tuple[int | None, str, dict[sympy.Symbol, Any], bool], ...] = (
         (1, "no zero padding, unit strides", {**unit, p: 0}, False),
         (2, "zero padding, unit strides", unit, False),
         (3, "half (same) padding, unit strides, odd kernel k = 2n + 1", {**unit, **half}, False),
@@ -120,7 +125,7 @@ def relationships() -> tuple[Relationship, ...]:
             Step("conditions substituted", sympy.Eq(lhs, substituted)),
             Step("simplified", sympy.Eq(lhs, result)),
         )
-        eq_sub = ()
+        eq_sub: tuple[tuple[str, sympy.Expr], ...] = ()
         if is_transposed:
             eq_sub = tuple((name, sympy.simplify(v.subs(conditions, simultaneous=True))) for name, v in equivalent)
         out.append(Relationship(number, title, tuple(conditions.items()), is_transposed, steps, sympy.Eq(lhs, result), eq_sub))

@@ -32,6 +32,7 @@ import sympy
 
 from ..core.spec import ConvSpec
 from ..core.symbols import C1, C2, g, size_symbols
+from ..core.taps import tap
 from ..errors import SpecError
 
 __all__ = [
@@ -188,13 +189,10 @@ def _values(spec: ConvSpec, padding: str) -> dict[sympy.Symbol, sympy.Expr]:
         pads = [sympy.Integer(v) for v in spec.padding_before]
     else:  # the output size sees only the total padding; per side is half of it, exactly
         pads = [sympy.Rational(b + a, 2) for b, a in zip(spec.padding_before, spec.padding_after)]
-    (hi, wi), (hk, wk) = spec.input_size, spec.kernel_size  # type: ignore[misc]
-    ints = {
-        C1: spec.in_channels, C2: spec.out_channels, g: spec.groups,
-        H: hi, W: wi, h: hk, w: wk,
-        s_h: spec.stride[0], s_w: spec.stride[1], d_h: spec.dilation[0], d_w: spec.dilation[1],  # type: ignore[index]
-        H_out: spec.output_size[0], W_out: spec.output_size[1],
-    }
+    ints = {C1: spec.in_channels, C2: spec.out_channels, g: spec.groups}
+    for a, (n, k, s, _, d, out, _, _) in enumerate(_AXES):
+        ints.update({n: spec.input_size[a], k: spec.kernel_size[a], s: spec.stride[a], d: spec.dilation[a],
+                     out: spec.output_size[a]})
     return {**{k: sympy.Integer(v) for k, v in ints.items()}, p_h: pads[0], p_w: pads[1]}
 
 
@@ -217,7 +215,7 @@ def _applies(setting: str, spec: ConvSpec) -> bool:
     if setting == "stride 1, dilation 1, padding p ≤ kernel − 1 per side, H' ≥ 2p":
         return (
             spec.stride == (1, 1) and spec.dilation == (1, 1) and spec.padding_before == spec.padding_after
-            and all(p <= k - 1 and out >= 2 * p for p, k, out in zip(spec.padding_before, spec.kernel_size, spec.output_size))  # type: ignore[arg-type]
+            and all(p <= k - 1 and out >= 2 * p for p, k, out in zip(spec.padding_before, spec.kernel_size, spec.output_size))
         )
     raise ValueError(f"unknown setting {setting!r}")
 
@@ -249,7 +247,7 @@ def _sum_of(*formulas_: Formula, name: str, title: str, setting: str = "any") ->
 def _output_size(axis: int) -> Formula:
     """H' = number of window positions o ≥ 0 whose last tap fits the padded input."""
     n, k, s, p, d, _, _, _ = _AXES[axis]
-    fits = o_ * s + (k - 1) * d <= n + 2 * p - 1  # 0-based padded coordinate of the last tap
+    fits = tap(o_, k - 1, s, 0, d) <= n + 2 * p - 1  # the last tap, in 0-based coordinates of the padded input
     last = _solve_for(fits, o_)
     positions = sympy.Sum(1, (o_, 0, sympy.floor(last.rhs)))
     closed = positions.doit()
@@ -263,15 +261,20 @@ def _output_size(axis: int) -> Formula:
     return Formula(name, f"output size {('H', 'W')[axis]}' (any stride, padding per side, dilation)", "any", steps, closed)
 
 
+def _inside(coord: sympy.Expr, n: sympy.Expr) -> tuple[sympy.Rel, sympy.Rel]:
+    """core.taps.in_range (0 ≤ coord < n) on integers, as the two conditions ``solve`` takes: coord ≥ 0, coord ≤ n − 1."""
+    return coord >= 0, coord <= n - 1
+
+
 def _taps_valid(axis: int) -> Formula:
-    n, k, s, p, d, out, tap, pos = _AXES[axis]
-    coord = pos * s - p + tap * d
-    indicator = sympy.Piecewise((1, sympy.And(coord >= 0, coord <= n - 1)), (0, True))
-    unclipped = sympy.Sum(1, (tap, 0, k - 1), (pos, 0, out - 1))
+    n, k, s, p, d, out, t, pos = _AXES[axis]
+    coord = tap(pos, t, s, p, d)
+    indicator = sympy.Piecewise((1, sympy.And(*_inside(coord, n))), (0, True))
+    unclipped = sympy.Sum(1, (t, 0, k - 1), (pos, 0, out - 1))
     closed = unclipped.doit()
     steps = (
         Step("taps of the kernel that land inside the input, over output positions",
-             sympy.Sum(indicator, (tap, 0, k - 1), (pos, 0, out - 1))),
+             sympy.Sum(indicator, (t, 0, k - 1), (pos, 0, out - 1))),
         Step("padding 0: 0 ≤ o·s + m·d ≤ (H'−1)·s + (h−1)·d ≤ H − 1, every tap is inside", unclipped),
         Step("closed form (Sum.doit)", closed),
     )
@@ -280,8 +283,8 @@ def _taps_valid(axis: int) -> Formula:
 
 def _taps_clipped(axis: int) -> Formula:
     """Stride 1, dilation 1, padding p < kernel: all taps minus those in the padding at both borders."""
-    n, k, s, p, d, out, tap, pos = _AXES[axis]
-    all_taps = sympy.Sum(1, (tap, 0, k - 1), (pos, 0, out - 1))
+    n, k, s, p, d, out, t, pos = _AXES[axis]
+    all_taps = sympy.Sum(1, (t, 0, k - 1), (pos, 0, out - 1))
     # position o < p has its first p − o taps in the top padding; by symmetry the same at the bottom
     clipped = sympy.Sum(p - pos, (pos, 0, p - 1))
     closed = sympy.expand(all_taps.doit() - 2 * clipped.doit())
@@ -296,15 +299,15 @@ def _taps_clipped(axis: int) -> Formula:
 
 def _taps_general(axis: int) -> Formula:
     """Per axis: Σ over kernel taps m of the number of output positions whose tap m is inside."""
-    n, k, s, p, d, out, tap, pos = _AXES[axis]
-    coord = pos * s - p + tap * d
-    low = _solve_for(coord >= 0, pos)
-    high = _solve_for(coord <= n - 1, pos)
+    n, k, s, p, d, out, t, pos = _AXES[axis]
+    low_end, high_end = _inside(tap(pos, t, s, p, d), n)
+    low = _solve_for(low_end, pos)
+    high = _solve_for(high_end, pos)
     first = sympy.Max(0, sympy.ceiling(low.rhs))
     last = sympy.Min(out - 1, sympy.floor(high.rhs))
     per_tap = sympy.Sum(1, (pos, first, last))
     length = sympy.Max(0, per_tap.doit())  # Sum.doit gives last − first + 1; an empty range counts 0
-    total = sympy.Sum(length, (tap, 0, k - 1))
+    total = sympy.Sum(length, (t, 0, k - 1))
     steps = (
         Step("tap m of position o reads input coordinate o·s − p + m·d; inside when ≥ 0 (solve)", low),
         Step("… and ≤ H − 1 (solve)", high),
@@ -323,48 +326,66 @@ def formulas() -> dict[str, Formula]:
     C_1*C_2*H'*W'*h*w/g
     """
     out: dict[str, Formula] = {}
+    # sizes first: the parameter counts of the fully-connected layer are sums over d_x, d_y; densities divide by them
+    out.update((f.name, f) for f in _size_formulas())
+    out.update((f.name, f) for f in _parameter_formulas(out["d_x"], out["d_y"]))
+    out.update((f.name, f) for f in _nonzero_formulas())
+    out.update((f.name, f) for f in _cost_formulas(out))
+    return out
 
-    def add(f: Formula) -> Formula:
-        out[f.name] = f
-        return f
 
-    add(_output_size(0))
-    add(_output_size(1))
-    # sizes: the flattened x and y
-    d_x = add(_count("d_x", "length of the flattened input $d_x$", 1, (c_, 0, W - 1), (r_, 0, H - 1), (lx_, 0, C1 - 1),
-                     label="entries x[l, r, c]"))
-    d_y = add(_count("d_y", "length of the flattened output $d_y$", 1, (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
-                     label="entries y[i, j, k]"))
-    # parameters: ω[i, l', m, n] with l' over the C₁/g input channels of i's group; b by bias mode
-    weights = add(_count("params_weights", "weights ω of the conv layer", 1,
-                         (n_, 0, w - 1), (m_, 0, h - 1), (l_, 0, C1 / g - 1), (i_, 0, C2 - 1), label="entries ω[i, l', m, n]"))
-    bias_shared = add(_count("params_bias_shared", "bias, shared over locations", 1, (i_, 0, C2 - 1), label="entries b[i]"))
-    bias_local = add(_count("params_bias_per_location", "bias, one per output location", 1,
-                            (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1), label="entries b[i, j, k]"))
-    add(_sum_of(weights, bias_shared, name="params_conv_shared", title="parameters of the conv layer, shared bias"))
-    add(_sum_of(weights, bias_local, name="params_conv_per_location", title="parameters of the conv layer, bias per location"))
-    add(Formula("params_conv_none", "parameters of the conv layer, no bias", "any", weights.steps, weights.expr))
+def _size_formulas() -> list[Formula]:
+    """The output size per axis and the lengths of the flattened x and y."""
+    return [
+        _output_size(0),
+        _output_size(1),
+        _count("d_x", "length of the flattened input $d_x$", 1, (c_, 0, W - 1), (r_, 0, H - 1), (lx_, 0, C1 - 1),
+               label="entries x[l, r, c]"),
+        _count("d_y", "length of the flattened output $d_y$", 1, (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
+               label="entries y[i, j, k]"),
+    ]
+
+
+def _parameter_formulas(d_x: Formula, d_y: Formula) -> list[Formula]:
+    """Parameters of the conv layer by bias mode, of the fully-connected and of the locally connected layer."""
+    # ω[i, l', m, n] with l' over the C₁/g input channels of i's group; b by bias mode
+    weights = _count("params_weights", "weights ω of the conv layer", 1,
+                     (n_, 0, w - 1), (m_, 0, h - 1), (l_, 0, C1 / g - 1), (i_, 0, C2 - 1), label="entries ω[i, l', m, n]")
+    bias_shared = _count("params_bias_shared", "bias, shared over locations", 1, (i_, 0, C2 - 1), label="entries b[i]")
+    bias_local = _count("params_bias_per_location", "bias, one per output location", 1,
+                        (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1), label="entries b[i, j, k]")
     # the fully-connected layer R^{d_x} → R^{d_y}: one weight per (row, column), one bias per row
     row, col = sympy.Symbol("row", **_idx), sympy.Symbol("col", **_idx)
     fc_w = _count("params_fc_weights", "weights of the fully-connected layer", 1, (col, 0, d_x.expr - 1), (row, 0, d_y.expr - 1),
                   label="entries of a dense d_y × d_x matrix")
     fc_b = _count("params_fc_bias", "bias of the fully-connected layer", 1, (row, 0, d_y.expr - 1), label="one per output")
-    add(_sum_of(fc_w, fc_b, name="params_fc", title="parameters of the fully-connected layer with the same $d_x$, $d_y$"))
-    add(Formula("params_fc_none", "parameters of the fully-connected layer, no bias", "any", fc_w.steps, fc_w.expr))
     # locally connected (unshared): an own kernel and bias at every output position
     local_w = _count("params_local_weights", "weights of the locally connected layer", 1,
                      (n_, 0, w - 1), (m_, 0, h - 1), (l_, 0, C1 / g - 1), (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
                      label="entries ω[i, j, k, l', m, n]")
-    add(_sum_of(local_w, bias_local, name="params_local", title="parameters of the locally connected (unshared) layer"))
-    # nnz(𝒲): Σ_i Σ_l' Σ_{j,k} Σ_{m,n} [tap inside] factorises into channels × per-axis tap counts
+    return [
+        weights, bias_shared, bias_local,
+        _sum_of(weights, bias_shared, name="params_conv_shared", title="parameters of the conv layer, shared bias"),
+        _sum_of(weights, bias_local, name="params_conv_per_location", title="parameters of the conv layer, bias per location"),
+        Formula("params_conv_none", "parameters of the conv layer, no bias", "any", weights.steps, weights.expr),
+        _sum_of(fc_w, fc_b, name="params_fc", title="parameters of the fully-connected layer with the same $d_x$, $d_y$"),
+        Formula("params_fc_none", "parameters of the fully-connected layer, no bias", "any", fc_w.steps, fc_w.expr),
+        _sum_of(local_w, bias_local, name="params_local", title="parameters of the locally connected (unshared) layer"),
+    ]
+
+
+def _nonzero_formulas() -> list[Formula]:
+    """nnz(𝒲) in each setting, after its per-axis tap counts: Σ_i Σ_l' Σ_{j,k} Σ_{m,n} [tap inside] factorises into
+    channels × per-axis tap counts."""
     channels = sympy.Sum(1, (l_, 0, C1 / g - 1), (i_, 0, C2 - 1))
     ch = channels.doit()
+    out = []
     for kind, make, setting in (
         ("valid", _taps_valid, "padding 0"),
         ("clipped", _taps_clipped, "stride 1, dilation 1, padding p ≤ kernel − 1 per side, H' ≥ 2p"),
         ("general", _taps_general, "any"),
     ):
-        th, tw = add(make(0)), add(make(1))
+        th, tw = make(0), make(1)
         name = "nnz" if kind == "general" else f"nnz_{kind}"
         closed = ch * th.expr * tw.expr
         steps = (
@@ -372,22 +393,27 @@ def formulas() -> dict[str, Formula]:
             Step(f"× taps per axis ({th.name} · {tw.name})", sympy.Mul(ch, th.expr, tw.expr, evaluate=False)),
             Step("closed form" if kind != "general" else "evaluated by SymPy for concrete sizes", closed),
         )
-        add(Formula(name, f"nonzeros of 𝒲 ({setting})", setting, steps, closed, padding=th.padding))
-    # density and cost
-    dense = d_x.expr * d_y.expr
+        out += [th, tw, Formula(name, f"nonzeros of 𝒲 ({setting})", setting, steps, closed, padding=th.padding)]
+    return out
+
+
+def _cost_formulas(out: dict[str, Formula]) -> list[Formula]:
+    """Densities nnz / (d_x·d_y) in each setting, and multiply-accumulates with and without the padding's taps."""
+    dense = out["d_x"].expr * out["d_y"].expr
+    found = []
     for name in ("nnz_valid", "nnz_clipped", "nnz"):
         f = out[name]
         dens = f.expr / dense if name != "nnz_valid" else sympy.simplify(f.expr / dense)
         suffix = name[3:]
-        add(Formula(f"density{suffix}", f"density $\\mathrm{{nnz}}(\\mathcal{{W}})/(d_x d_y)$ ({f.setting})", f.setting,
-                    (Step("nnz / (d_x · d_y)", sympy.Mul(f.expr, 1 / dense, evaluate=False)), Step("simplified", dens)),
-                    dens, padding=f.padding))
-    add(Formula("macs", "multiply-accumulates of 𝒲x, taps in the padding skipped (= nnz)", "any",
-                out["nnz"].steps, out["nnz"].expr, padding="before"))
-    add(_count("macs_dense", "multiply-accumulates counting every tap (FLOP counters)", 1,
-               (n_, 0, w - 1), (m_, 0, h - 1), (l_, 0, C1 / g - 1), (k_, 0, W_out - 1), (j_, 0, H_out - 1), (i_, 0, C2 - 1),
-               label="(output, kernel tap) pairs"))
-    return out
+        found.append(Formula(f"density{suffix}", f"density $\\mathrm{{nnz}}(\\mathcal{{W}})/(d_x d_y)$ ({f.setting})",
+                             f.setting, (Step("nnz / (d_x · d_y)", sympy.Mul(f.expr, 1 / dense, evaluate=False)),
+                                         Step("simplified", dens)), dens, padding=f.padding))
+    found.append(Formula("macs", "multiply-accumulates of 𝒲x, taps in the padding skipped (= nnz)", "any",
+                         out["nnz"].steps, out["nnz"].expr, padding="before"))
+    found.append(_count("macs_dense", "multiply-accumulates counting every tap (FLOP counters)", 1,
+                        (n_, 0, w - 1), (m_, 0, h - 1), (l_, 0, C1 / g - 1), (k_, 0, W_out - 1), (j_, 0, H_out - 1),
+                        (i_, 0, C2 - 1), label="(output, kernel tap) pairs"))
+    return found
 
 
 def formula(name: str) -> Formula:

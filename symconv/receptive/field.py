@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from ..core.spec import ConvSpec
+from ..core.taps import axis_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
-from .layers import AxisOp, Graph, Layer, Node, build_graph
+from .build import graph_of
+from .layers import AxisOp, Graph, Layer, Node
 
 __all__ = [
     "AxisDistribution",
@@ -84,8 +86,8 @@ def _union(keys: list[_Key]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[in
     ndim = len(keys[0])
     size, stride, padding = [], [], []
     for a in range(ndim):
-        lo = min(-k[a][2] for k in keys)
-        hi = max(k[a][0] - 1 - k[a][2] for k in keys)
+        boxes = [_box(0, *k[a], None) for k in keys]  # output 0's box along each path
+        lo, hi = min(b.start for b in boxes), max(b.end for b in boxes)
         size.append(hi - lo + 1)
         stride.append(keys[0][a][1])
         padding.append(-lo)
@@ -284,7 +286,7 @@ class ReceptiveField:
         AxisRegion(start=2, end=4, centre=3.0, clipped_start=2, clipped_end=4)
         """
         index = self._check_index(index)
-        return tuple(_axis_region(j * s - p, j * s - p + r - 1, None if self.input_size is None else self.input_size[a])
+        return tuple(_box(j, r, s, p, None if self.input_size is None else self.input_size[a])
                      for a, (j, r, s, p) in enumerate(zip(index, self.size, self.stride, self.padding)))
 
     def region(self, index: tuple[int, ...] | int, masks: bool | None = None) -> Region:
@@ -301,13 +303,7 @@ class ReceptiveField:
         nodes = self.graph.nodes
         sizes = {lf.name: lf.map_size for lf in self.layers}
         # 1. masks or not: they cost one byte per cell of every feature map
-        cells = None if self.input_size is None else sum(math.prod(size) for size in sizes.values())  # type: ignore[arg-type]
-        if masks and cells is None:
-            raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
-        if masks and cells > MAX_MASK_CELLS:  # type: ignore[operator]
-            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
-                                f"use masks=False for the boxes only")
-        build = cells is not None and (masks or (masks is None and cells <= MAX_MASK_CELLS))
+        mask_sizes = self._mask_sizes(masks)
         # 2. walk the graph backwards from the output: each map gets the fields from it to the output
         #    (deduplicated: a DAG has many paths) and, when built, the exact mask pulled back through layers
         consumers: dict[str, list[Node]] = {n.name: [] for n in nodes}
@@ -315,34 +311,16 @@ class ReceptiveField:
             for source in n.inputs:
                 consumers[source].append(n)
         ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
-        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
-        masks_by_node: dict[str, np.ndarray] = {}
-        if build:
-            masks_by_node[nodes[-1].name] = np.zeros(self.output_size, dtype=bool)  # type: ignore[arg-type]
-            masks_by_node[nodes[-1].name][index] = True
-        for node in reversed(nodes[:-1]):
-            keys: set[_Key] = set()
-            mask = np.zeros(sizes[node.name], dtype=bool) if build else None  # type: ignore[arg-type]
-            for c in consumers[node.name]:
-                if c.layer is None:  # a merge passes the region on unchanged
-                    keys |= back[c.name]
-                    if mask is not None:
-                        mask |= masks_by_node[c.name]
-                else:
-                    keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
-                    if mask is not None:
-                        mask |= _pull_back(masks_by_node[c.name], ops[c.name], sizes[node.name])  # type: ignore[arg-type]
-            back[node.name] = keys
-            if mask is not None:
-                masks_by_node[node.name] = mask
+        back = self._fields_back(consumers, ops)
+        masks_by_node = {} if mask_sizes is None else _masks_back(self.graph, index, mask_sizes, consumers, ops)
         # 3. per map, the box j·S − P … j·S − P + r − 1 united over the fields
         maps = []
         for node in nodes:
             size = sizes[node.name]
             axes = []
             for a in range(self.ndim):
-                lo = min(index[a] * k[a][1] - k[a][2] for k in back[node.name])
-                hi = max(index[a] * k[a][1] - k[a][2] + k[a][0] - 1 for k in back[node.name])
+                boxes = [_box(index[a], r, S, P, None) for r, S, P in (key[a] for key in back[node.name])]
+                lo, hi = min(b.start for b in boxes), max(b.end for b in boxes)
                 axes.append(_axis_region(lo, hi, None if size is None else size[a]))
             maps.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
         axes_in = maps[0].axes
@@ -350,6 +328,33 @@ class ReceptiveField:
             ax.start >= 0 and ax.end < n for ax, n in zip(axes_in, self.input_size)
         )
         return Region(index, axes_in, interior, tuple(maps))
+
+    def _mask_sizes(self, masks: bool | None) -> dict[str, tuple[int, ...]] | None:
+        """Every map's size when region masks are to be built (see :meth:`region`), None when not."""
+        if self.input_size is None:
+            if masks:
+                raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
+            return None
+        sizes = {lf.name: lf.map_size for lf in self.layers if lf.map_size is not None}
+        cells = sum(math.prod(size) for size in sizes.values())
+        if masks and cells > MAX_MASK_CELLS:
+            raise TooLargeError(f"region masks: {cells:,} cells over all feature maps, above {MAX_MASK_CELLS:,}; "
+                                f"use masks=False for the boxes only")
+        return sizes if masks or (masks is None and cells <= MAX_MASK_CELLS) else None
+
+    def _fields_back(self, consumers: dict[str, list[Node]], ops: dict[str, tuple[AxisOp, ...]]) -> dict[str, set[_Key]]:
+        """Per map, the distinct fields (r, S, P per axis) from it to the output, through every path."""
+        nodes = self.graph.nodes
+        back: dict[str, set[_Key]] = {nodes[-1].name: {((1, 1, 0),) * self.ndim}}
+        for node in reversed(nodes[:-1]):
+            keys: set[_Key] = set()
+            for c in consumers[node.name]:
+                if c.layer is None:  # a merge passes the region on unchanged
+                    keys |= back[c.name]
+                else:
+                    keys |= {tuple(_prepend(f, op) for f, op in zip(key, ops[c.name])) for key in back[c.name]}
+            back[node.name] = keys
+        return back
 
     def _check_index(self, index: tuple[int, ...] | int) -> tuple[int, ...]:
         """``index`` as a tuple of ints; SpecError naming the problem: type, sign, number of entries or range."""
@@ -404,6 +409,30 @@ class ReceptiveField:
         }
 
 
+def _masks_back(
+    graph: Graph, index: tuple[int, ...], sizes: dict[str, tuple[int, ...]], consumers: dict[str, list[Node]],
+    ops: dict[str, tuple[AxisOp, ...]],
+) -> dict[str, np.ndarray]:
+    """Per map, the exact positions output ``index`` reads: its one-hot mask pulled back through the layers, united
+    over the consumers (a merge passes it on unchanged)."""
+    nodes = graph.nodes
+    out = np.zeros(sizes[nodes[-1].name], dtype=bool)
+    out[index] = True
+    masks = {nodes[-1].name: out}
+    for node in reversed(nodes[:-1]):
+        mask = np.zeros(sizes[node.name], dtype=bool)
+        for c in consumers[node.name]:
+            mask |= masks[c.name] if c.layer is None else _pull_back(masks[c.name], ops[c.name], sizes[node.name])
+        masks[node.name] = mask
+    return masks
+
+
+def _box(j: int, r: int, S: int, P: int, n: int | None) -> AxisRegion:
+    """Output j's box on one axis: the whole field acts as one layer of kernel r, stride S, padding P, dilation 1,
+    so its first and last tap, tap(j, 0) = j·S − P and tap(j, r − 1) = j·S − P + r − 1, are the ends."""
+    return _axis_region(tap(j, 0, S, P, 1), tap(j, r - 1, S, P, 1), n)
+
+
 def _axis_region(start: int, end: int, n: int | None) -> AxisRegion:
     centre = _half(Fraction(start + end, 2))
     if n is None or end < 0 or start > n - 1:
@@ -419,10 +448,9 @@ def _axes_text(values: tuple[Any, ...]) -> str:
 @lru_cache(maxsize=4096)
 def _axis_matrix(op: AxisOp, n_in: int) -> np.ndarray:
     matrix = np.zeros((op.output_size(n_in), n_in), dtype=bool)
-    o = np.arange(matrix.shape[0])[:, None]
-    i = o * op.stride - op.before + np.arange(op.kernel)[None, :] * op.dilation
-    valid = (i >= 0) & (i < n_in)
-    matrix[np.broadcast_to(o, i.shape)[valid], i[valid]] = True
+    i, valid = axis_taps(n_in, op.kernel, op.stride, op.before, op.dilation, out=matrix.shape[0])
+    o = np.broadcast_to(np.arange(matrix.shape[0])[:, None], i.shape)
+    matrix[o[valid], i[valid]] = True
     matrix.setflags(write=False)
     return matrix
 
@@ -449,8 +477,8 @@ def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ..
         pulled = np.zeros(shape, dtype=bool)
         o = np.arange(out.shape[a])
         for t in range(op.kernel):
-            target = o * op.stride - op.before + t * op.dilation
-            keep = (target >= 0) & (target < n)
+            target = tap(o, t, op.stride, op.before, op.dilation)
+            keep = in_range(target, n)
             if keep.any():
                 index_in = [slice(None)] * out.ndim
                 index_out = [slice(None)] * out.ndim
@@ -483,11 +511,11 @@ def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None
     ((9, 9), (8, 8))
     """
     # 1. one graph, whatever the input format
-    graph = build_graph(layers)
+    graph = graph_of(layers)
     nodes = graph.nodes
     first = nodes[1] if len(nodes) > 1 else None
     if input_size is None and first is not None and first.spec is not None and first.inputs == ("input",):
-        input_size = first.spec.input_size  # type: ignore[assignment]
+        input_size = first.spec.input_size
     ndim = graph.ndim(default=len(input_size) if isinstance(input_size, (tuple, list)) else 2)
     sizes: dict[str, tuple[int, ...] | None] = {
         "input": None if input_size is None else _normalise_size("input_size", input_size, ndim)
@@ -532,9 +560,9 @@ def _add_path(found: dict, key: _Key, via: tuple[str, ...], count: int) -> None:
 
 
 def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:  # type: ignore[arg-type]
+    if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:
         raise SpecError(
-            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "  # type: ignore[arg-type]
+            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "
             f"but receives a {'×'.join(map(str, size_in))} feature map"
         )
     if size_in is None:
@@ -598,7 +626,7 @@ def conv_inputs(spec: ConvSpec, index: tuple[int, int, int]) -> np.ndarray:
     channels = slice(group * spec.in_per_group, (group + 1) * spec.in_per_group)
     per_axis = []
     for a, (o, op) in enumerate(zip(position, Layer.from_spec(spec).axes(spec.ndim))):
-        per_axis.append(_axis_matrix(op, spec.input_size[a])[o])  # type: ignore[index]
+        per_axis.append(_axis_matrix(op, spec.input_size[a])[o])
     spatial = per_axis[0]
     for row in per_axis[1:]:
         spatial = np.multiply.outer(spatial, row)
@@ -673,19 +701,21 @@ def effective_receptive_field(layers: Any) -> EffectiveField:
     ((1, 2, 3, 2, 1), Fraction(2, 1), Fraction(4, 3))
     """
     rf = receptive_field(layers)
+    chain: list[Layer] = []
     for node in rf.graph.nodes[1:]:
         if node.layer is None:
             raise SpecError(f"effective_receptive_field needs a chain of layers; {node.name!r} merges branches")
         if node.layer.kind == "maxpool":
             raise SpecError(f"effective_receptive_field needs linear layers (conv, avgpool); {node.name!r} is a maxpool")
+        chain.append(node.layer)
     if any(r > MAX_EFFECTIVE_SIZE for r in rf.size):
         raise TooLargeError(f"effective_receptive_field: the field size {rf.size} exceeds {MAX_EFFECTIVE_SIZE:,} per axis")
     axes = []
     for a in range(rf.ndim):
         counts = np.ones(1, dtype=object)
         scale = 1
-        for node in rf.graph.nodes[1:]:
-            op = node.layer.axes(rf.ndim)[a]  # type: ignore[union-attr]
+        for layer in chain:
+            op = layer.axes(rf.ndim)[a]
             step = op.dilation * scale
             grown = np.zeros(len(counts) + (op.kernel - 1) * step, dtype=object)
             for t in range(op.kernel):

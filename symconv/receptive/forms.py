@@ -30,6 +30,8 @@ from functools import lru_cache
 import sympy
 from sympy.series.limitseq import difference_delta
 
+from ..core.taps import tap
+
 __all__ = ["Derivation", "EffectiveForms", "Proof", "ReceptiveForms", "effective_forms", "receptive_forms"]
 
 #: Unrolled checks of the general closed forms run for L = 1 … UNROLL.
@@ -96,10 +98,8 @@ class ReceptiveForms:
         values: dict[sympy.Basic, int] = {}
         for position, (kk, ss, pp, dd) in enumerate(layers, start=1):
             values.update({k_[position]: kk, s_[position]: ss, p_[position]: pp, d_[position]: dd})
-        out = []
-        for form in (self.r, self.S, self.P):
-            out.append(int(_unrolled(form.closed, len(layers)).xreplace(values)))
-        return tuple(out)  # type: ignore[return-value]
+        r, S, P = (int(_unrolled(form.closed, len(layers)).xreplace(values)) for form in (self.r, self.S, self.P))
+        return r, S, P
 
 
 @lru_cache(maxsize=256)
@@ -112,10 +112,12 @@ def _one_more_layer() -> dict[str, tuple[sympy.Expr, sympy.Expr, sympy.Symbol]]:
     """Stage 1: x_L as a_L·x_{L−1} + b_L for x = S, P, r, from the box of one more layer."""
     r0, S0, P0 = sympy.symbols("r_prev S_prev P_prev")
     kL, sL, pL, dL = k_[L], s_[L], p_[L], d_[L]
-    first = j * sL - pL  # layer L, output j: the first and the last map position it reads
-    last = j * sL - pL + (kL - 1) * dL
-    start = sympy.expand(first * S0 - P0)  # map position i reads the input box i·S − P … i·S − P + r − 1
-    end = sympy.expand(last * S0 - P0 + r0 - 1)
+    first = tap(j, 0, sL, pL, dL)  # layer L, output j: the first and the last map position it reads
+    last = tap(j, kL - 1, sL, pL, dL)
+    # map position i reads the input box i·S − P … i·S − P + r − 1: the stack below acts as one layer with kernel r,
+    # stride S, padding P, dilation 1, whose first and last taps are the box's ends
+    start = sympy.expand(tap(first, 0, S0, P0, 1))
+    end = sympy.expand(tap(last, r0 - 1, S0, P0, 1))
     S_new = start.coeff(j)
     P_new = -start.subs(j, 0)
     r_new = sympy.expand(end - start + 1)
@@ -178,8 +180,8 @@ def receptive_forms() -> ReceptiveForms:
         derived[name] = Derivation(name, recurrence, initial[name], a, b, closed, identical)
         proofs.extend(_check(derived[name], derived["S"]))
     r, S, P = derived["r"], derived["S"], derived["P"]
-    start = j * S.closed - P.closed
-    end = start + r.closed - 1
+    start = tap(j, 0, S.closed, P.closed, 1)
+    end = tap(j, r.closed - 1, S.closed, P.closed, 1)
     centre = start + (r.closed - 1) / 2
     return ReceptiveForms(r, S, P, start, end, centre, tuple(proofs))
 
@@ -256,7 +258,7 @@ class EffectiveForms:
         (2, 4/3)
         """
         values = {n: n_layers, k: kernel, s: stride, d: dilation}
-        return tuple(sympy.nsimplify(sympy.piecewise_fold(f).subs(values)) for f in (self.mean, self.variance))  # type: ignore[return-value]
+        return tuple(sympy.nsimplify(sympy.piecewise_fold(f).subs(values)) for f in (self.mean, self.variance))
 
 
 @lru_cache(maxsize=1)

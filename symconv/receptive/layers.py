@@ -10,7 +10,8 @@ A stack is a list of layers (:class:`Layer` or :class:`~symconv.core.spec.ConvSp
 inside the list makes a DAG: paths that start at the same feature map and merge (``"add"`` as in a
 residual block, ``"concat"`` along channels as in an inception block). Everything is turned into one
 :class:`Graph` (nodes in topological order) by :func:`build_graph`; a ``torch.nn.Module`` is read by
-:mod:`symconv.receptive.torch_graph`.
+:mod:`symconv.receptive.torch_graph`, and :func:`symconv.receptive.build.graph_of` chooses between the two
+(this module never looks at torch: the arrows run build → torch_graph → layers).
 
 Text syntax of one layer (command line, JSON): ``KIND:KEY=VALUE,…`` with ``KIND`` one of ``conv``,
 ``maxpool``, ``avgpool`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
@@ -29,10 +30,9 @@ from __future__ import annotations
 
 import numbers
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, TypeGuard, Union
 
 from ..core.spec import MAX_INT, ConvSpec, axis_output_size, same_padding
 from ..errors import SpecError
@@ -56,23 +56,23 @@ MERGES: tuple[str, ...] = ("add", "concat")
 IntOrTuple = int | tuple[int, ...]
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[numbers.Integral]:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _checked(name: str, value: object, minimum: int) -> int | tuple[int, ...]:
     """``value`` as an int or a non-empty tuple of ints, each ≥ ``minimum``; SpecError otherwise."""
     if _is_int(value):
-        values: tuple[Any, ...] = (value,)
+        values: tuple[int, ...] = (int(value),)
     elif isinstance(value, (tuple, list)) and value and all(_is_int(v) for v in value):
-        values = tuple(value)
+        values = tuple(int(v) for v in value)
     else:
         raise SpecError(f"{name} must be an int ≥ {minimum} or a tuple of ints ≥ {minimum}, got {value!r}")
     if any(v < minimum for v in values):
         raise SpecError(f"{name} must be ≥ {minimum}, got {value!r}")
     if any(v > MAX_INT for v in values):
         raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
-    return int(value) if _is_int(value) else tuple(int(v) for v in values)  # type: ignore[arg-type]
+    return values[0] if _is_int(value) else values
 
 
 class AxisOp(NamedTuple):
@@ -159,12 +159,10 @@ class Layer:
         out = []
         for a in range(ndim):
             k, s, d = _axis(self.kernel_size, a), _axis(self.stride, a), _axis(self.dilation, a)
-            if self.padding == "valid":
-                before = after = 0
-            elif self.padding == "same":
-                before, after = same_padding(k, d)
+            if isinstance(self.padding, str):  # 'valid' or 'same', checked on construction
+                before, after = (0, 0) if self.padding == "valid" else same_padding(k, d)
             else:
-                before = after = _axis(self.padding, a)  # type: ignore[arg-type]
+                before = after = _axis(self.padding, a)
             out.append(AxisOp(k, s, d, before, after))
         return tuple(out)
 
@@ -186,15 +184,15 @@ class Layer:
         >>> Layer.from_spec(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1)).describe()
         'conv:k=3x3,s=1x1,p=1x1,d=1x1'
         """
-        return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv")  # type: ignore[arg-type]
+        return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv")
 
 
-def _values(value: object) -> tuple[int, ...]:
-    return value if isinstance(value, tuple) else (value,)  # type: ignore[return-value]
+def _values(value: IntOrTuple) -> tuple[int, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
 
-def _axis(value: object, axis: int) -> int:
-    return value[axis] if isinstance(value, tuple) else value  # type: ignore[return-value,index]
+def _axis(value: IntOrTuple, axis: int) -> int:
+    return value[axis] if isinstance(value, tuple) else value
 
 
 def _text(value: object) -> str:
@@ -305,13 +303,10 @@ class Graph:
         return found.pop() if found else default
 
 
-def _is_torch_module(obj: object) -> bool:
-    torch = sys.modules.get("torch")  # never import torch here: only a module someone built needs it
-    return torch is not None and isinstance(obj, torch.nn.Module)
-
-
 def build_graph(layers: Any) -> Graph:
-    """A :class:`Graph` from a list of layers (with :class:`Branches`), a Graph, or a torch.nn.Module.
+    """A :class:`Graph` from a list of layers (with :class:`Branches`) or a Graph.
+
+    A ``torch.nn.Module`` is read by :func:`symconv.receptive.build.graph_of`, which calls this for everything else.
 
     >>> g = build_graph([Layer(3), Branches(([Layer(3, padding=1)], []))])
     >>> [(n.name, n.inputs) for n in g.nodes]
@@ -319,10 +314,6 @@ def build_graph(layers: Any) -> Graph:
     """
     if isinstance(layers, Graph):
         return layers
-    if _is_torch_module(layers):
-        from .torch_graph import graph_from_module
-
-        return graph_from_module(layers)
     if isinstance(layers, (Layer, ConvSpec, Branches)):
         layers = [layers]
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
@@ -380,7 +371,7 @@ def parse_layer(text: str) -> Layer:
     kind, _, rest = text.strip().partition(":")
     if kind not in KINDS:
         raise SpecError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {kind!r}")
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for part in filter(None, rest.split(",")):
         key, eq, value = part.partition("=")
         field = _KEYS.get(key.strip())
@@ -398,7 +389,7 @@ def parse_layer(text: str) -> Layer:
         values[field] = ints[0] if len(ints) == 1 else ints
     if "kernel_size" not in values:
         raise SpecError(f"the kernel size k is required, e.g. '{kind}:k=3', got {text!r}")
-    return Layer(kind=kind, **values)  # type: ignore[arg-type]
+    return Layer(kind=kind, **values)
 
 
 _JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation")
@@ -421,7 +412,7 @@ def _layer_from_json(item: object) -> LayerLike:
             raise SpecError(
                 f"a layer object has keys {', '.join(_JSON_FIELDS)} (kernel_size required), got {sorted(item)!r}"
             )
-        args = {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
+        args: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
         return Layer(**args)
     raise SpecError(f"a layer must be a string like 'conv:k=3', an object with kernel_size, or a branches object, got {item!r}")
 

@@ -42,14 +42,14 @@ def _tables() -> dict[str, Any]:
         nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.BatchNorm1d, nn.BatchNorm2d,
         nn.BatchNorm3d,
     )
-    pointwise_functions = {
+    pointwise_functions: set[Any] = {
         torch.relu, torch.sigmoid, torch.tanh, torch.neg, torch.abs, torch.exp, F.relu, F.relu6, F.leaky_relu, F.elu,
         F.selu, F.gelu, F.silu, F.mish, F.hardswish, F.hardsigmoid, F.hardtanh, F.softplus, F.dropout, F.sigmoid,
         F.tanh, operator.neg,
     }
     pointwise_methods = {"relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "neg", "abs", "exp", "contiguous",
                          "clone", "float", "double", "detach"}
-    elementwise_functions = {operator.add, operator.iadd, operator.sub, operator.isub, operator.mul, operator.imul,
+    elementwise_functions: set[Any] = {operator.add, operator.iadd, operator.sub, operator.isub, operator.mul, operator.imul,
                              torch.add, torch.sub, torch.mul}
     elementwise_methods = {"add", "add_", "sub", "sub_", "mul", "mul_"}
     dims = {}
@@ -63,11 +63,14 @@ def _tables() -> dict[str, Any]:
     }
 
 
-def _per_axis(value: Any, ndim: int) -> tuple[int, ...] | str:
-    if isinstance(value, str):
-        return value
+def _per_axis(value: Any, ndim: int) -> tuple[int, ...]:
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
     return tuple(int(v) for v in values)
+
+
+def _padding(value: Any, ndim: int) -> tuple[int, ...] | str:
+    """A module's padding: 'same' or 'valid' as given, else one int per axis."""
+    return value if isinstance(value, str) else _per_axis(value, ndim)
 
 
 def _layer_of(name: str, module: Any, t: dict[str, Any]) -> Layer | None:
@@ -92,17 +95,17 @@ def _layer_of(name: str, module: Any, t: dict[str, Any]) -> Layer | None:
         if module.padding_mode != "zeros":
             raise SpecError(f"module {name!r} ({kind_name}) has padding_mode={module.padding_mode!r}; "
                             f"only zero padding is supported (it decides which inputs a border output reads)")
-        return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),  # type: ignore[arg-type]
-                     _per_axis(module.padding, ndim), _per_axis(module.dilation, ndim), "conv")  # type: ignore[arg-type]
+        return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),
+                     _padding(module.padding, ndim), _per_axis(module.dilation, ndim), "conv")
     if module.ceil_mode:
         raise SpecError(f"module {name!r} ({kind_name}) has ceil_mode=True; only ceil_mode=False is supported")
     if "MaxPool" in kind_name:
         if module.return_indices:
             raise SpecError(f"module {name!r} ({kind_name}) has return_indices=True; its output is a pair, not a map")
-        return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),  # type: ignore[arg-type]
-                     _per_axis(module.padding, ndim), _per_axis(module.dilation, ndim), "maxpool")  # type: ignore[arg-type]
-    return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),  # type: ignore[arg-type]
-                 _per_axis(module.padding, ndim), 1, "avgpool")  # type: ignore[arg-type]
+        return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),
+                     _padding(module.padding, ndim), _per_axis(module.dilation, ndim), "maxpool")
+    return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),
+                 _padding(module.padding, ndim), 1, "avgpool")
 
 
 def graph_from_module(module: Any) -> Graph:
@@ -119,10 +122,10 @@ def graph_from_module(module: Any) -> Graph:
         raise SpecError(f"expected a torch.nn.Module, got {type(module).__name__}")
     if type(module) in t["dims"] or isinstance(module, t["pointwise_modules"]):  # a bare layer: fx would inline it
         layer = _layer_of(type(module).__name__, module, t)
-        nodes = [Node("input", None, ())]
+        bare = [Node("input", None, ())]
         if layer is not None:
-            nodes.append(Node(type(module).__name__, layer, ("input",)))
-        return Graph(tuple(nodes))
+            bare.append(Node(type(module).__name__, layer, ("input",)))
+        return Graph(tuple(bare))
     try:
         traced = torch.fx.symbolic_trace(module)
     except Exception as exc:  # fx raises many types; the user needs the first line only
