@@ -63,6 +63,21 @@ _LAZY: dict[str, str] = {
     "Finding": ".check.diagnosis",
     "ImplementationVerdict": ".check.implementation",
     "verify_implementation": ".check.implementation",
+    "ConvTransposeSpec": ".core.transposed",
+    "transposed_direct": ".forms.transposed",
+    "transposed_matrix": ".forms.transposed",
+    "zero_insertion": ".forms.transposed",
+    "PADDING_MODES": ".forms.padding",
+    "padding_operator": ".forms.padding",
+    "mode_matrix": ".forms.padding",
+    "mode_direct": ".forms.padding",
+    "IdentityProof": ".prove.transposed",
+    "prove_transposed": ".prove.transposed",
+    "prove_backward": ".prove.backward",
+    "prove_padding_mode": ".prove.padding_modes",
+    "prove_circular_theorem": ".prove.padding_modes",
+    "BackwardVerdict": ".check.backward",
+    "verify_backward": ".check.backward",
     "audit_report": ".report",
     "build_pdf": ".report",
     "layers_report": ".report",
@@ -71,20 +86,24 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "Audit",
+    "BackwardVerdict",
     "Blocks",
     "Branches",
     "ConvSpec",
+    "ConvTransposeSpec",
     "Counts",
     "EffectiveField",
     "FieldCheck",
     "Finding",
     "Formula",
     "Graph",
+    "IdentityProof",
     "ImplementationVerdict",
     "Layer",
     "Mismatch",
     "NotEquivalentError",
     "ORDERS",
+    "PADDING_MODES",
     "ReceptiveField",
     "Region",
     "SpecError",
@@ -111,16 +130,27 @@ __all__ = [
     "layers_report",
     "matrix",
     "matrix_as_written",
+    "mode_direct",
+    "mode_matrix",
     "output_index",
+    "padding_operator",
+    "prove_backward",
+    "prove_circular_theorem",
+    "prove_padding_mode",
+    "prove_transposed",
     "ratios",
     "receptive_field",
     "receptive_forms",
     "relationships",
     "row_permutation",
     "spec_report",
+    "transposed_direct",
+    "transposed_matrix",
     "verify",
+    "verify_backward",
     "verify_implementation",
     "weight_symbols",
+    "zero_insertion",
 ]
 
 
@@ -138,6 +168,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .check.backward import BackwardVerdict, verify_backward
     from .check.diagnosis import Finding
     from .check.implementation import ImplementationVerdict, verify_implementation
     from .claims.audit import Audit, audit
@@ -146,8 +177,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .core.orders import ORDERS
     from .core.spec import ConvSpec
     from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
+    from .core.transposed import ConvTransposeSpec
     from .forms.blocks import Blocks, bias_vector, blocks, matrix, matrix_as_written
     from .forms.direct import direct
+    from .forms.padding import PADDING_MODES, mode_direct, mode_matrix, padding_operator
+    from .forms.transposed import transposed_direct, transposed_matrix, zero_insertion
+    from .prove.backward import prove_backward
+    from .prove.padding_modes import prove_circular_theorem, prove_padding_mode
+    from .prove.transposed import IdentityProof, prove_transposed
     from .prove.verdict import Mismatch, Verdict
     from .prove.verify import verify
     from .receptive.check import FieldCheck, check_receptive_field
