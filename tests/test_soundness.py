@@ -252,3 +252,21 @@ def test_streamed_path_reports_progress_and_agrees_on_two_workers():
     assert one.holds and two.holds and one.terms == two.terms == spec.n_terms + spec.n_bias_terms
     assert calls[-1] == (one.terms, one.terms)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.parametrize("method", ["sympy", "index"])
+@pytest.mark.parametrize(
+    "value", [lambda v: 1.0 * v, lambda v: sympy.Float(1) * v, lambda v: sympy.Rational(1, 2) * v + sympy.Rational(1, 2) * v],
+    ids=["float-coefficient", "Float-coefficient", "halves"],
+)
+def test_float_coefficients_are_rejected_and_exact_ones_accepted(method, value):
+    """1.0·ω is not ω (an exact check accepts no floats); ½ω + ½ω is ω."""
+    spec = CASES["seed-example"]
+    W = matrix(spec).copy()
+    (r, c), v = sorted(W.todok().items())[0]
+    W[r, c] = value(v)
+    verdict = verify(spec, method=method, matrix=W)
+    exact = not W[r, c].has(sympy.Float)
+    assert verdict.holds == exact
+    if not exact:
+        assert verdict.mismatched_rows == 1 and verdict.mismatch.row == r
