@@ -113,8 +113,9 @@ def channel_part(spec: ConvSpec) -> np.ndarray:
     i = np.arange(spec.out_channels, dtype=np.int64)[:, None]
     l_global = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g, dtype=np.int64)[None, :]  # (C₂, C₁/g)
     weight = np.arange(n_weights, dtype=np.int64).reshape(spec.out_channels, c_in_g, -1)  # ω[i, l', t]
-    part = (l_global * math.prod(spec.input_size) * n_weights)[:, :, None] + weight
-    return np.ascontiguousarray(part.transpose(2, 0, 1))
+    part = np.empty((weight.shape[2], spec.out_channels, c_in_g), dtype=np.int64)  # C-order, written once
+    np.add((l_global * math.prod(spec.input_size) * n_weights)[None], weight.transpose(2, 0, 1), out=part)
+    return part
 
 
 def assembly_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> MatrixParts:

@@ -176,9 +176,11 @@ def block_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> MatrixPa
     # 𝒲_{j,k}: 𝒲_{j,k,l} sits at column offset l·HW; rows i outside l's group are zero
     i = np.arange(c_out)[:, None]
     l = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g)[None, :]  # (C₂, C₁/g) global l
-    weight = np.arange(n_weights, dtype=np.int64).reshape(c_out, c_in_g, kh * kw)
-    channel = (l * height * width * n_weights)[:, :, None] + weight  # (C₂, C₁/g, K)
-    return MatrixParts(spatial, np.ascontiguousarray(channel.transpose(2, 0, 1)))
+    weight = np.arange(n_weights, dtype=np.int64).reshape(c_out, c_in_g, kh * kw)  # ω[i, l', m, n], (m, n) flat
+    # (K, C₂, C₁/g), written once: offset l·HW·n_weights of each (i, l') plus ω's flat index, tap by tap
+    channel = np.empty((kh * kw, c_out, c_in_g), dtype=np.int64)
+    np.add((l * height * width * n_weights)[None], weight.transpose(2, 0, 1), out=channel)
+    return MatrixParts(spatial, channel)
 
 
 def block_terms(

@@ -71,14 +71,15 @@ def direct_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> DirectP
     c_out, c_in_g = spec.out_channels, spec.in_per_group
     flat, valid = spatial_taps(spec, np.asarray(positions, dtype=np.int64))  # x[l, tap(j, m), tap(k, n)]
     spatial = np.where(valid, flat * n_weights, PADDED_KEY)
-    # channel part: output channel i reads input channel l = group(i)·C₁/g + l' through ω[i, l', m, n]
-    i = np.arange(c_out, dtype=np.int64)[:, None, None]
-    l_local = np.arange(c_in_g, dtype=np.int64)[None, :, None]
-    t = np.arange(taps, dtype=np.int64)[None, None, :]
+    # channel part: output channel i reads input channel l = group(i)·C₁/g + l' through ω[i, l', m, n]; the (C₂, C₁/g)
+    # table is summed first so that the (K, C₂, C₁/g) array is written once, already in the engine's layout
+    i = np.arange(c_out, dtype=np.int64)[:, None]
+    l_local = np.arange(c_in_g, dtype=np.int64)[None, :]
     l_global = (i // spec.out_per_group) * c_in_g + l_local
-    weight_flat = (i * c_in_g + l_local) * taps + t
-    channel = l_global * math.prod(spec.input_size) * n_weights + weight_flat  # (C₂, C₁/g, K)
-    return DirectParts(spatial, np.ascontiguousarray(channel.transpose(2, 0, 1)))
+    weight_first = (i * c_in_g + l_local) * taps  # flat index of ω[i, l', 0, 0]
+    per_pair = l_global * math.prod(spec.input_size) * n_weights + weight_first  # (C₂, C₁/g)
+    channel = per_pair[None] + np.arange(taps, dtype=np.int64)[:, None, None]  # + t: ω[i, l', t]
+    return DirectParts(spatial, channel)
 
 
 def direct_bias(spec: ConvSpec, positions: np.ndarray, channels: range) -> np.ndarray:
