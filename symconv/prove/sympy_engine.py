@@ -9,7 +9,7 @@ as a dict {monomial: exact coefficient}, the monomial encoded by the integer of 
 * 𝒲x + b is multiplied out from 𝒲's nonzeros as SymPy holds them (its dict of dicts, row → column → entry): an
   entry that is a weight symbol ω gives the monomial ω·x_column with coefficient 1; any other entry is expanded
   into monomials, each an integer or rational multiple (exact) of a weight symbol — or, if not (a Float
-  coefficient, ω², a stray x or b), kept as a SymPy term that no definition term can match;
+  coefficient, ω², a stray x or b), kept under a SymPy key that no definition term has;
 * the index sum's polynomial of each output comes from :func:`symconv.forms.direct.direct_terms`, coefficient 1.
 
 Two polynomials are equal iff their dicts are (zero coefficients dropped). Rows are compared one at a time, so
@@ -42,7 +42,7 @@ __all__ = ["PROGRESS_ROWS", "prove_sympy"]
 #: ``progress`` is called after about this many rows (and once at the end)
 PROGRESS_ROWS = 4096
 
-Poly = dict[int, Any]  # monomial key → exact coefficient (int or SymPy Rational)
+Poly = dict[Any, Any]  # monomial key (int; (monomial, factor) for a foreign term) → coefficient
 Rows = dict[int, dict[int, sympy.Expr]]  # row → column → nonzero entry: SymPy's sparse dict of dicts
 
 
@@ -57,7 +57,9 @@ class _Encoding:
         self.weight_of = {w: n for n, w in enumerate(self.weights)}
         self.bias_of = {b: n for n, b in enumerate(self.biases)}
 
-    def term(self, key: int, coefficient: Any) -> sympy.Expr:
+    def term(self, key: Any, coefficient: Any) -> sympy.Expr:
+        if isinstance(key, tuple):  # a foreign term: (monomial, factor)
+            return coefficient * key[0] * key[1]
         if key < 0:
             return coefficient * self.biases[-1 - key]
         column, weight = divmod(key, self.n_weights)
@@ -67,41 +69,38 @@ class _Encoding:
         return [self.term(key, coefficient) for key, coefficient in poly.items()]
 
 
-def _add_expanded(
-    poly: Poly, foreign: list[sympy.Expr], value: sympy.Expr, index: dict, key: Callable[[int], int], factor: sympy.Expr
-) -> None:
-    """poly += value·factor, value expanded into monomials; terms that are not exact multiples of a known symbol go to
-    ``foreign`` (as SymPy terms: they cannot cancel, every known monomial being a single symbol times ``factor``)."""
+def _add_expanded(poly: Poly, value: sympy.Expr, index: dict, key: Callable[[int], int], factor: sympy.Expr) -> None:
+    """poly += value·factor, value expanded into monomials. A term that is not an exact (integer or rational) multiple
+    of a known symbol — a Float coefficient, ω², a stray x or b — is kept under the SymPy key (monomial, factor),
+    which no definition term has: such terms cannot cancel against the bilinear ones."""
     for monomial, coefficient in sympy.expand(value).as_coefficients_dict().items():
-        if coefficient == 0:  # as_coefficients_dict keeps cancelled terms (b − b) with coefficient 0
-            continue
         n = index.get(monomial)
-        if n is None or not coefficient.is_Rational:  # a Float, ω², x, …: not a term of the bilinear form
-            foreign.append(coefficient * monomial * factor)
-            continue
-        k = key(n)
-        poly[k] = poly.get(k, 0) + (int(coefficient) if coefficient.is_Integer else coefficient)
+        if n is None or not coefficient.is_Rational:
+            k: Any = (monomial, factor)
+        else:
+            k = key(n)
+            coefficient = int(coefficient) if coefficient.is_Integer else coefficient
+        poly[k] = poly.get(k, 0) + coefficient
 
 
-def _found(row: dict[int, sympy.Expr], bias: sympy.Expr, enc: _Encoding) -> tuple[Poly, list[sympy.Expr]]:
-    """(𝒲x + b of one row as a polynomial, its foreign terms) from the row's nonzeros and its bias entry."""
+def _found(row: dict[int, sympy.Expr], bias: sympy.Expr, enc: _Encoding) -> Poly:
+    """𝒲x + b of one row as a polynomial, from the row's nonzeros and its bias entry."""
     n_weights, weight_of = enc.n_weights, enc.weight_of
     try:  # every entry a weight symbol, columns distinct: one monomial each, coefficient 1
         poly: Poly = {column * n_weights + weight_of[value]: 1 for column, value in row.items()}
-        foreign: list[sympy.Expr] = []
     except KeyError:
-        poly, foreign = {}, []
+        poly = {}
         for column, value in row.items():
-            _add_expanded(poly, foreign, value, weight_of, lambda n, c=column: c * n_weights + n, enc.inputs[column])
+            _add_expanded(poly, value, weight_of, lambda n, c=column: c * n_weights + n, enc.inputs[column])
     if bias != 0:
         b = enc.bias_of.get(bias)
         if b is not None:
             poly[-1 - b] = poly.get(-1 - b, 0) + 1
         else:
-            _add_expanded(poly, foreign, bias, enc.bias_of, lambda n: -1 - n, sympy.S.One)
-    if foreign or any(c == 0 for c in poly.values()):
+            _add_expanded(poly, bias, enc.bias_of, lambda n: -1 - n, sympy.S.One)
+    if any(c == 0 for c in poly.values()):  # cancelled terms (ω − ω) are not terms
         poly = {k: c for k, c in poly.items() if c != 0}
-    return poly, foreign
+    return poly
 
 
 def _definition(spec: ConvSpec, order: str) -> Callable[[int], Poly]:
@@ -138,16 +137,16 @@ def _sides(spec: ConvSpec, order: str, matrix: Any, bias: Any, max_terms: int | 
 
 def _compared(
     spec: ConvSpec, order: str, rows: Rows, biases: list[sympy.Expr], enc: _Encoding, progress: Callable | None
-) -> Iterator[tuple[int, Poly, Poly, list[sympy.Expr]]]:
-    """(row, expected, found, foreign) for every row where the two sides differ, rows in ``order``."""
+) -> Iterator[tuple[int, Poly, Poly]]:
+    """(row, expected, found) for every row where the two sides differ, rows in ``order``."""
     expected_of = _definition(spec, order)
     per_row = spec.in_per_group * math.prod(spec.kernel_size)
     total = spec.n_terms + spec.n_bias_terms
     for r in range(spec.d_y):
-        found, foreign = _found(rows.get(r, {}), biases[r], enc)
+        found = _found(rows.get(r, {}), biases[r], enc)
         expected = expected_of(r)
-        if foreign or found != expected:
-            yield r, expected, found, foreign
+        if found != expected:
+            yield r, expected, found
         if progress is not None and (r + 1) % PROGRESS_ROWS == 0:
             progress(min(total, (r + 1) * (per_row + (spec.bias != "none"))), total)
 
@@ -176,9 +175,9 @@ def prove_sympy(
     enc = _Encoding(spec)
 
     mismatch, mismatched = None, 0
-    for r, expected, found, foreign in _compared(spec, order, rows, biases, enc, progress):
+    for r, expected, found in _compared(spec, order, rows, biases, enc, progress):
         if mismatch is None:  # the first in ``order``, both sides back as SymPy terms
-            mismatch = Mismatch(r, output_index(spec, r, order), tuple(enc.terms(expected)), tuple(enc.terms(found) + foreign))
+            mismatch = Mismatch(r, output_index(spec, r, order), tuple(enc.terms(expected)), tuple(enc.terms(found)))
         mismatched += 1
     total = spec.n_terms + spec.n_bias_terms
     if progress is not None:
