@@ -122,3 +122,13 @@ def test_verify_rejects_bad_arguments_in_one_line(kwargs, message, method):
     kwargs = {"method": method} | kwargs
     with pytest.raises(SpecError, match=message):
         verify(ConvSpec(1, 1, input_size=3, kernel_size=2), **kwargs)
+
+
+@pytest.mark.parametrize("method", ["sympy", "index"])
+def test_verify_reports_progress_up_to_the_total(method):
+    spec = ConvSpec(4, 4, input_size=40, kernel_size=3, padding=1)
+    calls = []
+    verdict = verify(spec, method=method, progress=lambda done, total: calls.append((done, total)))
+    assert verdict.holds and calls and calls[-1] == (verdict.terms, verdict.terms)
+    assert all(total == verdict.terms and 0 <= done <= total for done, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)

@@ -11,7 +11,9 @@ import pytest
 import sympy
 
 from symconv import ConvSpec, bias_vector, matrix, output_index, verify
-from symconv.forms.blocks import BlockTerms, block_terms
+from symconv.core.budget import PADDED_KEY
+from symconv.forms.assembly import MatrixParts
+from symconv.forms.blocks import BlockTerms, block_parts, block_terms
 from symconv.prove.index_engine import prove_index
 from tests.cases import CASES
 
@@ -189,3 +191,82 @@ def test_index_engine_catches_corruption_with_padding_and_channel_chunks():
     verdict = prove_index(spec, chunk_terms=20, block_terms_fn=_corrupt_one(spec, 17, 5, shift=-1))
     assert not verdict.holds and verdict.mismatched_rows == 1
     assert verdict.mismatch.output == (5, *np.unravel_index(17, spec.output_size))
+
+
+# --------------------------------------------------------------------------- the streamed path (symconv's own 𝒲)
+def _corrupt_parts(how: str):
+    """block_parts with one change that moves, adds or drops terms (padding included)."""
+
+    def parts(spec: ConvSpec) -> MatrixParts:
+        p = block_parts(spec)
+        spatial, channel = p.spatial.copy(), p.channel.copy()
+        n_weights = int(np.prod(spec.weight_shape))
+        inside = np.argwhere(spatial >= 0)
+        if how == "shift-a-position":  # one position reads the next input column for one tap
+            spatial[tuple(inside[len(inside) // 2])] += n_weights
+        elif how == "drop-a-tap":  # one inside tap treated as padding
+            spatial[tuple(inside[-1])] = PADDED_KEY
+        elif how == "revive-a-padded-tap":  # a padded tap gets a real key
+            p0, t0 = np.argwhere(spatial < 0)[0]
+            spatial[p0, t0] = 0
+        elif how == "wrong-weight":  # one channel pair reads the wrong ω
+            channel[0, -1, 0] += 1
+        return MatrixParts(spatial, channel)
+
+    return parts
+
+
+@pytest.mark.parametrize("memcmp", [True, False], ids=["memcmp", "numpy"])
+@pytest.mark.parametrize("how", ["shift-a-position", "drop-a-tap", "revive-a-padded-tap", "wrong-weight"])
+def test_streamed_path_catches_corrupted_parts(how, memcmp, monkeypatch):
+    import symconv.prove.stream as stream
+
+    if not memcmp:
+        monkeypatch.setattr(stream, "_MEMCMP", None)
+    spec = ConvSpec(3, 5, input_size=(7, 6), kernel_size=3, padding=1, stride=(1, 2))
+    truth = block_parts(spec)
+    corrupted = _corrupt_parts(how)(spec)
+    # the rows whose term lists change, computed here from the parts: position-major seed rows
+    changed = set()
+    for p in range(truth.spatial.shape[0]):
+        for i in range(spec.out_channels):
+            def terms(parts, p=p, i=i):
+                keys = (parts.spatial[p][:, None] + parts.channel[:, i]).reshape(-1)
+                return sorted(keys[keys >= 0].tolist())
+            if terms(truth) != terms(corrupted):
+                changed.add(p * spec.out_channels + i)
+    assert changed
+    for chunk_terms in (1, 50, 1 << 15):
+        verdict = prove_index(spec, order="seed", chunk_terms=chunk_terms, block_parts_fn=_corrupt_parts(how))
+        assert not verdict.holds and verdict.mismatched_rows == len(changed)
+        assert verdict.mismatch.row == min(changed)
+        assert verdict.mismatch.missing or verdict.mismatch.extra
+        assert verdict.details["comparison"].startswith("per term")
+
+
+def test_streamed_path_reports_progress_and_agrees_on_two_workers():
+    spec = ConvSpec(8, 16, input_size=20, kernel_size=3, padding=1, groups=2, bias="per_location")
+    calls: list[tuple[int, int]] = []
+    one = prove_index(spec, chunk_terms=1000, progress=lambda done, total: calls.append((done, total)))
+    two = prove_index(spec, chunk_terms=1000, workers=2)
+    assert one.holds and two.holds and one.terms == two.terms == spec.n_terms + spec.n_bias_terms
+    assert calls[-1] == (one.terms, one.terms)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.parametrize("method", ["sympy", "index"])
+@pytest.mark.parametrize(
+    "value", [lambda v: 1.0 * v, lambda v: sympy.Float(1) * v, lambda v: sympy.Rational(1, 2) * v + sympy.Rational(1, 2) * v],
+    ids=["float-coefficient", "Float-coefficient", "halves"],
+)
+def test_float_coefficients_are_rejected_and_exact_ones_accepted(method, value):
+    """1.0·ω is not ω (an exact check accepts no floats); ½ω + ½ω is ω."""
+    spec = CASES["seed-example"]
+    W = matrix(spec).copy()
+    (r, c), v = sorted(W.todok().items())[0]
+    W[r, c] = value(v)
+    verdict = verify(spec, method=method, matrix=W)
+    exact = not W[r, c].has(sympy.Float)
+    assert verdict.holds == exact
+    if not exact:
+        assert verdict.mismatched_rows == 1 and verdict.mismatch.row == r

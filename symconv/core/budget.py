@@ -18,6 +18,7 @@ __all__ = [
     "MAX_KEY",
     "MAX_SYMBOLIC_TERMS",
     "MAX_SYMBOLS",
+    "PADDED_KEY",
     "check_key_range",
     "check_symbol_count",
     "check_symbolic_size",
@@ -32,6 +33,9 @@ MAX_DIRECT_TERMS = 1_000_000
 MAX_SYMBOLS = 5_000_000
 #: Term keys x-index · n_weights + weight-index (and the negative keys below them) must stay under this in int64.
 MAX_KEY = 2**62
+#: The spatial part of a key for a tap in the zero padding: spatial + channel part (0 ≤ channel part < MAX_KEY) is then
+#: negative, so "key < 0" marks "no term" without a mask, and no real key (≥ 0) can equal it.
+PADDED_KEY = -MAX_KEY
 
 
 def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None) -> None:

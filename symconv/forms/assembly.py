@@ -13,6 +13,12 @@ note's block construction (:mod:`symconv.forms.blocks`) entry for entry, which t
 
 Why products of per-axis parts: each axis is a small (out, kernel) table, so the full (positions × taps) grid
 is one broadcast of D small arrays, with no Python loop over positions or taps.
+
+Every key is the sum of a spatial part and a channel part (:class:`MatrixParts`):
+``key = spatial[p, t] + channel[t, i, l']`` with ``spatial = column of x's grid · n_weights`` (or
+:data:`symconv.core.budget.PADDED_KEY` where padding clips the entry, making the key negative) and
+``channel = l · (input grid size) · n_weights + flat index of ω[i, l', t]``. The exact engine sums the two
+into reused buffers; :func:`assembly_terms` is the same sum laid out per row.
 """
 
 from __future__ import annotations
@@ -22,13 +28,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy
+from sympy.polys.domains import EXRAW
+from sympy.polys.matrices import DomainMatrix
 
-from ..core.budget import check_symbolic_size
+from ..core.budget import PADDED_KEY, check_symbolic_size
 from ..core.spec import ConvSpec
 from ..core.symbols import check_order, row_permutation, weight_array
 from ..core.taps import spec_axis_taps
 
-__all__ = ["MatrixTerms", "assembled_matrix", "assembly_terms", "axis_parts", "matrix_from_terms", "spatial_part"]
+__all__ = [
+    "MatrixParts",
+    "MatrixTerms",
+    "assembled_matrix",
+    "assembly_parts",
+    "assembly_terms",
+    "axis_parts",
+    "matrix_from_terms",
+    "matrix_rows",
+    "sparse_matrix",
+    "spatial_part",
+    "terms_from_parts",
+]
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,52 @@ def spatial_part(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.
     return flat, inside
 
 
+@dataclass(frozen=True)
+class MatrixParts:
+    """𝒲's keys factored: row (p, i), entry (l', t) has ``key = spatial[p, t] + channel[t, i, l']``.
+
+    ``spatial`` (P, K) int64: column of x's grid (C-order) · n_weights, or PADDED_KEY where the entry is
+    clipped by padding (the key is then negative: no entry); ``channel`` (K, C₂, C₁/g) int64, C-contiguous:
+    l·(input grid size)·n_weights + flat weight index, l = g(i)·C₁/groups + l'. K = kernel taps (C-order).
+    """
+
+    spatial: np.ndarray
+    channel: np.ndarray
+
+
+def channel_part(spec: ConvSpec) -> np.ndarray:
+    """(K, C₂, C₁/g) int64: l·(input grid size)·n_weights + flat index of ω[i, l', t], l the global input channel."""
+    n_weights = math.prod(spec.weight_shape)
+    c_in_g = spec.in_per_group
+    i = np.arange(spec.out_channels, dtype=np.int64)[:, None]
+    l_global = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g, dtype=np.int64)[None, :]  # (C₂, C₁/g)
+    weight = np.arange(n_weights, dtype=np.int64).reshape(spec.out_channels, c_in_g, -1)  # ω[i, l', t]
+    part = np.empty((weight.shape[2], spec.out_channels, c_in_g), dtype=np.int64)  # C-order, written once
+    np.add((l_global * math.prod(spec.input_size) * n_weights)[None], weight.transpose(2, 0, 1), out=part)
+    return part
+
+
+def assembly_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> MatrixParts:
+    """:class:`MatrixParts` of the per-axis assembly for ``positions`` (flat output positions, default all), any ndim.
+
+    >>> parts = assembly_parts(ConvSpec(1, 1, input_size=(1, 4), kernel_size=(1, 3), padding=(0, 1)))
+    >>> (parts.spatial[0] >= 0).tolist(), parts.channel.shape
+    ([False, True, True], (3, 1, 1))
+    """
+    if positions is None:
+        positions = np.arange(math.prod(spec.output_size))
+    flat, inside = spatial_part(spec, np.asarray(positions, dtype=np.int64))  # (P, *kernel)
+    spatial = np.where(inside, flat * math.prod(spec.weight_shape), PADDED_KEY).reshape(len(flat), math.prod(spec.kernel_size))
+    return MatrixParts(spatial, channel_part(spec))
+
+
+def terms_from_parts(spatial: np.ndarray, channel: np.ndarray, kernel: tuple[int, ...], channels: range) -> np.ndarray:
+    """Keys (P, C, C₁/g, *kernel) = spatial[p, t] + channel[t, i, l'] for i in ``channels``, laid out per row."""
+    per_row = channel[:, channels.start : channels.stop].transpose(1, 2, 0)  # (C, C₁/g, K)
+    keys = spatial[:, None, None, :] + per_row[None]
+    return keys.reshape(*keys.shape[:3], *kernel)
+
+
 def assembly_terms(
     spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
 ) -> MatrixTerms:
@@ -84,37 +150,59 @@ def assembly_terms(
     >>> t.keys.shape, int(np.broadcast_to(t.valid, t.keys.shape).sum())
     ((4, 1, 1, 1, 3), 10)
     """
-    if positions is None:
-        positions = np.arange(math.prod(spec.output_size))
-    positions = np.asarray(positions, dtype=np.int64)
+    parts = assembly_parts(spec, positions)
     channels = range(spec.out_channels) if channels is None else channels
-    n_weights = math.prod(spec.weight_shape)
-    c_in_g = spec.in_per_group
-    flat, inside = spatial_part(spec, positions)  # (P, *kernel)
-    # channel part: output channel i reads input channel l = group(i)·C₁/g + l' through ω[i, l', t]
-    lead = (slice(None), slice(None)) + (None,) * spec.ndim
-    i = np.arange(channels.start, channels.stop, dtype=np.int64)[:, None]
-    l_global = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g, dtype=np.int64)[None, :]  # (C, C₁/g)
-    weight = np.arange(n_weights, dtype=np.int64).reshape(spec.weight_shape)[channels.start : channels.stop]
-    channel_part = (l_global * math.prod(spec.input_size) * n_weights)[lead] + weight  # (C, C₁/g, *kernel)
-    keys = (flat * n_weights)[:, None, None] + channel_part[None]
-    return MatrixTerms(keys, inside[:, None, None])
+    keys = terms_from_parts(parts.spatial, parts.channel, spec.kernel_size, channels)
+    inside = (parts.spatial >= 0).reshape(len(parts.spatial), 1, 1, *spec.kernel_size)
+    return MatrixTerms(keys, inside)
+
+
+def matrix_rows(spec: ConvSpec, terms: MatrixTerms, order: str) -> dict[int, dict[int, sympy.Expr]]:
+    """𝒲's nonzeros listed by ``terms`` (all rows, seed order) as SymPy's sparse dict of dicts: row (in ``order``) →
+    column (C-order flatten of x) → weight symbol. This is the representation SymPy's ``SparseMatrix`` keeps.
+
+    >>> matrix_rows(ConvSpec(1, 1, input_size=(1, 3), kernel_size=(1, 2)), assembly_terms(
+    ...     ConvSpec(1, 1, input_size=(1, 3), kernel_size=(1, 2))), "seed")
+    {0: {0: omega_0,0,0,0, 1: omega_0,0,0,1}, 1: {1: omega_0,0,0,0, 2: omega_0,0,0,1}}
+    """
+    check_order(order)
+    weights = weight_array(spec).reshape(-1).tolist()
+    n_weights = len(weights)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    seed_rows = terms.keys.shape[0] * terms.keys.shape[1]
+    counts = valid.reshape(seed_rows, -1).sum(axis=1)
+    ends = np.cumsum(counts).tolist()
+    keys = terms.keys[valid]
+    columns, weight_index = keys // n_weights, keys % n_weights
+    row_of_seed = np.arange(seed_rows) if order == "seed" else row_permutation(spec, "seed", "channel_major")
+    # row_permutation(seed → cm)[t] is the seed row of channel-major row t; invert it to place seed row s
+    placed = np.empty(seed_rows, dtype=np.int64)
+    placed[row_of_seed] = np.arange(seed_rows)
+    rows: dict[int, dict[int, sympy.Expr]] = {}
+    start = 0
+    for s, end in enumerate(ends):
+        if end > start:
+            rows[int(placed[s])] = dict(
+                zip(columns[start:end].tolist(), map(weights.__getitem__, weight_index[start:end].tolist()))
+            )
+        start = end
+    return rows
+
+
+def sparse_matrix(rows: int, cols: int, entries: dict[int, dict[int, sympy.Expr]]) -> sympy.SparseMatrix:
+    """A SymPy ``SparseMatrix`` holding ``entries`` (row → column → nonzero expression) as they are.
+
+    Why not ``SparseMatrix(rows, cols, dok)``: that sympifies and compares every entry with 0 (≈ 6 µs each, 3 s at
+    0.5 M entries); the dict of dicts is already SymPy's own sparse representation (a DomainMatrix over EXRAW).
+    """
+    rep = DomainMatrix(entries, (rows, cols), EXRAW)
+    return sympy.SparseMatrix._fromrep(rep)
 
 
 def matrix_from_terms(spec: ConvSpec, terms: MatrixTerms, order: str) -> sympy.SparseMatrix:
     """The d_y × d_x SymPy matrix of weight symbols whose nonzeros ``terms`` lists (all rows, seed order),
     with rows in ``order``."""
-    check_order(order)
-    weights = weight_array(spec).reshape(-1)
-    n_weights = weights.size
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    seed_rows = np.arange(spec.d_y).reshape(-1, spec.out_channels)  # (position, channel)
-    rows = np.broadcast_to(seed_rows[(...,) + (None,) * (terms.keys.ndim - 2)], terms.keys.shape)[valid]
-    if order == "channel_major":
-        rows = row_permutation(spec, "channel_major", "seed")[rows]  # seed row s is channel-major row [s]
-    keys = terms.keys[valid]
-    entries = dict(zip(zip(rows.tolist(), (keys // n_weights).tolist()), weights[keys % n_weights].tolist()))
-    return sympy.SparseMatrix(spec.d_y, spec.d_x, entries)
+    return sparse_matrix(spec.d_y, spec.d_x, matrix_rows(spec, terms, order))
 
 
 def assembled_matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None = None) -> sympy.SparseMatrix:

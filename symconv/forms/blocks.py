@@ -15,7 +15,7 @@ Two renderings of the same construction:
 
 * :class:`Blocks` builds each block as a SymPy matrix, literally by ``hstack``/``vstack``, for
   display and for checking the fast path on small sizes;
-* :func:`block_terms` places the blocks by their column offsets in NumPy, for any size;
+* :func:`block_parts` / :func:`block_terms` place the blocks by their column offsets in NumPy, for any size;
   :func:`matrix` turns that into a SymPy ``SparseMatrix``.
 
 :func:`matrix_as_written` keeps the note's *literal* formulas — ``𝒲_{j,k,l} = (O_{C₂×(j−1)W} |
@@ -34,14 +34,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..core.budget import check_symbolic_size
+from ..core.budget import PADDED_KEY, check_symbolic_size
 from ..core.spec import ConvSpec, require_ndim
 from ..core.symbols import bias_array, check_order, row_permutation, weight_array
 from ..core.taps import in_range, spec_axis_taps, tap
 from ..errors import SpecError
-from .assembly import MatrixTerms, matrix_from_terms
+from .assembly import MatrixParts, MatrixTerms, matrix_from_terms, terms_from_parts
 
-__all__ = ["BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_terms", "blocks", "matrix", "matrix_as_written"]
+__all__ = [
+    "BlockTerms", "Blocks", "bias_terms", "bias_vector", "block_parts", "block_terms", "blocks", "matrix", "matrix_as_written",
+]
 
 
 #: what the 2-D guard names: only the note's own construction stays 2-D (forms.assembly builds 𝒲 for any ndim)
@@ -140,16 +142,16 @@ def blocks(spec: ConvSpec) -> Blocks:
 BlockTerms = MatrixTerms
 
 
-def block_terms(
-    spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
-) -> BlockTerms:
-    """The block construction for ``positions`` (flat output positions, default all) in NumPy.
+def block_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> MatrixParts:
+    """The block construction's keys for ``positions`` (flat output positions, default all) as column offsets.
 
-    With ``channels``, only those rows of each 𝒲_{j,k} (output channels) are built.
+    Row (p, i) of 𝒲_{j,k} holds ω[i, l', m, n] at column l·HW + r·W + c; the offset inside 𝒲_{j,k,l}
+    (r·W + c, from B_{l,m,k}'s place) is the spatial part, the offset of 𝒲_{j,k,l} (l·HW) with ω's index the
+    channel part (see :class:`symconv.forms.assembly.MatrixParts`).
 
-    >>> t = block_terms(ConvSpec(1, 1, input_size=3, kernel_size=2))
-    >>> int(np.broadcast_to(t.valid, t.keys.shape).sum())
-    16
+    >>> parts = block_parts(ConvSpec(1, 1, input_size=3, kernel_size=2, padding=1))
+    >>> (parts.spatial[0] >= 0).tolist(), parts.channel.shape
+    ([False, False, False, True], (4, 1, 1))
     """
     _require_2d(spec)
     rows_out, cols_out = spec.output_size
@@ -168,16 +170,35 @@ def block_terms(
     # 𝒲_{j,k,l}: B_{l,m,k} is row-block r = j·s − p + m·d, at column offset r·W  → (P, h)
     image_rows, image_rows_inside = spec_axis_taps(spec, 0)
     r, r_inside = image_rows[j], image_rows_inside[j]
-    # 𝒲_{j,k}: 𝒲_{j,k,l} sits at column offset l·HW; rows i outside l's group are zero
-    channels = range(c_out) if channels is None else channels
-    i = np.arange(channels.start, channels.stop)[:, None]
-    l = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g)[None, :]  # (C₂, C₁/g) global l
-    weight = np.arange(n_weights, dtype=np.int64).reshape(c_out, c_in_g, kh, kw)[channels.start : channels.stop]
-    # key = (l·HW + r·W + c)·n_weights + weight; the two small (P, h, w) offsets are summed first so
-    # that the full-size array is written once
     in_block = (r * width * n_weights)[:, :, None] + (c * n_weights)[:, None, :]
-    keys = in_block[:, None, None, :, :] + ((l * height * width * n_weights)[:, :, None, None] + weight)[None]
-    valid = r_inside[:, None, None, :, None] & c_inside[:, None, None, None, :]
+    inside = r_inside[:, :, None] & c_inside[:, None, :]
+    spatial = np.where(inside, in_block, PADDED_KEY).reshape(len(positions), kh * kw)
+    # 𝒲_{j,k}: 𝒲_{j,k,l} sits at column offset l·HW; rows i outside l's group are zero
+    i = np.arange(c_out)[:, None]
+    l = (i // spec.out_per_group) * c_in_g + np.arange(c_in_g)[None, :]  # (C₂, C₁/g) global l
+    weight = np.arange(n_weights, dtype=np.int64).reshape(c_out, c_in_g, kh * kw)  # ω[i, l', m, n], (m, n) flat
+    # (K, C₂, C₁/g), written once: offset l·HW·n_weights of each (i, l') plus ω's flat index, tap by tap
+    channel = np.empty((kh * kw, c_out, c_in_g), dtype=np.int64)
+    np.add((l * height * width * n_weights)[None], weight.transpose(2, 0, 1), out=channel)
+    return MatrixParts(spatial, channel)
+
+
+def block_terms(
+    spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
+) -> BlockTerms:
+    """The block construction for ``positions`` (flat output positions, default all) in NumPy.
+
+    With ``channels``, only those rows of each 𝒲_{j,k} (output channels) are built. Keys are
+    :func:`block_parts` summed per row.
+
+    >>> t = block_terms(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> int(np.broadcast_to(t.valid, t.keys.shape).sum())
+    16
+    """
+    parts = block_parts(spec, positions)
+    channels = range(spec.out_channels) if channels is None else channels
+    keys = terms_from_parts(parts.spatial, parts.channel, spec.kernel_size, channels)
+    valid = (parts.spatial >= 0).reshape(len(parts.spatial), 1, 1, *spec.kernel_size)
     return BlockTerms(keys, valid)
 
 

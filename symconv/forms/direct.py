@@ -8,7 +8,8 @@ fall into the zero padding contribute nothing. Two views of the same sum:
 * :func:`direct` — a SymPy array of expressions, for reading and small sizes;
 * :func:`direct_terms` — the same sum as integer index arrays, for the exact engines, generated in
   canonical order (within every output, input index strictly increasing) so that engines can compare
-  without sorting.
+  without sorting; :func:`direct_parts` is the same keys factored into a spatial and a channel part, which
+  the index engine sums into reused buffers.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..core.budget import MAX_DIRECT_TERMS, check_symbolic_size
+from ..core.budget import MAX_DIRECT_TERMS, PADDED_KEY, check_symbolic_size
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, weight_array
 from ..core.taps import spatial_taps
 
-__all__ = ["DirectTerms", "direct", "direct_terms"]
+__all__ = ["DirectParts", "DirectTerms", "direct", "direct_bias", "direct_parts", "direct_terms"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,67 @@ class DirectTerms:
     bias: np.ndarray  # (P, C, 1) int64 flat bias index; (P, C, 0) without bias
 
 
+@dataclass(frozen=True)
+class DirectParts:
+    """The index sum's keys factored: output (p, i), summand (l', t) has ``key = spatial[p, t] + channel[t, i, l']``.
+
+    ``spatial`` (P, K) int64: flat input position (C-order over the input grid) · n_weights, or
+    :data:`~symconv.core.budget.PADDED_KEY` where the tap reads the zero padding (the key is then negative: no
+    term); ``channel`` (K, C₂, C₁/g) int64, C-contiguous: l·(input grid size)·n_weights + flat weight index,
+    l = group(i)·C₁/g + l'.
+    """
+
+    spatial: np.ndarray
+    channel: np.ndarray
+
+
+def direct_parts(spec: ConvSpec, positions: np.ndarray | None = None) -> DirectParts:
+    """:class:`DirectParts` of the index sum for ``positions`` (flat output positions, default all).
+
+    >>> parts = direct_parts(ConvSpec(1, 1, input_size=3, kernel_size=2, padding=1))
+    >>> (parts.spatial[0] >= 0).tolist(), parts.channel.shape
+    ([False, False, False, True], (4, 1, 1))
+    """
+    if positions is None:
+        positions = np.arange(math.prod(spec.output_size))
+    n_weights = math.prod(spec.weight_shape)
+    taps = math.prod(spec.kernel_size)
+    c_out, c_in_g = spec.out_channels, spec.in_per_group
+    flat, valid = spatial_taps(spec, np.asarray(positions, dtype=np.int64))  # x[l, tap(j, m), tap(k, n)]
+    spatial = np.where(valid, flat * n_weights, PADDED_KEY)
+    # channel part: output channel i reads input channel l = group(i)·C₁/g + l' through ω[i, l', m, n]; the (C₂, C₁/g)
+    # table is summed first so that the (K, C₂, C₁/g) array is written once, already in the engine's layout
+    i = np.arange(c_out, dtype=np.int64)[:, None]
+    l_local = np.arange(c_in_g, dtype=np.int64)[None, :]
+    l_global = (i // spec.out_per_group) * c_in_g + l_local
+    weight_first = (i * c_in_g + l_local) * taps  # flat index of ω[i, l', 0, 0]
+    per_pair = l_global * math.prod(spec.input_size) * n_weights + weight_first  # (C₂, C₁/g)
+    channel = per_pair[None] + np.arange(taps, dtype=np.int64)[:, None, None]  # + t: ω[i, l', t]
+    return DirectParts(spatial, channel)
+
+
+def direct_bias(spec: ConvSpec, positions: np.ndarray, channels: range) -> np.ndarray:
+    """The bias term of each output (position, channel): flat bias index, (P, C, 1); (P, C, 0) without bias.
+
+    >>> direct_bias(ConvSpec(1, 2, input_size=2, kernel_size=1, bias="per_location"), np.array([3]), range(2)).tolist()
+    [[[3], [7]]]
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    rows = np.arange(channels.start, channels.stop, dtype=np.int64)[None, :]
+    if spec.bias == "shared":  # b[i]
+        return np.broadcast_to(rows[..., None], (len(positions), len(channels), 1))
+    if spec.bias == "per_location":  # b[i, j, k], C-order flatten of (C₂, H', W')
+        return (rows * math.prod(spec.output_size) + positions[:, None])[..., None]
+    return np.empty((len(positions), len(channels), 0), dtype=np.int64)
+
+
 def direct_terms(
     spec: ConvSpec, positions: np.ndarray | None = None, channels: range | None = None
 ) -> DirectTerms:
     """The index sum for ``positions`` × ``channels`` (default: all), as integer keys.
 
-    See :class:`DirectTerms`; with ``channels`` the rows are (position, channel in ``channels``).
+    See :class:`DirectTerms`; with ``channels`` the rows are (position, channel in ``channels``). Keys are
+    :func:`direct_parts` summed per row.
 
     >>> t = direct_terms(ConvSpec(1, 1, input_size=3, kernel_size=2, bias="none"))
     >>> int(t.valid.sum()) * t.keys.shape[1] == ConvSpec(1, 1, input_size=3, kernel_size=2).n_terms
@@ -56,29 +112,12 @@ def direct_terms(
     if positions is None:
         positions = np.arange(math.prod(spec.output_size))
     positions = np.asarray(positions, dtype=np.int64)
-    n_weights = math.prod(spec.weight_shape)
-    spatial = math.prod(spec.input_size)
-    taps = math.prod(spec.kernel_size)
-    c_out, c_in_g = spec.out_channels, spec.in_per_group
-    channels = range(c_out) if channels is None else channels
-
-    flat, valid = spatial_taps(spec, positions)
-    # channel part: output channel i reads input channel l = group(i)·C₁/g + l'
-    i = np.arange(channels.start, channels.stop, dtype=np.int64)[:, None, None]
-    l_local = np.arange(c_in_g, dtype=np.int64)[None, :, None]
-    t = np.arange(taps, dtype=np.int64)[None, None, :]
-    l_global = (i // spec.out_per_group) * c_in_g + l_local
-    weight_flat = (i * c_in_g + l_local) * taps + t
-    channel_part = l_global * spatial * n_weights + weight_flat  # (C₂, C₁/g, K)
-    keys = (flat * n_weights)[:, None, None, :] + channel_part[None]
-    rows = np.arange(channels.start, channels.stop, dtype=np.int64)[None, :]
-    if spec.bias == "shared":  # b[i]
-        bias = np.broadcast_to(rows[..., None], (len(positions), len(channels), 1))
-    elif spec.bias == "per_location":  # b[i, j, k], C-order flatten of (C₂, H', W')
-        bias = (rows * math.prod(spec.output_size) + positions[:, None])[..., None]
-    else:
-        bias = np.empty((len(positions), len(channels), 0), dtype=np.int64)
-    return DirectTerms(positions, keys, valid[:, None, None, :], bias)
+    channels = range(spec.out_channels) if channels is None else channels
+    parts = direct_parts(spec, positions)
+    per_row = parts.channel[:, channels.start : channels.stop].transpose(1, 2, 0)  # (C, C₁/g, K)
+    keys = parts.spatial[:, None, None, :] + per_row[None]
+    valid = (parts.spatial >= 0)[:, None, None, :]
+    return DirectTerms(positions, keys, valid, direct_bias(spec, positions, channels))
 
 
 def direct(spec: ConvSpec, max_terms: int | None = None) -> sympy.Array:

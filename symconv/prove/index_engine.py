@@ -3,18 +3,18 @@
 Both sides of conv(x) = 𝒲x + b are bilinear in (ω, x) plus a term linear in b, so each is exactly
 a list of integer terms per output row: ``key = input_flat · n_weights + weight_flat`` for
 ``x[input]·ω[weight]``, and ``key = −1 − bias_flat`` for ``b[bias]``, each with an integer coefficient.
-The definition's terms come from :func:`symconv.forms.direct.direct_terms` (the index sum); 𝒲's from
-:func:`symconv.forms.blocks.block_terms` (the note's block construction, 2-D), from
-:func:`symconv.forms.assembly.assembly_terms` (any other ndim) or from a matrix the caller supplies
-(:mod:`symconv.prove.supplied`).
+The definition's terms come from :mod:`symconv.forms.direct` (the index sum); 𝒲's from
+:mod:`symconv.forms.blocks` (the note's block construction, 2-D), from :mod:`symconv.forms.assembly` (any other
+ndim) or from a matrix the caller supplies (:mod:`symconv.prove.supplied`).
 
-Why this algorithm: sorting 85 M terms costs 5 s and 2.5 GB; but both generators emit their terms in
-canonical order (rows position-major, keys increasing within a row), so the fast path is plain array
-equality — equal arrays are equal term lists, hence equal polynomials, whatever the order (soundness
-never rests on the order; the order only avoids false alarms). Only a chunk whose arrays differ goes
-the slow way: the *difference* polynomial (found − expected) is merged exactly with a sort, and every
-row left with a nonzero coefficient is a mismatch. Chunks bound the memory (``chunk_terms`` keys per
-side) whatever the layer size; two threads share them, since NumPy releases the GIL.
+Why this algorithm: sorting 85 M terms costs 5 s and 2.5 GB. For symconv's own 𝒲 both constructions give each key
+as a spatial part plus a channel part, so each side's keys are summed chunk by chunk into two buffers allocated once
+and compared with memcmp (:mod:`symconv.prove.stream`, which says why this is exact): every term of both sides is
+generated and compared — nothing is factored. The measured floor is a write-once/read-once pass of as many int64
+through a reused 32 MiB buffer (benchmarks/bench_verify.py); this path runs at 1.5–3× that floor. A caller's 𝒲 (or
+a test's ``block_terms_fn``) goes term list by term list: the two sides' keys per chunk, equal arrays accepted
+as they are, otherwise the *difference* polynomial (found − expected) merged exactly with a sort, every row left
+with a nonzero coefficient a mismatch. Chunks bound the memory (``chunk_terms`` keys per side) whatever the size.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from queue import SimpleQueue
 from time import perf_counter
 from typing import Any
 
@@ -34,21 +35,28 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from ..errors import SpecError, TooLargeError
-from ..forms.assembly import MatrixTerms, assembly_terms
-from ..forms.blocks import bias_terms, block_terms
-from ..forms.direct import direct_terms
+from ..forms.assembly import MatrixParts, MatrixTerms, assembly_parts, assembly_terms, terms_from_parts
+from ..forms.blocks import bias_terms, block_parts, block_terms
+from ..forms.direct import direct_bias, direct_parts, direct_terms
+from .stream import Buffers, compare_runs, difference_rows
 from .supplied import SuppliedTerms, completed, supplied_terms
 from .verdict import Mismatch, Verdict
 
-__all__ = ["CHUNK_TERMS", "MAX_INDEX_TERMS", "prove_index"]
+__all__ = ["CHUNK_TERMS", "MAX_INDEX_TERMS", "PROGRESS_TERMS", "Progress", "prove_index"]
 
-#: Terms per side held at once: 4 Mi int64 keys ≈ 32 MiB per array.
-CHUNK_TERMS = 1 << 22
+#: Terms per side held at once: 32 Ki int64 keys = 256 KiB per side, so both sides of a chunk stay in a core's L2 cache.
+CHUNK_TERMS = 1 << 15
 #: Default ceiling on the size of one check (≈ 1–2 minutes on 2 cores); raise it with ``max_terms``.
 MAX_INDEX_TERMS = 10_000_000_000
+#: ``progress`` is called about every this many terms (and once at the end).
+PROGRESS_TERMS = 1 << 22
 
 #: builds 𝒲's terms for (spec, positions, channels): forms.blocks.block_terms, forms.assembly.assembly_terms or a test's
 BlockTermsFn = Callable[[ConvSpec, np.ndarray, range], MatrixTerms]
+#: builds 𝒲's keys as parts for (spec): forms.blocks.block_parts (2-D) or forms.assembly.assembly_parts
+BlockPartsFn = Callable[[ConvSpec], MatrixParts]
+#: progress(terms checked so far, total terms): called from the calling thread
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -57,19 +65,26 @@ class _Chunk:
     channels: range
 
 
-def _chunks(spec: ConvSpec, chunk_terms: int) -> Iterator[_Chunk]:
-    """Runs of (positions × channels) with about ``chunk_terms`` terms each, in seed-row order."""
+def _runs(spec: ConvSpec, chunk_terms: int) -> Iterator[tuple[int, int, int, int]]:
+    """Runs (first position, end position, first channel, end channel) of about ``chunk_terms`` terms, in seed-row order."""
     per_channel = spec.in_per_group * math.prod(spec.kernel_size)
     positions = math.prod(spec.output_size)
-    if per_channel * spec.out_channels <= chunk_terms:
-        step = max(1, chunk_terms // (per_channel * spec.out_channels))
+    c_out = spec.out_channels
+    if per_channel * c_out <= chunk_terms:
+        step = max(1, chunk_terms // (per_channel * c_out))
         for start in range(0, positions, step):
-            yield _Chunk(np.arange(start, min(start + step, positions)), range(spec.out_channels))
+            yield start, min(start + step, positions), 0, c_out
         return
     channel_step = max(1, chunk_terms // per_channel)
     for p in range(positions):
-        for c in range(0, spec.out_channels, channel_step):
-            yield _Chunk(np.array([p]), range(c, min(c + channel_step, spec.out_channels)))
+        for c in range(0, c_out, channel_step):
+            yield p, p + 1, c, min(c + channel_step, c_out)
+
+
+def _chunks(spec: ConvSpec, chunk_terms: int) -> Iterator[_Chunk]:
+    """:func:`_runs` as (positions, channels) chunks."""
+    for p0, p1, c0, c1 in _runs(spec, chunk_terms):
+        yield _Chunk(np.arange(p0, p1), range(c0, c1))
 
 
 def _rows_of(spec: ConvSpec, chunk: _Chunk) -> np.ndarray:
@@ -89,20 +104,6 @@ def _flat(keys: np.ndarray, valid: np.ndarray, bias: np.ndarray) -> tuple[np.nda
         counts = full.reshape(rows, -1).sum(axis=1)
         flat = keys[full]
     return counts, flat, (-1 - bias).reshape(rows, -1)
-
-
-def _difference(
-    rows: np.ndarray, expected: tuple[np.ndarray, np.ndarray, np.ndarray], found: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> np.ndarray:
-    """Seed rows where found − expected ≠ 0; each side is (row ids per term, keys, coefficients)."""
-    row = np.concatenate([expected[0], found[0]])
-    key = np.concatenate([expected[1], found[1]])
-    coefficient = np.concatenate([-expected[2], found[2]])
-    order = np.lexsort((key, row))
-    row, key, coefficient = row[order], key[order], coefficient[order]
-    starts = np.flatnonzero(np.r_[True, (row[1:] != row[:-1]) | (key[1:] != key[:-1])])
-    sums = np.add.reduceat(coefficient, starts) if len(starts) else coefficient[:0]
-    return np.unique(row[starts[sums != 0]])
 
 
 def _expand(
@@ -131,33 +132,44 @@ def prove_index(
     bias: Any = None,
     chunk_terms: int = CHUNK_TERMS,
     max_terms: int | None = None,
-    workers: int = 2,
+    workers: int = 1,
     block_terms_fn: BlockTermsFn | None = None,
+    progress: Progress | None = None,
+    block_parts_fn: BlockPartsFn | None = None,
 ) -> Verdict:
     """Check the index sum = 𝒲x + b exactly on integer index terms, streaming in chunks.
 
-    ``block_terms_fn`` replaces the construction of 𝒲's terms (tests use it to corrupt 𝒲 at sizes too large
-    for SymPy); ``matrix``/``bias`` check a caller's SymPy 𝒲 and b instead.
+    ``block_terms_fn`` / ``block_parts_fn`` replace the construction of 𝒲's terms / parts (tests use them to corrupt
+    𝒲 at sizes too large for SymPy); ``matrix``/``bias`` check a caller's SymPy 𝒲 and b instead. ``workers`` threads
+    share the chunks. ``progress(done, total)`` is called
+    with the terms checked so far about every :data:`PROGRESS_TERMS` terms and once at the end.
 
     >>> prove_index(ConvSpec(3, 64, input_size=32, kernel_size=3, padding=1)).holds
     True
     """
     start = perf_counter()
-    _check_arguments(spec, order, chunk_terms, max_terms)
-    # the matrix side: a caller's pair as sorted terms, or our construction generated chunk by chunk
+    _check_arguments(spec, order, chunk_terms, max_terms, workers)
+    if block_terms_fn is not None and block_parts_fn is not None:
+        raise SpecError("pass block_terms_fn or block_parts_fn, not both")
+    total = spec.n_terms + spec.n_bias_terms
+    # the matrix side: a caller's pair as sorted terms, or our construction
     supplied = None
     if matrix is not None or bias is not None:
         supplied = supplied_terms(spec, order, *completed(spec, order, matrix, bias))  # a partial supply is completed by ours
-    make_terms = block_terms_fn or built_terms_fn(spec)
-    # compare chunk by chunk, then add the rows whose supplied terms are not bilinear
-    chunks = list(_chunks(spec, chunk_terms))
-    check = partial(_check_chunk, spec, supplied, make_terms)
-    if workers > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(check, chunks))
+    # compare: our two constructions from their parts in reused buffers, anything else term list by term list
+    runs = list(_runs(spec, chunk_terms))
+    per_batch = max(1, PROGRESS_TERMS // chunk_terms)  # runs between progress reports
+    batches = [runs[i : i + per_batch] for i in range(0, len(runs), per_batch)]
+    if supplied is None and block_terms_fn is None:
+        parts = (block_parts_fn or built_parts_fn(spec))(spec)
+        make_terms = partial(_terms_of_parts, parts)  # the mismatch is read from the very parts compared
+        check, comparison = _streamed(spec, parts, runs, workers), "per term, both constructions' keys from their parts"
     else:
-        results = [check(chunk) for chunk in chunks]
-    bad_seed = np.concatenate([r[0] for r in results]) if results else np.empty(0, dtype=np.int64)
+        make_terms = block_terms_fn or built_terms_fn(spec)
+        check, comparison = partial(_check_batch, spec, supplied, make_terms), "per term, merged term lists"
+    results = _run_batches(check, batches, workers, total, progress)
+    bad = [rows for result in results for rows in result[0]]
+    bad_seed = np.unique(np.concatenate(bad)) if bad else np.empty(0, dtype=np.int64)
     if supplied is not None and supplied.foreign:
         bad_seed = np.union1d(bad_seed, np.fromiter(supplied.foreign, dtype=np.int64))
     # the first mismatch in the caller's order, both sides as SymPy terms
@@ -172,8 +184,89 @@ def prove_index(
         mismatch=mismatch,
         mismatched_rows=int(bad_seed.size),
         source="built" if supplied is None else "supplied",
-        details={"chunks": len(chunks), "chunk_terms": chunk_terms, "workers": workers},
+        details={"chunks": len(runs), "chunk_terms": chunk_terms, "workers": workers, "comparison": comparison},
     )
+
+
+Batch = list[tuple[int, int, int, int]]
+BatchResult = tuple[list[np.ndarray], int]  # (arrays of differing seed rows, terms of the definition checked)
+
+
+def _run_batches(
+    check: Callable[[Batch], BatchResult], batches: list[Batch], workers: int, total: int, progress: Progress | None
+) -> list[BatchResult]:
+    """``check`` over ``batches`` on ``workers`` threads (NumPy and memcmp release the GIL), reporting progress."""
+    if workers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return _reported(pool.map(check, batches), total, progress)
+    return _reported(map(check, batches), total, progress)
+
+
+def _reported(results: Iterator[BatchResult], total: int, progress: Progress | None) -> list[BatchResult]:
+    if progress is None:
+        return list(results)
+    out, done = [], 0
+    for result in results:
+        out.append(result)
+        done += result[1]
+        progress(done, total)
+    if not out:
+        progress(0, total)
+    return out
+
+
+def _terms_of_parts(parts: MatrixParts, spec: ConvSpec, positions: np.ndarray, channels: range) -> MatrixTerms:
+    """𝒲's terms for ``positions`` × ``channels``, read from ``parts`` (as block_terms / assembly_terms do)."""
+    spatial = parts.spatial[positions]
+    keys = terms_from_parts(spatial, parts.channel, spec.kernel_size, channels)
+    return MatrixTerms(keys, (spatial >= 0).reshape(len(spatial), 1, 1, *spec.kernel_size))
+
+
+def _streamed(
+    spec: ConvSpec, m: MatrixParts, runs: list[tuple[int, int, int, int]], workers: int
+) -> Callable[[Batch], BatchResult]:
+    """The check of a batch of runs for symconv's own 𝒲: both constructions' parts summed into reused buffers."""
+    d = direct_parts(spec)
+    expected, found = (d.spatial, d.channel), (m.spatial, m.channel)
+    per_row = d.channel.shape[0] * d.channel.shape[2]  # K · C₁/g keys per (position, channel)
+    capacity = max(((p1 - p0) * (c1 - c0) * per_row for p0, p1, c0, c1 in runs), default=0)
+    pool: SimpleQueue[Buffers] = SimpleQueue()
+    for _ in range(max(1, workers)):
+        pool.put(Buffers(capacity))
+    # terms of the definition per run: its taps inside the input × channels × C₁/g, plus one bias term per row
+    inside = np.concatenate([[0], np.cumsum((d.spatial >= 0).sum(axis=1))]).tolist()
+    bias_width = 0 if spec.bias == "none" else 1
+
+    def check(batch: Batch) -> BatchResult:
+        buffers = pool.get()
+        try:
+            bad = compare_runs(spec, expected, found, batch, buffers)
+        finally:
+            pool.put(buffers)
+        bad.extend(_bias_rows(spec, batch))
+        terms = sum((inside[p1] - inside[p0]) * (c1 - c0) * d.channel.shape[2] for p0, p1, c0, c1 in batch)
+        terms += sum((p1 - p0) * (c1 - c0) for p0, p1, c0, c1 in batch) * bias_width
+        return bad, terms
+
+    return check
+
+
+def _bias_rows(spec: ConvSpec, batch: Batch) -> list[np.ndarray]:
+    """Seed rows of the batch's runs whose bias terms differ (one bias term per row at most, so arrays are small)."""
+    p0, c_first = batch[0][0], batch[0][2]
+    p1, c_last = batch[-1][1], batch[-1][3]
+    positions = np.arange(p0, p1)
+    channels = range(c_first, c_last) if p1 - p0 == 1 else range(spec.out_channels)
+    expected, found = direct_bias(spec, positions, channels), bias_terms(spec, positions, channels)
+    if expected.shape == found.shape and np.array_equal(expected, found):
+        return []
+    rows = _rows_of(spec, _Chunk(positions, channels))
+    return [difference_rows(_expand_bias(expected, rows), _expand_bias(found, rows))]
+
+
+def _expand_bias(bias: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys = (-1 - bias).reshape(-1)
+    return np.repeat(rows, bias.shape[2]), keys, np.ones(keys.size, dtype=np.int64)
 
 
 def built_terms_fn(spec: ConvSpec) -> BlockTermsFn:
@@ -181,11 +274,18 @@ def built_terms_fn(spec: ConvSpec) -> BlockTermsFn:
     return block_terms if spec.ndim == 2 else assembly_terms
 
 
-def _check_arguments(spec: ConvSpec, order: str, chunk_terms: int, max_terms: int | None) -> None:
-    """One-line errors for a bad order or chunk size, and refusals above the size limit or the int64 key range."""
+def built_parts_fn(spec: ConvSpec) -> BlockPartsFn:
+    """symconv's own 𝒲 as parts: the note's block construction for 2-D, the per-axis assembly for any other ndim."""
+    return block_parts if spec.ndim == 2 else assembly_parts
+
+
+def _check_arguments(spec: ConvSpec, order: str, chunk_terms: int, max_terms: int | None, workers: int) -> None:
+    """One-line errors for a bad order, chunk size or worker count, and refusals above the size limit or the key range."""
     check_order(order)
     if not (isinstance(chunk_terms, int) and chunk_terms >= 1):
         raise SpecError(f"chunk_terms must be an int ≥ 1, got {chunk_terms!r}")
+    if not (isinstance(workers, int) and workers >= 1):
+        raise SpecError(f"workers must be an int ≥ 1, got {workers!r}")
     limit = MAX_INDEX_TERMS if max_terms is None else max_terms
     total = spec.n_terms + spec.n_bias_terms
     if total > limit:
@@ -194,6 +294,18 @@ def _check_arguments(spec: ConvSpec, order: str, chunk_terms: int, max_terms: in
             f"pass a larger max_terms to run it anyway"
         )
     check_key_range(spec, "verify(method='index')")
+
+
+def _check_batch(
+    spec: ConvSpec, supplied: SuppliedTerms | None, make_terms: BlockTermsFn, batch: Batch
+) -> BatchResult:
+    """The general path: the batch's runs as term lists (𝒲 from ``make_terms`` or the caller's), merged exactly."""
+    bad, checked = [], 0
+    for p0, p1, c0, c1 in batch:
+        rows, terms = _check_chunk(spec, supplied, make_terms, _Chunk(np.arange(p0, p1), range(c0, c1)))
+        bad.append(rows)
+        checked += terms
+    return bad, checked
 
 
 def _check_chunk(
@@ -212,7 +324,7 @@ def _check_chunk(
         found_terms = _expand(*found, row_ids)
     else:
         found_terms = supplied.slice(int(row_ids.min()), int(row_ids.max()))
-    return _difference(row_ids, _expand(*expected, row_ids), found_terms), checked
+    return difference_rows(_expand(*expected, row_ids), found_terms), checked
 
 
 def _first_mismatch(

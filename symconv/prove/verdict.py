@@ -82,6 +82,7 @@ class Verdict:
 
     ``terms`` counts the (output, weight, input) products plus bias terms of the definition that were
     matched; ``mismatched_rows`` counts every output that differs. A verdict is truthy iff it holds.
+    ``details["comparison"]`` (index engine) says how the two sides were compared; every comparison is per term.
     """
 
     holds: bool
@@ -108,9 +109,10 @@ class Verdict:
         status = "HOLDS" if self.holds else "FAILS"
         if self.holds and self.details.get("proved") is False:  # e.g. a sampled check of someone's code
             status = "AGREES (sampled, not a proof)"
+        comparison = f" (comparison {self.details['comparison']})" if "comparison" in self.details else ""
         head = (
             f"conv(x) = 𝒲x + b {status} for {self.spec.describe()}\n"
-            f"  method {self.method}, 𝒲 {self.source}, rows in {self.order} order; "
+            f"  method {self.method}{comparison}, 𝒲 {self.source}, rows in {self.order} order; "
             f"{self.terms:,} terms checked in {self.seconds:.3f} s ({self.terms_per_second:,.0f} terms/s)"
         )
         if self.mismatch is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..core.budget import MAX_SYMBOLIC_TERMS
@@ -26,12 +27,15 @@ def verify(
     bias: Any = None,
     order: str = "channel_major",
     max_terms: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Verdict:
     """Prove that the index sum equals 𝒲x + b for ``spec``, exactly; returns a :class:`Verdict`.
 
     ``matrix``/``bias`` check a caller's 𝒲 (d_y × d_x, rows in ``order``) and b instead of the ones
     symconv builds from the note's blocks. ``method``: ``"sympy"`` (SymPy polynomials), ``"index"``
-    (exact integer term lists in NumPy, any size), ``"auto"`` (SymPy for small layers).
+    (exact integer term lists in NumPy, any size), ``"auto"`` (SymPy for small layers). ``progress(done, total)``,
+    if given, is called from the calling thread with the definition's terms checked so far, every few million terms
+    (index) or few thousand rows (sympy), and once at the end with ``done == total``; None costs nothing.
 
     >>> verify(ConvSpec(2, 3, input_size=5, kernel_size=3)).holds
     True
@@ -49,5 +53,5 @@ def verify(
         small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMPY_TERMS
         method = "sympy" if small else "index"
     if method == "sympy":
-        return prove_sympy(spec, order, matrix, bias, max_terms=max_terms or MAX_SYMBOLIC_TERMS)
-    return prove_index(spec, order, matrix, bias, max_terms=max_terms)
+        return prove_sympy(spec, order, matrix, bias, max_terms=max_terms or MAX_SYMBOLIC_TERMS, progress=progress)
+    return prove_index(spec, order, matrix, bias, max_terms=max_terms, progress=progress)
