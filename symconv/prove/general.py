@@ -280,7 +280,18 @@ def _symbol_of_code(code: float) -> Any:
     return sympy.Symbol("omega_" + ",".join(map(str, reversed(parts))))
 
 
+_NUMERIC: dict[tuple[Any, tuple[Any, ...]], Callable[..., Any]] = {}
+
+
 def _numeric(expr: Any, symbols: list[Any]) -> Callable[..., Any]:
+    """``expr`` as a NumPy function of ``symbols`` (ω and b as injective codes), cached: lambdify is slow."""
+    key = (expr, tuple(symbols))
+    if key not in _NUMERIC:
+        _NUMERIC[key] = _lambdify(expr, symbols)
+    return _NUMERIC[key]
+
+
+def _lambdify(expr: Any, symbols: list[Any]) -> Callable[..., Any]:
     expr = sympy.sympify(expr).replace(
         lambda z: isinstance(z, sympy.KroneckerDelta),
         lambda z: sympy.Piecewise((1, sympy.Eq(z.args[0], z.args[1])), (0, True)),
@@ -362,6 +373,8 @@ class _Claim:
     restricted: bool = False  # a hypothesis on the sizes narrows the claim (e.g. p = 0): may be vacuous at a layer
     z3: bool = True  # False: an instance of a lemma Z3 proved (by substitution), only re-checked concretely
     _fns: tuple[Any, ...] | None = field(default=None, repr=False)
+    _size_fn: Any = field(default=None, repr=False)
+    _bounds_fn: Any = field(default=None, repr=False)
 
     def check(self) -> Check:
         return check_valid(self.hypotheses, self.conclusion)
@@ -378,7 +391,10 @@ class _Claim:
         if self._fns is None:
             hyp = sympy.And(*[hh for hh in self.hypotheses if hh not in (sympy.true,)])
             self._fns = (_numeric(hyp, variables + sizes), _numeric(self.conclusion, variables + sizes))
-        bounds = [(int(sympy.sympify(lo).subs(values)), int(sympy.sympify(hi).subs(values))) for lo, hi in ranges.values()]
+        if self._bounds_fn is None:
+            self._bounds_fn = sympy.lambdify(sizes, [sympy.sympify(x) for lohi in ranges.values() for x in lohi])
+        flat_bounds = [int(x) for x in self._bounds_fn(*[values[s] for s in sizes])]
+        bounds = list(zip(flat_bounds[::2], flat_bounds[1::2]))
         if any(hi <= lo for lo, hi in bounds):
             return True, None
         grids = np.meshgrid(*[np.arange(lo, hi) for lo, hi in bounds], indexing="ij")
@@ -394,11 +410,12 @@ class _Claim:
 
     def hypotheses_hold(self, values: dict[Any, int]) -> bool:
         """Whether the size hypotheses (those without bound variables) hold at concrete sizes."""
-        bound = set(self.ranges)
-        for hh in self.hypotheses:
-            if not (sympy.sympify(hh).free_symbols & bound) and sympy.sympify(hh).subs(values) is not sympy.true:
-                return False
-        return True
+        sizes = sorted(values, key=str)
+        if self._size_fn is None:
+            bound = set(self.ranges)
+            only_sizes = [hh for hh in self.hypotheses if not (sympy.sympify(hh).free_symbols & bound)]
+            self._size_fn = _numeric(sympy.And(*only_sizes), sizes)
+        return bool(self._size_fn(*[np.int64(values[s]) for s in sizes]))
 
 
 def _model_split(model: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
@@ -437,7 +454,7 @@ def _grid(spec: ConvSpec, order: str) -> dict[Any, np.ndarray]:
     """Index arrays over all (row, column) of 𝒲, decoded by symconv's own conventions (not by this module's)."""
     rows = np.arange(spec.d_y)
     if order == "seed":
-        rows = row_permutation(spec, "seed", "channel_major")[rows]
+        rows = row_permutation(spec, "channel_major", "seed")[rows]  # M_seed = M_cm[perm]: seed row R is cm row perm[R]
     oi, ohh, oww = np.unravel_index(rows, spec.output_shape)
     li, ri, ci = np.unravel_index(np.arange(spec.d_x), spec.input_shape)
     return {i: oi[:, None], o_h: ohh[:, None], o_w: oww[:, None], l: li[None, :], r: ri[None, :], c: ci[None, :]}
@@ -507,9 +524,19 @@ def _fixed_from(fixed: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[st
 class _Builder:
     """Collects the steps of one proof; runs each claim through Z3 and through the concrete re-checks."""
 
-    def __init__(self, specs: list[ConvSpec], order: str) -> None:
+    def __init__(self, specs: list[ConvSpec], order: str, construction: Construction | None = None) -> None:
         self.specs = specs
         self.values = [_size_values(sp) for sp in specs]
+        self.construction_values: list[dict[Any, int] | None] = [None] * len(specs)
+        if construction is not None and construction.output_size is not _floor_size:
+            # the construction claims its own output size: its lemmas are re-checked at that size too (ConvSpec's
+            # is the truth, used for every claim whose hypotheses it satisfies)
+            self.construction_values = []
+            for vals in self.values:
+                alt = dict(vals)
+                for a in AXES:
+                    alt[a.out] = int(construction.output_size(vals[a.n], vals[a.k], vals[a.s], vals[a.p], vals[a.d]))
+                self.construction_values.append(alt)
         self.order = order
         self.steps: list[Step] = []
 
@@ -533,9 +560,11 @@ class _Builder:
             elif res.status == "refuted" and status != "refuted":
                 status, model, failing = "refuted", res.model, cl
         rechecks = 0
-        for layer in self.values:
+        for layer, alternative in zip(self.values, self.construction_values):
           for values in (concrete(layer) if concrete else [layer]):
             for cl in claims:
+                if alternative is not None and not cl.hypotheses_hold(values):
+                    values = alternative  # a claim about the construction's own output size
                 if not cl.hypotheses_hold(values):
                     if status == "proved" and expect_sizes and not cl.restricted:  # Z3's size model does not describe a real layer
                         raise ProofDisagreement(f"step {name}: the size hypotheses fail at a concrete layer "
@@ -616,7 +645,7 @@ def prove_general(
     specs = concrete_specs(fixed_sizes, count=rechecks, seed=seed)
     if not specs:
         raise SpecError(f"no concrete layer satisfies the fixed sizes {fixed_sizes}; check that the kernel fits")
-    b = _Builder(specs, order)
+    b = _Builder(specs, order, construction)
     size_hyps = _size_hypotheses(construction, fixed_sizes)
     true_hyps = _size_hypotheses(CONSTRUCTIONS["blocks"], fixed_sizes)
     ranges = _index_ranges()

@@ -193,8 +193,8 @@ def _model_ints(model: z3.ModelRef, ints: dict[str, z3.ArithRef]) -> dict[str, i
     return out
 
 
-#: bounds that make a counterexample small enough to build and print (tried first, then dropped)
-SMALL_BOUND = 7
+#: bounds on the sizes that make a counterexample small enough to build and print (tried in turn, then dropped)
+SMALL_BOUNDS = (2, 4, 7)
 
 
 def check_valid(hypotheses: list[Any], conclusion: Any, *, small: tuple[sympy.Symbol, ...] = SIZE_NAMES,
@@ -226,13 +226,15 @@ def check_valid(hypotheses: list[Any], conclusion: Any, *, small: tuple[sympy.Sy
     if answer == z3.unknown:
         return Check("undetermined", seconds, {}, smt, reason=str(solver.reason_unknown()))
     model = _model_ints(solver.model(), tr.ints)
-    # a small counterexample, if there is one, is easier to build and to read
-    bounded = z3.Solver()
-    bounded.set("timeout", min(timeout_ms, 5_000))
-    bounded.add(*hyps, negated)
-    for sym in small:
-        if sym.name in tr.ints:
-            bounded.add(tr.ints[sym.name] <= SMALL_BOUND)
-    if bounded.check() == z3.sat:
-        model = _model_ints(bounded.model(), tr.ints)
+    # a small counterexample, if there is one, is easier to build and to read: bounds 2, 4, 7 on the sizes
+    for bound in SMALL_BOUNDS:
+        bounded = z3.Solver()
+        bounded.set("timeout", min(timeout_ms, 2_000))
+        bounded.add(*hyps, negated)
+        for sym in small:
+            if sym.name in tr.ints:
+                bounded.add(tr.ints[sym.name] <= bound)
+        if bounded.check() == z3.sat:
+            model = _model_ints(bounded.model(), tr.ints)
+            break
     return Check("refuted", seconds, model, smt)
