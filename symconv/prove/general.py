@@ -993,3 +993,137 @@ def _bias_step(b: _Builder, hyps: list[Any], order: str, bias: str) -> None:
             f"row_order: row R = {sympy.sstr(row)} ({order}) decodes to (i, o_h, o_w), so b_R is the constant term "
             f"of y_{{i,o_h,o_w}} (bias {bias})",
             [_Claim(hyps + _in_ranges(rng), sympy.Eq(vec, const), rng, z3=False)], depends=("row_order",))
+
+
+# ----------------------------------------------------------------------------- closed forms, proved
+def _axis_count(axis: int, t: Any) -> tuple[Any, Any, Any]:
+    """(first, last, count) of the outputs o whose tap t lands inside the input on one axis."""
+    n_, k_, s_, p_, d_, out = AXES[axis]
+    first = sympy.Max(0, sympy.ceiling((p_ - t * d_) / s_))
+    last = sympy.Min(out - 1, sympy.floor((n_ - 1 + p_ - t * d_) / s_))
+    return first, last, sympy.Max(0, last - first + 1)
+
+
+def nnz_formula() -> sympy.Expr:
+    """nnz(𝒲) for all sizes: C₂·q₁·Π_axes Σ_t #{o : 0 ≤ o·s − p + t·d < n} (each count an integer interval).
+
+    >>> nnz_formula().subs({Q1: 1, C2: 1, h: 1, w: 1, H: 3, W: 3, s_h: 1, s_w: 1, p_h: 0, p_w: 0, d_h: 1, d_w: 1,
+    ...                     Ho: 3, Wo: 3}).doit()
+    9
+    """
+    t = sympy.Symbol("t", integer=True)
+    factors = [sympy.Sum(_axis_count(axis, t)[2], (t, 0, AXES[axis].k - 1)) for axis in (0, 1)]
+    return C2 * Q1 * factors[0] * factors[1]
+
+
+def prove_closed_forms(rechecks: int = 50, seed: int = 0) -> Proof:
+    """Closed forms for all sizes, each proved and cross-checked on concrete layers: nnz(𝒲), parameter counts,
+    the receptive field of one layer and of a stack (r_L = r_{L−1} + (k_L − 1)·d_L·Π_{i<L} s_i).
+
+    >>> prove_closed_forms(rechecks=5).holds
+    True
+    """
+    from ..closed.counts import counts
+    from ..forms.blocks import block_terms
+    from ..receptive.field import receptive_field
+    from ..receptive.layers import Layer
+
+    start = perf_counter()
+    specs = concrete_specs(count=rechecks, seed=seed)
+    b = _Builder(specs, "channel_major")
+    hyps = _size_hypotheses(CONSTRUCTIONS["blocks"], {})
+    t = sympy.Symbol("t", integer=True)
+
+    # 1. per axis and tap, the outputs that read inside the input form the integer interval [first, last]
+    claims = []
+    for axis in (0, 1):
+        n_, k_, s_, p_, d_, out = AXES[axis]
+        first, last, _ = _axis_count(axis, t)
+        inside = sympy.And(_o >= 0, _o < out, _tap(_o, t, s_, p_, d_) >= 0, _tap(_o, t, s_, p_, d_) <= n_ - 1)
+        claims.append(_Claim(hyps + [t >= 0, t < k_, _o >= -p_ - 1, _o <= out + 1],
+                             sympy.Eq(inside, sympy.And(_o >= first, _o <= last)),
+                             {t: (0, k_), _o: (-p_ - 1, out + 2)}))
+        # without padding every tap is inside: the count is the output length
+        claims.append(_Claim(hyps + [sympy.Eq(p_, 0), t >= 0, t < k_], sympy.Eq(_axis_count(axis, t)[2], out),
+                             {t: (0, k_)}, restricted=True))
+    nnz = nnz_formula()
+    step = b.claim("nnz_intervals", sympy.Eq(sympy.Symbol("nnz(𝒲)"), nnz),
+                   "Z3 lemma (both axes): 0 ≤ o < n' ∧ 0 ≤ o·s − p + t·d < n ⇔ first_t ≤ o ≤ last_t; nonzeros of 𝒲 ↔ "
+                   "(i, l', o, m, n) with both taps inside (block_entries: placements complete and collision-free); "
+                   "p = 0 ⇒ nnz = C₂·q₁·h·w·H'·W'", claims)
+    # cross-check: the formula at concrete sizes = nonzeros of the built 𝒲 = ConvSpec.n_terms
+    for spec, vals in zip(specs, b.values):
+        # evaluated term by term: SymPy's Sum.doit() is not trusted on Max/Min summands
+        value = vals[C2] * vals[Q1]
+        sizes = sorted(vals, key=str)
+        for axis in (0, 1):
+            count = _numeric(_axis_count(axis, t)[2], [t, *sizes])
+            taps = np.arange(vals[AXES[axis].k])
+            value *= int(np.sum(count(taps, *[np.full(taps.shape, vals[x]) for x in sizes])))
+        terms = block_terms(spec)
+        built = int(np.broadcast_to(terms.valid, terms.keys.shape).sum())
+        if step.holds and not value == built == spec.n_terms:
+            raise ProofDisagreement(f"nnz formula {value} ≠ built 𝒲 {built} at {spec.describe()}")
+
+    # 2. parameter counts: Σ over ω's index box (an exact polynomial identity) and the bias modes
+    i_, lq, mm, nn = (sympy.Symbol(x, integer=True) for x in ("i", "l'", "m", "n"))
+    weights = sympy.Sum(1, (i_, 0, C2 - 1), (lq, 0, Q1 - 1), (mm, 0, h - 1), (nn, 0, w - 1))
+    done = weights.doit()
+    poly_ok = sympy.expand(done - C2 * Q1 * h * w) == 0
+    bias_counts = {"shared": C2, "per_location": C2 * Ho * Wo, "none": sympy.Integer(0)}
+    for spec, vals in zip(specs, b.values):
+        got = counts(spec)
+        want = int((C2 * Q1 * h * w).subs(vals))
+        if poly_ok and (got.params_weights != want or got.params_bias != int(bias_counts[spec.bias].subs(vals))):
+            raise ProofDisagreement(f"parameter count {want} ≠ symconv.counts {got.params_weights} at {spec.describe()}")
+    b.steps.append(Step("params", sympy.Eq(sympy.Symbol("params"), C2 * Q1 * h * w + sympy.Symbol("bias")),
+                        "SymPy Sum.doit() of 1 over ω's index box, checked as an exact polynomial identity; bias: "
+                        "C₂ shared, C₂·H'·W' per location, 0 none (the note's C₂C₁(h−1)(w−1) is off by the −1s)",
+                        "proved" if poly_ok else "refuted", rechecks=len(specs),
+                        objects={"notes": tuple(f"bias {k}: {sympy.sstr(v)}" for k, v in bias_counts.items())}))
+
+    # 3. receptive field of one layer: o reads [o·s − p, o·s − p + (k−1)·d], span d(k−1) + 1
+    n_, k_, s_, p_, d_, out = AXES[0]
+    lo, hi = _o * s_ - p_, _o * s_ - p_ + (k_ - 1) * d_
+    layer = [_Claim(hyps + [t >= 0, t < k_], sympy.And(_tap(_o, t, s_, p_, d_) >= lo, _tap(_o, t, s_, p_, d_) <= hi),
+                    {t: (0, k_), _o: (0, out)}),
+             _Claim(hyps, sympy.And(sympy.Eq(_tap(_o, 0, s_, p_, d_), lo), sympy.Eq(_tap(_o, k_ - 1, s_, p_, d_), hi)),
+                    {_o: (0, out)})]
+    b.claim("rf_layer", sympy.Eq(sympy.Symbol("r"), d_ * (k_ - 1) + 1),
+            "Z3 lemma: every tap of output o lies in [o·s − p, o·s − p + (k−1)·d], both ends attained", layer)
+
+    # 4. a stack, by induction on its layers: the field (jump S, offset P, size R) of layers 1…L−1, then layer L
+    S, P, Rf = (sympy.Symbol(x, integer=True, positive=True) for x in ("S", "P_0", "R_0"))
+    u = sympy.Symbol("u", integer=True)
+    o2 = _tap(_o, t, s_, p_, d_)  # the output of layers 1…L−1 that layer L's tap t reads
+    S2, P2, R2 = S * s_, P + p_ * S, Rf + (k_ - 1) * d_ * S
+    read = o2 * S - P + u
+    stack = [_Claim([s_ >= 1, d_ >= 1, k_ >= 1, t >= 0, t < k_, u >= 0, u < Rf],
+                    sympy.And(read >= _o * S2 - P2, read <= _o * S2 - P2 + R2 - 1), {}),
+             _Claim([s_ >= 1, d_ >= 1, k_ >= 1],
+                    sympy.And(sympy.Eq(_tap(_o, 0, s_, p_, d_) * S - P, _o * S2 - P2),
+                              sympy.Eq(_tap(_o, k_ - 1, s_, p_, d_) * S - P + Rf - 1, _o * S2 - P2 + R2 - 1)), {})]
+    results = [cl.check() for cl in stack]
+    seconds = sum(res.seconds for res in results)
+    statuses = {res.status for res in results}
+    status = "refuted" if "refuted" in statuses else "undetermined" if "undetermined" in statuses else "proved"
+    rng = random.Random(seed)
+    for _ in range(len(specs)):  # cross-check the recurrence on random stacks with symconv.receptive_field
+        shapes = [(rng.randint(1, 4), rng.randint(1, 3), rng.randint(0, 2), rng.randint(1, 3))
+                  for _ in range(rng.randint(1, 4))]
+        layers = [Layer(k0, stride=s0, padding=p0, dilation=d0) for k0, s0, p0, d0 in shapes]
+        size, jump = 1, 1
+        for k0, s0, _p0, d0 in shapes:  # r_L = r_{L−1} + (k_L − 1)·d_L·Π_{i<L} s_i
+            size, jump = size + (k0 - 1) * d0 * jump, jump * s0
+        if status == "proved" and receptive_field(layers).size[0] != size:
+            raise ProofDisagreement(f"receptive field recurrence {size} ≠ symconv.receptive_field at {layers}")
+    b.steps.append(Step("rf_stack", sympy.Eq(sympy.Symbol("r_L"), sympy.Symbol("r_{L-1}") + (k_ - 1) * d_ * S),
+                        "Z3 lemma (induction step, S = Π_{i<L} s_i): if outputs of layers 1…L−1 read "
+                        "[o·S − P, o·S − P + R − 1], then layer L's output o reads [o·S·s − (P + p·S), … + R + (k−1)·d·S − 1], "
+                        "both ends attained; base r_0 = 1, S = 1, P = 0",
+                        status, seconds, len(specs), lemma=True))
+    statement = sympy.And(sympy.Eq(sympy.Symbol("nnz(𝒲)"), nnz),
+                          sympy.Eq(sympy.Symbol("params"), C2 * Q1 * h * w + sympy.Symbol("bias")),
+                          sympy.Eq(sympy.Symbol("r_L"), sympy.Symbol("r_{L-1}") + (k_ - 1) * d_ * S))
+    return Proof("closed forms for all sizes", statement, tuple(b.steps), {}, "channel_major",
+                 perf_counter() - start, len(specs), sympy.And(*[hh for hh in hyps if hh is not sympy.true]))
