@@ -109,10 +109,11 @@ def parse_entry(text: str) -> sympy.Expr:
         raise SpecError(f"entry: not a formula ({exc.msg} at column {exc.offset}), got {text!r}") from None
     ok = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant, ast.Tuple,
           ast.operator, ast.unaryop, ast.Compare, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
-    for node in ast.walk(tree):
+    for node in ast.walk(tree):  # names first: the most useful message
         if isinstance(node, ast.Name) and node.id not in allowed:
             names = ", ".join(list(ENTRY_SYMBOLS)[:7])
             raise SpecError(f"entry: unknown name {node.id!r}; allowed: {names}, ... (see ENTRY_SYMBOLS)")
+    for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and len(node.ops) != 1:
             raise SpecError(f"entry: chained comparisons are ambiguous; write And(a < b, b < c), got {text!r}")
         if isinstance(node, ast.Constant) and not isinstance(node.value, int):
@@ -559,22 +560,7 @@ class _Builder:
                 status = "undetermined" if status == "proved" else status
             elif res.status == "refuted" and status != "refuted":
                 status, model, failing = "refuted", res.model, cl
-        rechecks = 0
-        for layer, alternative in zip(self.values, self.construction_values):
-          for values in (concrete(layer) if concrete else [layer]):
-            for cl in claims:
-                if alternative is not None and not cl.hypotheses_hold(values):
-                    values = alternative  # a claim about the construction's own output size
-                if not cl.hypotheses_hold(values):
-                    if status == "proved" and expect_sizes and not cl.restricted:  # Z3's size model does not describe a real layer
-                        raise ProofDisagreement(f"step {name}: the size hypotheses fail at a concrete layer "
-                                                f"{ {str(k): v for k, v in values.items()} }")
-                    continue
-                ok, where = cl.brute_force(values)
-                if status == "proved" and not ok:
-                    raise ProofDisagreement(f"step {name}: Z3 proved it but it fails at sizes "
-                                            f"{ {str(k): v for k, v in values.items()} }, indices {where}")
-            rechecks += 1
+        rechecks = self._recheck(name, status, claims, concrete, expect_sizes)
         counterexample = None
         if status == "refuted":
             counterexample = self._confirm(name, failing, model)  # type: ignore[arg-type]
@@ -583,6 +569,27 @@ class _Builder:
         step = Step(name, statement, justification, status, seconds, rechecks, counterexample, objects, lemma=True)
         self.steps.append(step)
         return step
+
+    def _recheck(self, name: str, status: str, claims: list[_Claim],
+                 concrete: Callable[[dict[Any, int]], list[dict[Any, int]]] | None, expect_sizes: bool) -> int:
+        """Brute force every claim at every concrete layer; a claim Z3 proved must hold there (else raise)."""
+        for layer, alternative in zip(self.values, self.construction_values):
+            for layer_values in (concrete(layer) if concrete else [layer]):
+                for cl in claims:
+                    values = layer_values
+                    if alternative is not None and not cl.hypotheses_hold(values):
+                        values = alternative  # a claim about the construction's own output size
+                    if not cl.hypotheses_hold(values):
+                        if status == "proved" and expect_sizes and not cl.restricted:
+                            # Z3's size hypotheses would not describe a real layer
+                            raise ProofDisagreement(f"step {name}: the size hypotheses fail at a concrete layer "
+                                                    f"{ {str(k): v for k, v in values.items()} }")
+                        continue
+                    ok, where = cl.brute_force(values)
+                    if status == "proved" and not ok:
+                        raise ProofDisagreement(f"step {name}: Z3 proved it but it fails at sizes "
+                                                f"{ {str(k): v for k, v in values.items()} }, indices {where}")
+        return len(self.values)
 
     def _confirm(self, name: str, claim: _Claim, model: dict[str, int]) -> Counterexample:
         """Re-evaluate a refuted claim at Z3's model with exact SymPy arithmetic (not Z3)."""
@@ -666,7 +673,7 @@ def prove_general(
 
     # 3. per axis: δ(c, o·s − p + t·d) = [d | c − o·s + p]·δ(t, τ)  (Z3), then SymPy's delta sum
     axis_claims, sum_claims, raw_notes = [], [], []
-    for axis, (coord, o, kk) in enumerate(((r, o_h, m), (c, o_w, n))):
+    for axis, (coord, o) in enumerate(((r, o_h), (c, o_w))):
         n_, k_, s_, p_, d_, out = AXES[axis]
         tau, hit = _tau(coord, o, axis)
         x = coord - o * s_ + p_
@@ -683,13 +690,15 @@ def prove_general(
         truth = sympy.Piecewise((omega(tau), hit), (0, True))
         sum_claims.append(_Claim(true_hyps + [o >= 0, o < out, coord >= 0, coord < n_],
                                  sympy.Eq(guarded, truth), {o: (0, out), coord: (0, n_)}))
-        raw_check = check_valid(true_hyps + [o >= 0, o < out, coord >= 0, coord < n_], sympy.Eq(raw, truth))
+        # informational only (the step uses the guarded form): a short timeout
+        raw_check = check_valid(true_hyps + [o >= 0, o < out, coord >= 0, coord < n_], sympy.Eq(raw, truth),
+                                timeout_ms=2_000)
         if raw_check.status == "refuted":
             cx = {k_: v for k_, v in raw_check.model.items() if k_ in (str(d_), str(s_), str(p_), str(coord), str(o))}
             raw_notes.append(f"SymPy's doit() gives {sympy.sstr(raw)} — refuted by Z3 (no divisibility "
                              f"condition): {cx}; the guarded form is used")
         else:
-            raw_notes.append(f"SymPy's doit() {sympy.sstr(raw)}: Z3 {raw_check.status}")
+            raw_notes.append(f"SymPy's doit() {sympy.sstr(raw)}: Z3 {raw_check.status} (not used)")
     b.claim("tap_solve", sympy.Eq(sympy.KroneckerDelta(c, _tap(o_w, t, s_w, p_w, d_w)),
                                   sympy.Piecewise((sympy.KroneckerDelta(t, _tau(c, o_w, 1)[0]),
                                                    sympy.Eq(sympy.Mod(c - o_w * s_w + p_w, d_w), 0)), (0, True))),

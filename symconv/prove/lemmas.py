@@ -47,6 +47,9 @@ class _Translator:
     """SymPy → Z3, one context (symbols and functions shared across the formulas of one check)."""
 
     def __init__(self) -> None:
+        # one Z3 context per check: no state (learned lemmas, declarations) leaks from one statement to the next,
+        # so each answer and each time depends on its statement only
+        self.ctx = z3.Context()
         self.ints: dict[str, z3.ArithRef] = {}
         self.funcs: dict[tuple[str, int], z3.FuncDeclRef] = {}
         self.domain: list[Any] = []
@@ -55,7 +58,7 @@ class _Translator:
         if not sym.is_integer:
             raise TypeError(f"only integer symbols reach Z3, got {sym} (declare it integer=True)")
         if sym.name not in self.ints:
-            self.ints[sym.name] = var = z3.Int(sym.name)
+            self.ints[sym.name] = var = z3.Int(sym.name, self.ctx)
             # the symbol's own assumptions are part of the statement (SymPy already used them, e.g. H ≥ 1 → True)
             if sym.is_positive:
                 self.domain.append(var >= 1)
@@ -66,7 +69,7 @@ class _Translator:
     def func(self, name: str, arity: int) -> z3.FuncDeclRef:
         key = (name, arity)
         if key not in self.funcs:
-            self.funcs[key] = z3.Function(name, *([z3.RealSort()] * arity), z3.RealSort())
+            self.funcs[key] = z3.Function(name, *([z3.RealSort(self.ctx)] * arity), z3.RealSort(self.ctx))
         return self.funcs[key]
 
     def floor_div(self, num: Any, den: Any) -> Any:
@@ -86,17 +89,17 @@ class _Translator:
 
     def __call__(self, e: Any) -> Any:  # noqa: C901 — one case per SymPy node type
         if isinstance(e, bool):
-            return z3.BoolVal(e)
+            return z3.BoolVal(e, self.ctx)
         if isinstance(e, BooleanTrue):
-            return z3.BoolVal(True)
+            return z3.BoolVal(True, self.ctx)
         if isinstance(e, BooleanFalse):
-            return z3.BoolVal(False)
+            return z3.BoolVal(False, self.ctx)
         if isinstance(e, sympy.Symbol):
             return self.symbol(e)
         if isinstance(e, sympy.Integer):
-            return z3.IntVal(int(e))
+            return z3.IntVal(int(e), self.ctx)
         if isinstance(e, sympy.Rational):
-            return z3.RealVal(f"{e.p}/{e.q}")
+            return z3.RealVal(f"{e.p}/{e.q}", self.ctx)
         if isinstance(e, sympy.Add):
             return z3.Sum(*[self(a) for a in e.args])
         if isinstance(e, sympy.Mul):
@@ -108,7 +111,7 @@ class _Translator:
             if e.exp.is_Integer and e.exp > 0:
                 return z3.Product(*[self(e.base)] * int(e.exp))
             if e.exp.is_Integer and e.exp < 0:
-                return z3.RealVal(1) / z3.ToReal(self(e.base ** -e.exp))
+                return z3.RealVal(1, self.ctx) / z3.ToReal(self(e.base ** -e.exp))
             raise TypeError(f"Z3 translation: unsupported power {e}")
         if isinstance(e, sympy.floor):
             return self.floor(e.args[0])
@@ -125,10 +128,10 @@ class _Translator:
             for expr, cond in reversed(e.args):
                 value = self(expr)
                 out = value if out is None and cond == sympy.true else z3.If(self(cond), value,
-                                                                              out if out is not None else z3.RealVal(0))
+                                                                              out if out is not None else z3.RealVal(0, self.ctx))
             return out
         if isinstance(e, sympy.KroneckerDelta):
-            return z3.If(self(e.args[0]) == self(e.args[1]), z3.IntVal(1), z3.IntVal(0))
+            return z3.If(self(e.args[0]) == self(e.args[1]), z3.IntVal(1, self.ctx), z3.IntVal(0, self.ctx))
         if isinstance(e, (sympy.Min, sympy.Max)):
             args = [self(a) for a in e.args]
             out = args[0]
@@ -154,9 +157,9 @@ class _Translator:
         if isinstance(e, sympy.Ge):
             return self(e.lhs) >= self(e.rhs)
         if isinstance(e, sympy.And):
-            return z3.And(*[self(a) for a in e.args])
+            return z3.And(*[self(a) for a in e.args], self.ctx)
         if isinstance(e, sympy.Or):
-            return z3.Or(*[self(a) for a in e.args])
+            return z3.Or(*[self(a) for a in e.args], self.ctx)
         if isinstance(e, sympy.Not):
             return z3.Not(self(e.args[0]))
         if isinstance(e, sympy.Implies):
@@ -214,7 +217,7 @@ def check_valid(hypotheses: list[Any], conclusion: Any, *, small: tuple[sympy.Sy
     hyps = [tr(h) for h in hypotheses]
     negated = z3.Not(tr(conclusion))
     hyps += tr.domain
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=tr.ctx)
     solver.set("timeout", timeout_ms)
     solver.add(*hyps, negated)
     start = perf_counter()
@@ -228,7 +231,7 @@ def check_valid(hypotheses: list[Any], conclusion: Any, *, small: tuple[sympy.Sy
     model = _model_ints(solver.model(), tr.ints)
     # a small counterexample, if there is one, is easier to build and to read: bounds 2, 4, 7 on the sizes
     for bound in SMALL_BOUNDS:
-        bounded = z3.Solver()
+        bounded = z3.Solver(ctx=tr.ctx)
         bounded.set("timeout", min(timeout_ms, 2_000))
         bounded.add(*hyps, negated)
         for sym in small:
