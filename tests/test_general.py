@@ -165,3 +165,26 @@ def test_cli_prove_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_constructions_are_public_data() -> None:
     assert set(CONSTRUCTIONS) >= {"blocks", "note_row_index", "off_by_one_output", "swapped_flatten",
                                   "wrong_zero_block", "stride_not_applied", "dilation_wrong_side"}
+
+
+def test_closed_forms_agree_with_the_counts_and_receptive_field_modules() -> None:
+    """What prove/ cannot import (closed/, receptive/ sit below it): cross-checked here."""
+    from symconv.prove.general import AXES, Q1, nnz_formula
+    from symconv.prove.general import _size_values as size_values
+
+    t = sympy.Symbol("t", integer=True)
+    for spec in concrete_specs(count=12, seed=3):
+        vals = size_values(spec)
+        got = symconv.counts(spec)
+        assert got.params_weights == int((symconv.prove.general.C2 * Q1 * AXES[0].k * AXES[1].k).subs(vals))
+        value = vals[symconv.prove.general.C2] * vals[Q1]
+        for axis in (0, 1):
+            count = symconv.prove.general._axis_count(axis, t)[2].subs(vals)
+            value *= sum(int(count.subs(t, tt)) for tt in range(vals[AXES[axis].k]))
+        assert value == got.nnz
+    assert nnz_formula().has(sympy.Sum)
+    layers = [symconv.Layer(3, stride=2, padding=1), symconv.Layer(2, dilation=3), symconv.Layer(3, stride=2)]
+    size, jump = 1, 1
+    for k0, s0, d0 in ((3, 2, 1), (2, 1, 3), (3, 2, 1)):
+        size, jump = size + (k0 - 1) * d0 * jump, jump * s0
+    assert symconv.receptive_field(layers).size[0] == size
