@@ -96,7 +96,7 @@ def parse_entry(text: str) -> sympy.Expr:
     unknown names, lambdas, comparisons with ``==`` — is a one-line SpecError naming the parameter.
 
     >>> parse_entry("KroneckerDelta(r, o_h) * omega(i, l, 0, c - o_w)")
-    KroneckerDelta(o_h, r)*omega(i, l, 0, c - o_w)
+    omega(i, l, 0, c - o_w)*KroneckerDelta(o_h, r)
     >>> parse_entry("__import__('os')")
     Traceback (most recent call last):
     ...

@@ -172,7 +172,7 @@ def to_z3(expr: Any) -> Any:
 
     >>> i = sympy.Symbol("i", integer=True)
     >>> to_z3(sympy.Mod(i, 3) < 2)
-    i - 3*(i/3) < 2
+    2 > i - 3*(i/3)
     """
     return _Translator()(expr)
 
