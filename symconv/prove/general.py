@@ -100,7 +100,7 @@ def parse_entry(text: str) -> sympy.Expr:
     >>> parse_entry("__import__('os')")
     Traceback (most recent call last):
     ...
-    symconv.errors.SpecError: entry: unknown name '__import__'; allowed: i, l, o_h, o_w, r, c, omega, ...
+    symconv.errors.SpecError: entry: unknown name '__import__'; allowed: i, l, o_h, o_w, r, c, omega, ... (see ENTRY_SYMBOLS)
     """
     allowed = ENTRY_SYMBOLS | _ENTRY_FUNCTIONS
     try:
