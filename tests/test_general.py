@@ -96,6 +96,8 @@ def test_note_literal_entry_fails_with_a_counterexample_the_index_engine_confirm
     assert not p.holds and p.failed_step is not None and p.failed_step.name == "claimed_entry"
     cx = p.counterexample
     assert cx is not None and cx.confirmed and "index engine rejects" in cx.note
+    assert cx.indices["claimed"] != cx.indices["proved"]
+    assert p.step("theorem").holds  # symconv's own construction is still proved; only the claim fails
     spec = symconv.ConvSpec(cx.sizes["C_1"], cx.sizes["C_2"], (cx.sizes["H"], cx.sizes["W"]),
                             (cx.sizes["h"], cx.sizes["w"]))
     verdict = symconv.verify(spec, matrix=matrix_as_written(spec), order="seed")
