@@ -78,6 +78,11 @@ _LAZY: dict[str, str] = {
     "prove_circular_theorem": ".prove.padding_modes",
     "BackwardVerdict": ".check.backward",
     "verify_backward": ".check.backward",
+    "ENTRY_SYMBOLS": ".prove.general",
+    "prove_closed_forms": ".prove.general",
+    "prove_general": ".prove.general",
+    "Proof": ".prove.proof",
+    "Step": ".prove.proof",
     "audit_report": ".report",
     "build_pdf": ".report",
     "layers_report": ".report",
@@ -92,6 +97,7 @@ __all__ = [
     "ConvSpec",
     "ConvTransposeSpec",
     "Counts",
+    "ENTRY_SYMBOLS",
     "EffectiveField",
     "FieldCheck",
     "Finding",
@@ -104,9 +110,11 @@ __all__ = [
     "NotEquivalentError",
     "ORDERS",
     "PADDING_MODES",
+    "Proof",
     "ReceptiveField",
     "Region",
     "SpecError",
+    "Step",
     "SymconvError",
     "TooLargeError",
     "Verdict",
@@ -136,6 +144,8 @@ __all__ = [
     "padding_operator",
     "prove_backward",
     "prove_circular_theorem",
+    "prove_closed_forms",
+    "prove_general",
     "prove_padding_mode",
     "prove_transposed",
     "ratios",
@@ -183,7 +193,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .forms.padding import PADDING_MODES, mode_direct, mode_matrix, padding_operator
     from .forms.transposed import transposed_direct, transposed_matrix, zero_insertion
     from .prove.backward import prove_backward
+    from .prove.general import ENTRY_SYMBOLS, prove_closed_forms, prove_general
     from .prove.padding_modes import prove_circular_theorem, prove_padding_mode
+    from .prove.proof import Proof, Step
     from .prove.transposed import IdentityProof, prove_transposed
     from .prove.verdict import Mismatch, Verdict
     from .prove.verify import verify
