@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,10 +41,24 @@ EXAMPLES: dict[str, list[str]] = {
 }
 
 
+#: The date printed on the examples (``SOURCE_DATE_EPOCH``: 6 December 2026, UTC): fixed, so that regenerating
+#: gives the same bytes; move it forward when the examples are revised.
+SOURCE_DATE_EPOCH = "1796515200"
+
+
 def tex_for(name: str) -> str:
-    """The LaTeX source of example ``name``, exactly as ``symconv report … -o reports/NAME.tex --pdf`` writes it."""
+    """The LaTeX source of example ``name``, exactly as ``SOURCE_DATE_EPOCH=… symconv report … -o reports/NAME.tex
+    --pdf`` writes it."""
     args = build_parser().parse_args(["report", *EXAMPLES[name], "-o", f"reports/{name}.tex", "--pdf"])
-    return report.document(args)
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    try:
+        return report.document(args)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def main(argv: list[str] | None = None) -> int:

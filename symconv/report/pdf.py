@@ -143,7 +143,7 @@ def build_pdf(tex: str, pdf_path: str | os.PathLike[str], timeout: float = _TIME
 
 def _summarise(log: str, target: Path, runs: int) -> PdfResult:
     pages = re.search(r"Output written on .*?\((\d+) pages?", log)
-    undefined = re.findall(r"LaTeX Warning: (?:Reference|Citation) `([^']*)' on page \d+ undefined", log)
+    undefined = re.findall(r"LaTeX Warning: (?:Reference|Citation|Hyper reference) `([^']*)' on page \d+ undefined", log)
     warnings = re.findall(r"^(?:LaTeX|Package \w+) Warning: .*$", log, flags=re.MULTILINE)
     return PdfResult(
         path=target,

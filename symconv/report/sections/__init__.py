@@ -12,7 +12,7 @@ One module per part of a document: :mod:`.layer` (notation, index sum), :mod:`.b
 from .audit import AuditSection, ClaimView, audit_section
 from .blocks import BlockRow, BlocksSection, NamedMatrix, blocks_section
 from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
-from .footer import Footer, footer
+from .footer import Footer, Front, footer, front
 from .layer import DefinitionSection, Expansion, Quantity, SpecSection, definition_section, spec_section
 from .note import elide, to_note
 from .proof import MismatchView, ProofRun, ProofSection, mismatch_view, proof_section
@@ -30,6 +30,7 @@ __all__ = [
     "Derivation",
     "Expansion",
     "Footer",
+    "Front",
     "MismatchView",
     "NamedMatrix",
     "ProofRun",
@@ -46,6 +47,7 @@ __all__ = [
     "definition_section",
     "elide",
     "footer",
+    "front",
     "mismatch_view",
     "proof_section",
     "receptive_section",

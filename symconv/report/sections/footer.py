@@ -1,14 +1,18 @@
-"""What reproduces a document: the versions of symconv and SymPy, and the command."""
+"""Around the body: the front matter (title, PDF metadata, date) and what reproduces the document."""
 
 from __future__ import annotations
 
+import datetime
+import os
 from dataclasses import dataclass
 
 import sympy
 
 from ..._version import __version__
+from ...errors import SpecError
+from ..render import Tex, pdf_string, title_tex
 
-__all__ = ["Footer", "footer"]
+__all__ = ["Footer", "Front", "document_date", "footer", "front"]
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,44 @@ def footer(command: str | None) -> Footer:
     True
     """
     return Footer(__version__, sympy.__version__, command)
+
+
+@dataclass(frozen=True)
+class Front:
+    """The title (inline math allowed), its plain form for the PDF metadata, author, date; or a bare fragment."""
+
+    title: Tex
+    pdf_title: Tex
+    author: Tex
+    date: str
+    body_only: bool
+
+
+def document_date(date: str | None = None) -> str:
+    """The date printed on a document: ``date`` if given, else ``SOURCE_DATE_EPOCH`` (UTC) if set, else none.
+
+    Never the wall clock: the same input must give the same LaTeX.
+
+    >>> document_date("1 May 2026"), document_date() == "" or document_date()[0].isdigit()
+    ('1 May 2026', True)
+    """
+    if date is not None:
+        return date
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return ""
+    try:
+        when = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+    except (ValueError, OverflowError):
+        raise SpecError(f"SOURCE_DATE_EPOCH must be seconds since 1970, got {epoch!r}") from None
+    return f"{when.day} {when:%B %Y}"
+
+
+def front(title: str, body_only: bool = False, date: str | None = None) -> Front:
+    """The front matter for ``title`` (plain text with optional ``$…$`` math, see :func:`title_tex`).
+
+    >>> f = front("The layer $C_1 = 2$", date="1 May 2026")
+    >>> print(f.title, "|", f.pdf_title, "|", f.date)
+    The layer $C_1 = 2$ | The layer C1 = 2 | 1 May 2026
+    """
+    return Front(title_tex(title), pdf_string(title), Tex(f"symconv {__version__}"), document_date(date), body_only)
