@@ -51,7 +51,7 @@ def test_layers_and_audit_reports(tmp_path):
         ([*LAYER, "--position", "1-1", "-o", "r.tex"], "--position must be JxK with 0-based ints (e.g. 0x0), got '1-1'"),
         ([*LAYER, "--position", "5x0", "-o", "r.tex"], "position must be within 0..1 x 0..2 (0-based), got (5, 0)"),
         ([*LAYER, "--title", "snow ☃", "-o", "r.tex"],
-         "--title: text must be printable by pdflatex; '☃' (U+2603) is not supported"),
+         "--title: text must be printable by pdflatex; '☃' (U+2603) is not supported (--engine lualatex accepts it)"),
         ([*LAYER, "--stride", "0", "-o", "r.tex"], "stride must be ≥ 1, got 0"),
         (["--audit", "--in-channels", "2", "-o", "r.tex"], "--audit takes no layer arguments, got --in-channels"),
         (["--layers", "conv:k=3", "--input", "8", "--stride", "2", "-o", "r.tex"],

@@ -71,13 +71,15 @@ def spec_report(
     body_only: bool = False,
     template_dir: str | os.PathLike[str] | None = None,
     date: str | None = None,
+    engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
 
     ``position`` is the 0-based output position whose blocks are shown; ``timings`` adds the proof's
     seconds (which makes the source differ from run to run). ``body_only`` gives a fragment to ``\\input`` (no
     preamble, namespaced macros listed at its top); ``template_dir`` holds templates that replace the shipped
-    ones by name; ``date`` is printed under the title (default: ``SOURCE_DATE_EPOCH`` if set, never the clock).
+    ones by name; ``date`` is printed under the title (default: ``SOURCE_DATE_EPOCH`` if set, never the clock);
+    ``engine`` ("pdflatex" or "lualatex", which accepts any Unicode in the title) chooses the font setup.
 
     >>> tex = spec_report(ConvSpec(1, 1, input_size=3, kernel_size=2), command="symconv report …")
     >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
@@ -94,10 +96,10 @@ def spec_report(
         "sparsity": sparsity_figure(results.sparsity, position),
         "receptive": receptive_section(results.receptive),
         "counts": counts_section(results.counts),
-        "footer": footer(command),
+        "footer": footer(command, engine == "lualatex"),
     }
     # the layout
-    return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date),
+    return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
                   **sections)
 
 
@@ -111,6 +113,7 @@ def layers_report(
     body_only: bool = False,
     template_dir: str | os.PathLike[str] | None = None,
     date: str | None = None,
+    engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the receptive-field report on a stack of layers (``Layer``/``ConvSpec`` list).
 
@@ -124,8 +127,8 @@ def layers_report(
     # the mathematics, then its shape for the template
     stack = stack_section(gather_stack(layers, input_size, index))
     default = f"The receptive field of a stack of {len(stack.rows) - 1} layers on a {stack.input_size} input"
-    return render("layers_report.tex.j2", template_dir, front=front(title or default, body_only, date), stack=stack,
-                  footer=footer(command))
+    return render("layers_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), stack=stack,
+                  footer=footer(command, engine == "lualatex"))
 
 
 def audit_report(
@@ -136,6 +139,7 @@ def audit_report(
     body_only: bool = False,
     template_dir: str | os.PathLike[str] | None = None,
     date: str | None = None,
+    engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the audit of the note, from a :class:`symconv.claims.audit.Audit`.
 
@@ -146,5 +150,5 @@ def audit_report(
     # the audit arrives computed (it is the caller's to run, with or without PyTorch)
     section = audit_section(result)
     default = "An audit of the lecture note on convolutions"
-    return render("audit_report.tex.j2", template_dir, front=front(title or default, body_only, date), audit=section,
-                  footer=footer(command))
+    return render("audit_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), audit=section,
+                  footer=footer(command, engine == "lualatex"))

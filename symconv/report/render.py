@@ -77,10 +77,11 @@ def _latin(ch: str) -> bool:
     return "\u00a0" <= ch <= "\u017f" and ch not in "\u00ad"
 
 
-def escape_tex(text: object) -> Tex:
+def escape_tex(text: object, unicode: bool = False) -> Tex:
     """``text`` as LaTeX that prints it literally (one line; whitespace runs become one space).
 
-    Characters pdflatex cannot typeset raise a one-line :class:`SpecError`.
+    Characters pdflatex cannot typeset raise a one-line :class:`SpecError`; with ``unicode`` (LuaLaTeX) they
+    pass through as they are.
 
     >>> print(escape_tex(r"50% of \\input{x} & $y_1$ ~ 2^3 #1"))
     50\\% of \\textbackslash{}input\\{x\\} \\& \\$y\\_1\\$ \\textasciitilde{} 2\\textasciicircum{}3 \\#1
@@ -93,7 +94,7 @@ def escape_tex(text: object) -> Tex:
             return " "
         if token in _UNICODE:
             return _UNICODE[token]
-        if _latin(token):
+        if _latin(token) or (unicode and token.isprintable()):
             return token
         raise SpecError(f"text must be printable by pdflatex; {token!r} (U+{ord(token):04X}) is not supported")
 
@@ -124,7 +125,7 @@ _TITLE_COMMANDS = frozenset(_GREEK_NAMES) | {
 _TITLE_MATH = re.compile(r"\\([A-Za-z]+|,)|[A-Za-z0-9\s+\-=()\[\],.^_{}<>|/*:;!']")
 
 
-def title_tex(text: str) -> Tex:
+def title_tex(text: str, unicode: bool = False) -> Tex:
     """A title with inline ``$…$`` math: the math checked against a whitelist, everything else escaped.
 
     >>> print(title_tex(r"Layer $\\mathcal{W}_{j,k} \\in \\mathbb{R}^{C_2}$ & more"))
@@ -139,7 +140,7 @@ def title_tex(text: str) -> Tex:
     out = []
     for n, piece in enumerate(pieces):
         if n % 2 == 0:
-            out.append(escape_tex(piece))
+            out.append(escape_tex(piece, unicode))
             continue
         position = 0
         for match in _TITLE_MATH.finditer(piece):
@@ -163,7 +164,7 @@ def title_tex(text: str) -> Tex:
     return Tex("".join(out))
 
 
-def pdf_string(text: str) -> Tex:
+def pdf_string(text: str, unicode: bool = False) -> Tex:
     """Plain text for the PDF's metadata (hyperref's pdftitle): math signs as ASCII, then escaped.
 
     >>> print(pdf_string(r"The convolution 2 → 3 channels, 5×5 input, $\\mathcal{W}_{j,k}$"))
@@ -176,6 +177,8 @@ def pdf_string(text: str) -> Tex:
     plain = re.sub(r" +", " ", "".join(pieces))
     for ch, ascii_ in (("→", "to"), ("×", "x"), ("−", "-"), ("·", "*"), ("…", "...")):
         plain = plain.replace(ch, ascii_)
+    if unicode:  # LuaLaTeX writes Unicode into the PDF string as is; only TeX's specials need escaping
+        return Tex("".join(ch if ord(ch) > 127 else escape_tex(ch) for ch in plain))
     return escape_tex("".join(ch for ch in plain if ch < "\u0080" or _latin(ch)))
 
 

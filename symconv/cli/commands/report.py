@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from ...errors import SpecError
-from ...report import LatexError, audit_report, build_pdf, escape_tex, layers_report, spec_report, write_atomic
+from ...report import LatexError, audit_report, build_pdf, layers_report, spec_report, write_atomic
+from ...report.render import title_tex
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
@@ -32,9 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     modes.add_argument("--audit", action="store_true", help="the audit of the lecture note's claims")
     kind.add_argument("--no-torch", action="store_true", help="--audit: skip the PyTorch cross-checks")
     g = parser.add_argument_group("report")
-    g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source")
-    g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (pdflatex)")
-    g.add_argument("--title", default=None, help="document title (printed literally)")
+    g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
+    g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
+    g.add_argument("--engine", choices=("pdflatex", "lualatex"), default="pdflatex",
+                   help="TeX engine for --pdf and the font setup (lualatex: any Unicode in the title)")
+    g.add_argument("--title", default=None,
+                   help="document title: text printed literally, with inline $…$ math (letters, operators, common commands)")
+    g.add_argument("--body-only", action="store_true",
+                   help="a fragment to \\input into your own document: no preamble, namespaced macros (\\symconvW, …)")
+    g.add_argument("--template-dir", default=None, metavar="DIR",
+                   help="templates here replace the shipped ones by name (e.g. section_counts.tex.j2)")
     g.add_argument("--position", default=None, metavar="JxK",
                    help="output position shown (0-based; default 0x0 for a layer, the centre for --layers)")
     g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
@@ -62,6 +70,12 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--title", args.title]
     if args.timings:
         words.append("--timings")
+    if args.body_only:
+        words.append("--body-only")
+    if args.template_dir is not None:
+        words += ["--template-dir", args.template_dir]
+    if args.engine != "pdflatex":
+        words += ["--engine", args.engine]
     words += ["-o", args.output]
     if args.pdf:
         words.append("--pdf")
@@ -80,9 +94,14 @@ def _check_mode(args: argparse.Namespace) -> None:
     """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
     if args.title is not None:
         try:
-            escape_tex(args.title)
+            title_tex(args.title, unicode=args.engine == "lualatex")
         except SpecError as exc:
-            raise SpecError(f"--title: {exc}") from None
+            hint = "" if args.engine == "lualatex" or "printable" not in str(exc) else " (--engine lualatex accepts it)"
+            raise SpecError(f"--title: {exc}{hint}") from None
+    if args.body_only and args.pdf:
+        raise SpecError("--body-only writes a fragment for \\input, which does not compile alone; drop --pdf")
+    if args.output == "-" and args.pdf:
+        raise SpecError("-o - writes the LaTeX to stdout; --pdf needs a file name")
     if args.audit or args.layers:
         mode = "--audit" if args.audit else "--layers"
         used = [name for name in _LAYER_FLAGS if getattr(args, name) is not None and not (args.layers and name == "input")]
@@ -105,10 +124,11 @@ def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
     _check_mode(args)
     command = command_line(args)
+    options = {"body_only": args.body_only, "template_dir": args.template_dir, "engine": args.engine}
     if args.audit:
         from ...claims.audit import audit
 
-        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command)
+        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command, **options)
     if args.layers:
         from ...receptive.layers import parse_layer
 
@@ -116,12 +136,16 @@ def document(args: argparse.Namespace) -> str:
         size = (size, size) if isinstance(size, int) else size
         index = None if args.position is None else _position(args.position)
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
-                             index=index)
+                             index=index, **options)
     position = (0, 0) if args.position is None else _position(args.position)
-    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings)
+    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings,
+                       **options)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "-":
+        sys.stdout.write(document(args))
+        return 0
     output = Path(args.output)
     if output.suffix != ".tex":
         raise SpecError(f"-o must name a .tex file (the PDF goes next to it), got {args.output!r}")
@@ -132,9 +156,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {output}")
     if args.pdf:
         try:
-            result = build_pdf(tex, output.with_suffix(".pdf"))
+            result = build_pdf(tex, output.with_suffix(".pdf"), engine=args.engine)
         except LatexError as exc:  # several lines from the log: more than the one-line errors main() prints
             print(f"symconv {NAME}: error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote {result.path} ({result.pages} pages)")
+        for warning in result.warnings:  # what LaTeX complained about, e.g. a glyph missing from the font
+            print(f"symconv {NAME}: {args.engine} {warning}", file=sys.stderr)
+        if result.overfull_boxes:
+            print(f"symconv {NAME}: {args.engine}: {result.overfull_boxes} overfull boxes (text wider than the line)",
+                  file=sys.stderr)
     return 0

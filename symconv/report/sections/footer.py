@@ -10,9 +10,9 @@ import sympy
 
 from ..._version import __version__
 from ...errors import SpecError
-from ..render import Tex, pdf_string, title_tex
+from ..render import Tex, escape_tex, pdf_string, title_tex
 
-__all__ = ["Footer", "Front", "document_date", "footer", "front"]
+__all__ = ["ENGINES", "Footer", "Front", "document_date", "footer", "front"]
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,16 @@ class Footer:
 
     symconv_version: str
     sympy_version: str
-    command: str | None
+    command: Tex | None
 
 
-def footer(command: str | None) -> Footer:
+def footer(command: str | None, unicode: bool = False) -> Footer:
     """Versions of symconv and SymPy, and the command that made the report.
 
     >>> footer("symconv report --audit -o a.tex").sympy_version == sympy.__version__
     True
     """
-    return Footer(__version__, sympy.__version__, command)
+    return Footer(__version__, sympy.__version__, None if command is None else escape_tex(command, unicode))
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Front:
     author: Tex
     date: str
     body_only: bool
+    engine: str  # "pdflatex" or "lualatex": the preamble loads fonts for it
 
 
 def document_date(date: str | None = None) -> str:
@@ -64,11 +65,18 @@ def document_date(date: str | None = None) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def front(title: str, body_only: bool = False, date: str | None = None) -> Front:
+ENGINES = ("pdflatex", "lualatex")
+
+
+def front(title: str, body_only: bool = False, date: str | None = None, engine: str = "pdflatex") -> Front:
     """The front matter for ``title`` (plain text with optional ``$…$`` math, see :func:`title_tex`).
 
     >>> f = front("The layer $C_1 = 2$", date="1 May 2026")
     >>> print(f.title, "|", f.pdf_title, "|", f.date)
     The layer $C_1 = 2$ | The layer C1 = 2 | 1 May 2026
     """
-    return Front(title_tex(title), pdf_string(title), Tex(f"symconv {__version__}"), document_date(date), body_only)
+    if engine not in ENGINES:
+        raise SpecError(f"engine must be 'pdflatex' or 'lualatex', got {engine!r}")
+    unicode = engine == "lualatex"  # LuaLaTeX typesets any Unicode the fonts have; pdflatex only Latin
+    return Front(title_tex(title, unicode), pdf_string(title, unicode), Tex(f"symconv {__version__}"),
+                 document_date(date), body_only, engine)
