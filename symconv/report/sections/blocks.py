@@ -62,6 +62,9 @@ class BlocksSection:
 
 
 _MAX_B_SHOWN = 6
+# Above this many entries in one block B (C₂ × W), one representative B stands for all: they differ only in
+# which kernel row they carry, and the figures show where they sit.
+COMPACT_B_ENTRIES = 96
 _MAX_W_JKL_SHOWN = 3
 _B_PAIR_MAX_WIDTH = 8  # blocks B up to this many columns are typeset two to a line
 _MAX_CHANNELS_LISTED = 4  # 𝒲_{j,k} lists its 𝒲_{j,k,l} up to this many input channels, then elides
@@ -130,7 +133,8 @@ def blocks_section(b: BlockResults) -> BlocksSection:
     W = None
     if b.W is not None:
         W = NamedMatrix(Tex(r"\mathcal{W}"), 'matrix(spec, order="seed")', spec.d_y, spec.d_x, to_note(b.W), False)
-    shown_B = all_B if len(all_B) <= _MAX_B_SHOWN else all_B[: _MAX_B_SHOWN - 1] + all_B[-1:]
+    limit = 1 if spec.out_channels * width > COMPACT_B_ENTRIES else _MAX_B_SHOWN
+    shown_B = all_B if len(all_B) <= limit else (all_B[:1] if limit == 1 else all_B[: limit - 1] + all_B[-1:])
     shown_rows = rows_jkl if len(rows_jkl) <= _MAX_W_JKL_SHOWN else rows_jkl[: _MAX_W_JKL_SHOWN - 1] + rows_jkl[-1:]
     return BlocksSection(
         position=Tex(f"({j + 1}, {k + 1})"), subscript=Tex(f"{j + 1},{k + 1}"), position0=(j, k),

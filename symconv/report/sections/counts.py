@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..gather import CountResults
-from ..render import Tex
+from ..render import Tex, latex, percent, thousands
 from .lines import broken
 
 __all__ = ["CountRow", "CountsSection", "Derivation", "RatioRow", "counts_section"]
@@ -23,6 +23,7 @@ class CountRow:
     closed: sympy.Basic | None  # None: no closed form, SymPy evaluates the sum for concrete sizes
     note: sympy.Basic | None  # the closed form in the note's setting (stride 1, padding 0, …)
     value: sympy.Basic
+    shown: Tex  # the value as printed: digits grouped, a density as a percentage
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Derivation:
     symbol: Tex  # the count's name in the document (N_ω, H', …)
     steps: tuple[tuple[str, tuple[Tex, ...]], ...]  # (what was done, the result broken over display lines)
     value: sympy.Basic
+    shown: Tex
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,19 @@ def _label(text: str) -> str:
     return text
 
 
+def shown(name: str, value: sympy.Basic) -> Tex:
+    """A count as printed: integers with grouped digits, densities as percentages, anything else by SymPy.
+
+    >>> print(shown("nnz_valid", sympy.Integer(483388358656)), shown("density_valid", sympy.Rational(112225, 62940744)))
+    483\\,388\\,358\\,656 0.18\\,\\%
+    """
+    if name.startswith("density"):
+        return percent(value)
+    if isinstance(value, sympy.Integer):
+        return thousands(int(value))
+    return latex(value)
+
+
 def counts_section(c: CountResults) -> CountsSection:
     """The counts gathered by :func:`symconv.report.gather.gather_counts`, as table rows and derivations.
 
@@ -119,10 +134,12 @@ def counts_section(c: CountResults) -> CountsSection:
     57
     """
     rows = tuple(CountRow(r.formula.name, r.formula.title, None if r.closed is None else _as_mathematics(r.closed),
-                          None if r.note is None else _as_mathematics(r.note), r.value) for r in c.rows)
+                          None if r.note is None else _as_mathematics(r.note), r.value, shown(r.formula.name, r.value))
+                 for r in c.rows)
     derivations = tuple(
         Derivation(d.formula.name, d.formula.title, d.formula.setting, count_symbol(d.formula.name),
-                   tuple((_label(s.label), broken(_as_mathematics(s.expr))) for s in d.formula.steps), d.value)
+                   tuple((_label(s.label), broken(_as_mathematics(s.expr))) for s in d.formula.steps), d.value,
+                   shown(d.formula.name, d.value))
         for d in c.derivations
     )
     ratios = tuple(RatioRow(r.title, r.setting, broken(r.expr), r.limit) for r in c.ratios)
