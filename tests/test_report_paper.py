@@ -22,6 +22,7 @@ SPEC = ConvSpec(1, 2, input_size=(3, 4), kernel_size=2)
 PAPER = r"""\documentclass{article}
 \usepackage[T1]{fontenc}
 \usepackage{amsmath,amssymb,amsthm,array,booktabs,enumitem,xcolor,tikz,hyperref}
+\usetikzlibrary{decorations.pathreplacing}
 \newcommand{\W}{\mathbf{W}}
 \newtheorem{theorem}{Theorem}
 \begin{document}

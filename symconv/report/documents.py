@@ -65,7 +65,7 @@ def spec_report(
     spec: ConvSpec,
     title: str | None = None,
     command: str | None = None,
-    position: tuple[int, int] = (0, 0),
+    position: tuple[int, int] | None = None,
     timings: bool = False,
     *,
     body_only: bool = False,
@@ -75,7 +75,8 @@ def spec_report(
 ) -> str:
     """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
 
-    ``position`` is the 0-based output position whose blocks are shown; ``timings`` adds the proof's
+    ``position`` is the 0-based output position whose blocks and receptive field are shown (default: the
+    blocks at (0, 0) as in the note, the receptive field at the centre); ``timings`` adds the proof's
     seconds (which makes the source differ from run to run). ``body_only`` gives a fragment to ``\\input`` (no
     preamble, namespaced macros listed at its top); ``template_dir`` holds templates that replace the shipped
     ones by name; ``date`` is printed under the title (default: ``SOURCE_DATE_EPOCH`` if set, never the clock);
@@ -93,7 +94,7 @@ def spec_report(
         "definition": definition_section(results.definition),
         "blocks": blocks_section(results.blocks),
         "proof": proof_section(results.proof, timings=timings),
-        "sparsity": sparsity_figure(results.sparsity, position),
+        "sparsity": sparsity_figure(results.sparsity, results.position),
         "receptive": receptive_section(results.receptive),
         "counts": counts_section(results.counts),
         "footer": footer(command, engine == "lualatex"),

@@ -552,8 +552,15 @@ class LayerResults:
     counts: CountResults
 
 
-def gather_layer(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> LayerResults:
-    """Compute every result of the one-layer report: index sum, blocks, proofs, sparsity, receptive field, counts."""
+def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> LayerResults:
+    """Compute every result of the one-layer report: index sum, blocks, proofs, sparsity, receptive field, counts.
+
+    ``position`` (0-based (j, k)) is where the blocks and the receptive field are shown; by default the blocks
+    at (0, 0), as in the note, and the receptive field at the centre, away from the padding.
+    """
+    centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
+    field_at = centre if position is None else position
+    position = (0, 0) if position is None else position
     _check_position(spec, position)
     return LayerResults(
         spec=spec,
@@ -562,7 +569,7 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> LayerRes
         blocks=gather_blocks(spec, position),
         proof=gather_proof(spec),
         sparsity=gather_sparsity(spec),
-        receptive=gather_receptive(spec, position),
+        receptive=gather_receptive(spec, field_at),
         counts=gather_counts(spec),
     )
 

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--template-dir", default=None, metavar="DIR",
                    help="templates here replace the shipped ones by name (e.g. section_counts.tex.j2)")
     g.add_argument("--position", default=None, metavar="JxK",
-                   help="output position shown (0-based; default 0x0 for a layer, the centre for --layers)")
+                   help="output position shown (0-based; default: blocks at 0x0 and the receptive field at the centre)")
     g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
 
 
@@ -137,7 +137,7 @@ def document(args: argparse.Namespace) -> str:
         index = None if args.position is None else _position(args.position)
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
                              index=index, **options)
-    position = (0, 0) if args.position is None else _position(args.position)
+    position = None if args.position is None else _position(args.position)
     return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings,
                        **options)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..gather import BlockResults
+from ..gather import BlockResults, in_note_setting
 from ..render import Tex
 from .note import elide, to_note
 
@@ -59,6 +59,7 @@ class BlocksSection:
     height: int
     width: int
     out_channels: int
+    generalised: bool  # stride, padding or dilation beyond the note's setting: the figure's caption says where B sits
 
 
 _MAX_B_SHOWN = 6
@@ -140,5 +141,5 @@ def blocks_section(b: BlockResults) -> BlocksSection:
         position=Tex(f"({j + 1}, {k + 1})"), subscript=Tex(f"{j + 1},{k + 1}"), position0=(j, k),
         B=tuple(shown_B), B_total=len(all_B), B_per_line=2 if width <= _B_PAIR_MAX_WIDTH else 1,
         W_jkl=tuple(shown_rows), W_jkl_total=len(rows_jkl), W_jk=_W_jk_row(b, rows_jkl), b_jk=b_jk, W=W,
-        height=height, width=width, out_channels=spec.out_channels,
+        height=height, width=width, out_channels=spec.out_channels, generalised=not in_note_setting(spec),
     )
