@@ -18,9 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from symconv.cli import build_parser
-from symconv.cli.commands import report
-from symconv.report import build_pdf, write_atomic
+# the symconv of this checkout, not whichever is installed: the examples must match the code beside them
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from symconv.cli import build_parser  # noqa: E402
+from symconv.cli.commands import report  # noqa: E402
+from symconv.report import build_pdf, write_atomic  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,6 +41,8 @@ EXAMPLES: dict[str, list[str]] = {
                         "--input", "24x24"],
     # the audit of the note's claims
     "audit": ["--audit"],
+    # the lecture note, corrected: the document to hand out instead of the note
+    "corrected-note": ["--note"],
 }
 
 

@@ -45,7 +45,7 @@ def test_layers_and_audit_reports(tmp_path):
         ([*LAYER, "-o", "r.pdf"], "-o must name a .tex file (the PDF goes next to it), got 'r.pdf'"),
         ([*LAYER, "-o", "missing/r.tex"], "-o: directory 'missing' does not exist"),
         (["--in-channels", "1", "-o", "r.tex"],
-         "the layer to report on is incomplete: --out-channels, --input, --kernel required (or --layers, --audit)"),
+         "the layer to report on is incomplete: --out-channels, --input, --kernel required (or --layers, --audit, --note)"),
         (["--layers", "conv:k=3", "-o", "r.tex"], "--layers needs --input HxW, the size of the stack's input"),
         (["--layers", "pool:k=2", "--input", "8", "-o", "r.tex"], "kind must be 'conv', 'maxpool' or 'avgpool', got 'pool'"),
         ([*LAYER, "--position", "1-1", "-o", "r.tex"], "--position must be JxK with 0-based ints (e.g. 0x0), got '1-1'"),
@@ -56,7 +56,7 @@ def test_layers_and_audit_reports(tmp_path):
         (["--audit", "--in-channels", "2", "-o", "r.tex"], "--audit takes no layer arguments, got --in-channels"),
         (["--layers", "conv:k=3", "--input", "8", "--stride", "2", "-o", "r.tex"],
          "--layers takes no layer arguments, got --stride"),
-        ([*LAYER, "--no-torch", "-o", "r.tex"], "--no-torch applies to --audit only"),
+        ([*LAYER, "--no-torch", "-o", "r.tex"], "--no-torch applies to --audit and --note only"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):

@@ -118,3 +118,27 @@ def test_the_cli_prints_latex_warnings(tmp_path, monkeypatch, capsys):
     assert main(["report", *LAYER, "-o", str(tmp_path / "r.tex"), "--pdf"]) == 0
     err = capsys.readouterr().err
     assert "pdflatex LaTeX Warning: Something odd on input line 7." in err and "2 overfull boxes" in err
+
+
+# ----------------------------------------------------------------------------- the corrected note
+NOTE = Path("/work/shared/seed/convolutions.md")
+
+
+@pytest.mark.skipif(not NOTE.exists(), reason="the lecture note's source is not on this machine")
+def test_every_erratum_quotes_the_note_as_written():
+    from symconv.report.sections.corrected import ERRATA
+
+    text = NOTE.read_text(encoding="utf-8")
+    assert [e.written for e in ERRATA if e.written not in text] == []
+    for slip in ("runes", " ad ", "lemente", "the the"):
+        assert any(slip in e.written for e in ERRATA), slip
+
+
+def test_note_report_files_every_claim_under_the_notes_headings(tmp_path, capsys):
+    assert main(["report", "--note", "--no-torch", "-o", str(tmp_path / "n.tex")]) == 0
+    tex = (tmp_path / "n.tex").read_text()
+    for heading in ("Formulation", "Matrix form", "Parameter counts", "Receptive fields", "Erratum: the prose"):
+        assert rf"\section{{{heading}}}" in tex
+    assert tex.count(r"\begin{symconvclaim}") == tex.count(r"\textbf{Verdict:}") >= 20
+    assert main(["report", "--note", "--position", "1x1", "-o", str(tmp_path / "m.tex")]) == 2
+    assert "--note takes no --position" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from .render import render
 from .sections import (
     audit_section,
     blocks_section,
+    corrected_note,
     counts_section,
     definition_section,
     footer,
@@ -30,7 +31,7 @@ from .sections import (
 if TYPE_CHECKING:
     from ..claims.audit import Audit
 
-__all__ = ["audit_report", "default_title", "layers_report", "spec_report"]
+__all__ = ["audit_report", "default_title", "layers_report", "note_report", "spec_report"]
 
 
 def default_title(spec: ConvSpec) -> str:
@@ -152,4 +153,27 @@ def audit_report(
     section = audit_section(result)
     default = "An audit of the lecture note on convolutions"
     return render("audit_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), audit=section,
+                  footer=footer(command, engine == "lualatex"))
+
+
+def note_report(
+    result: Audit,
+    title: str | None = None,
+    command: str | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
+) -> str:
+    """The lecture note, corrected: its headings, each claim as written, verdict, counterexample, correction; errata.
+
+    >>> from symconv.claims.audit import audit
+    >>> "\\section{Erratum: the prose}" in note_report(audit(torch=False, max_size=2))
+    True
+    """
+    # the audit arrives computed; filed under the note's own headings
+    note = corrected_note(result)
+    default = "Convolutions: the lecture note, corrected"
+    return render("note_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), note=note,
                   footer=footer(command, engine == "lualatex"))

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 from ...errors import SpecError
-from ...report import LatexError, audit_report, build_pdf, layers_report, spec_report, write_atomic
+from ...report import LatexError, audit_report, build_pdf, layers_report, note_report, spec_report, write_atomic
 from ...report.render import title_tex
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
-HELP = "write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers) or the note's audit (--audit)"
+HELP = ("write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers), the note's audit (--audit) "
+        "or the corrected note (--note)")
 
 _LAYER_FLAGS = ("in_channels", "out_channels", "input", "kernel")
 _SPEC_DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "bias": "shared"}
@@ -31,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     modes.add_argument("--layers", nargs="+", metavar="LAYER",
                        help="a stack of layers, e.g. conv:k=3,p=1 maxpool:k=2,s=2 (needs --input for the input size)")
     modes.add_argument("--audit", action="store_true", help="the audit of the lecture note's claims")
-    kind.add_argument("--no-torch", action="store_true", help="--audit: skip the PyTorch cross-checks")
+    modes.add_argument("--note", action="store_true",
+                       help="the lecture note, corrected: each claim as written, verdict, correction; prose errata")
+    kind.add_argument("--no-torch", action="store_true", help="--audit, --note: skip the PyTorch cross-checks")
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
     g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
@@ -51,8 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The canonical ``symconv report …`` command for ``args``: explicit layer, non-default options only."""
     words = ["symconv", NAME]
-    if args.audit:
-        words.append("--audit")
+    if args.audit or args.note:
+        words.append("--audit" if args.audit else "--note")
         if args.no_torch:
             words.append("--no-torch")
     elif args.layers:
@@ -102,22 +105,23 @@ def _check_mode(args: argparse.Namespace) -> None:
         raise SpecError("--body-only writes a fragment for \\input, which does not compile alone; drop --pdf")
     if args.output == "-" and args.pdf:
         raise SpecError("-o - writes the LaTeX to stdout; --pdf needs a file name")
-    if args.audit or args.layers:
-        mode = "--audit" if args.audit else "--layers"
+    if args.audit or args.note or args.layers:
+        mode = "--audit" if args.audit else "--note" if args.note else "--layers"
         used = [name for name in _LAYER_FLAGS if getattr(args, name) is not None and not (args.layers and name == "input")]
         used += [name for name, default in _SPEC_DEFAULTS.items() if getattr(args, name) != default]
         if used:
             raise SpecError(f"{mode} takes no layer arguments, got --{used[0].replace('_', '-')}")
         if args.layers and args.input is None:
             raise SpecError("--layers needs --input HxW, the size of the stack's input")
-        if args.audit and args.position is not None:
-            raise SpecError("--audit takes no --position")
+        if (args.audit or args.note) and args.position is not None:
+            raise SpecError(f"{mode} takes no --position")
     else:
         missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
         if missing:
-            raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
-    if args.no_torch and not args.audit:
-        raise SpecError("--no-torch applies to --audit only")
+            raise SpecError(
+                f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit, --note)")
+    if args.no_torch and not (args.audit or args.note):
+        raise SpecError("--no-torch applies to --audit and --note only")
 
 
 def document(args: argparse.Namespace) -> str:
@@ -129,6 +133,10 @@ def document(args: argparse.Namespace) -> str:
         from ...claims.audit import audit
 
         return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command, **options)
+    if args.note:
+        from ...claims.audit import audit
+
+        return note_report(audit(torch=False if args.no_torch else None), title=args.title, command=command, **options)
     if args.layers:
         from ...receptive.layers import parse_layer
 

@@ -11,6 +11,7 @@ One module per part of a document: :mod:`.layer` (notation, index sum), :mod:`.b
 
 from .audit import AuditSection, ClaimView, audit_section
 from .blocks import BlockRow, BlocksSection, NamedMatrix, blocks_section
+from .corrected import CorrectedNote, Erratum, NotePart, corrected_note
 from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
 from .footer import Footer, Front, footer, front
 from .layer import DefinitionSection, Expansion, Quantity, SpecSection, definition_section, spec_section
@@ -24,15 +25,18 @@ __all__ = [
     "BlockRow",
     "BlocksSection",
     "ClaimView",
+    "CorrectedNote",
     "CountRow",
     "CountsSection",
     "DefinitionSection",
+    "Erratum",
     "Derivation",
     "Expansion",
     "Footer",
     "Front",
     "MismatchView",
     "NamedMatrix",
+    "NotePart",
     "ProofRun",
     "ProofSection",
     "Quantity",
@@ -43,6 +47,7 @@ __all__ = [
     "StackSection",
     "audit_section",
     "blocks_section",
+    "corrected_note",
     "counts_section",
     "definition_section",
     "elide",
