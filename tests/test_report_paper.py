@@ -74,9 +74,10 @@ def test_title_math_is_kept_and_everything_else_escaped():
     tex = spec_report(SPEC, title=r"The map $x \mapsto \mathcal{W}x + b$ & 50%", date="1 May 2026")
     assert r"\title{The map $x \mapsto \mathcal{W}x + b$ \& 50\%}" in tex
     assert r"pdftitle={The map x mapsto Wx + b \& 50\%}" in tex and r"\date{1 May 2026}" in tex
-    for hostile, word in ((r"$\input{/etc/passwd}$", r"\\input"), (r"$\def\x{1}$", r"\\def"), ("$a$ $b", "odd")):
+    for hostile, word in ((r"$\input{/etc/passwd}$", r"\\input"), (r"$\def\x{1}$", r"\\def"), ("${a$", "braces")):
         with pytest.raises(SpecError, match=word):
             title_tex(hostile)
+    assert title_tex("$a$ costs $5") == r"\$a\$ costs \$5"  # an unpaired $: no math, all literal
 
 
 def test_the_default_title_carries_the_whole_layer():

@@ -128,6 +128,8 @@ _TITLE_MATH = re.compile(r"\\([A-Za-z]+|,)|[A-Za-z0-9\s+\-=()\[\],.^_{}<>|/*:;!'
 def title_tex(text: str, unicode: bool = False) -> Tex:
     """A title with inline ``$…$`` math: the math checked against a whitelist, everything else escaped.
 
+    With an unpaired ``$`` there is no math and the whole title prints literally.
+
     >>> print(title_tex(r"Layer $\\mathcal{W}_{j,k} \\in \\mathbb{R}^{C_2}$ & more"))
     Layer $\\mathcal{W}_{j,k} \\in \\mathbb{R}^{C_2}$ \\& more
     >>> title_tex(r"$\\input{x}$")
@@ -135,8 +137,8 @@ def title_tex(text: str, unicode: bool = False) -> Tex:
     symconv.errors.SpecError: title math may use letters, digits, operators and common commands; \\input is not allowed
     """
     pieces = text.split("$")
-    if len(pieces) % 2 == 0:
-        raise SpecError("title math must be closed: an odd number of $ (write \\$ for a dollar sign is not supported)")
+    if len(pieces) % 2 == 0:  # an unpaired $ is no math: the whole title prints literally, as prose does
+        return escape_tex(text, unicode)
     out = []
     for n, piece in enumerate(pieces):
         if n % 2 == 0:
