@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 import tempfile
 from pathlib import Path
 
-from symconv.cli import build_parser
-from symconv.cli.commands import report
-from symconv.report import build_pdf, write_atomic
+# the symconv of this checkout, not whichever is installed: the examples must match the code beside them
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from symconv.cli import build_parser  # noqa: E402
+from symconv.cli.commands import report  # noqa: E402
+from symconv.report import build_pdf, write_atomic  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,13 +41,29 @@ EXAMPLES: dict[str, list[str]] = {
                         "--input", "24x24"],
     # the audit of the note's claims
     "audit": ["--audit"],
+    # the lecture note, corrected: the document to hand out instead of the note
+    "corrected-note": ["--note"],
 }
 
 
+#: The date printed on the examples (``SOURCE_DATE_EPOCH``: 6 December 2026, UTC): fixed, so that regenerating
+#: gives the same bytes; move it forward when the examples are revised.
+SOURCE_DATE_EPOCH = "1796515200"
+
+
 def tex_for(name: str) -> str:
-    """The LaTeX source of example ``name``, exactly as ``symconv report … -o reports/NAME.tex --pdf`` writes it."""
+    """The LaTeX source of example ``name``, exactly as ``SOURCE_DATE_EPOCH=… symconv report … -o reports/NAME.tex
+    --pdf`` writes it."""
     args = build_parser().parse_args(["report", *EXAMPLES[name], "-o", f"reports/{name}.tex", "--pdf"])
-    return report.document(args)
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    try:
+        return report.document(args)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ def _text(pdf: Path) -> str:
 def _assert_clean(result) -> None:
     assert result.pages >= 1
     assert result.undefined_references == ()
+    assert result.overfull_boxes == 0, "overfull boxes: a formula or table is wider than the text"
     assert not [w for w in result.warnings if "undefined" in w.lower() or "Rerun" in w]
 
 

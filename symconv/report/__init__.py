@@ -8,7 +8,7 @@ This package is the only place that imports jinja2 (in :mod:`.render`); the core
 True
 """
 
-from .documents import audit_report, default_title, layers_report, spec_report
+from .documents import audit_report, default_title, layers_report, note_report, spec_report
 from .output import write_atomic
 from .pdf import DEBIAN_PACKAGES, LatexError, PdfResult, TexNotFoundError, build_pdf
 from .render import Tex, escape_tex, render
@@ -24,6 +24,7 @@ __all__ = [
     "default_title",
     "escape_tex",
     "layers_report",
+    "note_report",
     "render",
     "spec_report",
     "write_atomic",

@@ -7,6 +7,7 @@ them out (:mod:`.render`). Nothing here writes files.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from ..core.spec import ConvSpec
@@ -16,9 +17,11 @@ from .render import render
 from .sections import (
     audit_section,
     blocks_section,
+    corrected_note,
     counts_section,
     definition_section,
     footer,
+    front,
     proof_section,
     receptive_section,
     spec_section,
@@ -28,35 +31,57 @@ from .sections import (
 if TYPE_CHECKING:
     from ..claims.audit import Audit
 
-__all__ = ["audit_report", "default_title", "layers_report", "spec_report"]
+__all__ = ["audit_report", "default_title", "layers_report", "note_report", "spec_report"]
 
 
 def default_title(spec: ConvSpec) -> str:
-    """A title naming the layer's channels and sizes.
+    """A title carrying the whole layer: channels, sizes, and stride, padding, dilation, groups, bias when not the default.
 
     >>> default_title(ConvSpec(2, 3, input_size=5, kernel_size=3))
     'The convolution 2 → 3 channels, 5×5 input, 3×3 kernel'
+    >>> default_title(ConvSpec(2, 2, input_size=(7, 6), kernel_size=3, stride=2, padding=1, dilation=(1, 2)))
+    'The convolution 2 → 2 channels, 7×6 input, 3×3 kernel, stride 2, padding 1, dilation 1×2'
     """
     def axes(values: tuple[int, ...]) -> str:
-        return "×".join(str(v) for v in values)
+        return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
 
-    return (
-        f"The convolution {spec.in_channels} → {spec.out_channels} channels, "
-        f"{axes(spec.input_size)} input, {axes(spec.kernel_size)} kernel"
-    )
+    words = [f"The convolution {spec.in_channels} → {spec.out_channels} channels",
+             f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
+    if any(s != 1 for s in spec.stride):
+        words.append(f"stride {axes(spec.stride)}")
+    if spec.padding_before != spec.padding_after:
+        words.append(f"padding {axes(spec.padding_before)} before, {axes(spec.padding_after)} after")
+    elif any(spec.padding_before):
+        words.append(f"padding {axes(spec.padding_before)}")
+    if any(d != 1 for d in spec.dilation):
+        words.append(f"dilation {axes(spec.dilation)}")
+    if spec.groups != 1:
+        words.append(f"{spec.groups} groups")
+    if spec.bias != "shared":
+        words.append({"none": "no bias", "per_location": "bias per location"}[spec.bias])
+    return ", ".join(words)
 
 
 def spec_report(
     spec: ConvSpec,
     title: str | None = None,
     command: str | None = None,
-    position: tuple[int, int] = (0, 0),
+    position: tuple[int, int] | None = None,
     timings: bool = False,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
 
-    ``position`` is the 0-based output position whose blocks are shown; ``timings`` adds the proof's
-    seconds (which makes the source differ from run to run).
+    ``position`` is the 0-based output position whose blocks and receptive field are shown (default: the
+    blocks at (0, 0) as in the note, the receptive field at the centre); ``timings`` adds the proof's
+    seconds (which makes the source differ from run to run). ``body_only`` gives a fragment to ``\\input`` (no
+    preamble, namespaced macros listed at its top); ``template_dir`` holds templates that replace the shipped
+    ones by name; ``date`` is printed under the title (default: ``SOURCE_DATE_EPOCH`` if set, never the clock);
+    ``engine`` ("pdflatex" or "lualatex", which accepts any Unicode in the title) chooses the font setup.
 
     >>> tex = spec_report(ConvSpec(1, 1, input_size=3, kernel_size=2), command="symconv report …")
     >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
@@ -70,13 +95,14 @@ def spec_report(
         "definition": definition_section(results.definition),
         "blocks": blocks_section(results.blocks),
         "proof": proof_section(results.proof, timings=timings),
-        "sparsity": sparsity_figure(results.sparsity, position),
+        "sparsity": sparsity_figure(results.sparsity, results.position),
         "receptive": receptive_section(results.receptive),
         "counts": counts_section(results.counts),
-        "footer": footer(command),
+        "footer": footer(command, engine == "lualatex"),
     }
     # the layout
-    return render("spec_report.tex.j2", title=title or default_title(spec), **sections)
+    return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
+                  **sections)
 
 
 def layers_report(
@@ -85,6 +111,11 @@ def layers_report(
     title: str | None = None,
     command: str | None = None,
     index: tuple[int, int] | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the receptive-field report on a stack of layers (``Layer``/``ConvSpec`` list).
 
@@ -98,10 +129,20 @@ def layers_report(
     # the mathematics, then its shape for the template
     stack = stack_section(gather_stack(layers, input_size, index))
     default = f"The receptive field of a stack of {len(stack.rows) - 1} layers on a {stack.input_size} input"
-    return render("layers_report.tex.j2", title=title or default, stack=stack, footer=footer(command))
+    return render("layers_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), stack=stack,
+                  footer=footer(command, engine == "lualatex"))
 
 
-def audit_report(result: Audit, title: str | None = None, command: str | None = None) -> str:
+def audit_report(
+    result: Audit,
+    title: str | None = None,
+    command: str | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
+) -> str:
     """The LaTeX source of the audit of the note, from a :class:`symconv.claims.audit.Audit`.
 
     >>> from symconv.claims.audit import audit
@@ -111,4 +152,28 @@ def audit_report(result: Audit, title: str | None = None, command: str | None = 
     # the audit arrives computed (it is the caller's to run, with or without PyTorch)
     section = audit_section(result)
     default = "An audit of the lecture note on convolutions"
-    return render("audit_report.tex.j2", title=title or default, audit=section, footer=footer(command))
+    return render("audit_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), audit=section,
+                  footer=footer(command, engine == "lualatex"))
+
+
+def note_report(
+    result: Audit,
+    title: str | None = None,
+    command: str | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
+) -> str:
+    """The lecture note, corrected: its headings, each claim as written, verdict, counterexample, correction; errata.
+
+    >>> from symconv.claims.audit import audit
+    >>> "\\section{Erratum: the prose}" in note_report(audit(torch=False, max_size=2))
+    True
+    """
+    # the audit arrives computed; filed under the note's own headings
+    note = corrected_note(result)
+    default = "Convolutions: the lecture note, corrected"
+    return render("note_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), note=note,
+                  footer=footer(command, engine == "lualatex"))

@@ -166,6 +166,8 @@ class MapPicture:
     grid: bool
     cells: int
     is_output: bool
+    size: Tex  # the whole map's size, H × W (the drawing may show a window of it)
+    window: str  # "" when the whole map is drawn, else which rows and columns (0-based) are shown
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,19 @@ _RF_MAX_MAP_CM, _RF_MAX_UNIT_CM, _RF_WIDTH_CM, _RF_GAP_CM, _RF_CAPTION_CM = 6.0,
 _RF_CHAR_CM = 0.17  # width of a caption character in \\scriptsize typewriter
 _RF_GRID_MIN_UNIT_CM = 0.12
 _MAX_CAPTION_CHARS = 28
+# Maps larger than this many cells along an axis are cropped to a window around the region (with a margin),
+# so that a 224 × 224 input does not shrink a 3 × 3 region to a speck.
+_RF_CROP_CELLS = 24
+_RF_CROP_MARGIN = 3
+
+
+def _window(size: int, start: int, end: int) -> tuple[int, int]:
+    """The cells [lo, hi) drawn along one axis: all of them when few, else the region (clipped) with a margin."""
+    if size <= _RF_CROP_CELLS:
+        return 0, size
+    lo = max(0, min(start, size - 1) - _RF_CROP_MARGIN)
+    hi = min(size, max(end, 0) + 1 + _RF_CROP_MARGIN)
+    return lo, max(hi, lo + 1)
 
 
 def _drawn(m: MapRegion) -> tuple[tuple[int, ...], np.ndarray]:
@@ -200,13 +215,17 @@ def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
     >>> [(m.name, m.cells) for m in receptive_figure(rf, rf.region((1, 1))).maps]
     [('input', 4), ('conv1', 1)]
     """
-    largest = max(max(_drawn(m)[0]) for m in region.maps)
+    windows = [tuple(_window(n, a.start, a.end) for n, a in zip(_drawn(m)[0], m.axes)) for m in region.maps]
+    largest = max(max(hi - lo for lo, hi in w) for w in windows)
     unit = min(_RF_MAX_UNIT_CM, _RF_MAX_MAP_CM / largest)
     captions = {lf.name: lf.layer.describe() if lf.layer is not None else (lf.merge or "") for lf in rf.layers}
     maps: list[MapPicture] = []
     x, y, row_height = 0.0, 0.0, 0.0
-    for number, m in enumerate(region.maps):
-        (rows, cols), mask = _drawn(m)
+    for number, (m, ((wr0, wr1), (wc0, wc1))) in enumerate(zip(region.maps, windows)):
+        (full_rows, full_cols), full_mask = _drawn(m)
+        mask = full_mask[wr0:wr1, wc0:wc1]
+        rows, cols = mask.shape
+        cropped = (rows, cols) != (full_rows, full_cols)
         caption = captions.get(m.node, "")
         if len(caption) > _MAX_CAPTION_CHARS:
             caption = caption[: _MAX_CAPTION_CHARS - 1] + "…"
@@ -214,14 +233,16 @@ def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
         slot = max(cols * unit, _RF_CHAR_CM * max(len(caption), len(m.node) + 8))
         if x > 0 and x + slot > _RF_WIDTH_CM:  # wrap to a new row of maps
             x, y, row_height = 0.0, y + row_height + _RF_CAPTION_CM, 0.0
-        (r0, c0) = (a.start for a in m.axes)
-        (r1, c1) = (a.end + 1 for a in m.axes)
+        r0, c0 = m.axes[0].start - wr0, m.axes[1].start - wc0
+        r1, c1 = m.axes[0].end + 1 - wr0, m.axes[1].end + 1 - wc0
         maps.append(MapPicture(
             name=m.node, caption=caption, rows=rows, cols=cols,
             x=Tex(f"{x + (slot - cols * unit) / 2:.3f}"), y=Tex(f"{-y:.3f}"),
             runs=tuple((r, a, b) for r, a, b, _ in _level_runs(mask.astype(np.int8))),
             box=(_coord(c0), _coord(r0), _coord(c1), _coord(r1)), middle=_coord(cols / 2), grid=unit >= _RF_GRID_MIN_UNIT_CM,
-            cells=int(mask.sum()), is_output=number == len(region.maps) - 1,
+            cells=int(full_mask.sum()), is_output=number == len(region.maps) - 1,
+            size=Tex(f"{full_rows}\\,\\texttimes\\,{full_cols}"),
+            window=f"rows {wr0}–{wr1 - 1}, columns {wc0}–{wc1 - 1} (from 0)" if cropped else "",
         ))
         x += slot + _RF_GAP_CM
         row_height = max(row_height, rows * unit)

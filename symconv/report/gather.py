@@ -18,6 +18,7 @@ only up to a size), because building is where the time and memory go.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,9 +56,12 @@ __all__ = [
     "EffectiveResults",
     "FieldDisagreement",
     "LayerResults",
+    "Lemma",
     "OutputTerms",
     "PlacedBlock",
     "ProofResults",
+    "ProofStep",
+    "StepProof",
     "ReceptiveResults",
     "SparsityCounts",
     "StackResults",
@@ -69,6 +73,9 @@ __all__ = [
     "gather_receptive",
     "gather_sparsity",
     "gather_stack",
+    "layer_symbols",
+    "step_proof",
+    "theorem_steps",
     "in_note_setting",
 ]
 
@@ -106,14 +113,151 @@ def _flat(spec: ConvSpec, position: tuple[int, ...]) -> int:
 
 
 # ----------------------------------------------------------------------------- the proof
+# A proof is data: numbered steps, each a SymPy statement (usually an equality continuing the previous
+# one), why it holds, and whether a machine checked it; then the side conditions (lemmas) it rests on.
+# The all-size prover's ``Proof`` (symconv.prove.general) maps onto it with :func:`step_proof`, which
+# reads attributes only (duck typing), so this module does not import the prover.
+@dataclass(frozen=True)
+class ProofStep:
+    """One step: ``statement`` (an ``Eq`` continues the chain when its lhs is the previous rhs), its reason."""
+
+    statement: sympy.Basic
+    justification: str  # words with inline $…$ math
+    holds: bool | None  # True/False: checked by a machine; None: argued in words, not machine-checked
+
+
+@dataclass(frozen=True)
+class Lemma:
+    """A side condition the steps rest on, and how it was discharged (Z3, an exact engine, …)."""
+
+    statement: str  # words with inline $…$ math
+    justification: str
+    holds: bool | None
+
+
+@dataclass(frozen=True)
+class StepProof:
+    """A proof as numbered steps with justifications and a lemma list; ``scope`` says for which sizes."""
+
+    claim: sympy.Basic
+    scope: str  # "all sizes" or the sizes it was checked for, in words with $…$ math
+    steps: tuple[ProofStep, ...]
+    lemmas: tuple[Lemma, ...]
+
+    @property
+    def holds(self) -> bool | None:
+        """False if a step or lemma failed; True if all were machine-checked; None if some were argued only."""
+        marks = [s.holds for s in self.steps] + [lemma.holds for lemma in self.lemmas]
+        if any(m is False for m in marks):
+            return False
+        return True if all(m is True for m in marks) else None
+
+
+def step_proof(proof: Any, claim: sympy.Basic, scope: str = "all sizes") -> StepProof:
+    """A :class:`StepProof` from any proof object with ``steps`` (``statement``, ``justification``, ``holds``)
+    and optionally ``lemmas`` (``statement``, ``justification``, ``holds``; SymPy statements are printed as math).
+
+    >>> from types import SimpleNamespace as NS
+    >>> x = sympy.Symbol("x")
+    >>> p = step_proof(NS(steps=[NS(statement=sympy.Eq(x + x, 2 * x), justification="collect", holds=True)]), x)
+    >>> p.holds, p.steps[0].justification
+    (True, 'collect')
+    """
+    def words(value: Any) -> str:
+        return f"${sympy.latex(value)}$" if isinstance(value, sympy.Basic) else str(value)
+
+    steps = tuple(ProofStep(s.statement, str(s.justification), None if s.holds is None else bool(s.holds))
+                  for s in proof.steps)
+    lemmas = tuple(Lemma(words(lem.statement), str(lem.justification), None if lem.holds is None else bool(lem.holds))
+                   for lem in getattr(proof, "lemmas", ()))
+    return StepProof(claim, scope, steps, lemmas)
+
+
+def layer_symbols(spec: ConvSpec) -> dict[sympy.Symbol, int]:
+    """The note's size symbols (C₁, C₂, H, W, h, w, s_h, …) and their values for ``spec``.
+
+    >>> {str(k): v for k, v in layer_symbols(ConvSpec(2, 3, input_size=5, kernel_size=3)).items()}["C_1"]
+    2
+    """
+    names = "C_1 C_2 H W h w s_h s_w p_t p_l d_h d_w"
+    values = (spec.in_channels, spec.out_channels, *spec.input_size, *spec.kernel_size, *spec.stride,
+              *spec.padding_before, *spec.dilation)
+    return dict(zip(sympy.symbols(names, integer=True, positive=True), values))
+
+
+def theorem_steps(spec: ConvSpec) -> tuple[sympy.Basic, tuple[ProofStep, ...]]:
+    """The claim y_{i,j,k} = (𝒲x + b)_{(j,k),i} and its proof in four steps, for the sizes as symbols.
+
+    In the note's setting (stride 1, no padding, dilation 1) those symbols are set to the note's values, so
+    the formulas read as the note's. Justifications are words; ``holds`` is None (argued, not checked here).
+
+    >>> claim, steps = theorem_steps(ConvSpec(1, 1, input_size=3, kernel_size=2))
+    >>> len(steps), sympy.latex(claim)
+    (4, 'y_{i,j,k} = \\\\left(\\\\mathcal{W} x + b\\\\right)_{(j,k),i}')
+    """
+    C1, _, H, W, h, w, s_h, s_w, p_t, p_l, d_h, d_w = layer_symbols(spec)
+    if in_note_setting(spec):
+        s_h = s_w = d_h = d_w = sympy.Integer(1)
+        p_t = p_l = sympy.Integer(0)
+    x, omega, b = sympy.IndexedBase("x"), sympy.IndexedBase("omega"), sympy.IndexedBase("b")
+    i, j, k, l, m, n, r, c = sympy.symbols("i j k l m n r c", integer=True)
+    bias = {"shared": b[i], "per_location": b[i, j, k], "none": sympy.Integer(0)}[spec.bias]
+    row = (j - 1) * s_h - p_t + m * d_h + 1  # the tap map, 1-based rows and output positions
+    col = (k - 1) * s_w - p_l + n * d_w + 1
+    y = sympy.Symbol("y_{i,j,k}")
+    entry = sympy.Symbol(r"\mathcal{W}_{(j,k),i;\,(l,r,c)}")
+    product = sympy.Symbol(r"\left(\mathcal{W} x + b\right)_{(j,k),i}")
+    kernel_sum = sympy.Sum(sympy.KroneckerDelta(r, row) * sympy.KroneckerDelta(c, col) * omega[i, l, m, n],
+                           (n, 0, w - 1), (m, 0, h - 1))
+    steps = (
+        ProofStep(sympy.Eq(y, bias + sympy.Sum(x[l, row, col] * omega[i, l, m, n], (n, 0, w - 1), (m, 0, h - 1),
+                                                 (l, 1, C1)), evaluate=False),
+                  "the index sum that defines the layer; taps outside the input read the zero padding", None),
+        ProofStep(sympy.Eq(y, bias + sympy.Sum(kernel_sum * x[l, r, c], (c, 1, W), (r, 1, H), (l, 1, C1)),
+                           evaluate=False),
+                  "each tap reads one input entry $x_{l,r,c}$; collect the weights by entry "
+                  "(padding taps match no $r$, $c$ and drop out)", None),
+        ProofStep(sympy.Eq(y, bias + sympy.Sum(entry * x[l, r, c], (c, 1, W), (r, 1, H), (l, 1, C1)), evaluate=False),
+                  "the inner sum is entry $(i, c)$ of the block $B_{l,m,k}$ placed at input row $r$ of "
+                  "$\\symconvW_{j,k,l}$: the note's construction of $\\symconvW$", None),
+        ProofStep(sympy.Eq(y, product, evaluate=False),
+                  "row $(j,k),i$ of the product $\\symconvW x$, columns in the order of $x$, plus the bias", None),
+    )
+    return sympy.Eq(y, product, evaluate=False), steps
+
+
 @dataclass(frozen=True)
 class ProofResults:
-    """conv(x) = 𝒲x + b for symconv's 𝒲 (seed order, one or both engines) and for the note's 𝒲 as written."""
+    """conv(x) = 𝒲x + b for symconv's 𝒲 (seed order, one or both engines) and for the note's 𝒲 as written.
+
+    ``theorem`` is the proof for all sizes (from the all-size prover when it is available, else the steps
+    argued in words); ``instance`` the same steps at this layer's sizes, each checked by the engines.
+    """
 
     spec: ConvSpec
     verdicts: tuple[Verdict, ...]
     as_written: Verdict | None  # the note's literal block formulas, checked by the index engine
     as_written_skipped: bool  # the note's setting, but too large for the literal check
+    theorem: StepProof
+    instance: StepProof
+
+
+def _instance(spec: ConvSpec, claim: sympy.Basic, steps: tuple[ProofStep, ...],
+              verdicts: Iterable[Verdict]) -> StepProof:
+    """The theorem's steps with this layer's sizes substituted; every step checked by the exact engines."""
+    verdicts = tuple(verdicts)
+    holds = all(v.holds for v in verdicts)
+    sizes = {sym: sympy.Integer(v) for sym, v in layer_symbols(spec).items()}
+    checked = tuple(ProofStep(s.statement.xreplace(sizes), s.justification, holds) for s in steps)
+    lemmas = tuple(
+        Lemma(f"both sides agree in all $d_y = {spec.d_y}$ outputs, {v.terms} terms matched exactly"
+              if v.holds else f"the two sides differ in {v.mismatched_rows} of the $d_y = {spec.d_y}$ outputs",
+              f"the {v.method} engine of symconv.verify", v.holds)
+        for v in verdicts
+    )
+    shown = ", ".join(f"${sympy.latex(sym)} = {value}$" for sym, value in sizes.items()
+                      if not in_note_setting(spec) or str(sym)[0] in "CHWhw")
+    return StepProof(claim, shown, checked, lemmas)
 
 
 def gather_proof(spec: ConvSpec) -> ProofResults:
@@ -122,8 +266,8 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
     In the note's own setting, also check the note's block formulas read literally.
 
     >>> p = gather_proof(ConvSpec(1, 1, input_size=3, kernel_size=2))
-    >>> [v.holds for v in p.verdicts], p.as_written.holds
-    ([True, True], False)
+    >>> [v.holds for v in p.verdicts], p.as_written.holds, p.instance.holds, p.theorem.holds
+    ([True, True], False, True, None)
     """
     small = spec.n_terms + spec.n_bias_terms <= BOTH_ENGINES_TERMS
     verdicts = tuple(verify(spec, method=method, order="seed") for method in (("sympy", "index") if small else ("index",)))
@@ -131,7 +275,9 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
     as_written = None
     if in_note_setting(spec) and not skipped:
         as_written = verify(spec, method="index", matrix=matrix_as_written(spec), order="seed")
-    return ProofResults(spec, verdicts, as_written, skipped)
+    claim, steps = theorem_steps(spec)
+    theorem = StepProof(claim, "all sizes", steps, ())
+    return ProofResults(spec, verdicts, as_written, skipped, theorem, _instance(spec, claim, steps, verdicts))
 
 
 # ----------------------------------------------------------------------------- the index sum, written out
@@ -406,8 +552,15 @@ class LayerResults:
     counts: CountResults
 
 
-def gather_layer(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> LayerResults:
-    """Compute every result of the one-layer report: index sum, blocks, proofs, sparsity, receptive field, counts."""
+def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> LayerResults:
+    """Compute every result of the one-layer report: index sum, blocks, proofs, sparsity, receptive field, counts.
+
+    ``position`` (0-based (j, k)) is where the blocks and the receptive field are shown; by default the blocks
+    at (0, 0), as in the note, and the receptive field at the centre, away from the padding.
+    """
+    centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
+    field_at = centre if position is None else position
+    position = (0, 0) if position is None else position
     _check_position(spec, position)
     return LayerResults(
         spec=spec,
@@ -416,7 +569,7 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> LayerRes
         blocks=gather_blocks(spec, position),
         proof=gather_proof(spec),
         sparsity=gather_sparsity(spec),
-        receptive=gather_receptive(spec, position),
+        receptive=gather_receptive(spec, field_at),
         counts=gather_counts(spec),
     )
 

@@ -55,9 +55,9 @@ class PdfResult:
     warnings: tuple[str, ...]
 
 
-def check_tex() -> None:
-    """Raise :class:`TexNotFoundError` unless pdflatex and latexmk are on PATH."""
-    missing = [tool for tool in ("latexmk", "pdflatex") if shutil.which(tool) is None]
+def check_tex(engine: str = "pdflatex") -> None:
+    """Raise :class:`TexNotFoundError` unless ``engine`` (pdflatex, lualatex) and latexmk are on PATH."""
+    missing = [tool for tool in ("latexmk", engine) if shutil.which(tool) is None]
     if missing:
         raise TexNotFoundError(
             f"--pdf needs {' and '.join(missing)} (TeX Live), not found on PATH; on Debian/Ubuntu: "
@@ -103,22 +103,25 @@ def _missing_package_hint(log: str) -> str:
     return f"\n(the LaTeX package {match.group(1)} is missing; on Debian/Ubuntu: apt-get install {debian})"
 
 
-def build_pdf(tex: str, pdf_path: str | os.PathLike[str], timeout: float = _TIMEOUT_SECONDS) -> PdfResult:
-    """Compile the LaTeX source ``tex`` to ``pdf_path`` with latexmk; atomic, nothing written on failure.
+def build_pdf(tex: str, pdf_path: str | os.PathLike[str], timeout: float = _TIMEOUT_SECONDS,
+              engine: str = "pdflatex") -> PdfResult:
+    """Compile the LaTeX source ``tex`` to ``pdf_path`` with latexmk and ``engine``; atomic, nothing written on failure.
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "hello.pdf"
     >>> build_pdf("\\\\documentclass{article}\\\\begin{document}Hi\\\\end{document}", out).pages
     1
     """
-    check_tex()
+    if engine not in ("pdflatex", "lualatex"):
+        raise ValueError(f"engine must be 'pdflatex' or 'lualatex', got {engine!r}")
+    check_tex(engine)
     target = Path(pdf_path)
     stem = target.stem or "report"
     with tempfile.TemporaryDirectory(prefix="symconv-latex-") as tmp:
         source = Path(tmp) / f"{stem}.tex"
         source.write_text(tex, encoding="utf-8")
         command = [
-            "latexmk", "-pdf", "-norc", "-silent",
+            "latexmk", "-pdf" if engine == "pdflatex" else "-lualatex", "-norc", "-silent",
             "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape",
             source.name,
         ]
@@ -135,15 +138,15 @@ def build_pdf(tex: str, pdf_path: str | os.PathLike[str], timeout: float = _TIME
         if done.returncode != 0 or not built.exists():
             details = _log_errors(log) or (done.stdout + done.stderr).strip().splitlines()[-_CONTEXT_LINES:]
             body = "\n".join(f"  {line}" for line in details)
-            raise LatexError(f"pdflatex failed on {target.with_suffix('.tex').name}:\n{body}{_missing_package_hint(log)}")
-        result = _summarise(log, target, runs=len(re.findall(r"Run number \d+ of rule 'pdflatex'", done.stdout + done.stderr)))
+            raise LatexError(f"{engine} failed on {target.with_suffix('.tex').name}:\n{body}{_missing_package_hint(log)}")
+        result = _summarise(log, target, runs=len(re.findall(rf"Run number \d+ of rule '{engine}'", done.stdout + done.stderr)))
         write_atomic(target, built.read_bytes())
     return result
 
 
 def _summarise(log: str, target: Path, runs: int) -> PdfResult:
     pages = re.search(r"Output written on .*?\((\d+) pages?", log)
-    undefined = re.findall(r"LaTeX Warning: (?:Reference|Citation) `([^']*)' on page \d+ undefined", log)
+    undefined = re.findall(r"LaTeX Warning: (?:Reference|Citation|Hyper reference) `([^']*)' on page \d+ undefined", log)
     warnings = re.findall(r"^(?:LaTeX|Package \w+) Warning: .*$", log, flags=re.MULTILINE)
     return PdfResult(
         path=target,

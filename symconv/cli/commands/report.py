@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 from ...errors import SpecError
-from ...report import LatexError, audit_report, build_pdf, escape_tex, layers_report, spec_report, write_atomic
+from ...report import LatexError, audit_report, build_pdf, layers_report, note_report, spec_report, write_atomic
+from ...report.render import title_tex
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
-HELP = "write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers) or the note's audit (--audit)"
+HELP = ("write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers), the note's audit (--audit) "
+        "or the corrected note (--note)")
 
 _LAYER_FLAGS = ("in_channels", "out_channels", "input", "kernel")
 _SPEC_DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "bias": "shared"}
@@ -30,21 +32,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     modes.add_argument("--layers", nargs="+", metavar="LAYER",
                        help="a stack of layers, e.g. conv:k=3,p=1 maxpool:k=2,s=2 (needs --input for the input size)")
     modes.add_argument("--audit", action="store_true", help="the audit of the lecture note's claims")
-    kind.add_argument("--no-torch", action="store_true", help="--audit: skip the PyTorch cross-checks")
+    modes.add_argument("--note", action="store_true",
+                       help="the lecture note, corrected: each claim as written, verdict, correction; prose errata")
+    kind.add_argument("--no-torch", action="store_true", help="--audit, --note: skip the PyTorch cross-checks")
     g = parser.add_argument_group("report")
-    g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source")
-    g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (pdflatex)")
-    g.add_argument("--title", default=None, help="document title (printed literally)")
+    g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
+    g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
+    g.add_argument("--engine", choices=("pdflatex", "lualatex"), default="pdflatex",
+                   help="TeX engine for --pdf and the font setup (lualatex: any Unicode in the title)")
+    g.add_argument("--title", default=None,
+                   help="document title: text printed literally, with inline $…$ math (letters, operators, common commands)")
+    g.add_argument("--body-only", action="store_true",
+                   help="a fragment to \\input into your own document: no preamble, namespaced macros (\\symconvW, …)")
+    g.add_argument("--template-dir", default=None, metavar="DIR",
+                   help="templates here replace the shipped ones by name (e.g. section_counts.tex.j2)")
     g.add_argument("--position", default=None, metavar="JxK",
-                   help="output position shown (0-based; default 0x0 for a layer, the centre for --layers)")
+                   help="output position shown (0-based; default: blocks at 0x0 and the receptive field at the centre)")
     g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
 
 
 def command_line(args: argparse.Namespace) -> str:
     """The canonical ``symconv report …`` command for ``args``: explicit layer, non-default options only."""
     words = ["symconv", NAME]
-    if args.audit:
-        words.append("--audit")
+    if args.audit or args.note:
+        words.append("--audit" if args.audit else "--note")
         if args.no_torch:
             words.append("--no-torch")
     elif args.layers:
@@ -62,6 +73,12 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--title", args.title]
     if args.timings:
         words.append("--timings")
+    if args.body_only:
+        words.append("--body-only")
+    if args.template_dir is not None:
+        words += ["--template-dir", args.template_dir]
+    if args.engine != "pdflatex":
+        words += ["--engine", args.engine]
     words += ["-o", args.output]
     if args.pdf:
         words.append("--pdf")
@@ -80,35 +97,46 @@ def _check_mode(args: argparse.Namespace) -> None:
     """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
     if args.title is not None:
         try:
-            escape_tex(args.title)
+            title_tex(args.title, unicode=args.engine == "lualatex")
         except SpecError as exc:
-            raise SpecError(f"--title: {exc}") from None
-    if args.audit or args.layers:
-        mode = "--audit" if args.audit else "--layers"
+            hint = "" if args.engine == "lualatex" or "printable" not in str(exc) else " (--engine lualatex accepts it)"
+            raise SpecError(f"--title: {exc}{hint}") from None
+    if args.body_only and args.pdf:
+        raise SpecError("--body-only writes a fragment for \\input, which does not compile alone; drop --pdf")
+    if args.output == "-" and args.pdf:
+        raise SpecError("-o - writes the LaTeX to stdout; --pdf needs a file name")
+    if args.audit or args.note or args.layers:
+        mode = "--audit" if args.audit else "--note" if args.note else "--layers"
         used = [name for name in _LAYER_FLAGS if getattr(args, name) is not None and not (args.layers and name == "input")]
         used += [name for name, default in _SPEC_DEFAULTS.items() if getattr(args, name) != default]
         if used:
             raise SpecError(f"{mode} takes no layer arguments, got --{used[0].replace('_', '-')}")
         if args.layers and args.input is None:
             raise SpecError("--layers needs --input HxW, the size of the stack's input")
-        if args.audit and args.position is not None:
-            raise SpecError("--audit takes no --position")
+        if (args.audit or args.note) and args.position is not None:
+            raise SpecError(f"{mode} takes no --position")
     else:
         missing = [f"--{name.replace('_', '-')}" for name in _LAYER_FLAGS if getattr(args, name) is None]
         if missing:
-            raise SpecError(f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit)")
-    if args.no_torch and not args.audit:
-        raise SpecError("--no-torch applies to --audit only")
+            raise SpecError(
+                f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit, --note)")
+    if args.no_torch and not (args.audit or args.note):
+        raise SpecError("--no-torch applies to --audit and --note only")
 
 
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
     _check_mode(args)
     command = command_line(args)
+    options = {"body_only": args.body_only, "template_dir": args.template_dir, "engine": args.engine}
     if args.audit:
         from ...claims.audit import audit
 
-        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command)
+        return audit_report(audit(torch=False if args.no_torch else None), title=args.title, command=command, **options)
+    if args.note:
+        from ...claims.audit import audit
+
+        return note_report(audit(torch=False if args.no_torch else None), title=args.title, command=command, **options)
     if args.layers:
         from ...receptive.layers import parse_layer
 
@@ -116,12 +144,16 @@ def document(args: argparse.Namespace) -> str:
         size = (size, size) if isinstance(size, int) else size
         index = None if args.position is None else _position(args.position)
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
-                             index=index)
-    position = (0, 0) if args.position is None else _position(args.position)
-    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings)
+                             index=index, **options)
+    position = None if args.position is None else _position(args.position)
+    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings,
+                       **options)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "-":
+        sys.stdout.write(document(args))
+        return 0
     output = Path(args.output)
     if output.suffix != ".tex":
         raise SpecError(f"-o must name a .tex file (the PDF goes next to it), got {args.output!r}")
@@ -132,9 +164,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {output}")
     if args.pdf:
         try:
-            result = build_pdf(tex, output.with_suffix(".pdf"))
+            result = build_pdf(tex, output.with_suffix(".pdf"), engine=args.engine)
         except LatexError as exc:  # several lines from the log: more than the one-line errors main() prints
             print(f"symconv {NAME}: error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote {result.path} ({result.pages} pages)")
+        for warning in result.warnings:  # what LaTeX complained about, e.g. a glyph missing from the font
+            print(f"symconv {NAME}: {args.engine} {warning}", file=sys.stderr)
+        if result.overfull_boxes:
+            print(f"symconv {NAME}: {args.engine}: {result.overfull_boxes} overfull boxes (text wider than the line)",
+                  file=sys.stderr)
     return 0

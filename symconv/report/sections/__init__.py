@@ -11,8 +11,9 @@ One module per part of a document: :mod:`.layer` (notation, index sum), :mod:`.b
 
 from .audit import AuditSection, ClaimView, audit_section
 from .blocks import BlockRow, BlocksSection, NamedMatrix, blocks_section
+from .corrected import CorrectedNote, Erratum, NotePart, corrected_note
 from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
-from .footer import Footer, footer
+from .footer import Footer, Front, footer, front
 from .layer import DefinitionSection, Expansion, Quantity, SpecSection, definition_section, spec_section
 from .note import elide, to_note
 from .proof import MismatchView, ProofRun, ProofSection, mismatch_view, proof_section
@@ -24,14 +25,18 @@ __all__ = [
     "BlockRow",
     "BlocksSection",
     "ClaimView",
+    "CorrectedNote",
     "CountRow",
     "CountsSection",
     "DefinitionSection",
+    "Erratum",
     "Derivation",
     "Expansion",
     "Footer",
+    "Front",
     "MismatchView",
     "NamedMatrix",
+    "NotePart",
     "ProofRun",
     "ProofSection",
     "Quantity",
@@ -42,10 +47,12 @@ __all__ = [
     "StackSection",
     "audit_section",
     "blocks_section",
+    "corrected_note",
     "counts_section",
     "definition_section",
     "elide",
     "footer",
+    "front",
     "mismatch_view",
     "proof_section",
     "receptive_section",

@@ -60,7 +60,7 @@ def _sizes(sizes: tuple[tuple[str, int], ...]) -> Tex:
 def _claim_view(c: Claim) -> ClaimView:
     cex, correction = c.evidence.counterexample, c.correction
     return ClaimView(
-        id=c.id, topic=c.topic, as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
+        id=c.id, topic=c.topic[:1].upper() + c.topic[1:], as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
         summary=c.evidence.summary, checked=c.evidence.checked, grid=c.evidence.grid,
         symbolic=None if c.evidence.symbolic is None else Tex(c.evidence.symbolic),
         counterexample=None if cex is None else _sizes(cex.sizes),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..gather import BlockResults
+from ..gather import BlockResults, in_note_setting
 from ..render import Tex
 from .note import elide, to_note
 
@@ -59,9 +59,13 @@ class BlocksSection:
     height: int
     width: int
     out_channels: int
+    generalised: bool  # stride, padding or dilation beyond the note's setting: the figure's caption says where B sits
 
 
 _MAX_B_SHOWN = 6
+# Above this many entries in one block B (C₂ × W), one representative B stands for all: they differ only in
+# which kernel row they carry, and the figures show where they sit.
+COMPACT_B_ENTRIES = 96
 _MAX_W_JKL_SHOWN = 3
 _B_PAIR_MAX_WIDTH = 8  # blocks B up to this many columns are typeset two to a line
 _MAX_CHANNELS_LISTED = 4  # 𝒲_{j,k} lists its 𝒲_{j,k,l} up to this many input channels, then elides
@@ -130,11 +134,12 @@ def blocks_section(b: BlockResults) -> BlocksSection:
     W = None
     if b.W is not None:
         W = NamedMatrix(Tex(r"\mathcal{W}"), 'matrix(spec, order="seed")', spec.d_y, spec.d_x, to_note(b.W), False)
-    shown_B = all_B if len(all_B) <= _MAX_B_SHOWN else all_B[: _MAX_B_SHOWN - 1] + all_B[-1:]
+    limit = 1 if spec.out_channels * width > COMPACT_B_ENTRIES else _MAX_B_SHOWN
+    shown_B = all_B if len(all_B) <= limit else (all_B[:1] if limit == 1 else all_B[: limit - 1] + all_B[-1:])
     shown_rows = rows_jkl if len(rows_jkl) <= _MAX_W_JKL_SHOWN else rows_jkl[: _MAX_W_JKL_SHOWN - 1] + rows_jkl[-1:]
     return BlocksSection(
         position=Tex(f"({j + 1}, {k + 1})"), subscript=Tex(f"{j + 1},{k + 1}"), position0=(j, k),
         B=tuple(shown_B), B_total=len(all_B), B_per_line=2 if width <= _B_PAIR_MAX_WIDTH else 1,
         W_jkl=tuple(shown_rows), W_jkl_total=len(rows_jkl), W_jk=_W_jk_row(b, rows_jkl), b_jk=b_jk, W=W,
-        height=height, width=width, out_channels=spec.out_channels,
+        height=height, width=width, out_channels=spec.out_channels, generalised=not in_note_setting(spec),
     )

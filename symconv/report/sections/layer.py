@@ -74,7 +74,7 @@ def _quantities(spec: ConvSpec) -> tuple[Quantity, ...]:
         Quantity("zero padding (top, bottom / left, right)", Tex(r"p_t, p_b \;/\; p_l, p_r"), padding),
         Quantity("dilation (rows, columns)", Tex("d_h, d_w"), axes(spec.dilation)),
         Quantity("groups", Tex("G"), Tex(str(spec.groups))),
-        Quantity(f"bias: {bias[1]}", Tex(bias[0]), Tex(r"\text{" + spec.bias.replace("_", r"\_") + "}")),
+        Quantity(f"bias: {bias[1]}", Tex(bias[0]), Tex(r"\text{" + spec.bias.replace("_", " ") + "}")),
         Quantity("output height × width", Tex(r"H' \times W'"), tex_size(rows_out, cols_out)),
         Quantity("flattened input", Tex(r"d_x = C_1 H W"), Tex(str(spec.d_x))),
         Quantity("flattened output", Tex(r"d_y = C_2 H' W'"), Tex(str(spec.d_y))),

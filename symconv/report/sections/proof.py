@@ -8,11 +8,11 @@ import sympy
 
 from ...core.symbols import note_index
 from ...prove.verdict import Verdict
-from ..gather import MAX_AS_WRITTEN_TERMS, ProofResults
-from ..render import Tex, latex
+from ..gather import MAX_AS_WRITTEN_TERMS, ProofResults, StepProof, in_note_setting
+from ..render import Tex, latex, prose
 from .note import to_note
 
-__all__ = ["MismatchView", "ProofRun", "ProofSection", "mismatch_view", "proof_section"]
+__all__ = ["MismatchView", "ProofRun", "ProofSection", "StepLine", "StepsView", "mismatch_view", "proof_section", "steps_view"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,62 @@ class MismatchView:
 
 
 @dataclass(frozen=True)
+class StepLine:
+    """One numbered line of a proof: ``lhs`` (None: continues the chain) ``= rhs``, and why."""
+
+    lhs: Tex | None
+    rhs: Tex
+    justification: Tex
+    checked: bool | None
+
+
+@dataclass(frozen=True)
+class LemmaLine:
+    """One side condition, its discharge, and whether it held."""
+
+    statement: Tex
+    justification: Tex
+    holds: bool | None
+
+
+@dataclass(frozen=True)
+class StepsView:
+    """A :class:`~symconv.report.gather.StepProof` ready to print: the claim, its scope, lines and lemmas."""
+
+    claim: Tex
+    scope: Tex
+    lines: tuple[StepLine, ...]
+    lemmas: tuple[LemmaLine, ...]
+    holds: bool | None
+    label: str
+
+
+def steps_view(proof: StepProof, label: str) -> StepsView:
+    """Number the steps of ``proof`` as one chain of equalities (labels ``label-1``, ``label-2``, …).
+
+    >>> from symconv.core.spec import ConvSpec
+    >>> from symconv.report.gather import gather_proof
+    >>> v = steps_view(gather_proof(ConvSpec(1, 1, input_size=3, kernel_size=2)).instance, "inst")
+    >>> [line.lhs is None for line in v.lines], v.holds
+    ([False, True, True, True], True)
+    """
+    lines = []
+    previous = None
+    for step in proof.steps:
+        statement = step.statement
+        if isinstance(statement, sympy.Eq):
+            lhs, rhs = statement.lhs, statement.rhs
+            lines.append(StepLine(None if lhs == previous else latex(lhs), latex(rhs), prose(step.justification),
+                                  step.holds))
+            previous = lhs
+        else:
+            lines.append(StepLine(latex(statement), Tex(""), prose(step.justification), step.holds))
+            previous = None
+    lemmas = tuple(LemmaLine(prose(lem.statement), prose(lem.justification), lem.holds) for lem in proof.lemmas)
+    return StepsView(latex(proof.claim), prose(proof.scope), tuple(lines), lemmas, proof.holds, label)
+
+
+@dataclass(frozen=True)
 class ProofSection:
     """conv(x) = 𝒲x + b for symconv's 𝒲 (one or two engines) and, in the note's setting, for the note's 𝒲 as written."""
 
@@ -50,6 +106,9 @@ class ProofSection:
     as_written_mismatch: MismatchView | None
     as_written_skipped: bool  # the note's setting, but too large for the literal check (see the audit report)
     as_written_limit: int
+    theorem: StepsView
+    instance: StepsView
+    generalised: bool  # the layer has stride, padding or dilation beyond the note's setting
 
 
 _MAX_TERMS_LISTED = 6
@@ -94,4 +153,7 @@ def proof_section(proof: ProofResults, timings: bool = False) -> ProofSection:
         as_written_mismatch=None if as_written is None else mismatch_view(as_written),
         as_written_skipped=proof.as_written_skipped,
         as_written_limit=MAX_AS_WRITTEN_TERMS,
+        theorem=steps_view(proof.theorem, "thm"),
+        instance=steps_view(proof.instance, "inst"),
+        generalised=not in_note_setting(proof.spec),
     )

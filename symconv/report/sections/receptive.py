@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -10,7 +11,7 @@ from ...core.taps import in_range
 from ...receptive.field import Region
 from ..figures import ReceptiveFigure, receptive_figure
 from ..gather import ReceptiveResults, StackResults
-from ..render import Tex, latex
+from ..render import Tex, latex, prose
 from .note import x_join
 
 __all__ = ["AxisBox", "ReceptiveSection", "StackRow", "StackSection", "receptive_section", "stack_section"]
@@ -108,7 +109,7 @@ class StackSection:
     recurrences: tuple[tuple[str, sympy.Basic, sympy.Basic, sympy.Basic, sympy.Basic], ...]
     start: sympy.Basic
     end: sympy.Basic
-    proofs: tuple[tuple[str, str, bool], ...]
+    proofs: tuple[tuple[Tex, str, bool], ...]  # (statement as words with math, how it was checked, holds)
     check_holds: bool
     check_outputs: int
     check_interior: int
@@ -141,6 +142,46 @@ def _effective_rows(s: StackResults) -> tuple[tuple[str, Tex, Tex, int, str, str
     )
 
 
+# How each identity about the recurrences was checked, said as mathematics rather than as SymPy calls.
+_METHODS = {
+    "substitution L = 0": "substitute $L = 0$",
+    "expand": "both sides expanded and compared",
+    "rsolve, then substitution": "the recurrence solved, the solution substituted back",
+    "simplify": "difference simplified to 0",
+    "difference_delta, symbolic in L": "forward difference in $L$, symbolically",
+}
+
+
+_STATEMENTS = (
+    (r"closed form of (\w) = recurrence unrolled, L = 1…(\d+)",
+     "the closed form of ${}$ equals the recurrence unrolled, $L = 1, \\dots, {}$"),
+    (r"(\w)\(n\) of n identical layers solves its recurrence", "${}(n)$ for $n$ identical layers solves its recurrence"),
+    (r"(\w)\(n\) = general closed form with equal layers, n = 1…(\d+), s ∈ \{(.*)\}",
+     "${}(n)$ equals the general closed form with equal layers, $n = 1, \\dots, {}$, $s \\in \\{{{}\\}}$"),
+)
+
+
+def _method(text: str) -> Tex:
+    return prose(_METHODS.get(text, text))
+
+
+def _statement(text: str) -> Tex:
+    """A recurrence identity in words (``P_(L+1) − P_L = b_(L+1)``) with its formulas typeset as mathematics.
+
+    >>> print(_statement("P_(L+1) − P_L = b_(L+1)"))
+    $P_{L+1} - P_{L} = b_{L+1}$
+    """
+    text = re.sub(r"\b([A-Za-z])_\(([^)]*)\)", r"\1_{\2}", text)
+    text = re.sub(r"\b([A-Za-z])_([0-9A-Za-z])\b", r"\1_{\2}", text)
+    for pattern, words in _STATEMENTS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return prose(words.format(*match.groups()))
+    if re.fullmatch(r"[A-Za-z_{}()+−=0-9 ]+", text) and not re.search(r"[A-Za-z]{3}", text):
+        return Tex("$" + text.replace("−", "-") + "$")
+    return prose(text)
+
+
 def stack_section(s: StackResults) -> StackSection:
     """The receptive field of a stack gathered by :func:`symconv.report.gather.gather_stack`, ready to print.
 
@@ -157,7 +198,8 @@ def stack_section(s: StackResults) -> StackSection:
         boxes=_boxes(s.region, s.input_size, shift=0), cells=s.cells, interior=bool(s.region.interior),
         figure=receptive_figure(rf, s.region),
         recurrences=tuple((d.name, d.recurrence, d.initial, d.closed, d.identical) for d in (forms.r, forms.S, forms.P)),
-        start=forms.start, end=forms.end, proofs=tuple((p.statement, p.method, p.holds) for p in forms.proofs),
+        start=forms.start, end=forms.end,
+        proofs=tuple((_statement(p.statement), _method(p.method), p.holds) for p in forms.proofs),
         check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
         check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined),
         effective=_effective_rows(s), effective_centred=s.effective is not None and s.effective.centred,

@@ -1,0 +1,99 @@
+"""The lecture note, corrected: its own structure, each claim as written, its verdict, and the corrected statement.
+
+The claims come from :func:`symconv.claims.audit.audit` (computed by the caller); this module only files them
+under the note's headings and adds the erratum list of the note's prose (spelling, not mathematics: the
+mathematics is in the claims).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .audit import ClaimView, _claim_view
+
+if TYPE_CHECKING:
+    from ...claims.audit import Audit
+
+__all__ = ["ERRATA", "PARTS", "CorrectedNote", "Erratum", "NotePart", "corrected_note"]
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A slip in the note's prose: the words as written (with a little context), and how they should read."""
+
+    written: str
+    reads: str
+
+
+@dataclass(frozen=True)
+class NotePart:
+    """One heading of the note, what it does, and its claims in the note's order."""
+
+    title: str
+    summary: str  # words with $…$ math
+    claims: tuple[ClaimView, ...]
+
+
+@dataclass(frozen=True)
+class CorrectedNote:
+    """The note's parts with their checked claims, and the erratum list of its prose."""
+
+    parts: tuple[NotePart, ...]
+    errata: tuple[Erratum, ...]
+    failing: int
+    total: int
+    grid_size: int
+    torch: bool
+
+
+#: The note's headings, in its order, and the audit's claims filed under each.
+PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Formulation", "The convolution defined entry by entry, by an index sum over the input channels and the kernel.",
+     ("conv-codomain", "index-sum", "weight-shape", "bias-shape")),
+    ("Matrix form", "The convolution as an affine map $x \\mapsto \\mathcal{W}x + b$ on the flattened input, with "
+     "$\\mathcal{W}$ assembled from blocks.",
+     ("conv-linear", "d_x-d_y", "W-shape", "Wjk-shape", "Wjkl-shape", "B-shape", "zero-blocks", "x-order",
+      "b_jk-entries", "block-construction")),
+    ("Parameter counts", "How many parameters the convolution has, against a fully-connected layer with the same "
+     "$d_x$ and $d_y$.",
+     ("params-per-location", "conv-much-less-than-fc", "fc-count", "dxdy", "kernel-much-less", "params-shared",
+      "params-factorisation", "params-resolution")),
+    ("Receptive fields", "Which inputs one output depends on, read off the row block $\\mathcal{W}_{j,k}$.",
+     ("receptive-field",)),
+)
+
+#: The note's prose slips, quoted as written (a test finds each quote in the note).
+ERRATA: tuple[Erratum, ...] = (
+    Erratum("Here $l,m,n$ runes over the input channel", "Here $l, m, n$ run over the input channel"),
+    Erratum("$i,j,k$ runs over the output channel height and width", "$i, j, k$ run over the output channel, height and width"),
+    Erratum("the kernel height ad width", "the kernel height and width"),
+    Erratum("defines the  $(j,k)$-th convolution output as follow", "define the $(j,k)$-th convolution output as follows"),
+    Erratum("the number of parameter of $\\text{conv}$ is much more smaller than",
+            "the number of parameters of $\\operatorname{conv}$ is much smaller than"),
+    Erratum("tipically", "typically"),
+    Erratum("the input and output chanels", "the input and output channels"),
+    Erratum("(i.e $W$ and $H$)", "(i.e. $W$ and $H$)"),
+    Erratum("How many inputs influence an specific output", "How many inputs influence a specific output"),
+    Erratum("Notice that the the receptive field is compossed of the $(j,k)$ output lemente are",
+            "Notice that the receptive field of the $(j,k)$ output element is composed of"),
+    Erratum("not multiplied ny $0$ inm", "not multiplied by $0$ in"),
+)
+
+
+def corrected_note(result: Audit) -> CorrectedNote:
+    """The audit's claims filed under the note's headings (claims under no heading go to a last part).
+
+    >>> from symconv.claims.audit import audit
+    >>> n = corrected_note(audit(torch=False, max_size=2))
+    >>> [p.title for p in n.parts][:2], n.total == sum(len(p.claims) for p in n.parts)
+    (['Formulation', 'Matrix form'], True)
+    """
+    views = {c.id: _claim_view(c) for c in result.claims}
+    parts = [NotePart(title, summary, tuple(views[i] for i in ids if i in views)) for title, summary, ids in PARTS]
+    filed = {i for _, _, ids in PARTS for i in ids}
+    rest = tuple(v for i, v in views.items() if i not in filed)
+    if rest:
+        parts.append(NotePart("Further claims", "Claims the note makes in passing.", rest))
+    return CorrectedNote(tuple(p for p in parts if p.claims), ERRATA, len(result.failing), len(views),
+                         result.grid_size, result.torch)
