@@ -86,6 +86,7 @@ _LAZY: dict[str, str] = {
     "audit_report": ".report",
     "build_pdf": ".report",
     "layers_report": ".report",
+    "note_report": ".report",
     "spec_report": ".report",
 }
 
@@ -140,6 +141,7 @@ __all__ = [
     "matrix_as_written",
     "mode_direct",
     "mode_matrix",
+    "note_report",
     "output_index",
     "padding_operator",
     "prove_backward",
@@ -210,4 +212,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from .receptive.forms import effective_forms, receptive_forms
     from .receptive.layers import Branches, Graph, Layer
-    from .report import audit_report, build_pdf, layers_report, spec_report
+    from .report import audit_report, build_pdf, layers_report, note_report, spec_report
