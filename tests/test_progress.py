@@ -1,0 +1,52 @@
+"""Progress on stderr: drawn only on a terminal and never with --quiet/--json; fed by the engines' callback."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+
+from symconv import ConvSpec, verify
+from symconv.cli import progress as progress_module
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("flags, stream, shown", [
+    ({}, Terminal(), True),
+    ({"quiet": True}, Terminal(), False),
+    ({"json": True}, Terminal(), False),
+    ({}, io.StringIO(), False),  # a pipe or a file: nothing
+])
+def test_wanted_only_on_a_terminal_without_quiet_or_json(flags, stream, shown):
+    assert progress_module.wanted(argparse.Namespace(**flags), stream) is shown
+
+
+@pytest.mark.parametrize("method", ["index", "sympy"])
+def test_the_bar_follows_the_engine_to_the_end(monkeypatch, method):
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    stream, calls = Terminal(), []
+    spec = ConvSpec(3, 4, input_size=9, kernel_size=3, padding=1)
+    with progress_module.progress_bar(argparse.Namespace(), stream=stream) as progress:
+        assert progress is not None
+
+        def record(done: int, total: int) -> None:
+            calls.append((done, total))
+            progress(done, total)
+
+        assert verify(spec, method=method, progress=record).holds
+    total = spec.n_terms + spec.n_bias_terms
+    assert calls[-1] == (total, total)
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))  # done never decreases
+    assert "terms" in stream.getvalue()
+
+
+def test_no_bar_no_output():
+    stream = Terminal()
+    with progress_module.progress_bar(argparse.Namespace(quiet=True), stream=stream) as progress:
+        assert progress is None
+    assert stream.getvalue() == ""
