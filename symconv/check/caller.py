@@ -7,6 +7,7 @@ How fn wants to be called is found by trial calls with zeros (:meth:`Caller.reso
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 from ..core.spec import ConvSpec
 from ..errors import SpecError
 
-__all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller"]
+__all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller", "FnRaised"]
 
 LAYOUTS: tuple[str, ...] = ("auto", "NCHW", "CHW", "NHWC", "HWC")
 WEIGHT_LAYOUTS: tuple[str, ...] = ("OIHW", "HWIO")
@@ -29,6 +30,42 @@ CHUNK_VALUES = 1 << 23
 
 class CallFailed(Exception):
     """fn raised, or returned something that is not an output of the expected rank."""
+
+    def __init__(self, message: str, raised: bool = False) -> None:
+        super().__init__(message)
+        self.raised = raised  # True when the user's code raised (not a refusal of the arguments' count or names)
+
+
+class FnRaised(Exception):
+    """fn failed on a call after it had been resolved: the user's exception (a FAILS, never bad input to symconv).
+
+    ``error`` is ``"TypeName: first line of the message"``; ``call`` says which call and with what arguments.
+    """
+
+    def __init__(self, error: str, call: str, hint: str = "") -> None:
+        super().__init__(f"{error} ({call})")
+        self.error = error
+        self.call = call
+        self.hint = hint
+
+
+def _binds(fn: Callable, n_args: int, kwargs: dict[str, Any]) -> bool:
+    """False when fn's signature cannot take ``n_args`` positional arguments and ``kwargs`` (True if unknown)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return True  # a builtin without a signature: let the call decide
+    try:
+        signature.bind(*range(n_args), **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+def describe_error(exc: BaseException) -> str:
+    """``TypeName: first line of the message`` (the type alone when there is no message)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _torch() -> Any:
@@ -67,6 +104,8 @@ class Caller:
         self.output_shape: tuple[int, ...] = ()
         self.bias_shape: tuple[int, ...] | None = spec.bias_shape if spec.bias != "none" else None
         self.none_bias_as_zeros = False
+        self.output_dtype = ""  # the dtype fn returned on numeric input (numpy or torch name)
+        self._bindable: bool | None = None
 
     # -- conversions
     def _kwargs(self) -> dict[str, Any]:
@@ -92,10 +131,14 @@ class Caller:
             return bias.transpose(1, 2, 0)
         return bias
 
-    @staticmethod
-    def _to_numpy(y: Any, symbolic: bool) -> np.ndarray:
+    def _to_numpy(self, y: Any, symbolic: bool) -> np.ndarray:
         if hasattr(y, "detach") and hasattr(y, "cpu"):
-            y = y.detach().cpu().numpy()
+            if not symbolic:
+                self.output_dtype = str(y.dtype).replace("torch.", "")
+            y = y.detach().cpu()
+            y = (y.float() if str(y.dtype) == "torch.bfloat16" else y).numpy()
+        elif not symbolic and hasattr(y, "dtype"):
+            self.output_dtype = str(y.dtype)
         if symbolic:
             return np.asarray(y, dtype=object)
         try:
@@ -118,10 +161,16 @@ class Caller:
         for item in inputs:
             self.calls += 1
             self.samples += item.shape[0] if batched else 1
+            kwargs = self._kwargs()
+            if self._bindable is None:
+                self._bindable = _binds(self.fn, 3, kwargs)
+            if not self._bindable:
+                names = "".join(f", {k}=" for k in kwargs)
+                raise CallFailed(f"fn's signature does not take (x, weight, bias{names})")
             try:
-                y = self.fn(self._convert(item, backend), w, b, **self._kwargs())
+                y = self.fn(self._convert(item, backend), w, b, **kwargs)
             except Exception as exc:  # the user's code: any exception means "this way of calling fails"
-                raise CallFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from exc
+                raise CallFailed(describe_error(exc), raised=True) from exc
             y = self._to_numpy(y, symbolic)
             rank = 4 if batched else 3
             if y.ndim != rank or (batched and y.shape[0] != item.shape[0]):
@@ -140,6 +189,7 @@ class Caller:
             backends = ["numpy"]
         weight = np.zeros(spec.weight_shape)
         errors: list[str] = []
+        failures: list[CallFailed] = []
 
         def attempt(bias_shape: tuple[int, ...] | None) -> bool:
             bias = None if bias_shape is None else np.zeros(bias_shape)
@@ -150,6 +200,7 @@ class Caller:
                         y = self.invoke(x, weight, bias, lay, b)
                     except CallFailed as exc:
                         errors.append(f"{b}/{lay}: {exc}")
+                        failures.append(exc)
                         continue
                     self.layout, self.backend, self.output_shape = lay, b, tuple(y.shape[1:])
                     return True
@@ -172,8 +223,26 @@ class Caller:
                 return
         shapes = f"x {('N', *spec.input_shape) if layout != 'CHW' else spec.input_shape}, weight {spec.weight_shape}"
         shapes += f", bias {self.spec.bias_shape if spec.bias != 'none' else None}"
-        raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} ({', '.join(backends)}; layout "
-                        f"{'/'.join(layouts)}): {first_error}")
+        tried = f"({', '.join(backends)}; layout {'/'.join(layouts)})"
+        hint = self._channels_last_hint(layout, backends[0]) if any(e.raised for e in failures) else ""
+        raised = next((e for e in failures if e.raised), None)
+        if raised is not None:  # the user's code raised: a failure of fn, reported with its exception
+            raise FnRaised(str(raised), f"when called as fn(x, weight, bias) with {shapes} {tried}", hint)
+        raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} {tried}: {first_error}")
+
+    def _channels_last_hint(self, layout: str, backend: str) -> str:
+        """When NCHW failed: a hint to pass layout='NHWC' if fn runs on channels-last arrays."""
+        if layout not in ("auto", "NCHW"):
+            return ""
+        spec = self.spec
+        try:
+            y = self.invoke(np.zeros((2, *spec.input_shape)), np.zeros(spec.weight_shape),
+                            None if self.bias_shape is None else np.zeros(self.bias_shape), "NHWC", backend)
+        except CallFailed:
+            return ""
+        if tuple(y.shape[1:]) != spec.output_shape:
+            return ""
+        return "fn runs on channels-last arrays (N, H, W, C): pass layout='NHWC' (check-impl --layout NHWC)"
 
     def __call__(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         """fn on a batch of canonical inputs, chunked; (k, d_y) float64."""
@@ -184,7 +253,8 @@ class Caller:
             try:
                 y = self.invoke(x[start:start + step], weight, bias, self.layout, self.backend)
             except CallFailed as exc:
-                raise SpecError(f"fn(x, weight, bias) failed during probing: {exc}") from None
+                raise FnRaised(str(exc), f"call {self.calls} to fn, on x of shape {tuple(x[start:start + step].shape)} "
+                               f"({self.layout}, {self.backend}, {self.dtype})") from None
             if tuple(y.shape[1:]) != self.output_shape:
                 raise SpecError(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
                                 f"in another; its output shape must not depend on the values")

@@ -7,10 +7,19 @@ common bugs, and the ones that match exactly are named.
 
 How the form is obtained (``method``), and how strong the answer is (the verdict's ``level``/``status``):
 
-* ``"symbolic"`` — fn is run once on NumPy object arrays of SymPy symbols and its outputs are expanded;
-  coefficients are compared as exact rationals (a SymPy Float, or a fraction float64 cannot hold, is a
-  mismatch: the definition's coefficients are exactly 1). Level ``"exact"``, status ``HOLDS (exact)``: a
-  proof for what fn computes on symbols. Needs a fn that computes with Python objects (plain NumPy usually does).
+* ``"symbolic"`` — fn is run on a batch of two samples of independent SymPy symbols (NumPy object arrays)
+  and its outputs are expanded; each output sample must depend on its own input sample only, with the
+  layer's terms, coefficients compared as exact rationals (a SymPy Float, or a fraction float64 cannot
+  hold, is a mismatch: the definition's coefficients are exactly 1). Level ``"exact"``, status
+  ``HOLDS (exact)``. Needs a fn that computes with Python objects (plain NumPy usually does).
+
+Every reading that matches the layer is then tested by numeric runs (:mod:`symconv.check.runs`): a batch of
+three non-integer float64 samples, the same batch permuted, and other values; each output must equal the
+form within the rounding bound γₙ·(Σ|ω||x| + |b|) of the format fn computes in (:mod:`symconv.check.rounding`),
+or within ``atol`` when given. A disagreement is a FAILS with the finding ``batch-dependent``,
+``state-dependent``, ``type-dependent``, ``low-precision``, ``non-finite`` or ``raised``. So ``proved`` means:
+fn is a deterministic per-sample map and, on every call made, computed exactly the layer; code that changes
+only after more calls, on larger batches, or on values none of the runs reached would escape it.
 * ``"onehot"`` — fn is probed: first tests on random integer inputs that it is affine in each of x, ω and b
   (the only shape a convolution can have); then every coefficient is read with one-hot inputs, one call
   per weight entry, batched over all input one-hots, and the form is confirmed on random probes.
@@ -66,13 +75,14 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
-from .caller import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, Caller
+from .caller import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, Caller, FnRaised
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
-from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, run_symbolic, symbolic_findings
+from .runs import RunsOutcome, numeric_runs
+from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, per_sample_findings, run_symbolic, symbolic_findings
 from .verdict import ImplementationVerdict, first_mismatches, fn_name
 
 __all__ = [
@@ -131,6 +141,7 @@ class _Reading:
     guarantee: str = ""
     deviation: float = 0.0  # tolerance used while probing (the symbolic run uses none)
     slack: float = 0.0
+    symbolic_output: np.ndarray | None = field(default=None, repr=False)  # fn's output on symbols, to replay
 
 
 @dataclass(frozen=True)
@@ -221,15 +232,30 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
     # 0. arguments: everything that can be refused is refused before fn is called
     precision = _check_arguments(fn, spec, options)
     caller = Caller(fn, spec, options.weight_layout, options.dtype, options.pass_params)
-    # 1. symbolic: fn runs on SymPy symbols (only NumPy code can)
-    reading = _read_symbolically(caller, spec, options)
-    # 2. probing: bi-affinity, then coefficients, then confirmation on random integers
-    if reading is None:
-        reading = _read_by_probing(caller, spec, precision, options)
-    # 3. compare with the definition; diagnose by testing bug hypotheses against the form
-    comparison = _compare(spec, reading, options.max_mismatches)
-    # 4. the verdict: what holds, how it was checked, how strong the answer is
-    return _implementation_verdict(fn, spec, caller, reading, comparison, precision, options, perf_counter() - start)
+    try:
+        # 1. symbolic: fn runs on a batch of two samples of SymPy symbols (only NumPy code can)
+        reading = _read_symbolically(caller, spec, options)
+        # 2. probing: bi-affinity, then coefficients, then confirmation on random integers
+        if reading is None:
+            reading = _read_by_probing(caller, spec, precision, options)
+        # 3. compare with the definition; diagnose by testing bug hypotheses against the form
+        comparison = _compare(spec, reading, options.max_mismatches)
+        # 4. numeric runs: non-integer values, a permuted batch, other values — what the reading assumed
+        runs = _run_numerically(caller, reading, comparison, options)
+    except FnRaised as exc:  # the user's code raised: fn fails, with its exception
+        reading, comparison, runs = _raised(caller, spec, exc)
+    # 5. the verdict: what holds, how it was checked, how strong the answer is
+    return _implementation_verdict(fn, spec, caller, reading, comparison, runs, precision, options,
+                                   perf_counter() - start)
+
+
+def _raised(caller: Caller, spec: ConvSpec, exc: FnRaised) -> tuple[_Reading, _Comparison, RunsOutcome]:
+    """A FAILS reading for a fn that raised: its exception, the call, and a hint when one applies."""
+    message = f"fn raised {exc.error} {exc.call}" + (f"; {exc.hint}" if exc.hint else "")
+    finding = Finding("raised", "call", message)
+    reading = _Reading(spec, "none", findings=(finding,), guarantee="fn raised an exception; no form was read")
+    comparison = _Comparison(expected_form(spec), (finding,), np.empty(0, dtype=np.int64), ())
+    return reading, comparison, RunsOutcome(())
 
 
 # ------------------------------------------------------------------------------------------ 0. arguments
@@ -273,16 +299,21 @@ def _read_symbolically(caller: Caller, spec: ConvSpec, options: _Options) -> _Re
     small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMBOLIC_TERMS
     if not (options.method == "symbolic" or (options.method == "auto" and options.backend != "torch" and small)):
         return None
-    y = run_symbolic(caller, options.layout)
-    if y is None:
+    batch = run_symbolic(caller, options.layout)
+    if batch is None:
         if options.method == "symbolic":
             raise SpecError("method='symbolic' needs a fn that computes with NumPy object arrays of SymPy symbols; "
                             "this one raised or returned numbers — use method='onehot' or 'sparse'")
         return None
+    y = batch[0]
     parsed = parse_symbolic(spec, y)
     caller.output_shape, caller.backend = tuple(y.shape), "numpy"
+    mixed = per_sample_findings(spec, batch, parsed)
+    if mixed:  # no form: the outputs are not one per-sample map
+        return _Reading(spec, "symbolic", None, tuple(mixed), guarantee="fn is not a per-sample map: output "
+                        "samples depend on other input samples, or differ in form; no coefficients kept")
     return _Reading(spec, "symbolic", parsed.form, tuple(symbolic_findings(parsed, y.shape)), parsed.exact_terms,
-                    level="exact", guarantee=SYMBOLIC_GUARANTEE)
+                    level="exact", guarantee=SYMBOLIC_GUARANTEE, symbolic_output=batch)
 
 
 # ------------------------------------------------------------------------------------------ 2. probing
@@ -356,12 +387,36 @@ def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Compari
     return _Comparison(expected, tuple(findings), rows, mismatches)
 
 
-# ------------------------------------------------------------------------------------------ 4. verdict
+# ------------------------------------------------------------------------------------------ 4. numeric runs
+
+def _run_numerically(caller: Caller, reading: _Reading, comparison: _Comparison, options: _Options) -> RunsOutcome:
+    """Numeric runs against the form read, when it is the layer's (a form already wrong needs no more findings)."""
+    if reading.form is None or comparison.findings:
+        return RunsOutcome(())
+    if not caller.backend:
+        caller.backend = "numpy"
+    resymbolize = None
+    if reading.symbolic_output is not None:
+        first = reading.symbolic_output
+
+        def resymbolize() -> bool:
+            again = run_symbolic(caller, caller.layout)
+            if again is None or again.shape != first.shape:
+                return True
+            return any(sympy.expand(a - b) != 0 for a, b in zip(first.reshape(-1).tolist(), again.reshape(-1).tolist()))
+    source = "symbols" if reading.symbolic_output is not None else "integer probes"
+    rng = np.random.default_rng(options.seed + 1)
+    return numeric_runs(caller, reading.form, rng, options.dtype, options.atol, resymbolize, source)
+
+
+# ------------------------------------------------------------------------------------------ 5. verdict
 
 def _implementation_verdict(fn: Callable[..., Any], spec: ConvSpec, caller: Caller, reading: _Reading,
-                            comparison: _Comparison, precision: Precision, options: _Options,
+                            comparison: _Comparison, runs: RunsOutcome, precision: Precision, options: _Options,
                             seconds: float) -> ImplementationVerdict:
     """The :class:`Verdict` and everything the report and the JSON say about how it was reached."""
+    if runs.findings:
+        comparison = dataclasses.replace(comparison, findings=(*comparison.findings, *runs.findings))
     holds = reading.form is not None and not comparison.findings
     output_shape = tuple(caller.output_shape)
     differing = int(comparison.mismatch_rows.size) if output_shape == spec.output_shape else math.prod(output_shape or (0,))
@@ -394,5 +449,7 @@ def _implementation_verdict(fn: Callable[..., Any], spec: ConvSpec, caller: Call
         level=reading.level,
         form=reading.form,
         details={"fn": fn_name(fn), "dtype": options.dtype, "atol": precision.atol, "rtol": precision.rtol,
-                 "deviation": reading.deviation, "slack": reading.slack, "seed": options.seed, "notes": notes},
+                 "deviation": reading.deviation, "slack": reading.slack, "seed": options.seed, "notes": notes,
+                 "rounding": runs.text, "computes_in": runs.computes_in, "rounding_ratio": runs.ratio,
+                 "output_dtype": caller.output_dtype},
     )

@@ -1,6 +1,8 @@
 """``symconv check-impl module:function``: check that a convolution function computes the layer.
 
-The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on SymPy symbols: a proof),
+The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on a batch of two samples of SymPy
+symbols and computed exactly the layer per sample, and numeric runs on non-integer, permuted and fresh batches
+agreed within the rounding bound: proved for a deterministic per-sample map, on every call made),
 ``AGREES (sampled, exact values)`` or ``AGREES (sampled, within atol …)`` (fn was probed with numbers: no
 difference found, not a proof), or ``FAILS``.
 """
@@ -22,7 +24,7 @@ from ._spec_args import add_spec_arguments, spec_from_args
 
 NAME = "check-impl"
 HELP = ("check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer: HOLDS (exact) or AGREES (sampled) "
-        "exit 0, FAILS exit 1, bad input exit 2")
+        "exit 0, FAILS (fn wrong, or fn raised) exit 1, bad input to symconv exit 2")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
     g.add_argument("--atol", type=float, default=None,
-                   help="tolerance of the probing methods (default 1e-6 for float64, 1e-2 for float32; 0: exact)")
+                   help="absolute tolerance, overriding the derived rounding bound γₙ·Σ|ω||x| of the dtype "
+                        "(0: every comparison exact)")
     parser.add_argument("--require-exact", action="store_true",
-                        help="exit 1 unless the check is a proof (HOLDS (exact)); a sampled agreement is not enough")
+                        help="exit 1 unless the check is a proof (HOLDS (exact)): fn, run on two samples of symbols, "
+                             "computed the layer exactly per sample, and numeric runs (non-integer, permuted and "
+                             "fresh batches) agreed within the rounding bound; it assumes fn is a deterministic "
+                             "per-sample map — state or value branches no call reached would escape it")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
