@@ -256,7 +256,7 @@ class Caller:
                 raise FnRaised(str(exc), f"call {self.calls} to fn, on x of shape {tuple(x[start:start + step].shape)} "
                                f"({self.layout}, {self.backend}, {self.dtype})") from None
             if tuple(y.shape[1:]) != self.output_shape:
-                raise SpecError(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
-                                f"in another; its output shape must not depend on the values")
+                raise FnRaised(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
+                               "in another; its output shape must not depend on the values", f"call {self.calls} to fn")
             pieces.append(y.reshape(y.shape[0], -1))
         return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
