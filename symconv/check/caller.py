@@ -42,11 +42,12 @@ class FnRaised(Exception):
     ``error`` is ``"TypeName: first line of the message"``; ``call`` says which call and with what arguments.
     """
 
-    def __init__(self, error: str, call: str, hint: str = "") -> None:
+    def __init__(self, error: str, call: str, hint: str = "", code: str = "raised") -> None:
         super().__init__(f"{error} ({call})")
         self.error = error
         self.call = call
         self.hint = hint
+        self.code = code  # "raised", or "non-finite" when fn returned NaN or ±inf for finite input
 
 
 def _binds(fn: Callable, n_args: int, kwargs: dict[str, Any]) -> bool:
@@ -258,5 +259,8 @@ class Caller:
             if tuple(y.shape[1:]) != self.output_shape:
                 raise FnRaised(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
                                "in another; its output shape must not depend on the values", f"call {self.calls} to fn")
+            if not np.all(np.isfinite(y)):
+                bad = y.reshape(-1)[~np.isfinite(y.reshape(-1))][0]
+                raise FnRaised(f"fn returned {bad} for finite input", f"call {self.calls} to fn", code="non-finite")
             pieces.append(y.reshape(y.shape[0], -1))
         return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]

@@ -251,9 +251,13 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
 
 def _raised(caller: Caller, spec: ConvSpec, exc: FnRaised) -> tuple[_Reading, _Comparison, RunsOutcome]:
     """A FAILS reading for a fn that raised: its exception, the call, and a hint when one applies."""
-    message = f"fn raised {exc.error} {exc.call}" + (f"; {exc.hint}" if exc.hint else "")
-    finding = Finding("raised", "call", message)
-    reading = _Reading(spec, "none", findings=(finding,), guarantee="fn raised an exception; no form was read")
+    if exc.code == "raised":
+        message = f"fn raised {exc.error} {exc.call}" + (f"; {exc.hint}" if exc.hint else "")
+    else:
+        message = f"{exc.error} ({exc.call}): no form can be read from NaN or infinite values"
+    finding = Finding(exc.code, "call" if exc.code == "raised" else "values", message)
+    what = "fn raised an exception" if exc.code == "raised" else "fn returned non-finite values"
+    reading = _Reading(spec, "none", findings=(finding,), guarantee=f"{what}; no form was read")
     comparison = _Comparison(expected_form(spec), (finding,), np.empty(0, dtype=np.int64), ())
     return reading, comparison, RunsOutcome(())
 
@@ -359,10 +363,29 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
             form = extract(probe, used, options.max_values)
             problem = confirm(probe, form, precision.trials)
     reading = _Reading(work_spec, used, findings=findings, deviation=probe.deviation, slack=probe.slack)
+    if problem is not None and problem.code == "not-bilinear" and options.dtype == "float64" and \
+            _bilinear_in_float32(caller, work_spec, options):
+        problem = dataclasses.replace(problem, message=problem.message + "; but fn is bi-affine when given float32 "
+                                      "arrays — it reads its input as float32 (e.g. C code through ctypes): pass "
+                                      "dtype='float32' (check-impl --dtype float32)")
     if problem is not None:
-        return dataclasses.replace(reading, findings=(*findings, problem), guarantee=NOT_BIAFFINE)
+        guarantee = NOT_BIAFFINE if problem.code == "not-bilinear" else \
+            "fn is bilinear, but its coefficients are not the layer's; no coefficients kept"
+        return dataclasses.replace(reading, findings=(*findings, problem), guarantee=guarantee)
     level = "sampled" if probe.deviation == 0 and probe.slack == 0 else "sampled-atol"
     return dataclasses.replace(reading, form=form, level=level, guarantee=probing_guarantee(used, precision, probe))
+
+
+def _bilinear_in_float32(caller: Caller, spec: ConvSpec, options: _Options) -> bool:
+    """Whether fn passes the bi-affinity tests when given float32 arrays (the hint for a dtype mismatch)."""
+    other = Caller(caller.fn, spec, options.weight_layout, "float32", options.pass_params)
+    other.layout, other.backend, other.output_shape = caller.layout, caller.backend, caller.output_shape
+    other.bias_shape, other.none_bias_as_zeros = caller.bias_shape, caller.none_bias_as_zeros
+    probe = Probe(other, spec, PRECISIONS["float32"], np.random.default_rng(options.seed), KeySpace(spec))
+    try:
+        return biaffinity(probe) is None
+    except FnRaised:
+        return False
 
 
 # ------------------------------------------------------------------------------------------ 3. comparison

@@ -201,6 +201,9 @@ def confirm(probe: Probe, form: Form, trials: int) -> Finding | None:
         want = form.evaluate(x, w, b)
         bad = ~probe.close(found, want)
         if bad.any():
+            scaled = _common_factor(form, x, w, b, found, want)
+            if scaled is not None:
+                return scaled
             got, given = float(found[bad][0]), float(want[bad][0])
             relative = abs(got - given) / max(abs(got), abs(given))
             hint = (f" — only by rounding (relative {relative:.1e}), atol={probe.precision.atol:g} being too small for "
@@ -208,6 +211,22 @@ def confirm(probe: Probe, form: Form, trials: int) -> Finding | None:
             return Finding("not-bilinear", "linearity", f"fn disagrees with its own extracted coefficients on random "
                            f"integer inputs at {where(probe, bad)} (found {got:.17g}, the form gives {given:.17g}): it is "
                            f"not a fixed bi-affine map{hint}")
+    return None
+
+
+def _common_factor(form: Form, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, found: np.ndarray,
+                   want: np.ndarray) -> Finding | None:
+    """A scaled-products Finding when fn = s·(products) + the rest, or s·(everything), with one s ≠ 1 (e.g. 1 + 10⁻⁷)."""
+    products = form.part(0).evaluate(x, w, b)
+    for scaled, rest, what in ((products, want - products, "every product ω·x"), (want, 0 * want, "every term")):
+        nonzero = np.abs(scaled) > 0
+        if not nonzero.any():
+            continue
+        factors = (found - rest)[nonzero] / scaled[nonzero]
+        s = float(np.median(factors))
+        if s != 1 and np.all(np.abs(factors - s) <= 1e-9 * abs(s)):
+            return Finding("scaled-products", "products", f"{what} scaled by a common factor {s:.17g} "
+                           f"(1 {'+' if s > 1 else '−'} {abs(s - 1):.3g}): fn is bilinear, with coefficients ≠ 1")
     return None
 
 
