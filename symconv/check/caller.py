@@ -7,7 +7,6 @@ How fn wants to be called is found by trial calls with zeros (:meth:`Caller.reso
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError
+from .signature import Convention, adapter_text
 
 __all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller", "FnRaised"]
 
@@ -50,19 +50,6 @@ class FnRaised(Exception):
         self.code = code  # "raised", or "non-finite" when fn returned NaN or ±inf for finite input
 
 
-def _binds(fn: Callable, n_args: int, kwargs: dict[str, Any]) -> bool:
-    """False when fn's signature cannot take ``n_args`` positional arguments and ``kwargs`` (True if unknown)."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return True  # a builtin without a signature: let the call decide
-    try:
-        signature.bind(*range(n_args), **kwargs)
-    except TypeError:
-        return False
-    return True
-
-
 def describe_error(exc: BaseException) -> str:
     """``TypeName: first line of the message`` (the type alone when there is no message)."""
     text = str(exc).splitlines()[0] if str(exc) else ""
@@ -92,8 +79,10 @@ class Caller:
     trial calls (:meth:`resolve`).
     """
 
-    def __init__(self, fn: Callable, spec: ConvSpec, weight_layout: str, dtype: str, pass_params: bool) -> None:
+    def __init__(self, fn: Callable, spec: ConvSpec, weight_layout: str, dtype: str, pass_params: bool,
+                 convention: Convention | None = None) -> None:
         self.fn = fn
+        self.convention = convention or Convention("x,w,b")
         self.spec = spec
         self.weight_layout = weight_layout
         self.dtype = dtype
@@ -164,12 +153,13 @@ class Caller:
             self.samples += item.shape[0] if batched else 1
             kwargs = self._kwargs()
             if self._bindable is None:
-                self._bindable = _binds(self.fn, 3, kwargs)
+                self._bindable = self.convention.binds(self.fn, kwargs)
             if not self._bindable:
                 names = "".join(f", {k}=" for k in kwargs)
-                raise CallFailed(f"fn's signature does not take (x, weight, bias{names})")
+                what = f"(x, weight, bias{names})" if self.convention.name == "x,w,b" else self.convention.describe()
+                raise CallFailed(f"fn cannot be called as {what}")
             try:
-                y = self.fn(self._convert(item, backend), w, b, **kwargs)
+                y = self.convention.call(self.fn, self._convert(item, backend), w, b, self.spec, kwargs)
             except Exception as exc:  # the user's code: any exception means "this way of calling fails"
                 raise CallFailed(describe_error(exc), raised=True) from exc
             y = self._to_numpy(y, symbolic)
@@ -229,6 +219,9 @@ class Caller:
         raised = next((e for e in failures if e.raised), None)
         if raised is not None:  # the user's code raised: a failure of fn, reported with its exception
             raise FnRaised(str(raised), f"when called as fn(x, weight, bias) with {shapes} {tried}", hint)
+        if not self._bindable:
+            raise SpecError(adapter_text(self.fn) if self.convention.name == "x,w,b" else
+                            f"fn cannot be called as {self.convention.describe()} (signature={self.convention.name!r})")
         raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} {tried}: {first_error}")
 
     def _channels_last_hint(self, layout: str, backend: str) -> str:

@@ -82,6 +82,7 @@ from .form import Form, KeySpace, expected_form
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
 from .runs import RunsOutcome, numeric_runs
+from .signature import SIGNATURES, choose_convention
 from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, per_sample_findings, run_symbolic, symbolic_findings
 from .verdict import ImplementationVerdict, first_mismatches, fn_name
 
@@ -93,6 +94,7 @@ __all__ = [
     "IMPLEMENTATION_METHODS",
     "LAYOUTS",
     "MAX_TERMS",
+    "SIGNATURES",
     "WEIGHT_LAYOUTS",
     "ImplementationVerdict",
     "verify_implementation",
@@ -126,6 +128,7 @@ class _Options:
     seed: int
     max_values: int
     max_mismatches: int
+    signature: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def verify_implementation(
     max_values: int = MAX_ONEHOT_VALUES,
     max_mismatches: int = 5,
     torch_threads: int | None = 1,
+    signature: str = "auto",
 ) -> ImplementationVerdict:
     """Check that ``fn(x, weight, bias)`` computes the layer ``spec``; an :class:`ImplementationVerdict`.
 
@@ -185,7 +189,10 @@ def verify_implementation(
     integer (default 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
     PyTorch's intra-op threads during the check (restored after; ``None`` leaves them alone) — probes are
     small batches, for which extra threads only add synchronisation, and on a busy machine they cost 10–50×
-    in wall time.
+    in wall time. ``signature``: how fn takes its arguments — ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"``
+    (returning ``(out, cache)``), ``"x,w,b,stride,pad"``, ``"x,w,stride,pad"`` (no bias), ``"module"`` /
+    ``"module:WEIGHT,BIAS"`` (an object holding its weights as attributes), or ``"auto"`` (by fn's parameters
+    and attributes; see :mod:`symconv.check.signature`).
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -206,7 +213,8 @@ def verify_implementation(
     """
     if torch_threads is not None and not (isinstance(torch_threads, int) and torch_threads >= 1):
         raise SpecError(f"torch_threads must be an int ≥ 1 or None, got {torch_threads!r}")
-    options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches)
+    options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches,
+                       signature)
     with _torch_threads(torch_threads):
         return _verify(fn, spec, options)
 
@@ -231,7 +239,11 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
     start = perf_counter()
     # 0. arguments: everything that can be refused is refused before fn is called
     precision = _check_arguments(fn, spec, options)
-    caller = Caller(fn, spec, options.weight_layout, options.dtype, options.pass_params)
+    convention = choose_convention(fn, options.signature, options.pass_params)
+    if not convention.takes_bias and spec.bias != "none":
+        raise SpecError(f"fn is called as {convention.describe()}, which takes no bias, but the layer has one: "
+                        "check the layer with bias='none' (check-impl --bias none)")
+    caller = Caller(fn, spec, options.weight_layout, options.dtype, options.pass_params, convention)
     try:
         # 1. symbolic: fn runs on a batch of two samples of SymPy symbols (only NumPy code can)
         reading = _read_symbolically(caller, spec, options)
@@ -273,8 +285,8 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    if not callable(fn):
-        raise SpecError(f"fn must be callable as fn(x, weight, bias), got {type(fn).__name__}")
+    if not callable(fn) and not hasattr(fn, "forward"):
+        raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
     _check_choice("layout", options.layout, LAYOUTS)
     _check_choice("weight_layout", options.weight_layout, WEIGHT_LAYOUTS)
     _check_choice("backend", options.backend, BACKENDS)
@@ -378,7 +390,7 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
 
 def _bilinear_in_float32(caller: Caller, spec: ConvSpec, options: _Options) -> bool:
     """Whether fn passes the bi-affinity tests when given float32 arrays (the hint for a dtype mismatch)."""
-    other = Caller(caller.fn, spec, options.weight_layout, "float32", options.pass_params)
+    other = Caller(caller.fn, spec, options.weight_layout, "float32", options.pass_params, caller.convention)
     other.layout, other.backend, other.output_shape = caller.layout, caller.backend, caller.output_shape
     other.bias_shape, other.none_bias_as_zeros = caller.bias_shape, caller.none_bias_as_zeros
     probe = Probe(other, spec, PRECISIONS["float32"], np.random.default_rng(options.seed), KeySpace(spec))

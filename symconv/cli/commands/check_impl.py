@@ -18,7 +18,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ...check.implementation import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, WEIGHT_LAYOUTS, verify_implementation
+from ...check.implementation import (
+    BACKENDS,
+    DTYPES,
+    IMPLEMENTATION_METHODS,
+    LAYOUTS,
+    SIGNATURES,
+    WEIGHT_LAYOUTS,
+    verify_implementation,
+)
 from ...errors import SpecError
 from ._spec_args import add_spec_arguments, spec_from_args
 
@@ -37,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", default="auto", choices=BACKENDS, help="arrays passed to the function (default auto)")
     g.add_argument("--pass-params", action="store_true",
                    help="also pass stride=, padding=, dilation=, groups= (e.g. torch.nn.functional:conv2d)")
+    g.add_argument("--signature", default="auto", metavar="CONVENTION",
+                   help=f"how the function takes its arguments: {', '.join(SIGNATURES)} or module:WEIGHT,BIAS "
+                        "(attribute paths, e.g. module:parameters[W],parameters[b]); default auto, from its parameters")
     g.add_argument("--method", default="auto", choices=IMPLEMENTATION_METHODS, help="how to read its form (default auto)")
     g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
@@ -78,8 +89,8 @@ def load_target(target: str) -> Callable[..., Any]:
         if not hasattr(obj, part):
             raise SpecError(f"target: {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
-    if not callable(obj):
-        raise SpecError(f"target: {target!r} is a {type(obj).__name__}, not a function")
+    if not callable(obj) and not hasattr(obj, "forward"):
+        raise SpecError(f"target: {target!r} is a {type(obj).__name__}, not a function or a layer object")
     return obj
 
 
@@ -88,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     fn = load_target(args.target)
     result = verify_implementation(
         fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
-        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol,
+        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol, signature=args.signature,
     )
     if args.json:
         print(json.dumps({"target": args.target, **result.to_dict()}, indent=2, ensure_ascii=False))
