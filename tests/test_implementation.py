@@ -420,7 +420,7 @@ def test_bad_choices_are_one_line_spec_errors():
         verify_implementation(fn, spec, method="exact")
     with pytest.raises(SpecError, match=r"^dtype must be one of 'float64', 'float32', got 'float16'$"):
         verify_implementation(fn, spec, dtype="float16")
-    with pytest.raises(SpecError, match=r"^fn must be callable as fn\(x, weight, bias\), got int$"):
+    with pytest.raises(SpecError, match=r"^fn must be callable as fn\(x, weight, bias\) \(or a layer object\), got int$"):
         verify_implementation(3, spec)
     with pytest.raises(SpecError, match=r"^spec must be a symconv.ConvSpec, got tuple$"):
         verify_implementation(fn, (1, 1, 3, 2))
