@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,7 @@ class Caller:
         self.none_bias_as_zeros = False
         self.output_dtype = ""  # the dtype fn returned on numeric input (numpy or torch name)
         self._bindable: bool | None = None
+        self.seconds_per_sample = 0.0  # wall time of the trial call that resolved the layout, per input
 
     # -- conversions
     def _kwargs(self) -> dict[str, Any]:
@@ -187,8 +189,10 @@ class Caller:
             for b in backends:
                 for lay in layouts:
                     x = np.zeros((2 if lay in ("NCHW", "NHWC") else 1, *spec.input_shape))
+                    started = perf_counter()
                     try:
                         y = self.invoke(x, weight, bias, lay, b)
+                        self.seconds_per_sample = (perf_counter() - started) / x.shape[0]
                     except CallFailed as exc:
                         errors.append(f"{b}/{lay}: {exc}")
                         failures.append(exc)

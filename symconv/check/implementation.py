@@ -129,6 +129,7 @@ class _Options:
     max_values: int
     max_mismatches: int
     signature: str = "auto"
+    time_budget: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class _Reading:
     deviation: float = 0.0  # tolerance used while probing (the symbolic run uses none)
     slack: float = 0.0
     symbolic_output: np.ndarray | None = field(default=None, repr=False)  # fn's output on symbols, to replay
+    why: str = ""  # why this method was used
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def verify_implementation(
     max_mismatches: int = 5,
     torch_threads: int | None = 1,
     signature: str = "auto",
+    time_budget: float = 10.0,
 ) -> ImplementationVerdict:
     """Check that ``fn(x, weight, bias)`` computes the layer ``spec``; an :class:`ImplementationVerdict`.
 
@@ -192,7 +195,9 @@ def verify_implementation(
     in wall time. ``signature``: how fn takes its arguments — ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"``
     (returning ``(out, cache)``), ``"x,w,b,stride,pad"``, ``"x,w,stride,pad"`` (no bias), ``"module"`` /
     ``"module:WEIGHT,BIAS"`` (an object holding its weights as attributes), or ``"auto"`` (by fn's parameters
-    and attributes; see :mod:`symconv.check.signature`).
+    and attributes; see :mod:`symconv.check.signature`). ``time_budget``: seconds method="auto" aims for — the
+    first calls are timed, and one-hot is used only when its estimate fits half of it (else sparse); the
+    verdict says which method was chosen and why (``details["method_reason"]``).
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -214,7 +219,7 @@ def verify_implementation(
     if torch_threads is not None and not (isinstance(torch_threads, int) and torch_threads >= 1):
         raise SpecError(f"torch_threads must be an int ≥ 1 or None, got {torch_threads!r}")
     options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches,
-                       signature)
+                       signature, time_budget)
     with _torch_threads(torch_threads):
         return _verify(fn, spec, options)
 
@@ -294,6 +299,8 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     _check_choice("dtype", options.dtype, DTYPES)
     if options.method == "symbolic" and options.backend == "torch":
         raise SpecError("method='symbolic' runs fn on NumPy object arrays; it cannot be combined with backend='torch'")
+    if not (isinstance(options.time_budget, (int, float)) and options.time_budget > 0):
+        raise SpecError(f"time_budget must be a number of seconds > 0, got {options.time_budget!r}")
     atol = options.atol
     if atol is not None and not (isinstance(atol, (int, float)) and 0 <= atol < 0.5):
         raise SpecError(f"atol must be a number in [0, 0.5), got {atol!r}")
@@ -328,8 +335,11 @@ def _read_symbolically(caller: Caller, spec: ConvSpec, options: _Options) -> _Re
     if mixed:  # no form: the outputs are not one per-sample map
         return _Reading(spec, "symbolic", None, tuple(mixed), guarantee="fn is not a per-sample map: output "
                         "samples depend on other input samples, or differ in form; no coefficients kept")
+    why = ("method='symbolic' as asked" if options.method == "symbolic" else
+           f"auto: fn computes with SymPy objects and the layer has {spec.n_terms + spec.n_bias_terms:,} ≤ "
+           f"{AUTO_SYMBOLIC_TERMS:,} terms")
     return _Reading(spec, "symbolic", parsed.form, tuple(symbolic_findings(parsed, y.shape)), parsed.exact_terms,
-                    level="exact", guarantee=SYMBOLIC_GUARANTEE, symbolic_output=batch)
+                    level="exact", guarantee=SYMBOLIC_GUARANTEE, symbolic_output=batch, why=why)
 
 
 # ------------------------------------------------------------------------------------------ 2. probing
@@ -348,14 +358,26 @@ def _accepted_bias(caller: Caller, spec: ConvSpec) -> tuple[ConvSpec, tuple[Find
     return work_spec, (finding,)
 
 
-def _probing_method(method: str, caller: Caller, space: KeySpace, values: int) -> str:
-    """``method``, or for "auto": one-hot when it is cheap, else sparse."""
+def _probing_method(method: str, caller: Caller, space: KeySpace, values: int, budget: float) -> tuple[str, str]:
+    """``method``, or for "auto" the one the time budget allows: (method, why).
+
+    One-hot gives n_w·d_x inputs to fn, sparse a few hundred; the cost per input is the trial call's time.
+    One-hot is chosen when its estimate fits half the budget (the rest is for confirmation and the numeric
+    runs), and when it returns at most :data:`AUTO_ONEHOT_VALUES` numbers.
+    """
     if method not in ("auto", "symbolic"):
-        return method
-    # one-hot costs n_w·d_x inputs: cheap in batches, but one call each for a fn without a batch axis
+        return method, f"method={method!r} as asked"
+    inputs = space.n_w * space.d_x
     batched = caller.layout in ("NCHW", "NHWC")
-    cheap = values <= AUTO_ONEHOT_VALUES and (batched or space.n_w * space.d_x <= AUTO_ONEHOT_CALLS)
-    return "onehot" if cheap else "sparse"
+    estimate = inputs * caller.seconds_per_sample
+    if values > AUTO_ONEHOT_VALUES:
+        return "sparse", f"auto: one-hot would return {values:,} numbers, above {AUTO_ONEHOT_VALUES:,}"
+    if not batched and inputs > AUTO_ONEHOT_CALLS:
+        return "sparse", f"auto: one-hot would take {inputs:,} calls of fn (no batch axis), above {AUTO_ONEHOT_CALLS:,}"
+    if estimate > budget / 2:
+        return "sparse", (f"auto: one-hot would take ≈ {estimate:.1f} s ({inputs:,} inputs at "
+                          f"{caller.seconds_per_sample * 1e3:.2g} ms each), above half the {budget:g} s time budget")
+    return "onehot", f"auto: one-hot fits the {budget:g} s time budget (≈ {estimate:.2g} s for {inputs:,} inputs)"
 
 
 def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, options: _Options) -> _Reading:
@@ -364,7 +386,7 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
     work_spec, findings = _accepted_bias(caller, spec)
     probe = Probe(caller, work_spec, precision, np.random.default_rng(options.seed), KeySpace(work_spec))
     values = probe.space.n_w * probe.space.d_x * probe.d_y
-    used = _probing_method(options.method, caller, probe.space, values)
+    used, why = _probing_method(options.method, caller, probe.space, values, options.time_budget)
     form: Form | None = None
     problem = biaffinity(probe)
     if problem is None:
@@ -372,9 +394,10 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
         problem = confirm(probe, form, precision.trials)
         if problem is not None and used == "sparse" and values <= options.max_values:
             used = "onehot"  # the decoding was fooled by an unusual fn: read every coefficient
+            why += "; then one-hot, because the sparse decoding was not confirmed"
             form = extract(probe, used, options.max_values)
             problem = confirm(probe, form, precision.trials)
-    reading = _Reading(work_spec, used, findings=findings, deviation=probe.deviation, slack=probe.slack)
+    reading = _Reading(work_spec, used, findings=findings, deviation=probe.deviation, slack=probe.slack, why=why)
     if problem is not None and problem.code == "not-bilinear" and options.dtype == "float64" and \
             _bilinear_in_float32(caller, work_spec, options):
         problem = dataclasses.replace(problem, message=problem.message + "; but fn is bi-affine when given float32 "
@@ -486,5 +509,5 @@ def _implementation_verdict(fn: Callable[..., Any], spec: ConvSpec, caller: Call
         details={"fn": fn_name(fn), "dtype": options.dtype, "atol": precision.atol, "rtol": precision.rtol,
                  "deviation": reading.deviation, "slack": reading.slack, "seed": options.seed, "notes": notes,
                  "rounding": runs.text, "computes_in": runs.computes_in, "rounding_ratio": runs.ratio,
-                 "output_dtype": caller.output_dtype},
+                 "output_dtype": caller.output_dtype, "method_reason": reading.why},
     )

@@ -98,7 +98,8 @@ class ImplementationVerdict:
         lines = [
             f"{self.details.get('fn', 'fn')} as {self.spec.describe()}: {self.status}",
             f"  method {self.method} ({self.backend}, layout {self.layout}): {self.calls:,} calls to fn, "
-            f"{self.samples:,} inputs, {self.seconds:.3f} s",
+            f"{self.samples:,} inputs, {self.seconds:.3f} s"
+            + (f" — {self.details['method_reason']}" if self.details.get("method_reason") else ""),
             f"  {self.guarantee}",
         ]
         if self.details.get("rounding"):
@@ -129,6 +130,7 @@ class ImplementationVerdict:
             "samples": self.samples,
             "guarantee": self.guarantee,
             "rounding": self.details.get("rounding", ""),
+            "method_reason": self.details.get("method_reason", ""),
             "computes_in": self.details.get("computes_in", ""),
             "rounding_ratio": self.details.get("rounding_ratio"),
             "output_shape": list(self.output_shape),

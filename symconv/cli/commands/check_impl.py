@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help=f"how the function takes its arguments: {', '.join(SIGNATURES)} or module:WEIGHT,BIAS "
                         "(attribute paths, e.g. module:parameters[W],parameters[b]); default auto, from its parameters")
     g.add_argument("--method", default="auto", choices=IMPLEMENTATION_METHODS, help="how to read its form (default auto)")
+    g.add_argument("--time-budget", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds --method auto aims for: the first calls are timed and one-hot reading is used only "
+                        "if it fits (default 10)")
     g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
     g.add_argument("--atol", type=float, default=None,
@@ -100,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     result = verify_implementation(
         fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
         dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol, signature=args.signature,
+        time_budget=args.time_budget,
     )
     if args.json:
         print(json.dumps({"target": args.target, **result.to_dict()}, indent=2, ensure_ascii=False))
