@@ -70,7 +70,6 @@ def numeric_runs(caller: Caller, form: Form, rng: np.random.Generator, dtype: st
     """
     spec = caller.spec
     shape = tuple(caller.output_shape)
-    absolute = Form(form.spec, form.output_shape, form.rows, form.keys, np.abs(form.coefficients))
 
     def inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         x = dyadic(rng, (3, *spec.input_shape), 12, 10)
@@ -78,17 +77,18 @@ def numeric_runs(caller: Caller, form: Form, rng: np.random.Generator, dtype: st
         b = None if caller.bias_shape is None else dyadic(rng, caller.bias_shape, 22, 20)
         return x, w, b
 
-    def run(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> _Run:
+    def run(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, same_as: _Run | None = None) -> _Run:
         y = caller(x, w, b)
-        flat_x, flat_w = x.reshape(len(x), -1), w.reshape(-1)
-        flat_b = None if b is None else b.reshape(-1)
-        magnitude = absolute.evaluate(np.abs(flat_x), np.abs(flat_w), None if flat_b is None else np.abs(flat_b))
-        return _Run(x, w, b, y, form.evaluate(flat_x, flat_w, flat_b), magnitude)
+        if same_as is not None:  # the same samples permuted: the form's values permuted, not recomputed
+            return _Run(x, w, b, y, same_as.want[permutation], same_as.magnitude[permutation])
+        want, magnitude = form.evaluate_with_magnitude(x.reshape(len(x), -1), w.reshape(-1),
+                                                       None if b is None else b.reshape(-1))
+        return _Run(x, w, b, y, want, magnitude)
 
     permutation = np.array([2, 0, 1])
     try:
         a = run(*inputs())
-        b_run = run(a.x[permutation], a.weight, a.bias)
+        b_run = run(a.x[permutation], a.weight, a.bias, same_as=a)
         c = run(*inputs())
     except FnRaised as exc:  # an exception, or NaN/±inf for finite input (the caller checks every output)
         if exc.code == "non-finite":
@@ -141,7 +141,7 @@ def numeric_runs(caller: Caller, form: Form, rng: np.random.Generator, dtype: st
     # not rounding: which assumption failed
     e = [err > (atol if atol is not None else rounding_bound(spec, m, requested)) for err, m in zip(errors, magnitudes)]
     permuted = np.abs(b_run.y - a.y[permutation])
-    if np.any(permuted > (atol if atol is not None else 2 * rounding_bound(spec, a.magnitude[permutation], requested))):
+    if np.any(permuted > (atol if atol is not None else 2 * rounding_bound(spec, b_run.magnitude, requested))):
         return RunsOutcome((Finding("batch-dependent", "batch", "on a permuted batch fn does not return the permuted "
                                     "output: a sample's output depends on the other samples or on its position"),))
     first = 0 if e[0].any() else 2
