@@ -60,3 +60,13 @@ def test_float32_memory_read_gets_the_dtype_hint():
     assert result.codes == ("not-bilinear",)
     assert "it reads its input as float32" in result.diagnosis[0].message and "dtype='float32'" in result.diagnosis[0].message
     assert verify_implementation(reads_float32, SPEC, dtype="float32").holds
+
+
+def test_bfloat16_rounding_is_named_as_rounding_with_its_format():
+    import torch
+
+    def bf16(x, w, b):
+        return F.conv2d(x.to(torch.bfloat16), w.to(torch.bfloat16), b.to(torch.bfloat16))
+    result = verify_implementation(bf16, SPEC)
+    assert result.codes == ("not-bilinear",)
+    assert "only by rounding (relative " in result.diagnosis[0].message and "probably bfloat16" in result.diagnosis[0].message

@@ -119,9 +119,12 @@ def _fails(probe: Probe, lhs: np.ndarray, rhs: np.ndarray, what: str) -> Finding
     scale = np.maximum(np.abs(lhs), np.abs(rhs))[bad].max()
     gap = np.abs(lhs - rhs)[bad].max()
     hint = ""
-    if scale and gap / scale < 1e-4:
-        hint = (f" — only by rounding (relative {gap / scale:.1e}): fn computes in lower precision than "
-                f"{probe.precision.dtype}; pass dtype='float32' or a larger atol")
+    relative = gap / scale if scale else 1.0
+    if relative < 2.0**-6:  # within a few units of bfloat16's roundoff: rounding, not a different map
+        fmt = "float32" if relative < 2.0**-20 else "float16" if relative < 2.0**-9 else "bfloat16"
+        hint = (f" — only by rounding (relative {relative:.1e}): fn computes in lower precision than "
+                f"{probe.precision.dtype}, probably {fmt}; "
+                + ("pass dtype='float32' or a larger atol" if fmt == "float32" else "pass a larger atol"))
     return Finding("not-bilinear", "linearity", f"fn is not {what} (exact test on random integers fails at "
                    f"{where(probe, bad)}, off by {gap:g}){hint}")
 

@@ -74,9 +74,11 @@ def load_target(target: str) -> Callable[..., Any]:
         if not os.path.isfile(module_name):
             raise SpecError(f"target: no such file {module_name!r}")
         spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0], module_name)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        if spec is None or spec.loader is None:
+            raise SpecError(f"target: {module_name!r} cannot be imported as a Python file")
+        module = importlib.util.module_from_spec(spec)
         try:
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            spec.loader.exec_module(module)
         except Exception as exc:
             raise SpecError(f"target: importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
     else:
