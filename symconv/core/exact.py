@@ -7,8 +7,8 @@ when the answer is certain:
 
 1. ``doit()`` evaluates unevaluated sums, products, integrals and ``UnevaluatedExpr``; every ``Float`` becomes
    the exact binary fraction it holds (0.1 is 3602879701896397/2⁵⁵, not 1/10).
-2. If the result is already a polynomial in the allowed symbols over ℚ (SymPy's ``Poly`` over ``QQ``, exact,
-   coefficients of any size as Python ints), that is the answer.
+2. If the expanded result is already a polynomial in the allowed symbols with rational coefficients (exact,
+   numerators and denominators of any size as Python ints), that is the answer.
 3. Otherwise a *candidate* polynomial is built: each coefficient (an expression without free symbols) is
    evaluated to 60 digits and rounded to the nearest fraction with a denominator below 10²⁵. The candidate
    is only a guess; it is accepted when the *difference* entry − candidate simplifies to exactly 0, and
@@ -32,18 +32,24 @@ __all__ = ["exact_polynomial"]
 CONFIRMATION_POINTS = 3
 
 
-def _as_rational_poly(expr: sympy.Expr, gens: list[sympy.Symbol]) -> dict[sympy.Expr, sympy.Rational] | None:
-    """The terms of ``expr`` if it is a polynomial in ``gens`` over ℚ as written (after expansion), else None."""
-    if not expr.free_symbols <= set(gens):
-        return None
-    if not gens:
-        return {sympy.S.One: expr} if expr.is_Rational else None
-    try:
-        poly = sympy.Poly(expr, *gens, domain=sympy.QQ)
-    except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded):
-        return None
-    return {sympy.Mul(*(g**e for g, e in zip(gens, monomial))): sympy.Rational(c)
-            for monomial, c in poly.terms() if c != 0}
+def _monomial_of(factor_part: sympy.Expr, gens: frozenset) -> bool:
+    """True when ``factor_part`` is 1 or a product of powers (positive integer exponents) of the symbols in gens."""
+    for factor in sympy.Mul.make_args(factor_part):
+        base, exponent = factor.as_base_exp()
+        if factor != 1 and not (base in gens and exponent.is_Integer and exponent > 0):
+            return False
+    return True
+
+
+def _as_rational_poly(expr: sympy.Expr, gens: frozenset) -> dict[sympy.Expr, sympy.Rational] | None:
+    """The terms of ``expr`` (expanded) if it is a polynomial in ``gens`` with rational coefficients as written."""
+    out: dict[sympy.Expr, sympy.Rational] = {}
+    for monomial, coefficient in expr.as_coefficients_dict().items():
+        if not coefficient.is_Rational or not _monomial_of(monomial, gens):
+            return None
+        if coefficient != 0:
+            out[monomial] = out.get(monomial, sympy.S.Zero) + coefficient
+    return {m: c for m, c in out.items() if c != 0}
 
 
 def _candidate(expr: sympy.Expr, gens: list[sympy.Symbol]) -> dict[sympy.Expr, sympy.Rational] | None:
@@ -81,7 +87,8 @@ def exact_polynomial(expr: object, allowed_symbols: Iterable[sympy.Symbol]) -> d
     coefficients after normalisation; ``None`` when that is not certain (undetermined).
 
     Monomials are SymPy products of the allowed symbols (``1`` for the constant); coefficients are exact
-    ``Rational`` s whose numerators and denominators are Python ints of any size.
+    ``Rational`` s whose numerators and denominators are Python ints of any size. Pass ``allowed_symbols`` as a
+    frozenset when calling once per entry of a large matrix (it is converted otherwise).
 
     >>> w = sympy.Symbol("omega")
     >>> exact_polynomial((sympy.cos(1)**2 + sympy.sin(1)**2) * w, [w])
@@ -93,7 +100,11 @@ def exact_polynomial(expr: object, allowed_symbols: Iterable[sympy.Symbol]) -> d
     >>> exact_polynomial(sympy.sqrt(2) * w, [w]) is None
     True
     """
-    gens = sorted(set(allowed_symbols), key=sympy.default_sort_key)
+    allowed = allowed_symbols if isinstance(allowed_symbols, frozenset) else frozenset(allowed_symbols)
+    if isinstance(expr, sympy.Expr):  # already a polynomial as written: the common case, answered without doit()
+        written = _as_rational_poly(expr, allowed)
+        if written is not None:
+            return written
     try:
         entry = sympy.sympify(expr)
         entry = entry.doit() if isinstance(entry, sympy.Basic) else entry
@@ -104,11 +115,12 @@ def exact_polynomial(expr: object, allowed_symbols: Iterable[sympy.Symbol]) -> d
     # a Float is taken at its exact binary value (never a nearby decimal: 0.1 is not 1/10), so no simplification
     # below can round: Float arithmetic would make 0.1·ω − ω/10 "simplify" to 0
     entry = entry.xreplace({f: sympy.Rational(f) for f in entry.atoms(sympy.Float)})
-    exact = _as_rational_poly(sympy.expand(entry), gens)
+    exact = _as_rational_poly(sympy.expand(entry), allowed)
     if exact is not None:
         return exact
-    if not entry.free_symbols <= set(gens):
+    if not entry.free_symbols <= allowed:
         return None
+    gens = sorted(entry.free_symbols, key=sympy.default_sort_key)
     candidate = _candidate(entry, gens)
     if candidate is None:
         return None
