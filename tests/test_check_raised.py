@@ -64,3 +64,12 @@ def test_channels_last_code_gets_a_hint():
     assert result.diagnosis[0].message.endswith("fn runs on channels-last arrays (N, H, W, C): pass layout='NHWC' "
                                                 "(check-impl --layout NHWC)")
     assert verify_implementation(nhwc, spec, layout="NHWC").proved
+
+
+def test_python_2_code_fails_on_import_with_exit_1(tmp_path, capsys):
+    path = tmp_path / "py2.py"
+    path.write_text("def conv(x, w, b):\n    print 'computing'\n    return x\n")
+    layer = ["--in-channels", "1", "--out-channels", "1", "--input", "4", "--kernel", "2"]
+    assert main(["check-impl", f"{path}:conv", *layer]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}:conv: FAILS\n  diagnosis:\n    - raised: importing '{path}' raised SyntaxError: ")

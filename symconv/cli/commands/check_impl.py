@@ -65,8 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+class TargetRaised(Exception):
+    """The user's module raised while being imported (e.g. Python 2 syntax): a failure of the code checked, exit 1."""
+
+
 def load_target(target: str) -> Callable[..., Any]:
-    """The callable named by ``module:attr`` or ``file.py:attr``; SpecError naming what is wrong."""
+    """The callable named by ``module:attr`` or ``file.py:attr``; SpecError naming what is wrong with the target,
+    TargetRaised when the user's module itself raises on import."""
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise SpecError(f"target must be MODULE:FUNCTION (e.g. mypkg.conv:forward), got {target!r}")
@@ -80,13 +85,17 @@ def load_target(target: str) -> Callable[..., Any]:
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise SpecError(f"target: importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
     else:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the current directory are found
         try:
             module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                raise SpecError(f"target: cannot import module {module_name!r} ({type(exc).__name__}: {exc})") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
         except Exception as exc:
-            raise SpecError(f"target: cannot import module {module_name!r} ({type(exc).__name__}: {exc})") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
         finally:
             sys.path.remove(os.getcwd())
     obj: Any = module
@@ -101,7 +110,16 @@ def load_target(target: str) -> Callable[..., Any]:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    fn = load_target(args.target)
+    try:
+        fn = load_target(args.target)
+    except TargetRaised as exc:  # the code checked fails before it can be called: FAILS, exit 1
+        if args.json:
+            print(json.dumps({"target": args.target, "holds": False, "status": "FAILS", "proved": False,
+                              "diagnosis": [{"code": "raised", "part": "call", "message": str(exc), "exact": True}]},
+                             indent=2, ensure_ascii=False))
+        else:
+            print(f"{args.target}: FAILS\n  diagnosis:\n    - raised: {exc}")
+        return 1
     result = verify_implementation(
         fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
         dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol, signature=args.signature,
