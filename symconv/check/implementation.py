@@ -41,8 +41,11 @@ equal within ``atol + rtol·max(|a|, |b|)``. ``dtype="float32"`` passes float32 
 small (entries in [−8, 8], tags below √d_x) with ``atol`` 10⁻². The tolerance actually used is recorded:
 level ``"sampled"`` (status ``AGREES (sampled, exact values)``) when every value read was an integer and
 every comparison an equality — the run an ``atol=0`` check would make — and ``"sampled-atol"`` (status
-``AGREES (sampled, within atol 1e-06)``) when some value was accepted only within the tolerance, so an
-offset below ``atol`` (e.g. ``conv + 1e-7``) is not seen. ``atol=0`` makes every comparison an equality.
+``AGREES (sampled, within atol 1e-06)``) when some value was accepted only within the tolerance. That read
+tolerance alone would hide an offset below it (e.g. ``conv + 1e-7``) or a layer computing in float32 on
+float64 input (integer probes are exact in float32); the numeric runs that follow catch both, since their
+values are exact only in float64 and their tolerance is the derived rounding bound, not ``atol`` — unless
+``atol`` is given, which then replaces the bound there too. ``atol=0`` makes every comparison an equality.
 
 Why this design: a black-box bilinear map on (n_w, d_x) inputs has n_w·d_x·d_y coefficients, so reading
 them all (one-hot) costs n_w·d_x evaluations of fn — 7 s for PyTorch's conv2d at 8→8, 16×16, 3×3, stride 2,
@@ -188,8 +191,9 @@ def verify_implementation(
     fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias. ``pass_params=True`` also passes
     ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
-    ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: how far a read value may be from an
-    integer (default 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
+    ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
+    overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
+    integer (default there 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
     PyTorch's intra-op threads during the check (restored after; ``None`` leaves them alone) — probes are
     small batches, for which extra threads only add synchronisation, and on a busy machine they cost 10–50×
     in wall time. ``signature``: how fn takes its arguments — ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"``
