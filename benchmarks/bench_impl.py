@@ -2,6 +2,13 @@
 
     python benchmarks/bench_impl.py            # the issue's layer (8→8, 16×16, 3×3) with each parameter, sparse
     python benchmarks/bench_impl.py --onehot   # also read every coefficient one-hot (float32; ~10 s per layer)
+    python benchmarks/bench_impl.py --runs     # cost of the numeric runs: each layer without and with them
+
+``--runs`` times every layer twice in the same process, interleaved: once with the numeric runs that
+accompany every reading (:mod:`symconv.check.runs`) switched off — the check as it was before they existed —
+and once as shipped; ``added`` is the difference of the medians, and ``runs s`` the median time spent inside the
+numeric runs themselves (timed around :func:`symconv.check.runs.numeric_runs`, so not blurred by a busy
+machine's noise between whole checks) with ``runs/rest``, their cost relative to the rest of the check.
 
 The result column is the verdict's status: ``HOLDS (exact)`` only for a symbolic run; probing says
 ``AGREES (sampled, …)``. Seconds are the median of ``--repeat`` warm runs (the first, cold run — PyTorch's thread pool and kernels
@@ -68,7 +75,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--onehot", action="store_true", help="also time method='onehot' with float32 probes")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
+    parser.add_argument("--runs", action="store_true", help="time each layer without and with the numeric runs")
     args = parser.parse_args()
+    if args.runs:
+        _compare_runs(args.repeat)
+        return
 
     import torch
     import torch.nn.functional as F
@@ -95,6 +106,51 @@ def main() -> None:
             print(_row(f"{name} [onehot, float32]", m), flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"max RSS of the process: {rss:.0f} MiB")
+
+
+def _compare_runs(repeat: int) -> None:
+    """Each layer without and with the numeric runs, interleaved in one process (medians of ``repeat``)."""
+    import os
+
+    import torch.nn.functional as F
+
+    from symconv.check import implementation
+    from symconv.check.runs import RunsOutcome
+
+    shipped = implementation._run_numerically
+    numeric_runs = implementation.numeric_runs
+    inside: list[float] = []
+
+    def without(*args, **kwargs):
+        return RunsOutcome(())
+
+    def timed_runs(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return numeric_runs(*args, **kwargs)
+        finally:
+            inside.append(time.perf_counter() - start)
+    implementation.numeric_runs = timed_runs
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
+          f"{os.cpu_count()} cores")
+    print(f"{'layer (F.conv2d, 8→8, 16×16, 3×3)':44s} {'without s':>10s} {'with s':>10s} {'added':>7s} "
+          f"{'runs s':>8s} {'runs/rest':>9s}")
+    for name, spec in _layers().items():
+        times: dict[str, list[float]] = {"without": [], "with": []}
+        inside.clear()
+        for _ in range(repeat + 1):  # the first round warms up, and is dropped
+            for label, stage in (("without", without), ("with", shipped)):
+                implementation._run_numerically = stage
+                start = time.perf_counter()
+                result = verify_implementation(F.conv2d, spec, pass_params=True)
+                times[label].append(time.perf_counter() - start)
+                assert result.holds, result.describe()
+        implementation._run_numerically = shipped
+        a, b = statistics.median(times["without"][1:]), statistics.median(times["with"][1:])
+        r = statistics.median(inside[1:])
+        print(f"{name:44s} {a:10.3f} {b:10.3f} {100 * (b - a) / a:6.1f}% {r:8.4f} {100 * r / (b - r):8.1f}%",
+              flush=True)
+    implementation.numeric_runs = numeric_runs
 
 
 if __name__ == "__main__":

@@ -140,9 +140,12 @@ def assert_implements_conv(fn: Callable[..., Any], spec: ConvSpec, *, require_ex
     """Assert that ``fn(x, weight, bias)`` computes the layer ``spec``; the ImplementationVerdict.
 
     ``options`` go to :func:`symconv.verify_implementation` (``layout``, ``backend``, ``method``, ``dtype``,
-    ``pass_params``, ``atol``, …). Passing means no difference was found: a proof when fn ran on SymPy symbols
-    (``result.proved``, status ``HOLDS (exact)``), else agreement on sampled inputs (``AGREES (sampled, …)``);
-    ``require_exact=True`` fails unless it is a proof. The failure message is the verdict's report: status,
+    ``pass_params``, ``signature``, ``atol``, …). Passing means no difference was found: ``result.proved``
+    (status ``HOLDS (exact)``) when fn, run on a batch of two samples of SymPy symbols, computed exactly the
+    layer per sample and numeric runs (non-integer, permuted and fresh batches) agreed within the rounding
+    bound — proved for a deterministic per-sample map, on every call made; else agreement on sampled inputs
+    (``AGREES (sampled, …)``). ``require_exact=True`` fails unless it is proved. A fn that raises fails too
+    (diagnosis ``raised``, with its exception). The failure message is the verdict's report: status,
     diagnosis and mismatch table.
 
     >>> import numpy as np

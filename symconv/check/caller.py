@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError
+from .signature import Convention, adapter_text
 
-__all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller"]
+__all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller", "FnRaised"]
 
 LAYOUTS: tuple[str, ...] = ("auto", "NCHW", "CHW", "NHWC", "HWC")
 WEIGHT_LAYOUTS: tuple[str, ...] = ("OIHW", "HWIO")
@@ -29,6 +31,30 @@ CHUNK_VALUES = 1 << 23
 
 class CallFailed(Exception):
     """fn raised, or returned something that is not an output of the expected rank."""
+
+    def __init__(self, message: str, raised: bool = False) -> None:
+        super().__init__(message)
+        self.raised = raised  # True when the user's code raised (not a refusal of the arguments' count or names)
+
+
+class FnRaised(Exception):
+    """fn failed on a call after it had been resolved: the user's exception (a FAILS, never bad input to symconv).
+
+    ``error`` is ``"TypeName: first line of the message"``; ``call`` says which call and with what arguments.
+    """
+
+    def __init__(self, error: str, call: str, hint: str = "", code: str = "raised") -> None:
+        super().__init__(f"{error} ({call})")
+        self.error = error
+        self.call = call
+        self.hint = hint
+        self.code = code  # "raised", or "non-finite" when fn returned NaN or ±inf for finite input
+
+
+def describe_error(exc: BaseException) -> str:
+    """``TypeName: first line of the message`` (the type alone when there is no message)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _torch() -> Any:
@@ -54,8 +80,10 @@ class Caller:
     trial calls (:meth:`resolve`).
     """
 
-    def __init__(self, fn: Callable, spec: ConvSpec, weight_layout: str, dtype: str, pass_params: bool) -> None:
+    def __init__(self, fn: Callable, spec: ConvSpec, weight_layout: str, dtype: str, pass_params: bool,
+                 convention: Convention | None = None) -> None:
         self.fn = fn
+        self.convention = convention or Convention("x,w,b")
         self.spec = spec
         self.weight_layout = weight_layout
         self.dtype = dtype
@@ -67,6 +95,9 @@ class Caller:
         self.output_shape: tuple[int, ...] = ()
         self.bias_shape: tuple[int, ...] | None = spec.bias_shape if spec.bias != "none" else None
         self.none_bias_as_zeros = False
+        self.output_dtype = ""  # the dtype fn returned on numeric input (numpy or torch name)
+        self._bindable: bool | None = None
+        self.seconds_per_sample = 0.0  # wall time of the trial call that resolved the layout, per input
 
     # -- conversions
     def _kwargs(self) -> dict[str, Any]:
@@ -92,10 +123,14 @@ class Caller:
             return bias.transpose(1, 2, 0)
         return bias
 
-    @staticmethod
-    def _to_numpy(y: Any, symbolic: bool) -> np.ndarray:
+    def _to_numpy(self, y: Any, symbolic: bool) -> np.ndarray:
         if hasattr(y, "detach") and hasattr(y, "cpu"):
-            y = y.detach().cpu().numpy()
+            if not symbolic:
+                self.output_dtype = str(y.dtype).replace("torch.", "")
+            y = y.detach().cpu()
+            y = (y.float() if str(y.dtype) == "torch.bfloat16" else y).numpy()
+        elif not symbolic and hasattr(y, "dtype"):
+            self.output_dtype = str(y.dtype)
         if symbolic:
             return np.asarray(y, dtype=object)
         try:
@@ -118,10 +153,17 @@ class Caller:
         for item in inputs:
             self.calls += 1
             self.samples += item.shape[0] if batched else 1
+            kwargs = self._kwargs()
+            if self._bindable is None:
+                self._bindable = self.convention.binds(self.fn, kwargs)
+            if not self._bindable:
+                names = "".join(f", {k}=" for k in kwargs)
+                what = f"(x, weight, bias{names})" if self.convention.name == "x,w,b" else self.convention.describe()
+                raise CallFailed(f"fn cannot be called as {what}")
             try:
-                y = self.fn(self._convert(item, backend), w, b, **self._kwargs())
+                y = self.convention.call(self.fn, self._convert(item, backend), w, b, self.spec, kwargs)
             except Exception as exc:  # the user's code: any exception means "this way of calling fails"
-                raise CallFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from exc
+                raise CallFailed(describe_error(exc), raised=True) from exc
             y = self._to_numpy(y, symbolic)
             rank = 4 if batched else 3
             if y.ndim != rank or (batched and y.shape[0] != item.shape[0]):
@@ -140,16 +182,20 @@ class Caller:
             backends = ["numpy"]
         weight = np.zeros(spec.weight_shape)
         errors: list[str] = []
+        failures: list[CallFailed] = []
 
         def attempt(bias_shape: tuple[int, ...] | None) -> bool:
             bias = None if bias_shape is None else np.zeros(bias_shape)
             for b in backends:
                 for lay in layouts:
                     x = np.zeros((2 if lay in ("NCHW", "NHWC") else 1, *spec.input_shape))
+                    started = perf_counter()
                     try:
                         y = self.invoke(x, weight, bias, lay, b)
+                        self.seconds_per_sample = (perf_counter() - started) / x.shape[0]
                     except CallFailed as exc:
                         errors.append(f"{b}/{lay}: {exc}")
+                        failures.append(exc)
                         continue
                     self.layout, self.backend, self.output_shape = lay, b, tuple(y.shape[1:])
                     return True
@@ -172,8 +218,41 @@ class Caller:
                 return
         shapes = f"x {('N', *spec.input_shape) if layout != 'CHW' else spec.input_shape}, weight {spec.weight_shape}"
         shapes += f", bias {self.spec.bias_shape if spec.bias != 'none' else None}"
-        raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} ({', '.join(backends)}; layout "
-                        f"{'/'.join(layouts)}): {first_error}")
+        tried = f"({', '.join(backends)}; layout {'/'.join(layouts)})"
+        hint = self._channels_last_hint(layout, backends[0]) if any(e.raised for e in failures) else ""
+        raised = next((e for e in failures if e.raised), None)
+        if raised is not None:  # the user's code raised: a failure of fn, reported with its exception
+            raise FnRaised(str(raised), f"when called as fn(x, weight, bias) with {shapes} {tried}", hint)
+        if not self._bindable:
+            raise SpecError(adapter_text(self.fn) if self.convention.name == "x,w,b" else
+                            f"fn cannot be called as {self.convention.describe()} (signature={self.convention.name!r})")
+        raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} {tried}: {first_error}")
+
+    def time_call(self) -> None:
+        """Time one more call with zeros (the layout resolved) and keep the faster per-input time."""
+        spec = self.spec
+        x = np.zeros((2 if self.layout in ("NCHW", "NHWC") else 1, *spec.input_shape))
+        started = perf_counter()
+        try:
+            self.invoke(x, np.zeros(spec.weight_shape), None if self.bias_shape is None else np.zeros(self.bias_shape),
+                        self.layout, self.backend)
+        except CallFailed:
+            return
+        self.seconds_per_sample = min(self.seconds_per_sample, (perf_counter() - started) / x.shape[0])
+
+    def _channels_last_hint(self, layout: str, backend: str) -> str:
+        """When NCHW failed: a hint to pass layout='NHWC' if fn runs on channels-last arrays."""
+        if layout not in ("auto", "NCHW"):
+            return ""
+        spec = self.spec
+        try:
+            y = self.invoke(np.zeros((2, *spec.input_shape)), np.zeros(spec.weight_shape),
+                            None if self.bias_shape is None else np.zeros(self.bias_shape), "NHWC", backend)
+        except CallFailed:
+            return ""
+        if tuple(y.shape[1:]) != spec.output_shape:
+            return ""
+        return "fn runs on channels-last arrays (N, H, W, C): pass layout='NHWC' (check-impl --layout NHWC)"
 
     def __call__(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         """fn on a batch of canonical inputs, chunked; (k, d_y) float64."""
@@ -184,9 +263,13 @@ class Caller:
             try:
                 y = self.invoke(x[start:start + step], weight, bias, self.layout, self.backend)
             except CallFailed as exc:
-                raise SpecError(f"fn(x, weight, bias) failed during probing: {exc}") from None
+                raise FnRaised(str(exc), f"call {self.calls} to fn, on x of shape {tuple(x[start:start + step].shape)} "
+                               f"({self.layout}, {self.backend}, {self.dtype})") from None
             if tuple(y.shape[1:]) != self.output_shape:
-                raise SpecError(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
-                                f"in another; its output shape must not depend on the values")
+                raise FnRaised(f"fn returned output shape {tuple(y.shape[1:])} in one call and {self.output_shape} "
+                               "in another; its output shape must not depend on the values", f"call {self.calls} to fn")
+            if not np.all(np.isfinite(y)):
+                bad = y.reshape(-1)[~np.isfinite(y.reshape(-1))][0]
+                raise FnRaised(f"fn returned {bad} for finite input", f"call {self.calls} to fn", code="non-finite")
             pieces.append(y.reshape(y.shape[0], -1))
         return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]

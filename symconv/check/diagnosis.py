@@ -286,6 +286,10 @@ def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
         if any(not f.exact for f in products):
             return (permuted,)
         return (*products, replace(permuted, message="equivalently: " + permuted.message))
+    if not same_shape:
+        # the shape is the finding; products, bias and extra terms of a differently shaped output follow from it,
+        # unless a complete hypothesis explains the shape (e.g. stride-ignored)
+        return (*findings, *(f for f in products if f.exact))
     findings += products
     findings += _bias_findings(spec, found)
     findings += _extra_findings(found)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import overload
 
 import numpy as np
@@ -260,30 +260,56 @@ class Form:
         b = other.rows * (width + offset) + other.keys + offset
         return int(np.intersect1d(a, b, assume_unique=True).size)
 
-    def evaluate(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-        """The form's value at integer-valued ``x`` (batch, d_x), ``weight`` (n_w,), ``bias`` (n_b,): (batch, d_y).
-
-        Accumulated in float64, which is exact while every partial sum stays below 2⁵³.
-        """
+    @cached_property
+    def _plan(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per term: the column of x it reads (d_x: none) and the entry of (ω, b) it reads (n_w + n_b: none);
+        then where each output row's terms start, and which rows have terms. Computed once per form."""
         space = self.keyspace
-        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-        weight = np.asarray(weight, dtype=np.float64).reshape(-1)
-        bias = np.zeros(0) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
         kind = space.kind(self.keys)
         k = self.keys
-        value = np.zeros((len(x), k.size))
+        x_index = np.full(k.size, space.d_x, dtype=np.int64)  # x padded with a column of ones
+        p_index = np.full(k.size, space.n_w + space.n_b, dtype=np.int64)  # (ω, b) padded with a one
         m = kind == 0
-        value[:, m] = x[:, k[m] // space.n_w] * weight[k[m] % space.n_w]
+        x_index[m], p_index[m] = k[m] // space.n_w, k[m] % space.n_w
         m = kind == 1
-        value[:, m] = bias[-1 - k[m]]
+        p_index[m] = space.n_w + (-1 - k[m])
         m = kind == 2
-        value[:, m] = x[:, -1 - space.n_b - k[m]]
+        x_index[m] = -1 - space.n_b - k[m]
         m = kind == 3
-        value[:, m] = weight[-1 - space.n_b - space.d_x - k[m]]
-        value[:, kind == 4] = 1.0
-        value *= self.coefficients
-        d_y = math.prod(self.output_shape)
-        return np.stack([np.bincount(self.rows, weights=v, minlength=d_y) for v in value]) if len(x) else np.zeros((0, d_y))
+        p_index[m] = -1 - space.n_b - space.d_x - k[m]
+        starts = np.flatnonzero(np.r_[True, self.rows[1:] != self.rows[:-1]]) if k.size else np.zeros(0, np.int64)
+        return x_index, p_index, starts, self.rows[starts]
+
+    def _term_values(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """Each term's value c·monomial at the given inputs: (batch, terms)."""
+        x_index, p_index, _, _ = self._plan
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        params = np.concatenate([np.asarray(weight, dtype=np.float64).reshape(-1),
+                                 np.zeros(0) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1), [1.0]])
+        if params.size != self.keyspace.n_w + self.keyspace.n_b + 1:  # no bias given for a form with bias terms
+            params = np.concatenate([params[:-1], np.zeros(self.keyspace.n_w + self.keyspace.n_b + 1 - params.size), [1.0]])
+        x = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+        return (self.coefficients * params[p_index]) * x[:, x_index]
+
+    def _sum_rows(self, value: np.ndarray) -> np.ndarray:
+        _, _, starts, rows = self._plan
+        out = np.zeros((len(value), math.prod(self.output_shape)))
+        if starts.size:
+            out[:, rows] = np.add.reduceat(value, starts, axis=1)
+        return out
+
+    def evaluate(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """The form's value at ``x`` (batch, d_x), ``weight`` (n_w,), ``bias`` (n_b,): (batch, d_y).
+
+        Accumulated in float64, which is exact for integer values while every partial sum stays below 2⁵³.
+        """
+        return self._sum_rows(self._term_values(x, weight, bias))
+
+    def evaluate_with_magnitude(self, x: np.ndarray, weight: np.ndarray,
+                                bias: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The form's value and, per output, Σ|c·monomial| (what a rounding bound scales with): both (batch, d_y)."""
+        value = self._term_values(x, weight, bias)
+        return self._sum_rows(value), self._sum_rows(np.abs(value))
 
 
 def expected_form(spec: ConvSpec) -> Form:

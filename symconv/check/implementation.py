@@ -7,10 +7,19 @@ common bugs, and the ones that match exactly are named.
 
 How the form is obtained (``method``), and how strong the answer is (the verdict's ``level``/``status``):
 
-* ``"symbolic"`` — fn is run once on NumPy object arrays of SymPy symbols and its outputs are expanded;
-  coefficients are compared as exact rationals (a SymPy Float, or a fraction float64 cannot hold, is a
-  mismatch: the definition's coefficients are exactly 1). Level ``"exact"``, status ``HOLDS (exact)``: a
-  proof for what fn computes on symbols. Needs a fn that computes with Python objects (plain NumPy usually does).
+* ``"symbolic"`` — fn is run on a batch of two samples of independent SymPy symbols (NumPy object arrays)
+  and its outputs are expanded; each output sample must depend on its own input sample only, with the
+  layer's terms, coefficients compared as exact rationals (a SymPy Float, or a fraction float64 cannot
+  hold, is a mismatch: the definition's coefficients are exactly 1). Level ``"exact"``, status
+  ``HOLDS (exact)``. Needs a fn that computes with Python objects (plain NumPy usually does).
+
+Every reading that matches the layer is then tested by numeric runs (:mod:`symconv.check.runs`): a batch of
+three non-integer float64 samples, the same batch permuted, and other values; each output must equal the
+form within the rounding bound γₙ·(Σ|ω||x| + |b|) of the format fn computes in (:mod:`symconv.check.rounding`),
+or within ``atol`` when given. A disagreement is a FAILS with the finding ``batch-dependent``,
+``state-dependent``, ``type-dependent``, ``low-precision``, ``non-finite`` or ``raised``. So ``proved`` means:
+fn is a deterministic per-sample map and, on every call made, computed exactly the layer; code that changes
+only after more calls, on larger batches, or on values none of the runs reached would escape it.
 * ``"onehot"`` — fn is probed: first tests on random integer inputs that it is affine in each of x, ω and b
   (the only shape a convolution can have); then every coefficient is read with one-hot inputs, one call
   per weight entry, batched over all input one-hots, and the form is confirmed on random probes.
@@ -32,8 +41,11 @@ equal within ``atol + rtol·max(|a|, |b|)``. ``dtype="float32"`` passes float32 
 small (entries in [−8, 8], tags below √d_x) with ``atol`` 10⁻². The tolerance actually used is recorded:
 level ``"sampled"`` (status ``AGREES (sampled, exact values)``) when every value read was an integer and
 every comparison an equality — the run an ``atol=0`` check would make — and ``"sampled-atol"`` (status
-``AGREES (sampled, within atol 1e-06)``) when some value was accepted only within the tolerance, so an
-offset below ``atol`` (e.g. ``conv + 1e-7``) is not seen. ``atol=0`` makes every comparison an equality.
+``AGREES (sampled, within atol 1e-06)``) when some value was accepted only within the tolerance. That read
+tolerance alone would hide an offset below it (e.g. ``conv + 1e-7``) or a layer computing in float32 on
+float64 input (integer probes are exact in float32); the numeric runs that follow catch both, since their
+values are exact only in float64 and their tolerance is the derived rounding bound, not ``atol`` — unless
+``atol`` is given, which then replaces the bound there too. ``atol=0`` makes every comparison an equality.
 
 Why this design: a black-box bilinear map on (n_w, d_x) inputs has n_w·d_x·d_y coefficients, so reading
 them all (one-hot) costs n_w·d_x evaluations of fn — 7 s for PyTorch's conv2d at 8→8, 16×16, 3×3, stride 2,
@@ -66,13 +78,15 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
-from .caller import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, Caller
+from .caller import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, Caller, FnRaised
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
-from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, run_symbolic, symbolic_findings
+from .runs import RunsOutcome, numeric_runs
+from .signature import SIGNATURES, choose_convention
+from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, per_sample_findings, run_symbolic, symbolic_findings
 from .verdict import ImplementationVerdict, first_mismatches, fn_name
 
 __all__ = [
@@ -83,6 +97,7 @@ __all__ = [
     "IMPLEMENTATION_METHODS",
     "LAYOUTS",
     "MAX_TERMS",
+    "SIGNATURES",
     "WEIGHT_LAYOUTS",
     "ImplementationVerdict",
     "verify_implementation",
@@ -116,6 +131,8 @@ class _Options:
     seed: int
     max_values: int
     max_mismatches: int
+    signature: str = "auto"
+    time_budget: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,8 @@ class _Reading:
     guarantee: str = ""
     deviation: float = 0.0  # tolerance used while probing (the symbolic run uses none)
     slack: float = 0.0
+    symbolic_output: np.ndarray | None = field(default=None, repr=False)  # fn's output on symbols, to replay
+    why: str = ""  # why this method was used
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,8 @@ def verify_implementation(
     max_values: int = MAX_ONEHOT_VALUES,
     max_mismatches: int = 5,
     torch_threads: int | None = 1,
+    signature: str = "auto",
+    time_budget: float = 10.0,
 ) -> ImplementationVerdict:
     """Check that ``fn(x, weight, bias)`` computes the layer ``spec``; an :class:`ImplementationVerdict`.
 
@@ -170,11 +191,17 @@ def verify_implementation(
     fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias. ``pass_params=True`` also passes
     ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
-    ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: how far a read value may be from an
-    integer (default 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
+    ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
+    overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
+    integer (default there 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
     PyTorch's intra-op threads during the check (restored after; ``None`` leaves them alone) — probes are
     small batches, for which extra threads only add synchronisation, and on a busy machine they cost 10–50×
-    in wall time.
+    in wall time. ``signature``: how fn takes its arguments — ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"``
+    (returning ``(out, cache)``), ``"x,w,b,stride,pad"``, ``"x,w,stride,pad"`` (no bias), ``"module"`` /
+    ``"module:WEIGHT,BIAS"`` (an object holding its weights as attributes), or ``"auto"`` (by fn's parameters
+    and attributes; see :mod:`symconv.check.signature`). ``time_budget``: seconds method="auto" aims for — the
+    first calls are timed, and one-hot is used only when its estimate fits half of it (else sparse); the
+    verdict says which method was chosen and why (``details["method_reason"]``).
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -195,7 +222,8 @@ def verify_implementation(
     """
     if torch_threads is not None and not (isinstance(torch_threads, int) and torch_threads >= 1):
         raise SpecError(f"torch_threads must be an int ≥ 1 or None, got {torch_threads!r}")
-    options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches)
+    options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches,
+                       signature, time_budget)
     with _torch_threads(torch_threads):
         return _verify(fn, spec, options)
 
@@ -220,16 +248,39 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
     start = perf_counter()
     # 0. arguments: everything that can be refused is refused before fn is called
     precision = _check_arguments(fn, spec, options)
-    caller = Caller(fn, spec, options.weight_layout, options.dtype, options.pass_params)
-    # 1. symbolic: fn runs on SymPy symbols (only NumPy code can)
-    reading = _read_symbolically(caller, spec, options)
-    # 2. probing: bi-affinity, then coefficients, then confirmation on random integers
-    if reading is None:
-        reading = _read_by_probing(caller, spec, precision, options)
-    # 3. compare with the definition; diagnose by testing bug hypotheses against the form
-    comparison = _compare(spec, reading, options.max_mismatches)
-    # 4. the verdict: what holds, how it was checked, how strong the answer is
-    return _implementation_verdict(fn, spec, caller, reading, comparison, precision, options, perf_counter() - start)
+    convention = choose_convention(fn, options.signature, options.pass_params)
+    if not convention.takes_bias and spec.bias != "none":
+        raise SpecError(f"fn is called as {convention.describe()}, which takes no bias, but the layer has one: "
+                        "check the layer with bias='none' (check-impl --bias none)")
+    caller = Caller(fn, spec, options.weight_layout, options.dtype, options.pass_params, convention)
+    try:
+        # 1. symbolic: fn runs on a batch of two samples of SymPy symbols (only NumPy code can)
+        reading = _read_symbolically(caller, spec, options)
+        # 2. probing: bi-affinity, then coefficients, then confirmation on random integers
+        if reading is None:
+            reading = _read_by_probing(caller, spec, precision, options)
+        # 3. compare with the definition; diagnose by testing bug hypotheses against the form
+        comparison = _compare(spec, reading, options.max_mismatches)
+        # 4. numeric runs: non-integer values, a permuted batch, other values — what the reading assumed
+        runs = _run_numerically(caller, reading, comparison, options)
+    except FnRaised as exc:  # the user's code raised: fn fails, with its exception
+        reading, comparison, runs = _raised(caller, spec, exc)
+    # 5. the verdict: what holds, how it was checked, how strong the answer is
+    return _implementation_verdict(fn, spec, caller, reading, comparison, runs, precision, options,
+                                   perf_counter() - start)
+
+
+def _raised(caller: Caller, spec: ConvSpec, exc: FnRaised) -> tuple[_Reading, _Comparison, RunsOutcome]:
+    """A FAILS reading for a fn that raised: its exception, the call, and a hint when one applies."""
+    if exc.code == "raised":
+        message = f"fn raised {exc.error} {exc.call}" + (f"; {exc.hint}" if exc.hint else "")
+    else:
+        message = f"{exc.error} ({exc.call}): no form can be read from NaN or infinite values"
+    finding = Finding(exc.code, "call" if exc.code == "raised" else "values", message)
+    what = "fn raised an exception" if exc.code == "raised" else "fn returned non-finite values"
+    reading = _Reading(spec, "none", findings=(finding,), guarantee=f"{what}; no form was read")
+    comparison = _Comparison(expected_form(spec), (finding,), np.empty(0, dtype=np.int64), ())
+    return reading, comparison, RunsOutcome(())
 
 
 # ------------------------------------------------------------------------------------------ 0. arguments
@@ -243,8 +294,8 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    if not callable(fn):
-        raise SpecError(f"fn must be callable as fn(x, weight, bias), got {type(fn).__name__}")
+    if not callable(fn) and not hasattr(fn, "forward"):
+        raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
     _check_choice("layout", options.layout, LAYOUTS)
     _check_choice("weight_layout", options.weight_layout, WEIGHT_LAYOUTS)
     _check_choice("backend", options.backend, BACKENDS)
@@ -252,6 +303,8 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     _check_choice("dtype", options.dtype, DTYPES)
     if options.method == "symbolic" and options.backend == "torch":
         raise SpecError("method='symbolic' runs fn on NumPy object arrays; it cannot be combined with backend='torch'")
+    if not (isinstance(options.time_budget, (int, float)) and options.time_budget > 0):
+        raise SpecError(f"time_budget must be a number of seconds > 0, got {options.time_budget!r}")
     atol = options.atol
     if atol is not None and not (isinstance(atol, (int, float)) and 0 <= atol < 0.5):
         raise SpecError(f"atol must be a number in [0, 0.5), got {atol!r}")
@@ -273,16 +326,24 @@ def _read_symbolically(caller: Caller, spec: ConvSpec, options: _Options) -> _Re
     small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMBOLIC_TERMS
     if not (options.method == "symbolic" or (options.method == "auto" and options.backend != "torch" and small)):
         return None
-    y = run_symbolic(caller, options.layout)
-    if y is None:
+    batch = run_symbolic(caller, options.layout)
+    if batch is None:
         if options.method == "symbolic":
             raise SpecError("method='symbolic' needs a fn that computes with NumPy object arrays of SymPy symbols; "
                             "this one raised or returned numbers — use method='onehot' or 'sparse'")
         return None
+    y = batch[0]
     parsed = parse_symbolic(spec, y)
     caller.output_shape, caller.backend = tuple(y.shape), "numpy"
+    mixed = per_sample_findings(spec, batch, parsed)
+    if mixed:  # no form: the outputs are not one per-sample map
+        return _Reading(spec, "symbolic", None, tuple(mixed), guarantee="fn is not a per-sample map: output "
+                        "samples depend on other input samples, or differ in form; no coefficients kept")
+    why = ("method='symbolic' as asked" if options.method == "symbolic" else
+           f"auto: fn computes with SymPy objects and the layer has {spec.n_terms + spec.n_bias_terms:,} ≤ "
+           f"{AUTO_SYMBOLIC_TERMS:,} terms")
     return _Reading(spec, "symbolic", parsed.form, tuple(symbolic_findings(parsed, y.shape)), parsed.exact_terms,
-                    level="exact", guarantee=SYMBOLIC_GUARANTEE)
+                    level="exact", guarantee=SYMBOLIC_GUARANTEE, symbolic_output=batch, why=why)
 
 
 # ------------------------------------------------------------------------------------------ 2. probing
@@ -301,14 +362,28 @@ def _accepted_bias(caller: Caller, spec: ConvSpec) -> tuple[ConvSpec, tuple[Find
     return work_spec, (finding,)
 
 
-def _probing_method(method: str, caller: Caller, space: KeySpace, values: int) -> str:
-    """``method``, or for "auto": one-hot when it is cheap, else sparse."""
+def _probing_method(method: str, caller: Caller, space: KeySpace, values: int, budget: float) -> tuple[str, str]:
+    """``method``, or for "auto" the one the time budget allows: (method, why).
+
+    One-hot gives n_w·d_x inputs to fn, sparse a few hundred; the cost per input is the trial call's time.
+    One-hot is chosen when its estimate fits half the budget (the rest is for confirmation and the numeric
+    runs), and when it returns at most :data:`AUTO_ONEHOT_VALUES` numbers.
+    """
     if method not in ("auto", "symbolic"):
-        return method
-    # one-hot costs n_w·d_x inputs: cheap in batches, but one call each for a fn without a batch axis
+        return method, f"method={method!r} as asked"
+    inputs = space.n_w * space.d_x
     batched = caller.layout in ("NCHW", "NHWC")
-    cheap = values <= AUTO_ONEHOT_VALUES and (batched or space.n_w * space.d_x <= AUTO_ONEHOT_CALLS)
-    return "onehot" if cheap else "sparse"
+    if inputs * caller.seconds_per_sample > budget / 2:  # the first call may include warm-up: time one more
+        caller.time_call()
+    estimate = inputs * caller.seconds_per_sample
+    if values > AUTO_ONEHOT_VALUES:
+        return "sparse", f"auto: one-hot would return {values:,} numbers, above {AUTO_ONEHOT_VALUES:,}"
+    if not batched and inputs > AUTO_ONEHOT_CALLS:
+        return "sparse", f"auto: one-hot would take {inputs:,} calls of fn (no batch axis), above {AUTO_ONEHOT_CALLS:,}"
+    if estimate > budget / 2:
+        return "sparse", (f"auto: one-hot would take ≈ {estimate:.1f} s ({inputs:,} inputs at "
+                          f"{caller.seconds_per_sample * 1e3:.2g} ms each), above half the {budget:g} s time budget")
+    return "onehot", f"auto: one-hot fits the {budget:g} s time budget (≈ {estimate:.2g} s for {inputs:,} inputs)"
 
 
 def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, options: _Options) -> _Reading:
@@ -317,7 +392,7 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
     work_spec, findings = _accepted_bias(caller, spec)
     probe = Probe(caller, work_spec, precision, np.random.default_rng(options.seed), KeySpace(work_spec))
     values = probe.space.n_w * probe.space.d_x * probe.d_y
-    used = _probing_method(options.method, caller, probe.space, values)
+    used, why = _probing_method(options.method, caller, probe.space, values, options.time_budget)
     form: Form | None = None
     problem = biaffinity(probe)
     if problem is None:
@@ -325,13 +400,33 @@ def _read_by_probing(caller: Caller, spec: ConvSpec, precision: Precision, optio
         problem = confirm(probe, form, precision.trials)
         if problem is not None and used == "sparse" and values <= options.max_values:
             used = "onehot"  # the decoding was fooled by an unusual fn: read every coefficient
+            why += "; then one-hot, because the sparse decoding was not confirmed"
             form = extract(probe, used, options.max_values)
             problem = confirm(probe, form, precision.trials)
-    reading = _Reading(work_spec, used, findings=findings, deviation=probe.deviation, slack=probe.slack)
+    reading = _Reading(work_spec, used, findings=findings, deviation=probe.deviation, slack=probe.slack, why=why)
+    if problem is not None and problem.code == "not-bilinear" and options.dtype == "float64" and \
+            _bilinear_in_float32(caller, work_spec, options):
+        problem = dataclasses.replace(problem, message=problem.message + "; but fn is bi-affine when given float32 "
+                                      "arrays — it reads its input as float32 (e.g. C code through ctypes): pass "
+                                      "dtype='float32' (check-impl --dtype float32)")
     if problem is not None:
-        return dataclasses.replace(reading, findings=(*findings, problem), guarantee=NOT_BIAFFINE)
+        guarantee = NOT_BIAFFINE if problem.code == "not-bilinear" else \
+            "fn is bilinear, but its coefficients are not the layer's; no coefficients kept"
+        return dataclasses.replace(reading, findings=(*findings, problem), guarantee=guarantee)
     level = "sampled" if probe.deviation == 0 and probe.slack == 0 else "sampled-atol"
     return dataclasses.replace(reading, form=form, level=level, guarantee=probing_guarantee(used, precision, probe))
+
+
+def _bilinear_in_float32(caller: Caller, spec: ConvSpec, options: _Options) -> bool:
+    """Whether fn passes the bi-affinity tests when given float32 arrays (the hint for a dtype mismatch)."""
+    other = Caller(caller.fn, spec, options.weight_layout, "float32", options.pass_params, caller.convention)
+    other.layout, other.backend, other.output_shape = caller.layout, caller.backend, caller.output_shape
+    other.bias_shape, other.none_bias_as_zeros = caller.bias_shape, caller.none_bias_as_zeros
+    probe = Probe(other, spec, PRECISIONS["float32"], np.random.default_rng(options.seed), KeySpace(spec))
+    try:
+        return biaffinity(probe) is None
+    except FnRaised:
+        return False
 
 
 # ------------------------------------------------------------------------------------------ 3. comparison
@@ -356,12 +451,36 @@ def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Compari
     return _Comparison(expected, tuple(findings), rows, mismatches)
 
 
-# ------------------------------------------------------------------------------------------ 4. verdict
+# ------------------------------------------------------------------------------------------ 4. numeric runs
+
+def _run_numerically(caller: Caller, reading: _Reading, comparison: _Comparison, options: _Options) -> RunsOutcome:
+    """Numeric runs against the form read, when it is the layer's (a form already wrong needs no more findings)."""
+    if reading.form is None or comparison.findings:
+        return RunsOutcome(())
+    if not caller.backend:
+        caller.backend = "numpy"
+    resymbolize = None
+    if reading.symbolic_output is not None:
+        first = reading.symbolic_output
+
+        def resymbolize() -> bool:
+            again = run_symbolic(caller, caller.layout)
+            if again is None or again.shape != first.shape:
+                return True
+            return any(sympy.expand(a - b) != 0 for a, b in zip(first.reshape(-1).tolist(), again.reshape(-1).tolist()))
+    source = "symbols" if reading.symbolic_output is not None else "integer probes"
+    rng = np.random.default_rng(options.seed + 1)
+    return numeric_runs(caller, reading.form, rng, options.dtype, options.atol, resymbolize, source)
+
+
+# ------------------------------------------------------------------------------------------ 5. verdict
 
 def _implementation_verdict(fn: Callable[..., Any], spec: ConvSpec, caller: Caller, reading: _Reading,
-                            comparison: _Comparison, precision: Precision, options: _Options,
+                            comparison: _Comparison, runs: RunsOutcome, precision: Precision, options: _Options,
                             seconds: float) -> ImplementationVerdict:
     """The :class:`Verdict` and everything the report and the JSON say about how it was reached."""
+    if runs.findings:
+        comparison = dataclasses.replace(comparison, findings=(*comparison.findings, *runs.findings))
     holds = reading.form is not None and not comparison.findings
     output_shape = tuple(caller.output_shape)
     differing = int(comparison.mismatch_rows.size) if output_shape == spec.output_shape else math.prod(output_shape or (0,))
@@ -394,5 +513,7 @@ def _implementation_verdict(fn: Callable[..., Any], spec: ConvSpec, caller: Call
         level=reading.level,
         form=reading.form,
         details={"fn": fn_name(fn), "dtype": options.dtype, "atol": precision.atol, "rtol": precision.rtol,
-                 "deviation": reading.deviation, "slack": reading.slack, "seed": options.seed, "notes": notes},
+                 "deviation": reading.deviation, "slack": reading.slack, "seed": options.seed, "notes": notes,
+                 "rounding": runs.text, "computes_in": runs.computes_in, "rounding_ratio": runs.ratio,
+                 "output_dtype": caller.output_dtype, "method_reason": reading.why},
     )

@@ -119,9 +119,12 @@ def _fails(probe: Probe, lhs: np.ndarray, rhs: np.ndarray, what: str) -> Finding
     scale = np.maximum(np.abs(lhs), np.abs(rhs))[bad].max()
     gap = np.abs(lhs - rhs)[bad].max()
     hint = ""
-    if scale and gap / scale < 1e-4:
-        hint = (f" — only by rounding (relative {gap / scale:.1e}): fn computes in lower precision than "
-                f"{probe.precision.dtype}; pass dtype='float32' or a larger atol")
+    relative = gap / scale if scale else 1.0
+    if relative < 2.0**-6:  # within a few units of bfloat16's roundoff: rounding, not a different map
+        fmt = "float32" if relative < 2.0**-20 else "float16" if relative < 2.0**-9 else "bfloat16"
+        hint = (f" — only by rounding (relative {relative:.1e}): fn computes in lower precision than "
+                f"{probe.precision.dtype}, probably {fmt}; "
+                + ("pass dtype='float32' or a larger atol" if fmt == "float32" else "pass a larger atol"))
     return Finding("not-bilinear", "linearity", f"fn is not {what} (exact test on random integers fails at "
                    f"{where(probe, bad)}, off by {gap:g}){hint}")
 
@@ -201,6 +204,9 @@ def confirm(probe: Probe, form: Form, trials: int) -> Finding | None:
         want = form.evaluate(x, w, b)
         bad = ~probe.close(found, want)
         if bad.any():
+            scaled = _common_factor(form, x, w, b, found, want)
+            if scaled is not None:
+                return scaled
             got, given = float(found[bad][0]), float(want[bad][0])
             relative = abs(got - given) / max(abs(got), abs(given))
             hint = (f" — only by rounding (relative {relative:.1e}), atol={probe.precision.atol:g} being too small for "
@@ -208,6 +214,22 @@ def confirm(probe: Probe, form: Form, trials: int) -> Finding | None:
             return Finding("not-bilinear", "linearity", f"fn disagrees with its own extracted coefficients on random "
                            f"integer inputs at {where(probe, bad)} (found {got:.17g}, the form gives {given:.17g}): it is "
                            f"not a fixed bi-affine map{hint}")
+    return None
+
+
+def _common_factor(form: Form, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, found: np.ndarray,
+                   want: np.ndarray) -> Finding | None:
+    """A scaled-products Finding when fn = s·(products) + the rest, or s·(everything), with one s ≠ 1 (e.g. 1 + 10⁻⁷)."""
+    products = form.part(0).evaluate(x, w, b)
+    for scaled, rest, what in ((products, want - products, "every product ω·x"), (want, 0 * want, "every term")):
+        nonzero = np.abs(scaled) > 0
+        if not nonzero.any():
+            continue
+        factors = (found - rest)[nonzero] / scaled[nonzero]
+        s = float(np.median(factors))
+        if s != 1 and np.all(np.abs(factors - s) <= 1e-9 * abs(s)):
+            return Finding("scaled-products", "products", f"{what} scaled by a common factor {s:.17g} "
+                           f"(1 {'+' if s > 1 else '−'} {abs(s - 1):.3g}): fn is bilinear, with coefficients ≠ 1")
     return None
 
 

@@ -19,20 +19,41 @@ from .caller import Caller, CallFailed
 from .finding import Finding
 from .form import Form, KeySpace
 
-__all__ = ["SYMBOLIC_GUARANTEE", "Parsed", "parse_symbolic", "run_symbolic", "symbolic_findings"]
+__all__ = ["SYMBOLIC_BATCH", "SYMBOLIC_GUARANTEE", "Parsed", "parse_symbolic", "per_sample_findings", "run_symbolic",
+           "second_sample", "symbolic_findings"]
 
 #: What a symbolic check shows, in words (the verdict's ``guarantee``).
 SYMBOLIC_GUARANTEE = (
-    "exact: fn was run once on SymPy symbols and its expanded outputs compared with the definition "
-    "term by term, coefficients as exact rationals (no sampling, no tolerance; this proves what fn "
-    "computes on symbols — code that branches on the type of its inputs could differ on numbers)"
+    "exact: fn was run on a batch of two samples of independent SymPy symbols; each output sample depends "
+    "only on its own input sample, and its expanded terms equal the definition's, coefficients as exact "
+    "rationals (no sampling, no tolerance). What this proves: on that call fn computed exactly the layer, "
+    "as a per-sample map (so any batch size follows for a fn that treats samples alike). What it assumes, "
+    "and the numeric runs below test without proving: that fn is deterministic and computes the same on "
+    "numbers as on symbols (no branch on the type or the values of its input, no state kept between calls)"
 )
 
+#: How many samples of independent symbols the symbolic run passes (≥ 2: mixing samples shows).
+SYMBOLIC_BATCH = 2
 
-def _symbol_keys(spec: ConvSpec) -> dict[sympy.Symbol, tuple[int, int]]:
-    """Symbol → (kind, flat index): 0 weight, 1 bias, 2 input."""
+
+def second_sample(array: np.ndarray) -> np.ndarray:
+    """The input symbols of the second sample: x'_… for x_… (same shape, independent symbols)."""
+    flat = [sympy.Symbol("x'" + s.name[1:]) for s in array.reshape(-1).tolist()]
+    out = np.empty(len(flat), dtype=object)
+    out[:] = flat
+    return out.reshape(array.shape)
+
+
+def _input_samples(spec: ConvSpec) -> list[np.ndarray]:
+    first = np.array(input_symbols(spec).tolist(), dtype=object)
+    return [first, second_sample(first)][:SYMBOLIC_BATCH]
+
+
+def _symbol_keys(spec: ConvSpec, inputs: np.ndarray | None = None) -> dict[sympy.Symbol, tuple[int, int]]:
+    """Symbol → (kind, flat index): 0 weight, 1 bias, 2 input (``inputs``: the sample's x symbols, default x_…)."""
     table: dict[sympy.Symbol, tuple[int, int]] = {}
-    for kind, array in ((0, weight_symbols(spec)), (1, bias_symbols(spec)), (2, input_symbols(spec))):
+    x = input_symbols(spec) if inputs is None else inputs
+    for kind, array in ((0, weight_symbols(spec)), (1, bias_symbols(spec)), (2, x)):
         for n, s in enumerate(np.array(array.tolist(), dtype=object).reshape(-1).tolist() if array.shape != (0,) else []):
             table[s] = (kind, n)
     return table
@@ -92,11 +113,12 @@ def _term_key(space: KeySpace, table: dict[sympy.Symbol, tuple[int, int]], facto
     return None
 
 
-def parse_symbolic(spec: ConvSpec, y: np.ndarray) -> Parsed:
+def parse_symbolic(spec: ConvSpec, y: np.ndarray, inputs: np.ndarray | None = None) -> Parsed:
     """An object array of SymPy outputs (C, H', W') as a Form; terms that are not affine per argument or
-    whose coefficient is not exactly a float64 are listed apart (see :class:`Parsed`)."""
+    whose coefficient is not exactly a float64 are listed apart (see :class:`Parsed`). ``inputs``: the x
+    symbols of the sample (default x_…)."""
     space = KeySpace(spec)
-    table = _symbol_keys(spec)
+    table = _symbol_keys(spec, inputs)
     rows: list[int] = []
     keys: list[int] = []
     coefficients: list[float] = []
@@ -129,9 +151,10 @@ def parse_symbolic(spec: ConvSpec, y: np.ndarray) -> Parsed:
 
 
 def run_symbolic(caller: Caller, layout: str) -> np.ndarray | None:
-    """fn's output on symbols as (C, H', W') object array, or None when fn does not compute with symbols."""
+    """fn's output on a batch of :data:`SYMBOLIC_BATCH` samples of independent symbols, (k, C, H', W') object
+    array; None when fn does not compute with symbols."""
     spec = caller.spec
-    x = np.array(input_symbols(spec).tolist(), dtype=object)[None]
+    x = np.stack(_input_samples(spec))
     w = np.array(weight_symbols(spec).tolist(), dtype=object)
     b = np.array(bias_symbols(spec).tolist(), dtype=object) if spec.bias != "none" else None
     for lay in (["NCHW", "CHW"] if layout == "auto" else [layout]):
@@ -142,10 +165,40 @@ def run_symbolic(caller: Caller, layout: str) -> np.ndarray | None:
         entries = y.reshape(-1).tolist()
         if any(isinstance(e, sympy.Basic) and e.free_symbols for e in entries) or not entries:
             caller.layout = lay
-            return y[0]
+            return y
         return None  # fn turned the symbols into numbers: not a symbolic computation
     return None
 
+
+def _free(entries: list) -> set:
+    out: set = set()
+    for e in entries:
+        if isinstance(e, sympy.Basic):
+            out |= e.free_symbols
+    return out
+
+
+def per_sample_findings(spec: ConvSpec, y: np.ndarray, first: Parsed) -> list[Finding]:
+    """A batch-dependent Finding unless every output sample is the same form of its own input sample only.
+
+    ``y``: fn's (k, C, H', W') output on :func:`run_symbolic`'s samples; ``first``: sample 0's output parsed.
+    """
+    samples = _input_samples(spec)
+    own = [set(s.reshape(-1).tolist()) for s in samples]
+    for n in range(y.shape[0]):
+        read = _free(y[n].reshape(-1).tolist())
+        for other in range(y.shape[0]):
+            if other != n and read & own[other]:
+                example = sorted(map(str, read & own[other]))[0]
+                return [Finding("batch-dependent", "batch", f"output sample {n} depends on input sample {other} "
+                                f"(e.g. on {example}): fn mixes the samples of a batch (a reshape where a "
+                                "transpose belongs, a batch index dropped, a batch statistic, a copied sample)")]
+    for n in range(1, y.shape[0]):
+        parsed = parse_symbolic(spec, y[n], samples[n])
+        if parsed.form != first.form or len(parsed.foreign) != len(first.foreign):
+            return [Finding("batch-dependent", "batch", f"output sample {n} is not the same function of its input "
+                            "as output sample 0: fn treats the samples of a batch differently")]
+    return []
 
 
 def symbolic_findings(parsed: Parsed, shape: tuple[int, ...]) -> list[Finding]:

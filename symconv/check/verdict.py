@@ -56,7 +56,15 @@ class ImplementationVerdict:
 
     @property
     def proved(self) -> bool:
-        """True iff fn was shown to compute exactly the layer's index sum: method symbolic, and it holds."""
+        """True iff fn is a deterministic per-sample map that, on every call made, computed exactly the layer.
+
+        Method symbolic: fn ran on a batch of two samples of independent symbols, each output sample was
+        exactly the layer's form of its own input sample; and numeric runs (a batch of three non-integer
+        float64 samples, the same batch permuted, other values, plus the probes) all matched that form within
+        the rounding bound. What would escape it: code that behaves differently only on calls or values not
+        made here — a batch size above the ones tried that it treats specially, state that changes after
+        several calls, a branch on values (or types) none of the runs reached.
+        """
         return self.verdict.holds and self.level == "exact"
 
     @property
@@ -90,9 +98,12 @@ class ImplementationVerdict:
         lines = [
             f"{self.details.get('fn', 'fn')} as {self.spec.describe()}: {self.status}",
             f"  method {self.method} ({self.backend}, layout {self.layout}): {self.calls:,} calls to fn, "
-            f"{self.samples:,} inputs, {self.seconds:.3f} s",
+            f"{self.samples:,} inputs, {self.seconds:.3f} s"
+            + (f" — {self.details['method_reason']}" if self.details.get("method_reason") else ""),
             f"  {self.guarantee}",
         ]
+        if self.details.get("rounding"):
+            lines.append(f"  numeric runs (non-integer values, a permuted batch, other values): {self.details['rounding']}")
         if self.diagnosis:
             lines.append("  diagnosis:")
             lines += [f"    - {f.describe()}" for f in self.diagnosis]
@@ -118,6 +129,10 @@ class ImplementationVerdict:
             "calls": self.calls,
             "samples": self.samples,
             "guarantee": self.guarantee,
+            "rounding": self.details.get("rounding", ""),
+            "method_reason": self.details.get("method_reason", ""),
+            "computes_in": self.details.get("computes_in", ""),
+            "rounding_ratio": self.details.get("rounding_ratio"),
             "output_shape": list(self.output_shape),
             "diagnosis": [{"code": f.code, "part": f.part, "message": f.message, "exact": f.exact} for f in self.diagnosis],
             "mismatches": [m.to_dict() for m in self.mismatches],

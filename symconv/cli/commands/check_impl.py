@@ -1,6 +1,8 @@
 """``symconv check-impl module:function``: check that a convolution function computes the layer.
 
-The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on SymPy symbols: a proof),
+The first line says how strong the answer is: ``HOLDS (exact)`` (fn ran on a batch of two samples of SymPy
+symbols and computed exactly the layer per sample, and numeric runs on non-integer, permuted and fresh batches
+agreed within the rounding bound: proved for a deterministic per-sample map, on every call made),
 ``AGREES (sampled, exact values)`` or ``AGREES (sampled, within atol …)`` (fn was probed with numbers: no
 difference found, not a proof), or ``FAILS``.
 """
@@ -16,13 +18,21 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ...check.implementation import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, WEIGHT_LAYOUTS, verify_implementation
+from ...check.implementation import (
+    BACKENDS,
+    DTYPES,
+    IMPLEMENTATION_METHODS,
+    LAYOUTS,
+    SIGNATURES,
+    WEIGHT_LAYOUTS,
+    verify_implementation,
+)
 from ...errors import SpecError
 from ._spec_args import add_spec_arguments, spec_from_args
 
 NAME = "check-impl"
 HELP = ("check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer: HOLDS (exact) or AGREES (sampled) "
-        "exit 0, FAILS exit 1, bad input exit 2")
+        "exit 0, FAILS (fn wrong, or fn raised) exit 1, bad input to symconv exit 2")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,18 +45,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", default="auto", choices=BACKENDS, help="arrays passed to the function (default auto)")
     g.add_argument("--pass-params", action="store_true",
                    help="also pass stride=, padding=, dilation=, groups= (e.g. torch.nn.functional:conv2d)")
+    g.add_argument("--signature", default="auto", metavar="CONVENTION",
+                   help=f"how the function takes its arguments: {', '.join(SIGNATURES)} or module:WEIGHT,BIAS "
+                        "(attribute paths, e.g. module:parameters[W],parameters[b]); default auto, from its parameters")
     g.add_argument("--method", default="auto", choices=IMPLEMENTATION_METHODS, help="how to read its form (default auto)")
+    g.add_argument("--time-budget", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds --method auto aims for: the first calls are timed and one-hot reading is used only "
+                        "if it fits (default 10)")
     g.add_argument("--dtype", default="float64", choices=DTYPES, help="dtype of the probes (default float64)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random probes (default 0)")
     g.add_argument("--atol", type=float, default=None,
-                   help="tolerance of the probing methods (default 1e-6 for float64, 1e-2 for float32; 0: exact)")
+                   help="absolute tolerance, overriding the derived rounding bound γₙ·Σ|ω||x| of the dtype "
+                        "(0: every comparison exact)")
     parser.add_argument("--require-exact", action="store_true",
-                        help="exit 1 unless the check is a proof (HOLDS (exact)); a sampled agreement is not enough")
+                        help="exit 1 unless the check is a proof (HOLDS (exact)): fn, run on two samples of symbols, "
+                             "computed the layer exactly per sample, and numeric runs (non-integer, permuted and "
+                             "fresh batches) agreed within the rounding bound; it assumes fn is a deterministic "
+                             "per-sample map — state or value branches no call reached would escape it")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+class TargetRaised(Exception):
+    """The user's module raised while being imported (e.g. Python 2 syntax): a failure of the code checked, exit 1."""
+
+
 def load_target(target: str) -> Callable[..., Any]:
-    """The callable named by ``module:attr`` or ``file.py:attr``; SpecError naming what is wrong."""
+    """The callable named by ``module:attr`` or ``file.py:attr``; SpecError naming what is wrong with the target,
+    TargetRaised when the user's module itself raises on import."""
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise SpecError(f"target must be MODULE:FUNCTION (e.g. mypkg.conv:forward), got {target!r}")
@@ -54,17 +79,23 @@ def load_target(target: str) -> Callable[..., Any]:
         if not os.path.isfile(module_name):
             raise SpecError(f"target: no such file {module_name!r}")
         spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0], module_name)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        if spec is None or spec.loader is None:
+            raise SpecError(f"target: {module_name!r} cannot be imported as a Python file")
+        module = importlib.util.module_from_spec(spec)
         try:
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            spec.loader.exec_module(module)
         except Exception as exc:
-            raise SpecError(f"target: importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
     else:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the current directory are found
         try:
             module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                raise SpecError(f"target: cannot import module {module_name!r} ({type(exc).__name__}: {exc})") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
         except Exception as exc:
-            raise SpecError(f"target: cannot import module {module_name!r} ({type(exc).__name__}: {exc})") from None
+            raise TargetRaised(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
         finally:
             sys.path.remove(os.getcwd())
     obj: Any = module
@@ -72,17 +103,27 @@ def load_target(target: str) -> Callable[..., Any]:
         if not hasattr(obj, part):
             raise SpecError(f"target: {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
-    if not callable(obj):
-        raise SpecError(f"target: {target!r} is a {type(obj).__name__}, not a function")
+    if not callable(obj) and not hasattr(obj, "forward"):
+        raise SpecError(f"target: {target!r} is a {type(obj).__name__}, not a function or a layer object")
     return obj
 
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    fn = load_target(args.target)
+    try:
+        fn = load_target(args.target)
+    except TargetRaised as exc:  # the code checked fails before it can be called: FAILS, exit 1
+        if args.json:
+            print(json.dumps({"target": args.target, "holds": False, "status": "FAILS", "proved": False,
+                              "diagnosis": [{"code": "raised", "part": "call", "message": str(exc), "exact": True}]},
+                             indent=2, ensure_ascii=False))
+        else:
+            print(f"{args.target}: FAILS\n  diagnosis:\n    - raised: {exc}")
+        return 1
     result = verify_implementation(
         fn, spec, layout=args.layout, weight_layout=args.weight_layout, backend=args.backend, method=args.method,
-        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol,
+        dtype=args.dtype, pass_params=args.pass_params, seed=args.seed, atol=args.atol, signature=args.signature,
+        time_budget=args.time_budget,
     )
     if args.json:
         print(json.dumps({"target": args.target, **result.to_dict()}, indent=2, ensure_ascii=False))
