@@ -198,3 +198,15 @@ def test_help_and_argument_errors_answer_before_sympy_loads(argv, code):
     rc, loaded = _modules_after_cli(argv)
     assert rc == code
     assert not loaded & {"sympy", "numpy", "jinja2", "torch", "scipy", "z3"}, sorted(loaded & {"sympy", "numpy", "jinja2"})
+
+
+def test_an_unwritable_path_is_bad_input_in_one_line(monkeypatch, capsys):
+    """Running as root, chmod cannot make a folder unwritable: the OSError is raised where the write happens."""
+    import symconv.prove.verify as command
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/read-only/r.tex")
+
+    monkeypatch.setattr(command, "verify", unwritable)
+    assert main(["verify", *LAYER]) == 2
+    assert capsys.readouterr().err == "symconv verify: error: Permission denied: /read-only/r.tex\n"

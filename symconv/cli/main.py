@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `symconv show … | head`: the reader left; not an error of ours
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a path the user gave cannot be read or written (-o into a missing or read-only folder)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"symconv {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"symconv {args.command}: interrupted", file=sys.stderr)
         return 130

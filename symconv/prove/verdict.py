@@ -104,17 +104,28 @@ class Verdict:
         """Throughput of the check."""
         return self.terms / self.seconds if self.seconds > 0 else float("inf")
 
+    @property
+    def status(self) -> str:
+        """HOLDS, FAILS, UNDETERMINED (a supplied entry SymPy cannot decide, nothing else differs) or AGREES (sampled)."""
+        if self.holds:
+            return "AGREES (sampled, not a proof)" if self.details.get("proved") is False else "HOLDS"
+        return "UNDETERMINED" if self.mismatch is None and self.details.get("undetermined") else "FAILS"
+
     def describe(self) -> str:
-        """A readable summary, several lines when it fails."""
-        status = "HOLDS" if self.holds else "FAILS"
-        if self.holds and self.details.get("proved") is False:  # e.g. a sampled check of someone's code
-            status = "AGREES (sampled, not a proof)"
+        """A readable summary, several lines when it fails or is undetermined."""
+        status = self.status
         comparison = f" (comparison {self.details['comparison']})" if "comparison" in self.details else ""
         head = (
             f"conv(x) = 𝒲x + b {status} for {self.spec.describe()}\n"
             f"  method {self.method}{comparison}, 𝒲 {self.source}, rows in {self.order} order; "
             f"{self.terms:,} terms checked in {self.seconds:.3f} s ({self.terms_per_second:,.0f} terms/s)"
         )
+        undetermined = self.details.get("undetermined", ())
+        if undetermined:
+            shown = "; ".join(f"{u['where']} = {u['entry']}" for u in undetermined[:3])
+            more = f" (+{len(undetermined) - 3} more)" if len(undetermined) > 3 else ""
+            head += (f"\n  {len(undetermined)} supplied entr{'y' if len(undetermined) == 1 else 'ies'} SymPy cannot show "
+                     f"to be (or not to be) a polynomial with exact coefficients: {shown}{more}")
         if self.mismatch is None:
             return head
         return f"{head}\n  {self.mismatched_rows:,} of {self.spec.d_y:,} outputs differ; {self.mismatch.describe()}"
@@ -124,6 +135,7 @@ class Verdict:
         spec = self.spec
         return {
             "holds": self.holds,
+            "status": self.status,
             "method": self.method,
             "terms": self.terms,
             "seconds": round(self.seconds, 6),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from ..core.budget import MAX_SYMBOLIC_TERMS
-from ..core.spec import ConvSpec
+from ..core.orders import check_order
 from ..errors import SpecError
-from .index_engine import prove_index
-from .sympy_engine import prove_sympy
-from .verdict import Verdict
+
+if TYPE_CHECKING:
+    from ..core.spec import ConvSpec
+    from .verdict import Verdict
 
 __all__ = ["METHODS", "verify"]
 
@@ -37,12 +38,20 @@ def verify(
     if given, is called from the calling thread with the definition's terms checked so far, every few million terms
     (index) or few thousand rows (sympy), and once at the end with ``done == total``; None costs nothing.
 
+    >>> from symconv import ConvSpec
     >>> verify(ConvSpec(2, 3, input_size=5, kernel_size=3)).holds
     True
     >>> v = verify(ConvSpec(3, 64, input_size=224, kernel_size=3), method="index")
     >>> v.holds, v.terms
     (True, 88316928)
     """
+    # the engines load here, not at import: `from symconv.prove.verify import METHODS` stays free of SymPy
+    from ..core.budget import MAX_SYMBOLIC_TERMS
+    from ..core.spec import ConvSpec
+    from .index_engine import prove_index
+    from .supplied import normalised
+    from .sympy_engine import prove_sympy
+
     if method not in METHODS:
         raise SpecError(f"method must be one of 'auto', 'sympy', 'index', got {method!r}")
     if not isinstance(spec, ConvSpec):
@@ -52,6 +61,15 @@ def verify(
     if method == "auto":
         small = spec.n_terms + spec.n_bias_terms <= AUTO_SYMPY_TERMS
         method = "sympy" if small else "index"
+    undetermined: tuple[dict[str, str], ...] = ()
+    if matrix is not None or bias is not None:  # a caller's entries, normalised soundly (prove.supplied)
+        check_order(order)
+        matrix, bias, undetermined = normalised(spec, order, matrix, bias)
+    verdict: Verdict
     if method == "sympy":
-        return prove_sympy(spec, order, matrix, bias, max_terms=max_terms or MAX_SYMBOLIC_TERMS, progress=progress)
-    return prove_index(spec, order, matrix, bias, max_terms=max_terms, progress=progress)
+        verdict = prove_sympy(spec, order, matrix, bias, max_terms=max_terms or MAX_SYMBOLIC_TERMS, progress=progress)
+    else:
+        verdict = prove_index(spec, order, matrix, bias, max_terms=max_terms, progress=progress)
+    if undetermined:  # never "holds" with an entry nobody decided; a real difference elsewhere still FAILS
+        verdict = replace(verdict, holds=False, details={**verdict.details, "undetermined": list(undetermined)})
+    return verdict
