@@ -16,14 +16,11 @@ import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError
+from .options import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS
 from .signature import Convention, adapter_text
 
 __all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller", "FnRaised"]
 
-LAYOUTS: tuple[str, ...] = ("auto", "NCHW", "CHW", "NHWC", "HWC")
-WEIGHT_LAYOUTS: tuple[str, ...] = ("OIHW", "HWIO")
-BACKENDS: tuple[str, ...] = ("auto", "numpy", "torch")
-DTYPES: tuple[str, ...] = ("float64", "float32")
 
 #: Largest batch passed to fn at once (numbers returned per call ≤ this · d_y, bounded below).
 CHUNK_VALUES = 1 << 23

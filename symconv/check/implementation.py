@@ -78,14 +78,15 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
-from .caller import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, Caller, FnRaised
+from .caller import Caller, FnRaised
+from .options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
 from .runs import RunsOutcome, numeric_runs
-from .signature import SIGNATURES, choose_convention
+from .signature import choose_convention
 from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, per_sample_findings, run_symbolic, symbolic_findings
 from .verdict import ImplementationVerdict, first_mismatches, fn_name
 
@@ -103,7 +104,6 @@ __all__ = [
     "verify_implementation",
 ]
 
-IMPLEMENTATION_METHODS: tuple[str, ...] = ("auto", "symbolic", "onehot", "sparse")
 
 #: method="auto" runs fn symbolically up to this many terms of the definition.
 AUTO_SYMBOLIC_TERMS = 20_000

@@ -28,10 +28,10 @@ import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError
+from .options import SIGNATURES
 
 __all__ = ["SIGNATURES", "Convention", "adapter_text", "choose_convention"]
 
-SIGNATURES: tuple[str, ...] = ("auto", "x,w,b", "x,w,b,conv_param", "x,w,b,stride,pad", "x,w,stride,pad", "module")
 
 _CALLS = {
     "x,w,b": "fn(x, weight, bias)",

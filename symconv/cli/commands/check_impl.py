@@ -18,15 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ...check.implementation import (
-    BACKENDS,
-    DTYPES,
-    IMPLEMENTATION_METHODS,
-    LAYOUTS,
-    SIGNATURES,
-    WEIGHT_LAYOUTS,
-    verify_implementation,
-)
+from ...check.options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
 from ...errors import SpecError
 from ._spec_args import add_spec_arguments, spec_from_args
 
@@ -109,6 +101,8 @@ def load_target(target: str) -> Callable[..., Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...check.implementation import verify_implementation  # the library loads here, after the arguments parsed
+
     spec = spec_from_args(args)
     try:
         fn = load_target(args.target)
