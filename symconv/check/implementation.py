@@ -79,10 +79,10 @@ from ..core.spec import ConvSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
 from .caller import Caller, FnRaised
-from .options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
+from .options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
 from .runs import RunsOutcome, numeric_runs
