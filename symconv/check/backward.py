@@ -37,8 +37,10 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
+from ..core.symbols import symbol_array
+from ..core.taps import grid_taps
 from ..errors import SpecError
-from ..forms.transposed import BilinearTerms, grid_taps, symbol_array
+from ..forms.transposed import BilinearTerms
 from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms
 from .diagnosis import Finding
 

@@ -27,14 +27,13 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
-from ..core.symbols import bias_array, input_array, weight_array
+from ..core.symbols import bias_array, input_array, symbol_array, weight_array
+from ..core.taps import grid_taps
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.direct import direct
 from ..forms.transposed import (
     BilinearTerms,
-    grid_taps,
-    symbol_array,
     symbol_product,
     transposed_matrix_terms,
     transposed_terms,

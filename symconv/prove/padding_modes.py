@@ -51,8 +51,10 @@ def _bias(spec: ConvSpec) -> np.ndarray:
     return out
 
 
-def prove_padding_mode(spec: ConvSpec, mode: str, method: str = "sympy") -> IdentityProof:
+def prove_padding_mode(spec: ConvSpec, mode: str | None = None, method: str = "sympy") -> IdentityProof:
     """Prove 𝒲_mode = 𝒲_valid · P_mode (and y = 𝒲_valid·P·x + b) for ``spec``'s sizes and padding.
+
+    ``mode`` defaults to ``spec.padding_mode``.
 
     >>> prove_padding_mode(ConvSpec(2, 2, input_size=4, kernel_size=3, padding=2, dilation=2), "reflect").holds
     True
@@ -61,6 +63,7 @@ def prove_padding_mode(spec: ConvSpec, mode: str, method: str = "sympy") -> Iden
     """
     if method not in METHODS:
         raise SpecError(f"method must be 'sympy' or 'index', got {method!r}")
+    mode = padding_operator(spec, mode).mode  # the spec's own mode when None, checked against PyTorch's limits
     identities = []
     if method == "index":
         start = perf_counter()
