@@ -38,10 +38,8 @@ import sympy
 
 from ..core.spec import ConvSpec, axis_names
 from ..core.symbols import symbol_array
-from ..core.taps import grid_taps
 from ..errors import SpecError
-from ..forms.transposed import BilinearTerms
-from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms
+from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms, scatter_terms
 from .diagnosis import Finding
 
 __all__ = ["AUTO_SYMBOLIC_TERMS", "BACKWARD_METHODS", "CODES", "BackwardVerdict", "verify_backward"]
@@ -184,17 +182,8 @@ def _grad_x_hypotheses(spec: ConvSpec, w: np.ndarray, g: np.ndarray, found_shape
 
 
 def _scatter(spec: ConvSpec, w: np.ndarray, g: np.ndarray, stride: tuple[int, ...], size: tuple[int, ...]) -> np.ndarray:
-    """Σ ω·g scattered to tap(o, t) with ``stride`` into a grid of ``size`` (the transposed convolution, any stride)."""
-    flat, valid = grid_taps(spec.output_size, spec.kernel_size, stride, spec.padding_before, spec.dilation, size)
-    o_idx, t_idx = np.nonzero(valid)
-    i = np.arange(spec.out_channels)[:, None]
-    l_local = np.arange(spec.in_per_group)[None, :]
-    l_global = (i // spec.out_per_group) * spec.in_per_group + l_local
-    taps, positions, spatial = int(np.prod(spec.kernel_size)), int(np.prod(spec.output_size)), int(np.prod(size))
-    weight = (i * spec.in_per_group + l_local)[:, :, None] * taps + t_idx[None, None, :]
-    out = (l_global * spatial)[:, :, None] + flat[o_idx, t_idx][None, None, :]
-    gi = np.broadcast_to((i * positions)[:, :, None] + o_idx[None, None, :], weight.shape)
-    terms = BilinearTerms(out.reshape(-1), weight.reshape(-1), gi.reshape(-1), (spec.in_channels, *size))
+    """Σ ω·g scattered to tap(o, t) with ``stride`` into a grid of ``size``, per sample (:func:`scatter_terms`)."""
+    terms = scatter_terms(spec, stride, size)
     return np.stack([terms.evaluate(w, g[n]) for n in range(len(g))])
 
 
