@@ -357,3 +357,22 @@ def test_cli_choices_repeat_the_library_tables():
     from symconv.prove.verify import METHODS
 
     assert _spec_args.PADDING_MODES == PADDING_MODES and verify_command.METHODS == METHODS
+
+
+# ------------------------------------------------------------------------------------------ receptive fields
+@pytest.mark.parametrize("spec", [ConvSpec(4, 2, (9,), 3, stride=2, padding=1, dilation=2, groups=2),
+                                  ConvSpec(2, 2, (4, 5, 3), (2, 3, 1), stride=(1, 2, 1), padding=(1, 0, 0))])
+def test_conv_inputs_and_regions_are_the_gradient_support(spec):
+    from symconv.receptive.field import conv_inputs, receptive_field
+
+    conv = MODULE[spec.ndim](spec.in_channels, spec.out_channels, spec.kernel_size, spec.stride, spec.padding,
+                             spec.dilation, spec.groups).double()
+    rf = receptive_field([spec, spec.__class__(spec.out_channels, 1, spec.output_size, 1, ndim=spec.ndim)])
+    assert rf.output_size == spec.output_size
+    torch.manual_seed(0)
+    for index in np.ndindex(*spec.output_shape):
+        x = torch.randn((1, *spec.input_shape), dtype=torch.float64, requires_grad=True)
+        conv(x)[(0, *index)].backward()
+        support = (x.grad[0] != 0).numpy()
+        assert np.array_equal(support, conv_inputs(spec, index)), index
+        assert np.array_equal(support.any(axis=0), rf.region(index[1:]).mask), index
