@@ -22,6 +22,7 @@ from torch import nn
 from symconv import ConvSpec, SpecError, verify
 from symconv.check.backward import verify_backward
 from symconv.cli import main
+from symconv.closed.arithmetic import conv_transpose_output_size
 from symconv.closed.counts import counts, transposed_counts
 from symconv.core.transposed import ConvTransposeSpec
 from symconv.forms.padding import mode_matrix_terms, mode_terms
@@ -274,6 +275,8 @@ def test_transposed_counts_are_torch_parameters_and_shapes(ndim):
                                 spec.output_padding, spec.groups, spec.bias, spec.dilation)
         assert c.params == sum(p.numel() for p in module.parameters())
         assert c.output_size == tuple(module(torch.zeros(1, *spec.input_shape)).shape[2:]) == spec.output_size
+        assert c.output_size == tuple(conv_transpose_output_size(*axis) for axis in zip(
+            spec.input_size, spec.kernel_size, spec.stride, spec.padding, spec.dilation, spec.output_padding))
         assert c.nnz == len(transposed_terms(spec))
         assert c.macs_dense == spec.in_channels * spec.out_per_group * math.prod(spec.input_size) * math.prod(
             spec.kernel_size)

@@ -605,21 +605,18 @@ class TransposedCounts:
 def transposed_counts(spec: ConvTransposeSpec) -> TransposedCounts:
     """The counts of a transposed layer, from the forward layer's derived formulas (𝒲ᵀ has 𝒲's entries).
 
-    Output sizes from :func:`symconv.closed.arithmetic.conv_transpose_output_size` (the guide's relationships, derived);
-    weights and bias are those of the forward layer plus C₂ biases; nnz(𝒲ᵀ) is the forward per-axis tap count
-    (:func:`formula` ``taps_…``) over the forward outputs the transposed layer reads.
+    Output sizes are the spec's, (n − 1)s − 2p + d(k − 1) + a + 1 per axis (the integer form in core.taps of the
+    relationship :mod:`symconv.closed.arithmetic` derives; the tests compare the two); weights are those of the
+    forward layer, plus C₂ biases; nnz(𝒲ᵀ) is the forward per-axis tap count (:func:`formula` ``taps_…``) over the
+    forward outputs the transposed layer reads.
 
     >>> c = transposed_counts(ConvTransposeSpec(16, 8, input_size=(4, 4, 4), kernel_size=2, stride=2))
     >>> c.output_size, c.params, c.nnz
     ((8, 8, 8), 1032, 65536)
     """
-    from .arithmetic import conv_transpose_output_size  # arithmetic imports this module's symbols
-
     if not isinstance(spec, ConvTransposeSpec):
         raise SpecError(f"spec must be a symconv.ConvTransposeSpec, got {type(spec).__name__}")
     forward = spec.forward_spec()
-    out = tuple(conv_transpose_output_size(*axis) for axis in zip(
-        spec.input_size, spec.kernel_size, spec.stride, spec.padding, spec.dilation, spec.output_padding))
     values = _values(forward, "before")
     values.update({a.size.out: sympy.Integer(n) for a, n in zip(_axes(spec.ndim), spec.forward_rows)})
     taps = sympy.Mul(*(_evaluate_sums(formula(f"taps_{a.tag}", spec.ndim).expr, values).xreplace(values)
@@ -627,7 +624,7 @@ def transposed_counts(spec: ConvTransposeSpec) -> TransposedCounts:
     weights = int(formula("params_weights", spec.ndim).at(forward))
     bias = spec.out_channels if spec.bias else 0
     return TransposedCounts(
-        spec, out, spec.d_in, spec.d_out, weights, bias, weights + bias,
+        spec, spec.output_size, spec.d_in, spec.d_out, weights, bias, weights + bias,
         nnz=spec.in_channels * spec.out_per_group * int(taps),
         macs_dense=spec.in_channels * spec.out_per_group * math.prod(spec.input_size) * math.prod(spec.kernel_size),
     )
