@@ -163,7 +163,7 @@ Hypothesis = tuple[str, str, np.ndarray]  # (code, words, the buggy gradient on 
 
 def _grad_x_hypotheses(spec: ConvSpec, w: np.ndarray, g: np.ndarray, found_shape: tuple[int, ...]) -> list[Hypothesis]:
     hyps = []
-    flipped = w[(Ellipsis, *(slice(None, None, -1),) * spec.ndim)]
+    flipped = np.flip(w, axis=tuple(range(2, 2 + spec.ndim)))
     terms = grad_input_terms(spec)
     hyps.append(("missing-flip", "∂L/∂x is a convolution of the stretched, padded g with ω not flipped (flip the "
                  "kernel on every spatial axis, or use conv_transpose)",
@@ -269,7 +269,9 @@ def _runs(
                                 f"{type(error).__name__}: {error}") from None
     calls = int(attempt)  # the symbolic call that fn refused
     rng = np.random.default_rng(seed)
-    runs, results, used = [], [], backend
+    runs: list[tuple[np.ndarray, ...]] = []
+    results: list[tuple[np.ndarray, ...]] = []
+    used = backend
     for _ in range(trials):
         x = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.input_shape)).astype(np.float64)
         w = rng.integers(-_RANGE, _RANGE + 1, spec.weight_shape).astype(np.float64)

@@ -257,7 +257,7 @@ class ZeroInsertion:
     def input_map(self) -> np.ndarray:
         """For every input entry of ``direct`` (C-order): the flat index into y, or −1 for an inserted zero."""
         t = self.transposed
-        per_axis = []
+        per_axis: list[np.ndarray] = []
         for n, s, p_prime in zip(t.input_size, t.stride, self.padding, strict=True):
             crop = max(-p_prime, 0)
             size = self.direct.input_size[len(per_axis)]

@@ -86,8 +86,8 @@ def _identity(args: argparse.Namespace, check: str) -> Any:
         from ...prove.transposed import prove_transposed
 
         args.output_padding = args.output_padding or "0"
-        spec = transposed_from_args(args)
-        return prove_transposed(spec, method=_method(args.method, spec.forward_spec().n_terms <= AUTO_SYMPY_TERMS))
+        layer = transposed_from_args(args)
+        return prove_transposed(layer, method=_method(args.method, layer.forward_spec().n_terms <= AUTO_SYMPY_TERMS))
     if check == "circular_theorem":
         from ...prove.padding_modes import prove_circular_theorem
 
