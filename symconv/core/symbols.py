@@ -18,6 +18,9 @@ Index conventions
   - ``"seed"`` — the lecture note's order: location-major with channels inside,
     ``row = (j·W' + k)·C₂ + i`` (𝒲 stacks 𝒲_{1,1}, 𝒲_{1,2}, …, each C₂ rows).
 
+* Any number of spatial axes: x has shape ``(C₁, *input_size)``, ω ``(C₂, C₁/groups, *kernel_size)``, y
+  ``(C₂, *output_size)``; every flatten is C-order over all axes (a Conv1d row is ``i·W' + k``, a Conv3d column
+  ``((l·D + q)·H + r)·W + c``). The 2-D names above are the note's.
 * The note itself counts ``i, j, k, l`` from 1 and ``m, n`` from 0; :func:`note_index` converts a
   0-based output index into the note's numbering for reports that reproduce the note's formulas.
 
