@@ -6,6 +6,11 @@ is the process's peak RSS (``resource``; tracemalloc slows SymPy 5–8×), and t
     python benchmarks/bench_beyond.py            # the issue's sizes: C₁ = C₂ = 4, 16×16, 3×3
     python benchmarks/bench_beyond.py --quick    # small sizes only
     python benchmarks/bench_beyond.py --json     # one JSON object per line
+    python benchmarks/bench_beyond.py --nd       # index-engine terms/s: Conv1d and Conv3d against a Conv2d, same run
+
+``--nd`` runs the issue's throughput target: the index engine on Conv1d 64→64 length 65536 k=9 and Conv3d 16→16
+32³ 3³ (the per-axis assembly) within 1.5× of the terms/s of a Conv2d (the note's blocks) measured in the same run;
+each layer runs in its own process, the 2-D reference first and last (its mean is the reference).
 """
 
 from __future__ import annotations
@@ -68,11 +73,53 @@ print(json.dumps({"seconds": seconds, "peak_mib": peak, "above_imports_mib": pea
 '''
 
 
+ND_CASES = [
+    ("Conv2d 64→64 128×128 3×3 (reference)", "ConvSpec(64, 64, input_size=(128, 128), kernel_size=3)"),
+    ("Conv1d 64→64 65536 k=9", "ConvSpec(64, 64, input_size=(65536,), kernel_size=9)"),
+    ("Conv3d 16→16 32³ 3³", "ConvSpec(16, 16, input_size=(32, 32, 32), kernel_size=3)"),
+    ("Conv2d 64→64 128×128 3×3 (reference)", "ConvSpec(64, 64, input_size=(128, 128), kernel_size=3)"),
+]
+
+_ND_RUN = r'''
+import json
+from symconv.core.spec import ConvSpec
+from symconv.prove.index_engine import prove_index
+v = prove_index(SPEC)
+print(json.dumps({"terms": v.terms, "seconds": v.seconds, "holds": bool(v.holds), "chunks": v.details["chunks"]}))
+'''
+
+
+def run_nd(as_json: bool) -> bool:
+    """The index engine's terms/s on 1-D and 3-D against 2-D (see the module docstring); True iff within 1.5×."""
+    rows = []
+    for label, spec in ND_CASES:
+        proc = subprocess.run([sys.executable, "-c", _ND_RUN.replace("SPEC", spec)], capture_output=True, text=True)
+        if proc.returncode:
+            print(f"{label:40} FAILED: {proc.stderr.strip().splitlines()[-1]}")
+            return False
+        rows.append((label, json.loads(proc.stdout.strip().splitlines()[-1])))
+    reference = sum(r["terms"] / r["seconds"] for label, r in rows if "reference" in label) / 2
+    ok = True
+    for label, r in rows:
+        rate = r["terms"] / r["seconds"]
+        ratio = reference / rate
+        ok &= r["holds"] and ratio <= 1.5
+        if as_json:
+            print(json.dumps({"layer": label, **r, "terms_per_s": rate, "slowdown_vs_2d": ratio}))
+        else:
+            print(f"{label:40} {r['terms']:>14,} terms {r['seconds']:8.2f} s {rate / 1e6:8.1f} M terms/s "
+                  f"{ratio:5.2f}× the 2-D time per term  holds {r['holds']}")
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--nd", action="store_true", help="index-engine throughput on Conv1d/Conv3d against Conv2d")
     args = parser.parse_args(argv)
+    if args.nd:
+        return 0 if run_nd(args.json) else 1
     if not args.json:
         print(f"{'identity':48} {'seconds':>8} {'peak MiB':>9} {'above imports':>13}  holds")
     ok = True

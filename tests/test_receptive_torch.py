@@ -51,8 +51,13 @@ MODULES = {
     "residual": lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), Residual(2), Residual(2)),
     "inception": lambda: nn.Sequential(Inception(), nn.Conv2d(3, 1, 2, padding="same")),
     "conv1d": lambda: nn.Sequential(nn.Conv1d(1, 2, 3, padding=1), nn.MaxPool1d(2), nn.Conv1d(2, 1, 3, dilation=3)),
+    "conv1d-strided-grouped": lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2, groups=2), nn.ReLU(),
+                                                    nn.Conv1d(4, 2, 3, dilation=2, padding="same"), nn.AvgPool1d(3, 2)),
+    "conv3d": lambda: nn.Sequential(nn.Conv3d(1, 2, 3, stride=(1, 2, 1), padding=1), nn.MaxPool3d(2),
+                                    nn.Conv3d(2, 1, (2, 1, 3), dilation=(1, 1, 2))),
 }
-INPUTS = {"sequential": (2, 15, 13), "residual": (1, 14, 12), "inception": (1, 9, 10), "conv1d": (1, 31)}
+INPUTS = {"sequential": (2, 15, 13), "residual": (1, 14, 12), "inception": (1, 9, 10), "conv1d": (1, 31),
+          "conv1d-strided-grouped": (2, 40), "conv3d": (1, 7, 9, 12)}
 
 
 def _gradient_pattern(module, shape, channel: int, index: tuple[int, ...]) -> np.ndarray:

@@ -81,10 +81,17 @@ BAD = [
     (dict(out_channels=-3), r"^out_channels must be ≥ 1, got -3$"),
     (dict(in_channels=2.5), r"^in_channels must be an int ≥ 1, got 2\.5$"),
     (dict(input_size=(0, 5)), r"^input_size must be ≥ 1, got \(0, 5\)$"),
-    (dict(input_size=(5, 5, 5)), r"^input_size must be an int or a \(height, width\) pair of ints ≥ 1, got \(5, 5, 5\)$"),
-    (dict(input_size="5x5"), r"^input_size must be an int or a \(height, width\) pair of ints ≥ 1, got '5x5'$"),
+    (dict(input_size=()), r"^input_size must be an int \(a square input, 2-D unless ndim= is given\) or a tuple of ints "
+                           r"≥ 1, one per spatial axis, got \(\)$"),
+    (dict(input_size="5x5"), r"^input_size must be an int \(a square input, 2-D unless ndim= is given\) or a tuple of "
+                             r"ints ≥ 1, one per spatial axis, got '5x5'$"),
+    (dict(input_size=(5, 5), ndim=3), r"^input_size must have ndim=3 entries \(one per spatial axis\), got \(5, 5\)$"),
+    (dict(ndim=0, input_size=5), r"^ndim must be an int ≥ 1 \(the number of spatial axes\) or None, got 0$"),
     (dict(kernel_size=(3.0, 3)), r"^kernel_size must be an int or a tuple of 2 ints ≥ 1, got \(3\.0, 3\)$"),
-    (dict(kernel_size=(3, 3, 3)), r"^kernel_size must have 2 entries \(one per spatial axis\), got \(3, 3, 3\)$"),
+    (dict(kernel_size=(3, 3, 3)), r"^kernel_size must have 2 entries \(one per spatial axis: height, width\), "
+                                  r"got \(3, 3, 3\)$"),
+    (dict(kernel_size=(3, 3), input_size=(5, 5, 5)),
+     r"^kernel_size must have 3 entries \(one per spatial axis: depth, height, width\), got \(3, 3\)$"),
     (dict(kernel_size=True), r"^kernel_size must be an int or a tuple of 2 ints ≥ 1, got True$"),
     (dict(stride=0), r"^stride must be ≥ 1, got 0$"),
     (dict(stride=10**23), r"^stride must be ≤ 2147483647 \(2³¹ − 1\), got 100000000000000000000000$"),
@@ -96,7 +103,14 @@ BAD = [
     (dict(groups=0), r"^groups must be an int ≥ 1, got 0$"),
     (dict(groups=2, in_channels=3), r"^groups must divide in_channels=3 and out_channels=4, got groups=2$"),
     (dict(bias="yes"), r"^bias must be one of 'shared', 'per_location', 'none', got 'yes'$"),
-    (dict(padding_mode="reflect"), r"^padding_mode must be 'zeros' \(the only mode so far\), got 'reflect'$"),
+    (dict(padding_mode="mirror"), r"^padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
+                                  r"got 'mirror'$"),
+    (dict(padding_mode="reflect", padding=5),
+     r"^padding must be < input_size on every axis for padding_mode='reflect' \(as in PyTorch\), got padding=\(5, 5\) for "
+     r"input_size=\(5, 5\)$"),
+    (dict(padding_mode="circular", padding=(0, 6), kernel_size=1),  # a kernel that fits the padded input
+     r"^padding must be ≤ input_size on every axis for padding_mode='circular' \(as in PyTorch\), got "
+     r"padding=\(0, 6\) for input_size=\(5, 5\)$"),
     (
         dict(kernel_size=(3, 7)),
         r"^kernel_size must fit the padded input: on the width axis the dilated kernel spans 7 but the padded input is 5 "

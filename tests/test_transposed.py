@@ -152,8 +152,10 @@ def test_wrong_transposed_implementation_fails_with_a_counterexample():
     ({"padding": "same"}, r"^padding must be an int ≥ 0 or a tuple of 2 ints ≥ 0 \(ConvTranspose has no 'same'/'valid'\), "
                           r"got 'same'$"),
     ({"groups": 2, "in_channels": 3}, r"^groups must divide in_channels=3 and out_channels=2, got groups=2$"),
-    ({"input_size": (3, 3, 3)}, r"^input_size must be an int or a \(height, width\) pair of ints ≥ 1 \(transposed "
-                                r"convolution is 2-D until ConvSpec is N-D\), got \(3, 3, 3\)$"),
+    ({"input_size": ()}, r"^input_size must be an int \(a square input, 2-D unless ndim= is given\) or a tuple of ints "
+                         r"≥ 1, one per spatial axis, got \(\)$"),
+    ({"input_size": (3, 3, 3), "kernel_size": (3, 3)},
+     r"^kernel_size must have 3 entries \(one per spatial axis: depth, height, width\), got \(3, 3\)$"),
     ({"bias": "shared"}, r"^bias must be True or False, got 'shared'$"),
     ({"output_padding": -1}, r"^output_padding must be ≥ 0, got -1$"),
 ])

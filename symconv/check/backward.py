@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..core.spec import ConvSpec
+from ..core.spec import ConvSpec, axis_names
+from ..core.symbols import symbol_array
 from ..errors import SpecError
-from ..forms.transposed import BilinearTerms, grid_taps, symbol_array
-from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms
+from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms, scatter_terms
 from .diagnosis import Finding
 
 __all__ = ["AUTO_SYMBOLIC_TERMS", "BACKWARD_METHODS", "CODES", "BackwardVerdict", "verify_backward"]
@@ -163,7 +163,7 @@ Hypothesis = tuple[str, str, np.ndarray]  # (code, words, the buggy gradient on 
 
 def _grad_x_hypotheses(spec: ConvSpec, w: np.ndarray, g: np.ndarray, found_shape: tuple[int, ...]) -> list[Hypothesis]:
     hyps = []
-    flipped = w[(Ellipsis, *(slice(None, None, -1),) * spec.ndim)]
+    flipped = np.flip(w, axis=tuple(range(2, 2 + spec.ndim)))
     terms = grad_input_terms(spec)
     hyps.append(("missing-flip", "∂L/∂x is a convolution of the stretched, padded g with ω not flipped (flip the "
                  "kernel on every spatial axis, or use conv_transpose)",
@@ -182,17 +182,8 @@ def _grad_x_hypotheses(spec: ConvSpec, w: np.ndarray, g: np.ndarray, found_shape
 
 
 def _scatter(spec: ConvSpec, w: np.ndarray, g: np.ndarray, stride: tuple[int, ...], size: tuple[int, ...]) -> np.ndarray:
-    """Σ ω·g scattered to tap(o, t) with ``stride`` into a grid of ``size`` (the transposed convolution, any stride)."""
-    flat, valid = grid_taps(spec.output_size, spec.kernel_size, stride, spec.padding_before, spec.dilation, size)
-    o_idx, t_idx = np.nonzero(valid)
-    i = np.arange(spec.out_channels)[:, None]
-    l_local = np.arange(spec.in_per_group)[None, :]
-    l_global = (i // spec.out_per_group) * spec.in_per_group + l_local
-    taps, positions, spatial = int(np.prod(spec.kernel_size)), int(np.prod(spec.output_size)), int(np.prod(size))
-    weight = (i * spec.in_per_group + l_local)[:, :, None] * taps + t_idx[None, None, :]
-    out = (l_global * spatial)[:, :, None] + flat[o_idx, t_idx][None, None, :]
-    gi = np.broadcast_to((i * positions)[:, :, None] + o_idx[None, None, :], weight.shape)
-    terms = BilinearTerms(out.reshape(-1), weight.reshape(-1), gi.reshape(-1), (spec.in_channels, *size))
+    """Σ ω·g scattered to tap(o, t) with ``stride`` into a grid of ``size``, per sample (:func:`scatter_terms`)."""
+    terms = scatter_terms(spec, stride, size)
     return np.stack([terms.evaluate(w, g[n]) for n in range(len(g))])
 
 
@@ -240,6 +231,88 @@ def _symbolic_inputs(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray
             symbol_array("g", (_BATCH, *spec.output_shape)))
 
 
+def _axis_names(spec: ConvSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names of the axes of the per-sample ∂L/∂ω stack and of g, for the diagnosis (any ndim)."""
+    rows = {"height": "row", "width": "col"} if spec.ndim == 2 else {}
+    spatial = tuple(rows.get(a, a) for a in axis_names(spec.ndim))
+    return ("batch", "out channel", "in channel", *(f"kernel {a}" for a in spatial)), ("batch", "channel", *spatial)
+
+
+def _hypotheses(spec: ConvSpec, name: str, w: np.ndarray, g: np.ndarray, found: np.ndarray,
+                stacks: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[Hypothesis]:
+    """The known bugs of gradient ``name``, each evaluated on the same inputs."""
+    weight_axes, g_axes = _axis_names(spec)
+    if name == "grad_x":
+        return _grad_x_hypotheses(spec, w, g, found.shape)
+    if name == "grad_w":
+        return _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", stacks[1], (0,), weight_axes)
+    right = (0, *range(2, 2 + spec.ndim)) if spec.bias == "shared" else (0,)
+    return _axis_hypotheses("bias-not-summed", "∂L/∂b", stacks[2], right, g_axes)
+
+
+def _runs(
+    fn: Callable, spec: ConvSpec, method: str, backend: str, trials: int, seed: int
+) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]], str, str, int]:
+    """Call fn: once on symbols when asked or small enough (and fn takes object arrays), else on integer probes.
+
+    Returns (inputs per run, fn's outputs per run, level "exact"/"sampled", backend used, calls).
+    """
+    attempt = method == "symbolic" or (method == "auto" and backend != "torch" and spec.n_terms * _BATCH <= AUTO_SYMBOLIC_TERMS)
+    if attempt:
+        inputs = _symbolic_inputs(spec)
+        try:
+            found, used = _call(fn, "numpy", *inputs)
+            return [inputs], [found], "exact", used, 1
+        except Exception as error:
+            if method == "symbolic":
+                raise SpecError(f"method='symbolic' needs a fn that computes on NumPy object arrays; it raised "
+                                f"{type(error).__name__}: {error}") from None
+    calls = int(attempt)  # the symbolic call that fn refused
+    rng = np.random.default_rng(seed)
+    runs: list[tuple[np.ndarray, ...]] = []
+    results: list[tuple[np.ndarray, ...]] = []
+    used = backend
+    for _ in range(trials):
+        x = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.input_shape)).astype(np.float64)
+        w = rng.integers(-_RANGE, _RANGE + 1, spec.weight_shape).astype(np.float64)
+        g = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.output_shape)).astype(np.float64)
+        out, used = _call(fn, backend, x, w, g)
+        runs.append((x, w, g))
+        results.append(out)
+    return runs, results, "sampled", used, calls + trials
+
+
+def _judge(
+    spec: ConvSpec, runs: list[tuple[np.ndarray, ...]], results: list[tuple[np.ndarray, ...]]
+) -> tuple[dict[str, bool], list[Finding], str | None]:
+    """Per gradient whether fn agrees on every run, the named bugs that match exactly, the first difference."""
+    parts = {name: True for name in PARTS}
+    diagnosis: list[Finding] = []
+    counterexample = None
+    for (x, w, g), out in zip(runs, results):
+        if len(out) != 3:
+            raise SpecError(f"fn must return (grad_x, grad_w, grad_b), got {len(out)} values")
+        stacks = _per_sample(spec, x, w, g)
+        expected = {"grad_x": stacks[0], "grad_w": _sum(stacks[1], (0,)), "grad_b": _expected_bias(spec, g)}
+        for name, got in zip(PARTS, out):
+            if name == "grad_b" and spec.bias == "none" and got.size == 0:
+                continue
+            where = _first_difference(expected[name], got)
+            if where is None:
+                continue
+            parts[name] = False
+            if counterexample is None:
+                counterexample = (f"{name}: shape {got.shape}, expected {expected[name].shape}" if where == () else
+                                  f"{name}{list(where)}: expected {expected[name][where]}, found {got[where]}")
+            matched = [Finding(code, name, text) for code, text, value in _hypotheses(spec, name, w, g, got, stacks)
+                       if _equal(value, got)]
+            if not matched:
+                code = "shape" if where == () else "unknown"
+                matched = [Finding(code, name, f"{name} matches none of the known bugs", exact=False)]
+            diagnosis += [f for f in matched if f not in diagnosis]
+    return parts, diagnosis, counterexample
+
+
 def verify_backward(
     fn: Callable[[Any, Any, Any], tuple[Any, Any, Any]], spec: ConvSpec, *, method: str = "auto",
     backend: str = "auto", trials: int = 3, seed: int = 0,
@@ -261,66 +334,8 @@ def verify_backward(
         raise SpecError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
     started = perf_counter()
     grad_input_terms(spec)  # refuses (SpecError) what the closed forms cannot express, before fn runs
-    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    level, used_backend, calls = "sampled", backend, 0
-    found: tuple[np.ndarray, ...] | None = None
-    if method == "symbolic" or (method == "auto" and backend != "torch" and spec.n_terms * _BATCH <= AUTO_SYMBOLIC_TERMS):
-        inputs = _symbolic_inputs(spec)
-        try:
-            calls += 1
-            found, used_backend = _call(fn, "numpy", *inputs)
-            runs, level = [inputs], "exact"
-        except Exception as error:
-            if method == "symbolic":
-                raise SpecError(f"method='symbolic' needs a fn that computes on NumPy object arrays; it raised "
-                                f"{type(error).__name__}: {error}") from None
-            found = None
-    rng = np.random.default_rng(seed)
-    results = [found] if found is not None else []
-    if not runs:
-        for _ in range(trials):
-            x = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.input_shape)).astype(np.float64)
-            w = rng.integers(-_RANGE, _RANGE + 1, spec.weight_shape).astype(np.float64)
-            g = rng.integers(-_RANGE, _RANGE + 1, (_BATCH, *spec.output_shape)).astype(np.float64)
-            calls += 1
-            out, used_backend = _call(fn, backend, x, w, g)
-            runs.append((x, w, g))
-            results.append(out)
-
-    parts = {name: True for name in PARTS}
-    diagnosis: list[Finding] = []
-    counterexample = None
-    for (x, w, g), out in zip(runs, results):
-        if len(out) != 3:
-            raise SpecError(f"fn must return (grad_x, grad_w, grad_b), got {len(out)} values")
-        gx_stack, gw_stack, g_stack = _per_sample(spec, x, w, g)
-        expected = {"grad_x": gx_stack, "grad_w": _sum(gw_stack, (0,)), "grad_b": _expected_bias(spec, g)}
-        for name, got in zip(PARTS, out):
-            if name == "grad_b" and spec.bias == "none" and got.size == 0:
-                continue
-            where = _first_difference(expected[name], got)
-            if where is None:
-                continue
-            parts[name] = False
-            if counterexample is None:
-                counterexample = (f"{name}: shape {got.shape}, expected {expected[name].shape}" if where == () else
-                                  f"{name}{list(where)}: expected {expected[name][where]}, found {got[where]}")
-            if name == "grad_x":
-                hyps = _grad_x_hypotheses(spec, w, g, got.shape)
-            elif name == "grad_w":
-                hyps = _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", gw_stack, (0,),
-                                        ("batch", "out channel", "in channel", "kernel row", "kernel col"))
-            else:
-                right = (0, 2, 3) if spec.bias == "shared" else (0,)
-                hyps = _axis_hypotheses("bias-not-summed", "∂L/∂b", g_stack, right,
-                                        ("batch", "channel", "row", "col"))
-            matched = [Finding(code, name, text) for code, text, value in hyps if _equal(value, got)]
-            if not matched:
-                code = "shape" if where == () else "unknown"
-                matched = [Finding(code, name, f"{name} matches none of the known bugs", exact=False)]
-            for f in matched:
-                if f not in diagnosis:
-                    diagnosis.append(f)
+    runs, results, level, used_backend, calls = _runs(fn, spec, method, backend, trials, seed)
+    parts, diagnosis, counterexample = _judge(spec, runs, results)
     return BackwardVerdict(
         spec, "symbolic" if level == "exact" else "probe", level, tuple(parts.items()), tuple(diagnosis),
         counterexample, calls, perf_counter() - started, used_backend,

@@ -4,7 +4,13 @@ Parameter names and semantics are PyTorch's (``torch.nn.Conv2d``): ``stride``, `
 ``dilation`` and ``groups`` take an int or one value per spatial axis; ``padding`` also takes
 ``"valid"`` (no padding) and ``"same"`` (output size = input size; PyTorch puts the odd pixel of
 padding after, i.e. bottom/right). Everything is stored per spatial axis so that the same class
-serves 1-D and 3-D convolutions later; today exactly two spatial axes are accepted.
+serves ``Conv1d``, ``Conv2d``, ``Conv3d`` and any number of spatial axes ≥ 1: a tuple ``input_size`` gives one
+size per axis; a bare int is a square 2-D input unless ``ndim=`` says how many axes (``ConvSpec(1, 1, 16, 3,
+ndim=1)`` is a Conv1d). Axes are named width (1-D), height, width (2-D), depth, height, width (3-D), axis k beyond.
+
+``padding_mode`` is PyTorch's: ``"zeros"`` (default), ``"reflect"`` (padding < input size on every axis),
+``"replicate"``, ``"circular"`` (padding ≤ input size). The zero-padded index sum and 𝒲 are the layer's for
+``"zeros"`` only; for the other modes 𝒲_mode = 𝒲_valid · P_mode (:mod:`symconv.forms.padding`).
 
 Every check raises :class:`~symconv.errors.SpecError` with a one-line message that names the
 parameter and the allowed range.
@@ -20,11 +26,30 @@ from typing import Literal, TypeGuard
 from ..errors import SpecError
 from .taps import axis_output_size, axis_tap_count, same_padding
 
-__all__ = ["BIAS_MODES", "MAX_INT", "ConvSpec", "axis_output_size", "require_ndim", "same_padding"]
+__all__ = [
+    "BIAS_MODES",
+    "DEFAULT_NDIM",
+    "MAX_INT",
+    "PADDING_MODES",
+    "ConvSpec",
+    "axis_names",
+    "axis_output_size",
+    "check_groups",
+    "check_padding_mode",
+    "count",
+    "per_axis",
+    "require_ndim",
+    "same_padding",
+    "spatial_ndim",
+]
 
 BiasMode = Literal["shared", "per_location", "none"]
 BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
-SUPPORTED_NDIM: tuple[int, ...] = (2,)
+PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
+#: spatial axes of a bare-int ``input_size`` when ``ndim=`` is not given (a square Conv2d input)
+DEFAULT_NDIM = 2
+#: Deprecated: every ndim ≥ 1 is accepted. Kept only so that tests/test_assembly.py's monkeypatch still finds it.
+SUPPORTED_NDIM: tuple[int, ...] = (1, 2, 3)
 _AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 IntOrTuple = int | tuple[int, ...]
@@ -39,15 +64,30 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, ...]:
-    """``value`` as a tuple of ``ndim`` ints ≥ ``minimum``; a bare int is repeated."""
+def axis_names(ndim: int) -> tuple[str, ...]:
+    """Names of the spatial axes: width; height, width; depth, height, width; ``axis k`` (0-based) beyond 3-D.
+
+    >>> axis_names(1), axis_names(3), axis_names(4)[0]
+    (('width',), ('depth', 'height', 'width'), 'axis 0')
+    """
+    return _AXIS_NAMES.get(ndim) or tuple(f"axis {a}" for a in range(ndim))
+
+
+def per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, ...]:
+    """``value`` as a tuple of ``ndim`` ints in [``minimum``, MAX_INT]; a bare int is repeated; SpecError otherwise.
+
+    >>> per_axis("stride", 2, 3, 1), per_axis("padding", (0, 1), 2, 0)
+    ((2, 2, 2), (0, 1))
+    """
     values = (value,) * ndim if _is_int(value) else value
     if not isinstance(values, (tuple, list)) or not all(_is_int(v) for v in values):
         raise SpecError(
             f"{name} must be an int or a tuple of {ndim} ints ≥ {minimum}, got {value!r}"
         )
     if len(values) != ndim:
-        raise SpecError(f"{name} must have {ndim} entries (one per spatial axis), got {value!r}")
+        raise SpecError(
+            f"{name} must have {ndim} entries (one per spatial axis: {', '.join(axis_names(ndim))}), got {value!r}"
+        )
     shown = value if _is_int(value) else tuple(values)
     for v in values:
         if v < minimum:
@@ -57,7 +97,8 @@ def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, .
     return tuple(int(v) for v in values)
 
 
-def _count(name: str, value: object) -> int:
+def count(name: str, value: object) -> int:
+    """``value`` as an int in [1, MAX_INT] (a channel count); SpecError otherwise."""
     if not _is_int(value):  # narrows value to an Integral below
         raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
     if value < 1:
@@ -67,26 +108,55 @@ def _count(name: str, value: object) -> int:
     return int(value)
 
 
-def _spatial_ndim(input_size: object) -> int:
-    """The number of spatial axes ``input_size`` gives: a bare int means a square 2-D input, a tuple one entry per axis."""
+def spatial_ndim(input_size: object, ndim: object = None) -> int:
+    """The number of spatial axes: ``ndim`` if given, else one per entry of a tuple ``input_size``, else 2 (a bare int).
+
+    >>> spatial_ndim(16), spatial_ndim(16, ndim=1), spatial_ndim((8, 8, 8))
+    (2, 1, 3)
+    """
+    if ndim is not None and (not _is_int(ndim) or ndim < 1):
+        raise SpecError(f"ndim must be an int ≥ 1 (the number of spatial axes) or None, got {ndim!r}")
     if _is_int(input_size):
-        ndim = 2
-    elif isinstance(input_size, (tuple, list)):
-        ndim = len(input_size)
-    else:
-        ndim = 0
-    if ndim not in SUPPORTED_NDIM:
+        return DEFAULT_NDIM if ndim is None else int(ndim)
+    if isinstance(input_size, (tuple, list)) and len(input_size) >= 1:
+        if ndim is not None and len(input_size) != ndim:
+            raise SpecError(f"input_size must have ndim={ndim} entries (one per spatial axis), got {input_size!r}")
+        return len(input_size)
+    raise SpecError(
+        f"input_size must be an int (a square input, 2-D unless ndim= is given) or a tuple of ints ≥ 1, "
+        f"one per spatial axis, got {input_size!r}"
+    )
+
+
+def check_padding_mode(mode: object, padding: object, padding_before: tuple[int, ...], padding_after: tuple[int, ...],
+                       input_size: tuple[int, ...]) -> str:
+    """``mode`` if it is one of PADDING_MODES within PyTorch's limits for this padding; a one-line SpecError otherwise.
+
+    ``padding`` is shown in the message as given; the limits apply to the zeros added before/after each axis.
+
+    >>> check_padding_mode("reflect", 1, (1,), (1,), (4,))
+    'reflect'
+    """
+    if mode not in PADDING_MODES:
+        raise SpecError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got {mode!r}")
+    widest = tuple(max(b, a) for b, a in zip(padding_before, padding_after))
+    if mode == "reflect" and any(w >= n for w, n in zip(widest, input_size)):
         raise SpecError(
-            f"input_size must be an int or a (height, width) pair of ints ≥ 1, "
-            f"got {input_size!r}"
+            f"padding must be < input_size on every axis for padding_mode='reflect' (as in PyTorch), got "
+            f"padding={padding!r} for input_size={input_size!r}"
         )
-    return ndim
+    if mode == "circular" and any(w > n for w, n in zip(widest, input_size)):
+        raise SpecError(
+            f"padding must be ≤ input_size on every axis for padding_mode='circular' (as in PyTorch), got "
+            f"padding={padding!r} for input_size={input_size!r}"
+        )
+    return str(mode)
 
 
 def _padding(padding: object, stride: tuple[int, ...], ndim: int) -> tuple[int, ...] | str:
     """``padding`` as per-axis ints, or the mode 'valid' / 'same' (which needs stride 1)."""
     if not isinstance(padding, str):
-        return _per_axis("padding", padding, ndim, 0)
+        return per_axis("padding", padding, ndim, 0)
     if padding not in ("valid", "same"):
         raise SpecError(
             f"padding must be an int ≥ 0, a tuple of {ndim} ints ≥ 0, 'valid' or 'same', "
@@ -100,7 +170,7 @@ def _padding(padding: object, stride: tuple[int, ...], ndim: int) -> tuple[int, 
     return padding
 
 
-def _groups(groups: object, in_channels: int, out_channels: int) -> int:
+def check_groups(groups: object, in_channels: int, out_channels: int) -> int:
     if not _is_int(groups) or groups < 1:
         raise SpecError(f"groups must be an int ≥ 1, got {groups!r}")
     if in_channels % groups or out_channels % groups:
@@ -128,6 +198,8 @@ class ConvSpec:
     (3, 3)
     >>> ConvSpec(1, 1, input_size=7, kernel_size=3, stride=2, padding=1).output_size
     (4, 4)
+    >>> ConvSpec(1, 1, input_size=16, kernel_size=3, ndim=1).output_size, ConvSpec(1, 1, (8, 8, 8), 3).output_size
+    ((14,), (6, 6, 6))
     """
 
     in_channels: int
@@ -153,6 +225,7 @@ class ConvSpec:
         groups: int = 1,
         bias: BiasMode | bool | None = "shared",
         padding_mode: str = "zeros",
+        ndim: int | None = None,
     ) -> None:
         set_ = object.__setattr__  # frozen: every field is set once, here, then normalised
         for name, value in (
@@ -161,23 +234,24 @@ class ConvSpec:
             ("groups", groups), ("bias", bias), ("padding_mode", padding_mode),
         ):
             set_(self, name, value)
-        self.__post_init__()
+        # ndim is not a field (it is len(input_size)): it only says how many axes a bare int input_size means
+        self._normalise(ndim)
 
-    def __post_init__(self) -> None:
+    def _normalise(self, ndim: int | None) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here, in the order the errors are reported
-        set_(self, "in_channels", _count("in_channels", self.in_channels))
-        set_(self, "out_channels", _count("out_channels", self.out_channels))
-        ndim = _spatial_ndim(self.input_size)
-        set_(self, "input_size", _per_axis("input_size", self.input_size, ndim, 1))
-        set_(self, "kernel_size", _per_axis("kernel_size", self.kernel_size, ndim, 1))
-        set_(self, "stride", _per_axis("stride", self.stride, ndim, 1))
-        set_(self, "dilation", _per_axis("dilation", self.dilation, ndim, 1))
+        set_(self, "in_channels", count("in_channels", self.in_channels))
+        set_(self, "out_channels", count("out_channels", self.out_channels))
+        ndim = spatial_ndim(self.input_size, ndim)
+        set_(self, "input_size", per_axis("input_size", self.input_size, ndim, 1))
+        set_(self, "kernel_size", per_axis("kernel_size", self.kernel_size, ndim, 1))
+        set_(self, "stride", per_axis("stride", self.stride, ndim, 1))
+        set_(self, "dilation", per_axis("dilation", self.dilation, ndim, 1))
         set_(self, "padding", _padding(self.padding, self.stride, ndim))
-        set_(self, "groups", _groups(self.groups, self.in_channels, self.out_channels))
+        set_(self, "groups", check_groups(self.groups, self.in_channels, self.out_channels))
         set_(self, "bias", _bias_mode(self.bias))
-        if self.padding_mode != "zeros":
-            raise SpecError(f"padding_mode must be 'zeros' (the only mode so far), got {self.padding_mode!r}")
         self._check_kernel_fits()
+        set_(self, "padding_mode", check_padding_mode(
+            self.padding_mode, self.padding, self.padding_before, self.padding_after, self.input_size))
 
     def _check_kernel_fits(self) -> None:
         for axis, (n, k, d, before, after) in enumerate(
@@ -185,7 +259,7 @@ class ConvSpec:
         ):
             span = d * (k - 1) + 1
             if span > n + before + after:
-                name = _AXIS_NAMES[self.ndim][axis]
+                name = axis_names(self.ndim)[axis]
                 raise SpecError(
                     f"kernel_size must fit the padded input: on the {name} axis the dilated kernel "
                     f"spans {span} but the padded input is {n + before + after} "
@@ -195,7 +269,7 @@ class ConvSpec:
     # ----------------------------------------------------------------- derived sizes
     @property
     def ndim(self) -> int:
-        """Number of spatial axes (2 for Conv2d)."""
+        """Number of spatial axes (1 for Conv1d, 2 for Conv2d, 3 for Conv3d)."""
         return len(self.input_size)
 
     @property
@@ -285,7 +359,12 @@ class ConvSpec:
 
     @property
     def taps_in_range(self) -> tuple[int, ...]:
-        """Per axis: the number of (output position, kernel tap) pairs that land inside the input."""
+        """Per axis: the number of (output position, kernel tap) pairs that read an input entry.
+
+        With zero padding, those that land inside the input; with any other mode every tap reads one.
+        """
+        if self.padding_mode != "zeros":
+            return tuple(out * k for out, k in zip(self.output_size, self.kernel_size))
         return tuple(
             axis_tap_count(n, k, s, before, d, out)
             for n, k, s, d, before, out in zip(
@@ -303,7 +382,8 @@ class ConvSpec:
             f"Conv{self.ndim}d {self.in_channels}→{self.out_channels}, input {axes(self.input_size)}, "
             f"kernel {axes(self.kernel_size)}, stride {axes(self.stride)}, padding {pad}, "
             f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "
-            f"output {axes(self.output_size)}"
+            + (f"padding_mode {self.padding_mode}, " if self.padding_mode != "zeros" else "")
+            + f"output {axes(self.output_size)}"
         )
 
 

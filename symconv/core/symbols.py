@@ -18,6 +18,9 @@ Index conventions
   - ``"seed"`` — the lecture note's order: location-major with channels inside,
     ``row = (j·W' + k)·C₂ + i`` (𝒲 stacks 𝒲_{1,1}, 𝒲_{1,2}, …, each C₂ rows).
 
+* Any number of spatial axes: x has shape ``(C₁, *input_size)``, ω ``(C₂, C₁/groups, *kernel_size)``, y
+  ``(C₂, *output_size)``; every flatten is C-order over all axes (a Conv1d row is ``i·W' + k``, a Conv3d column
+  ``((l·D + q)·H + r)·W + c``). The 2-D names above are the note's.
 * The note itself counts ``i, j, k, l`` from 1 and ``m, n`` from 0; :func:`note_index` converts a
   0-based output index into the note's numbering for reports that reproduce the note's formulas.
 
@@ -51,6 +54,7 @@ __all__ = [
     "note_index",
     "output_index",
     "row_permutation",
+    "symbol_array",
     "weight_array",
     "weight_symbols",
 ]
@@ -106,8 +110,12 @@ def size_symbols(ndim: int) -> tuple[SizeSymbols, ...]:
 C1, C2, g = sympy.Symbol("C_1", **_POSITIVE), sympy.Symbol("C_2", **_POSITIVE), sympy.Symbol("g", **_POSITIVE)
 
 
-def _symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Object array of SymPy symbols ``prefix_i,j,…`` over ``shape`` (0-based)."""
+def symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Object array of SymPy symbols ``prefix_i,j,…`` over ``shape`` (0-based); refuses above the symbol budget.
+
+    >>> symbol_array("y", (1, 2, 1)).reshape(-1).tolist()
+    [y_0,0,0, y_0,1,0]
+    """
     check_symbol_count(f"symbols {prefix}", shape)
     flat = [sympy.Symbol(f"{prefix}_" + ",".join(map(str, idx))) for idx in np.ndindex(*shape)]
     out = np.empty(len(flat), dtype=object)
@@ -122,19 +130,19 @@ def weight_array(spec: ConvSpec) -> np.ndarray:
     >>> weight_array(ConvSpec(1, 2, input_size=3, kernel_size=2)).shape
     (2, 1, 2, 2)
     """
-    return _symbol_array("omega", spec.weight_shape)
+    return symbol_array("omega", spec.weight_shape)
 
 
 @lru_cache(maxsize=32)
 def bias_array(spec: ConvSpec) -> np.ndarray:
     """b as a cached NumPy object array of symbols, shape ``spec.bias_shape``; empty without bias."""
-    return _symbol_array("b", spec.bias_shape) if spec.bias != "none" else np.empty(0, dtype=object)
+    return symbol_array("b", spec.bias_shape) if spec.bias != "none" else np.empty(0, dtype=object)
 
 
 @lru_cache(maxsize=32)
 def input_array(spec: ConvSpec) -> np.ndarray:
     """x as a cached NumPy object array of SymPy symbols (C₁, H, W); do not mutate."""
-    return _symbol_array("x", spec.input_shape)
+    return symbol_array("x", spec.input_shape)
 
 
 def weight_symbols(spec: ConvSpec) -> sympy.Array:

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "axis_output_size",
+    "axis_transposed_output_size",
     "axis_tap_count",
     "axis_taps",
+    "grid_taps",
     "in_range",
     "same_padding",
     "spatial_taps",
@@ -72,6 +74,18 @@ def axis_output_size(n: int, kernel: int, stride: int, dilation: int, before: in
     4
     """
     return (n + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def axis_transposed_output_size(n: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int) -> int:
+    """PyTorch's ConvTranspose output length on one axis: (n − 1)·s − 2p + d(k − 1) + a + 1 (a = output_padding).
+
+    The same formula as :func:`symconv.closed.arithmetic.conv_transpose_output_size`, which derives it
+    symbolically (closed/ sits above core/, so the integer version lives here; the tests compare the two).
+
+    >>> axis_transposed_output_size(3, 3, stride=2, padding=1, dilation=1, output_padding=1)
+    6
+    """
+    return (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
 def axis_taps(
@@ -148,3 +162,28 @@ def spatial_taps(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray, np.
         flat = flat * size + coord
     return flat, valid
 
+
+
+def grid_taps(
+    positions: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+    dilation: tuple[int, ...], size: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every position of a grid of shape ``positions`` (C-order) and kernel tap (C-order): the flat index of
+    tap(q, t) in a grid of ``size`` (C-order) and whether it is in range on every axis; shapes (P, K). Any ndim.
+
+    Unlike :func:`spatial_taps` it takes the sizes, not a spec: the transposed layer and the backward pass read
+    the tap map with the roles of the grids exchanged.
+
+    >>> flat, inside = grid_taps((2,), (2,), stride=(2,), padding=(0,), dilation=(1,), size=(3,))
+    >>> flat.tolist(), inside.tolist()
+    ([[0, 1], [2, 3]], [[True, True], [True, False]])
+    """
+    q = np.indices(positions).reshape(len(positions), -1)
+    t = np.indices(kernel).reshape(len(kernel), -1)
+    flat = np.zeros((q.shape[1], t.shape[1]), dtype=np.int64)
+    valid = np.ones(flat.shape, dtype=bool)
+    for axis, n in enumerate(size):
+        coord = tap(q[axis][:, None], t[axis][None, :], stride[axis], padding[axis], dilation[axis])
+        valid &= in_range(coord, n)
+        flat = flat * n + coord
+    return flat, valid

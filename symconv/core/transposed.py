@@ -13,73 +13,34 @@ forward output is meant (PyTorch: a < s or a < d on every axis). When a ≥ s (o
 forward layer has more outputs than the transposed layer has inputs; the transposed layer then uses the first
 ``input_size`` of them (:attr:`ConvTransposeSpec.forward_rows`).
 
-Everything is per spatial axis; like :class:`~symconv.core.spec.ConvSpec` today exactly two spatial axes
-are accepted. Every check raises a one-line :class:`~symconv.errors.SpecError` naming the parameter.
+Everything is per spatial axis, any number of them (``ConvTranspose1d/2d/3d``): like
+:class:`~symconv.core.spec.ConvSpec`, a tuple ``input_size`` gives one size per axis and a bare int is a square
+2-D input unless ``ndim=`` is given. Every check raises a one-line :class:`~symconv.errors.SpecError` naming the parameter.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from ..errors import SpecError
-from .spec import MAX_INT, ConvSpec
+from .spec import ConvSpec, check_groups, count, per_axis, spatial_ndim
+from .taps import axis_transposed_output_size
 
 __all__ = ["ConvTransposeSpec", "axis_transposed_output_size"]
-
-#: spatial axes accepted today (the forward ConvSpec is 2-D only); the code below is per axis.
-SUPPORTED_NDIM: tuple[int, ...] = (2,)
 
 IntOrTuple = int | tuple[int, ...]
 
 
-def axis_transposed_output_size(n: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int) -> int:
-    """PyTorch's ConvTranspose output length on one axis: (n − 1)·s − 2p + d(k − 1) + a + 1.
-
-    The same formula as :func:`symconv.closed.arithmetic.conv_transpose_output_size`, which derives it
-    symbolically (closed/ sits above core/, so the integer version lives here; the tests compare the two).
-
-    >>> axis_transposed_output_size(3, 3, stride=2, padding=1, dilation=1, output_padding=1)
-    6
-    """
-    return (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _per_axis(name: str, value: object, ndim: int, minimum: int) -> tuple[int, ...]:
-    values = (value,) * ndim if _is_int(value) else value
-    if not isinstance(values, (tuple, list)) or not all(_is_int(v) for v in values):
-        raise SpecError(f"{name} must be an int or a tuple of {ndim} ints ≥ {minimum}, got {value!r}")
-    if len(values) != ndim:
-        raise SpecError(f"{name} must have {ndim} entries (one per spatial axis), got {value!r}")
-    shown = value if _is_int(value) else tuple(values)
-    for v in values:
-        if v < minimum:
-            raise SpecError(f"{name} must be ≥ {minimum}, got {shown!r}")
-        if v > MAX_INT:
-            raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {shown!r}")
-    return tuple(int(v) for v in values)
-
-
-def _count(name: str, value: object) -> int:
-    if not _is_int(value) or value < 1:  # type: ignore[operator]
-        raise SpecError(f"{name} must be an int ≥ 1, got {value!r}")
-    if value > MAX_INT:  # type: ignore[operator]
-        raise SpecError(f"{name} must be ≤ {MAX_INT} (2³¹ − 1), got {value!r}")
-    return int(value)  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True, init=False)
 class ConvTransposeSpec:
-    """One transposed convolution layer with PyTorch's semantics (``torch.nn.ConvTranspose2d``).
+    """One transposed convolution layer with PyTorch's semantics (``torch.nn.ConvTranspose1d/2d/3d``).
 
     >>> t = ConvTransposeSpec(2, 3, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1)
     >>> t.output_size, t.weight_shape
     ((6, 6), (2, 3, 3, 3))
+    >>> ConvTransposeSpec(1, 1, input_size=(5,), kernel_size=4, stride=2).output_size
+    (12,)
     >>> t.forward_spec().output_size == t.input_size
     True
     """
@@ -107,37 +68,29 @@ class ConvTransposeSpec:
         dilation: IntOrTuple = 1,
         groups: int = 1,
         bias: bool = True,
+        ndim: int | None = None,
     ) -> None:
         set_ = object.__setattr__  # frozen: every field is validated and set once, here
-        set_(self, "in_channels", _count("in_channels", in_channels))
-        set_(self, "out_channels", _count("out_channels", out_channels))
-        # a bare int means a square input; a tuple's length is the number of spatial axes
-        ndim = 2 if _is_int(input_size) else len(input_size) if isinstance(input_size, (tuple, list)) else 0
-        if ndim not in SUPPORTED_NDIM:
-            raise SpecError(
-                f"input_size must be an int or a (height, width) pair of ints ≥ 1 (transposed convolution is 2-D "
-                f"until ConvSpec is N-D), got {input_size!r}"
-            )
-        set_(self, "input_size", _per_axis("input_size", input_size, ndim, 1))
-        set_(self, "kernel_size", _per_axis("kernel_size", kernel_size, ndim, 1))
-        set_(self, "stride", _per_axis("stride", stride, ndim, 1))
+        set_(self, "in_channels", count("in_channels", in_channels))
+        set_(self, "out_channels", count("out_channels", out_channels))
+        ndim = spatial_ndim(input_size, ndim)  # a bare int: square, 2-D unless ndim= says otherwise
+        set_(self, "input_size", per_axis("input_size", input_size, ndim, 1))
+        set_(self, "kernel_size", per_axis("kernel_size", kernel_size, ndim, 1))
+        set_(self, "stride", per_axis("stride", stride, ndim, 1))
         if isinstance(padding, str):
             raise SpecError(f"padding must be an int ≥ 0 or a tuple of {ndim} ints ≥ 0 (ConvTranspose has no "
                             f"'same'/'valid'), got {padding!r}")
-        set_(self, "padding", _per_axis("padding", padding, ndim, 0))
-        set_(self, "output_padding", _per_axis("output_padding", output_padding, ndim, 0))
-        set_(self, "dilation", _per_axis("dilation", dilation, ndim, 1))
-        if not _is_int(groups) or groups < 1:
-            raise SpecError(f"groups must be an int ≥ 1, got {groups!r}")
-        if self.in_channels % groups or self.out_channels % groups:
-            raise SpecError(
-                f"groups must divide in_channels={self.in_channels} and out_channels={self.out_channels}, "
-                f"got groups={groups}"
-            )
-        set_(self, "groups", int(groups))
+        set_(self, "padding", per_axis("padding", padding, ndim, 0))
+        set_(self, "output_padding", per_axis("output_padding", output_padding, ndim, 0))
+        set_(self, "dilation", per_axis("dilation", dilation, ndim, 1))
+        set_(self, "groups", check_groups(groups, self.in_channels, self.out_channels))
         if not isinstance(bias, bool):
             raise SpecError(f"bias must be True or False, got {bias!r}")
         set_(self, "bias", bias)
+        self._check_output()
+
+    def _check_output(self) -> None:
+        """PyTorch's limit on output_padding, and an output of at least one entry per axis."""
         for a, s, d in zip(self.output_padding, self.stride, self.dilation):
             if not (a < s or a < d):
                 raise SpecError(
@@ -179,12 +132,12 @@ class ConvTransposeSpec:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """(C₁, H, W)."""
+        """(C₁, *input_size)."""
         return (self.in_channels, *self.input_size)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
-        """(C₂, H_out, W_out)."""
+        """(C₂, *output_size)."""
         return (self.out_channels, *self.output_size)
 
     @property

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..core.spec import ConvSpec
+from ..core.spec import PADDING_MODES, ConvSpec, check_padding_mode
 from ..core.symbols import bias_array, input_array, weight_array
 from ..core.taps import tap
 from ..errors import SpecError
-from .blocks import block_terms, matrix
-from .transposed import BilinearTerms
+from .transposed import BilinearTerms, built_matrix, built_matrix_terms
 
 __all__ = [
     "PADDING_MODES",
@@ -41,9 +40,6 @@ __all__ = [
     "mode_terms",
     "padding_operator",
 ]
-
-PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
-
 
 def axis_padding_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
     """π on one axis: for each padded position q (0 … n + before + after − 1) the input position it reads, −1 for a zero.
@@ -65,20 +61,10 @@ def axis_padding_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
     raise SpecError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got {mode!r}")
 
 
-def _check_mode(spec: ConvSpec, mode: str) -> None:
-    if mode not in PADDING_MODES:
-        raise SpecError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got {mode!r}")
-    widest = tuple(max(b, a) for b, a in zip(spec.padding_before, spec.padding_after))
-    if mode == "reflect" and any(w >= n for w, n in zip(widest, spec.input_size)):
-        raise SpecError(
-            f"padding must be < input_size on every axis for padding_mode='reflect' (as in PyTorch), got "
-            f"padding={spec.padding!r} for input_size={spec.input_size!r}"
-        )
-    if mode == "circular" and any(w > n for w, n in zip(widest, spec.input_size)):
-        raise SpecError(
-            f"padding must be ≤ input_size on every axis for padding_mode='circular' (as in PyTorch), got "
-            f"padding={spec.padding!r} for input_size={spec.input_size!r}"
-        )
+def _mode_of(spec: ConvSpec, mode: str | None) -> str:
+    """``mode``, or the spec's own ``padding_mode`` when None; checked against PyTorch's limits for ``spec``."""
+    mode = spec.padding_mode if mode is None else mode
+    return check_padding_mode(mode, spec.padding, spec.padding_before, spec.padding_after, spec.input_size)
 
 
 @dataclass(frozen=True)
@@ -135,20 +121,22 @@ class PaddingOperator:
         return sympy.SparseMatrix(idx.size, self.spec.d_x, entries)
 
 
-def padding_operator(spec: ConvSpec, mode: str) -> PaddingOperator:
+def padding_operator(spec: ConvSpec, mode: str | None = None) -> PaddingOperator:
     """P_mode for ``spec``'s padding (``spec.padding_before``/``after`` per axis), with PyTorch's limits.
+
+    ``mode`` defaults to ``spec.padding_mode`` (as everywhere in this module).
 
     >>> op = padding_operator(ConvSpec(1, 1, input_size=4, kernel_size=3, padding=1), "reflect")
     >>> op.padded_size, op.valid_spec.output_size
     ((6, 6), (4, 4))
     """
-    _check_mode(spec, mode)
+    mode = _mode_of(spec, mode)
     maps = tuple(axis_padding_map(n, b, a, mode)
                  for n, b, a in zip(spec.input_size, spec.padding_before, spec.padding_after))
     return PaddingOperator(spec, mode, maps)
 
 
-def mode_terms(spec: ConvSpec, mode: str) -> BilinearTerms:
+def mode_terms(spec: ConvSpec, mode: str | None = None) -> BilinearTerms:
     """The definition of the padded layer (no bias) as triples (y flat, ω flat, x flat): taps read x through π.
 
     >>> len(mode_terms(ConvSpec(1, 1, input_size=3, kernel_size=3, padding=1), "replicate"))
@@ -177,7 +165,7 @@ def mode_terms(spec: ConvSpec, mode: str) -> BilinearTerms:
     return BilinearTerms(y.reshape(-1), weight.reshape(-1), x.reshape(-1), spec.output_shape)
 
 
-def mode_matrix(spec: ConvSpec, mode: str) -> sympy.SparseMatrix:
+def mode_matrix(spec: ConvSpec, mode: str | None = None) -> sympy.SparseMatrix:
     """𝒲_mode = 𝒲_valid · P_mode as a SymPy sparse matrix (d_y × d_x, channel-major rows, C-order columns).
 
     >>> mode_matrix(ConvSpec(1, 1, input_size=(1, 2), kernel_size=(1, 2), padding=(0, 1)), "circular")
@@ -187,15 +175,15 @@ def mode_matrix(spec: ConvSpec, mode: str) -> sympy.SparseMatrix:
     [omega_0,0,0,1, omega_0,0,0,0]])
     """
     op = padding_operator(spec, mode)
-    return matrix(op.valid_spec) * op.matrix()
+    return built_matrix(op.valid_spec) * op.matrix()
 
 
-def mode_matrix_terms(spec: ConvSpec, mode: str) -> BilinearTerms:
+def mode_matrix_terms(spec: ConvSpec, mode: str | None = None) -> BilinearTerms:
     """𝒲_valid · P as triples (y flat, ω flat, x flat): the block construction's keys of 𝒲_valid with each
     column sent through P's index map (columns P does not fill are dropped)."""
     op = padding_operator(spec, mode)
     valid_spec = op.valid_spec
-    terms = block_terms(valid_spec)
+    terms = built_matrix_terms(valid_spec)
     n_weights = math.prod(valid_spec.weight_shape)
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     positions = math.prod(valid_spec.output_size)
@@ -208,9 +196,9 @@ def mode_matrix_terms(spec: ConvSpec, mode: str) -> BilinearTerms:
     return BilinearTerms(rows[keep], keys[keep] % n_weights, x[keep], spec.output_shape)
 
 
-def mode_direct(spec: ConvSpec, mode: str) -> sympy.Array:
+def mode_direct(spec: ConvSpec, mode: str | None = None) -> sympy.Array:
     """The padded layer's definition as a SymPy array (C₂, H', W'), + b (shared or per location)."""
-    out = mode_terms(spec, mode).evaluate(weight_array(spec), input_array(spec))
+    out = mode_terms(spec, _mode_of(spec, mode)).evaluate(weight_array(spec), input_array(spec))
     if spec.bias != "none":
         b = bias_array(spec)
         b = b.reshape(-1, *([1] * spec.ndim)) if spec.bias == "shared" else b

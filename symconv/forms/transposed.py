@@ -31,18 +31,19 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
-from ..core.symbols import weight_array
-from ..core.taps import in_range, tap
+from ..core.symbols import symbol_array, weight_array
+from ..core.taps import grid_taps
 from ..core.transposed import ConvTransposeSpec
+from .assembly import MatrixTerms, assembled_matrix, assembly_terms
 from .blocks import block_terms, matrix
 from .direct import direct_terms
 
 __all__ = [
     "BilinearTerms",
     "ZeroInsertion",
+    "built_matrix",
+    "built_matrix_terms",
     "forward_terms",
-    "grid_taps",
-    "symbol_array",
     "symbol_product",
     "transposed_bias",
     "transposed_direct",
@@ -119,32 +120,15 @@ def symbol_product(u: object, v: object) -> sympy.Expr:
     return sympy.sympify(u) * v
 
 
-def symbol_array(prefix: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Object array of SymPy symbols ``prefix_i,j,…`` (0-based) over ``shape``.
-
-    >>> symbol_array("y", (1, 2, 1)).reshape(-1).tolist()
-    [y_0,0,0, y_0,1,0]
-    """
-    flat = np.empty(math.prod(shape), dtype=object)
-    flat[:] = [sympy.Symbol(f"{prefix}_" + ",".join(map(str, idx))) for idx in np.ndindex(*shape)]
-    return flat.reshape(shape)
+def built_matrix_terms(spec: ConvSpec) -> MatrixTerms:
+    """symconv's own 𝒲 of ``spec`` as integer keys: the note's block construction in 2-D, the per-axis assembly
+    for any other ndim (the choice :func:`symconv.prove.index_engine.built_terms_fn` makes)."""
+    return block_terms(spec) if spec.ndim == 2 else assembly_terms(spec)
 
 
-def grid_taps(
-    positions: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-    dilation: tuple[int, ...], size: tuple[int, ...],
-) -> tuple[np.ndarray, np.ndarray]:
-    """For every position of a grid (C-order) and kernel tap (C-order): flat index of tap(q, t) in a grid of
-    ``size`` and whether it is in range on every axis; shapes (P, K). Per axis, so any number of axes."""
-    q = np.indices(positions).reshape(len(positions), -1)
-    t = np.indices(kernel).reshape(len(kernel), -1)
-    flat = np.zeros((q.shape[1], t.shape[1]), dtype=np.int64)
-    valid = np.ones(flat.shape, dtype=bool)
-    for axis, n in enumerate(size):
-        coord = tap(q[axis][:, None], t[axis][None, :], stride[axis], padding[axis], dilation[axis])
-        valid &= in_range(coord, n)
-        flat = flat * n + coord
-    return flat, valid
+def built_matrix(spec: ConvSpec, max_terms: int | None = None) -> sympy.SparseMatrix:
+    """symconv's own 𝒲 of ``spec`` (channel-major rows): the note's blocks in 2-D, the per-axis assembly otherwise."""
+    return matrix(spec, max_terms=max_terms) if spec.ndim == 2 else assembled_matrix(spec, max_terms=max_terms)
 
 
 # ------------------------------------------------------------------------------------------ the forms
@@ -228,7 +212,7 @@ def transposed_matrix(spec: ConvTransposeSpec, max_terms: int | None = None) -> 
     >>> transposed_matrix(t).shape
     (16, 4)
     """
-    W = matrix(spec.forward_spec(), max_terms=max_terms)
+    W = built_matrix(spec.forward_spec(), max_terms=max_terms)
     kept = _kept_rows(spec)
     if kept.size != W.rows:
         W = W.extract(kept.tolist(), list(range(W.cols)))
@@ -236,9 +220,9 @@ def transposed_matrix(spec: ConvTransposeSpec, max_terms: int | None = None) -> 
 
 
 def transposed_matrix_terms(spec: ConvTransposeSpec) -> BilinearTerms:
-    """𝒲ᵀ as triples, from the block construction's integer keys (no SymPy): (z flat, ω flat, y flat)."""
+    """𝒲ᵀ as triples, from the construction's integer keys (no SymPy): (z flat, ω flat, y flat)."""
     forward = spec.forward_spec()
-    terms = block_terms(forward)
+    terms = built_matrix_terms(forward)
     n_weights = math.prod(forward.weight_shape)
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     positions = math.prod(forward.output_size)
@@ -273,7 +257,7 @@ class ZeroInsertion:
     def input_map(self) -> np.ndarray:
         """For every input entry of ``direct`` (C-order): the flat index into y, or −1 for an inserted zero."""
         t = self.transposed
-        per_axis = []
+        per_axis: list[np.ndarray] = []
         for n, s, p_prime in zip(t.input_size, t.stride, self.padding, strict=True):
             crop = max(-p_prime, 0)
             size = self.direct.input_size[len(per_axis)]

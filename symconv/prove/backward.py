@@ -15,7 +15,7 @@ output by output, with the closed forms:
 
 The closed forms are :class:`~symconv.forms.transposed.BilinearTerms` and :func:`grad_bias`, so the same code
 evaluates them on symbols (the proof) and on integers (the PyTorch autograd cross-check in the tests, and
-:func:`symconv.check.backward.verify_backward`). 2-D like ConvSpec; everything is per axis.
+:func:`symconv.check.backward.verify_backward`). Any number of spatial axes; everything is per axis.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
-from ..core.symbols import bias_array, input_array, weight_array
+from ..core.symbols import bias_array, input_array, symbol_array, weight_array
+from ..core.taps import grid_taps
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.direct import direct
 from ..forms.transposed import (
     BilinearTerms,
-    grid_taps,
-    symbol_array,
+    built_matrix_terms,
     symbol_product,
-    transposed_matrix_terms,
     transposed_terms,
 )
 from .transposed import IdentityProof, compare_arrays
@@ -65,18 +64,40 @@ def gradient_symbols(spec: ConvSpec) -> np.ndarray:
 def grad_input_terms(spec: ConvSpec) -> BilinearTerms:
     """∂L/∂x as a transposed convolution of g: triples (x flat, ω flat, g flat).
 
+    With the same padding before and after every axis it is PyTorch's ConvTranspose (:meth:`ConvTransposeSpec.of`);
+    otherwise ('same' with an even kernel, per-side padding) no ConvTranspose has x's size, and it is the same scatter
+    written out: g[i, o]·ω[i, l′, t] lands on x position tap(o, t) when that lies inside x (:func:`scatter_terms`).
+
     >>> s = ConvSpec(1, 1, input_size=4, kernel_size=2, stride=2)
     >>> int(grad_input_terms(s).evaluate(np.ones((1, 1, 2, 2)), np.ones((1, 2, 2))).sum())
     16
+    >>> s = ConvSpec(1, 1, input_size=(3,), kernel_size=2, padding="same")
+    >>> grad_input_terms(s).evaluate(np.array([[[1, 10]]]), np.array([[1, 2, 3]])).tolist()
+    [[1, 12, 23]]
     """
-    return transposed_terms(_transposed(spec))
+    if spec.padding_before != spec.padding_after:
+        return scatter_terms(spec, spec.stride, spec.input_size)
+    return transposed_terms(ConvTransposeSpec.of(spec))
 
 
-def _transposed(spec: ConvSpec) -> ConvTransposeSpec:
-    try:
-        return ConvTransposeSpec.of(spec)
-    except SpecError as error:
-        raise SpecError(f"the backward closed forms need symmetric padding: {error}") from None
+def scatter_terms(spec: ConvSpec, stride: tuple[int, ...], size: tuple[int, ...]) -> BilinearTerms:
+    """Σ ω·g scattered to tap(o, t) = o·stride − p_before + t·d inside a grid of ``size``: a transposed convolution of g
+    with any stride and output size, as triples (x-like flat over (C₁, *size), ω flat, g flat).
+
+    >>> s = ConvSpec(1, 1, input_size=(4,), kernel_size=2, stride=2)
+    >>> scatter_terms(s, (1,), (3,)).evaluate(np.array([[[1, 10]]]), np.array([[1, 2]])).tolist()
+    [[1, 12, 20]]
+    """
+    flat, valid = grid_taps(spec.output_size, spec.kernel_size, stride, spec.padding_before, spec.dilation, size)
+    o_idx, t_idx = np.nonzero(valid)
+    i = np.arange(spec.out_channels)[:, None]
+    l_local = np.arange(spec.in_per_group)[None, :]
+    l_global = (i // spec.out_per_group) * spec.in_per_group + l_local
+    taps, positions, spatial = math.prod(spec.kernel_size), math.prod(spec.output_size), math.prod(size)
+    weight = (i * spec.in_per_group + l_local)[:, :, None] * taps + t_idx[None, None, :]
+    out = (l_global * spatial)[:, :, None] + flat[o_idx, t_idx][None, None, :]
+    g = np.broadcast_to((i * positions)[:, :, None] + o_idx[None, None, :], weight.shape)
+    return BilinearTerms(out.reshape(-1), weight.reshape(-1), g.reshape(-1), (spec.in_channels, *size))
 
 
 def grad_weight_terms(spec: ConvSpec) -> BilinearTerms:
@@ -168,9 +189,23 @@ def _collect(grads: dict[sympy.Symbol, list[sympy.Expr]], symbols: np.ndarray) -
 
 
 def matrix_transpose_terms(spec: ConvSpec) -> BilinearTerms:
-    """𝒲ᵀ as triples (x flat, ω flat, g flat), read off the note's block construction of 𝒲 (the integer keys that
-    ``symconv.matrix`` assembles its SymPy matrix from; channel-major rows of 𝒲 are the C-order flatten of g)."""
-    return transposed_matrix_terms(_transposed(spec))
+    """𝒲ᵀ as triples (x flat, ω flat, g flat), read off symconv's construction of 𝒲 (the note's blocks in 2-D, the
+    per-axis assembly otherwise: the integer keys its SymPy matrix is built from); g is the C-order flatten of y,
+    i.e. 𝒲's channel-major rows. Any padding, symmetric or not.
+
+    >>> len(matrix_transpose_terms(ConvSpec(1, 1, input_size=(3,), kernel_size=2, padding="same")))
+    5
+    """
+    terms = built_matrix_terms(spec)
+    n_weights = math.prod(spec.weight_shape)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape)
+    positions = math.prod(spec.output_size)
+    # rows of the construction are (position, channel), position-major; g's flat index is channel·positions + position
+    p, i = np.indices(terms.keys.shape[:2])
+    rows = np.broadcast_to((i * positions + p).reshape(*terms.keys.shape[:2], *([1] * (terms.keys.ndim - 2))),
+                           terms.keys.shape)[valid]
+    keys = terms.keys[valid]
+    return BilinearTerms(keys // n_weights, keys % n_weights, rows, spec.input_shape)
 
 
 def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
@@ -194,7 +229,8 @@ def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
     identities.append(compare_arrays("grad_x_matrix", "∂L/∂x = 𝒲ᵀg", dx, matrix_transpose_terms(spec).evaluate(w, g), start))
     start = perf_counter()
     identities.append(compare_arrays(
-        "grad_x_transposed", "∂L/∂x = conv_transpose(g, ω) (same s, p, d; output_padding = remainder)",
+        "grad_x_transposed", "∂L/∂x = conv_transpose(g, ω) (same s, p, d; output_padding = remainder)"
+        if spec.padding_before == spec.padding_after else "∂L/∂x = scatter of g·ω to tap(o, t) inside x (p before ≠ after)",
         dx, grad_input_terms(spec).evaluate(w, g), start))
     start = perf_counter() - shared
     identities.append(compare_arrays(

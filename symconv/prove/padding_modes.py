@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from time import perf_counter
 
 import numpy as np
@@ -51,8 +52,10 @@ def _bias(spec: ConvSpec) -> np.ndarray:
     return out
 
 
-def prove_padding_mode(spec: ConvSpec, mode: str, method: str = "sympy") -> IdentityProof:
+def prove_padding_mode(spec: ConvSpec, mode: str | None = None, method: str = "sympy") -> IdentityProof:
     """Prove 𝒲_mode = 𝒲_valid · P_mode (and y = 𝒲_valid·P·x + b) for ``spec``'s sizes and padding.
+
+    ``mode`` defaults to ``spec.padding_mode``.
 
     >>> prove_padding_mode(ConvSpec(2, 2, input_size=4, kernel_size=3, padding=2, dilation=2), "reflect").holds
     True
@@ -61,6 +64,7 @@ def prove_padding_mode(spec: ConvSpec, mode: str, method: str = "sympy") -> Iden
     """
     if method not in METHODS:
         raise SpecError(f"method must be 'sympy' or 'index', got {method!r}")
+    mode = padding_operator(spec, mode).mode  # the spec's own mode when None, checked against PyTorch's limits
     identities = []
     if method == "index":
         start = perf_counter()
@@ -100,21 +104,29 @@ def prove_circular_theorem(spec: ConvSpec) -> IdentityProof:
             f"or 2p = d(k − 1)), got stride={spec.stride!r}, output_size={spec.output_size!r} for "
             f"input_size={spec.input_size!r}"
         )
-    start = perf_counter()
-    sizes = spec.input_size
-    N = math.lcm(*sizes)
+    N = math.lcm(*spec.input_size)
     z = sympy.Symbol("z")
     phi = sympy.cyclotomic_poly(N, z)
-    zeta = sympy.exp(-2 * sympy.pi * sympy.I / N)
-    root_ok = sympy.Poly(sympy.minimal_polynomial(zeta, z), z) == sympy.Poly(phi, z)
-    identities = [Identity("root", f"ζ_{N} = exp(−2πi/{N}) has minimal polynomial Φ_{N}(z)", bool(root_ok), 1,
-                           perf_counter() - start, 0 if root_ok else 1, None if root_ok else "minimal polynomial differs")]
+    identities = (_root_identity(N, z, phi), _diagonal_identity(spec, N, z, phi))
+    return IdentityProof(spec.describe(), "sympy-cyclotomic", identities, {"N": N, "phi": str(phi)})
 
+
+def _root_identity(N: int, z: sympy.Symbol, phi: sympy.Expr) -> Identity:
+    """Φ_N is the minimal polynomial of the exact exp(−2πi/N): reducing modulo Φ_N is computing with ζ_N."""
+    start = perf_counter()
+    zeta = sympy.exp(-2 * sympy.pi * sympy.I / N)
+    ok = sympy.Poly(sympy.minimal_polynomial(zeta, z), z) == sympy.Poly(phi, z)
+    return Identity("root", f"ζ_{N} = exp(−2πi/{N}) has minimal polynomial Φ_{N}(z)", bool(ok), 1,
+                    perf_counter() - start, 0 if ok else 1, None if ok else "minimal polynomial differs")
+
+
+def _diagonal_identity(spec: ConvSpec, N: int, z: sympy.Symbol, phi: sympy.Expr) -> Identity:
+    """(I ⊗ F) 𝒲 (I ⊗ F⁻¹) = diag(λ_{i,l}) block by block, every entry reduced modulo Φ_N."""
     start = perf_counter()
     C = _definition_matrix(spec, "circular")
-    positions = np.indices(sizes).reshape(spec.ndim, -1).T  # C-order over the grid
+    positions = np.indices(spec.input_size).reshape(spec.ndim, -1).T  # C-order over the grid
     P = len(positions)
-    scale = [N // n for n in sizes]
+    scale = [N // n for n in spec.input_size]
     # F[u, o] = z^{Σ_axes scale·u·o}; F⁻¹[o, v] = z^{−Σ scale·v·o} / |grid|
     expo = np.zeros((P, P), dtype=np.int64)
     for axis in range(spec.ndim):
@@ -128,27 +140,37 @@ def prove_circular_theorem(spec: ConvSpec) -> IdentityProof:
             for r, c, v in C[i * P:(i + 1) * P, l * P:(l + 1) * P].row_list():
                 block[r, c] = v
             local = l - group * spec.in_per_group
-            for u in range(P):
-                for v_ in range(P):
-                    # (F C F⁻¹)[u, v] = (1/P) Σ_{o,c} z^{e(u,o) − e(v,c)} C[o, c], exponents mod N
-                    coeff: dict[int, list] = {}
-                    for o in range(P):
-                        for c in range(P):
-                            if block[o, c] != 0:
-                                coeff.setdefault(int((expo[u, o] - expo[v_, c]) % N), []).append(block[o, c])
-                    lhs = sympy.Add(*(sympy.Add(*vals) * z**e for e, vals in coeff.items())) / P
-                    rhs = sympy.Integer(0)
-                    if u == v_ and 0 <= local < spec.in_per_group:
-                        rhs = _eigenvalue(spec, w[i, local], positions[u], scale, N, z)
-                    compared += 1
-                    if sympy.expand(sympy.rem(sympy.expand(lhs - rhs), phi, z)) != 0:
-                        bad += 1
-                        if example is None:
-                            example = f"block (i={i}, l={l}), entry ({u}, {v_}): (F𝒲F⁻¹) = {lhs}, expected {rhs}"
-    identities.append(Identity(
-        "diagonal", "(I ⊗ F) 𝒲_circular (I ⊗ F⁻¹) = diag(λ_{i,l}), λ = Σ_t ω_t ζ^{−u(t·d − p)}",
-        bad == 0, compared, perf_counter() - start, bad, example))
-    return IdentityProof(spec.describe(), "sympy-cyclotomic", tuple(identities), {"N": N, "phi": str(phi)})
+            kernel = w[i, local] if 0 <= local < spec.in_per_group else None
+            for u, v_, lhs, rhs in _transformed_block(spec, block, expo, kernel, positions, scale, N, z):
+                compared += 1
+                if sympy.expand(sympy.rem(sympy.expand(lhs - rhs), phi, z)) != 0:
+                    bad += 1
+                    if example is None:
+                        example = f"block (i={i}, l={l}), entry ({u}, {v_}): (F𝒲F⁻¹) = {lhs}, expected {rhs}"
+    return Identity("diagonal", "(I ⊗ F) 𝒲_circular (I ⊗ F⁻¹) = diag(λ_{i,l}), λ = Σ_t ω_t ζ^{−u(t·d − p)}",
+                    bad == 0, compared, perf_counter() - start, bad, example)
+
+
+def _transformed_block(
+    spec: ConvSpec, block: np.ndarray, expo: np.ndarray, kernel: np.ndarray | None, positions: np.ndarray,
+    scale: list[int], N: int, z: sympy.Symbol,
+) -> Iterator[tuple[int, int, sympy.Expr, sympy.Expr]]:
+    """(u, v, (F C F⁻¹)[u, v], expected) for one channel block C; expected is λ[u] on the diagonal of a pair in
+    the same group (``kernel`` its ω), else 0. Both as polynomials in z, exponents mod N."""
+    P = len(positions)
+    for u in range(P):
+        for v_ in range(P):
+            # (F C F⁻¹)[u, v] = (1/P) Σ_{o,c} z^{e(u,o) − e(v,c)} C[o, c], exponents mod N
+            coeff: dict[int, list] = {}
+            for o in range(P):
+                for c in range(P):
+                    if block[o, c] != 0:
+                        coeff.setdefault(int((expo[u, o] - expo[v_, c]) % N), []).append(block[o, c])
+            lhs = sympy.Add(*(sympy.Add(*vals) * z**e for e, vals in coeff.items())) / P
+            rhs = sympy.Integer(0)
+            if u == v_ and kernel is not None:
+                rhs = _eigenvalue(spec, kernel, positions[u], scale, N, z)
+            yield u, v_, lhs, rhs
 
 
 def _eigenvalue(spec: ConvSpec, kernel: np.ndarray, u: np.ndarray, scale: list[int], N: int, z: sympy.Symbol) -> sympy.Expr:

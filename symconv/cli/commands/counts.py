@@ -1,42 +1,78 @@
-"""``symconv counts``: parameters, sizes, nonzeros and cost of one layer, from the derived closed forms."""
+"""``symconv counts``: parameters, sizes, nonzeros and cost of one layer, from the derived closed forms.
+
+Any number of spatial axes (``--input 16 --ndim 1``, ``--input 8x8x8``); ``--transposed [--output-padding A]``
+counts a ConvTranspose layer. Library imports stay inside :func:`run` (``--help`` loads no SymPy).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
-import sympy
-
-from ...closed.counts import counts, formula
-from ._spec_args import add_spec_arguments, spec_from_args
+from ...errors import SpecError
+from ._spec_args import add_spec_arguments, spec_from_args, transposed_from_args
 
 NAME = "counts"
 HELP = "parameters, output size, nnz(W), density and multiply-adds of one layer from SymPy-derived formulas (exit 2 bad input)"
 
-SHOWN = ("output_height", "output_width", "d_x", "d_y", "params_conv_shared", "params_conv_per_location", "params_conv_none",
-         "params_fc", "params_local", "macs_dense")
+SHOWN = ("d_x", "d_y", "params_conv_shared", "params_conv_per_location", "params_conv_none", "params_fc", "params_local",
+         "macs_dense")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     parser.add_argument("--derivations", action="store_true", help="also print each formula's derivation steps")
+    parser.add_argument("--transposed", action="store_true", help="the layer is a ConvTranspose (PyTorch's semantics)")
+    parser.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
+
+
+def _print_transposed(args: argparse.Namespace) -> int:
+    from ...closed.counts import transposed_counts
+
+    args.output_padding = args.output_padding or "0"
+    result = transposed_counts(transposed_from_args(args))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(result.spec.describe())
+    rows = [("output size", "×".join(map(str, result.output_size))), ("d_in, d_out", f"{result.d_in:,}, {result.d_out:,}"),
+            ("parameters (weights + bias)", f"{result.params:,} = {result.params_weights:,} + {result.params_bias:,}"),
+            ("nnz(W^T) = multiply-adds", f"{result.nnz:,}"), ("multiply-adds, every tap", f"{result.macs_dense:,}")]
+    width = max(len(r[0]) for r in rows)
+    for label, value in rows:
+        print(f"  {label.ljust(width)}  {value}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.transposed:
+        return _print_transposed(args)
+    if args.output_padding is not None:
+        raise SpecError("--output-padding needs --transposed (it is a ConvTranspose parameter)")
+    import sympy  # the library loads here, after the arguments parsed
+
+    from ...closed.counts import counts, formula, output_names
+
     spec = spec_from_args(args)
     result = counts(spec)
-    names = (*SHOWN, result.nnz_formula)
+    ndim = spec.ndim
+
+    def f(name: str) -> Any:
+        return formula(name, ndim)
+
+    names = (*output_names(ndim), *SHOWN, result.nnz_formula)
     if args.json:
         data = result.to_dict()
-        data["formulas"] = {name: str(formula(name).expr) for name in names}
+        data["formulas"] = {name: str(f(name).expr) for name in names}
         if args.derivations:
-            data["derivations"] = {name: [[s.label, str(s.expr)] for s in formula(name).steps] for name in names}
+            data["derivations"] = {name: [[s.label, str(s.expr)] for s in f(name).steps] for name in names}
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(spec.describe())
     rows = [
-        ("output size", "×".join(map(str, result.output_size)), "output_height, output_width"),
+        ("output size", "×".join(map(str, result.output_size)), ", ".join(output_names(ndim))),
         ("d_x, d_y", f"{result.d_x:,}, {result.d_y:,}", "d_x, d_y"),
         *((f"parameters, bias {mode}", f"{n:,}", f"params_conv_{mode}") for mode, n in result.params_by_bias),
         ("parameters, fully connected", f"{result.params_fc:,}", "params_fc"),
@@ -50,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
     value_width = max(len(r[1]) for r in rows)
     for label, value, name in rows:
         print(f"  {label.ljust(width)}  {value.rjust(value_width)}   [{name}]")
-    print("\nclosed forms (derived by SymPy; H', W' are the output sizes):")
+    print("\nclosed forms (derived by SymPy; primed sizes such as H', W' are the output sizes):")
     for name in names:
-        print(f"  {name} = {sympy.sstr(formula(name).expr)}")
+        print(f"  {name} = {sympy.sstr(f(name).expr)}")
         if args.derivations:
-            for step in formula(name).steps:
+            for step in f(name).steps:
                 print(f"      {step.label}: {sympy.sstr(step.expr)}")
     return 0

@@ -10,8 +10,6 @@ import sys
 from typing import Any
 
 from ...errors import SpecError
-from ...receptive.field import receptive_field
-from ...receptive.layers import layers_from_json, parse_layer
 from ._spec_args import parse_sizes
 
 NAME = "rf"
@@ -96,6 +94,8 @@ def _sources(args: argparse.Namespace) -> tuple[Any, Any]:
     given = [bool(args.layers), args.json_file is not None, args.module is not None]
     if sum(given) != 1:
         raise SpecError("give the layers in exactly one way: LAYERS…, --json-file F or --module pkg.mod:attr")
+    from ...receptive.layers import layers_from_json, parse_layer  # the library loads here, after parsing
+
     if args.layers:
         return [parse_layer(text) for text in args.layers], None
     if args.json_file is not None:
@@ -111,6 +111,8 @@ def _sources(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...receptive.field import receptive_field
+
     layers, file_size = _sources(args)
     input_size = parse_sizes("input", args.input) if args.input is not None else file_size
     rf = receptive_field(layers, input_size)

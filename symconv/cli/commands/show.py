@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ...core.orders import ORDERS
 from ...errors import TooLargeError
 from ._spec_args import add_spec_arguments, spec_from_args
+
+if TYPE_CHECKING:
+    from ...core.spec import ConvSpec
 
 NAME = "show"
 HELP = "print the note's blocks B, W_{j,k,l}, W_{j,k} and the matrix W for a small layer"
@@ -38,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
             f"--max-size: W is {spec.d_y} × {spec.d_x} (d_y × d_x), larger than {args.max_size} × {args.max_size}; "
             f"use a smaller layer, raise --max-size, or 'symconv verify'"
         )
+    if spec.ndim != 2:
+        return _show_assembled(spec, args)
     try:
         j, k = (int(v) for v in args.position.lower().split("x"))
     except ValueError:
@@ -61,5 +67,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"W_{{{j},{k},{l}}} (C₂ × HW):\n{pretty(b.W(j, k, l))}\n")
     print(f"W_{{{j},{k}}} (C₂ × C₁HW):\n{pretty(b.W(j, k))}\n")
     print(f"W ({args.order} rows, d_y × d_x = {spec.d_y} × {spec.d_x}):\n{pretty(matrix(spec, args.order))}\n")
+    print(f"b ({args.order} rows):\n{pretty(bias_vector(spec, args.order).T)}")
+    return 0
+
+
+def _show_assembled(spec: ConvSpec, args: argparse.Namespace) -> int:
+    """Outside 2-D the note's blocks do not exist: 𝒲 assembled from per-axis parts, and b."""
+    import sympy
+
+    from ...forms.assembly import assembled_matrix
+    from ...forms.blocks import bias_vector
+
+    def pretty(m: sympy.Basic) -> str:
+        return sympy.pretty(m, use_unicode=not args.ascii, wrap_line=False)
+
+    print(spec.describe())
+    print(f"The note's blocks are 2-D; W of this {spec.ndim}-D layer is assembled from per-axis parts. Indices 0-based.\n")
+    print(f"W ({args.order} rows, d_y × d_x = {spec.d_y} × {spec.d_x}):\n{pretty(assembled_matrix(spec, args.order))}\n")
     print(f"b ({args.order} rows):\n{pretty(bias_vector(spec, args.order).T)}")
     return 0
