@@ -21,7 +21,7 @@ from .errors import NotEquivalentError, SpecError, SymconvError, TooLargeError
 # public name -> the module (relative to this package) that defines it
 _LAZY: dict[str, str] = {
     "ConvSpec": ".core.spec",
-    "ORDERS": ".core.orders",
+    "ORDERS": ".core.choices",
     "bias_symbols": ".core.symbols",
     "input_symbols": ".core.symbols",
     "output_index": ".core.symbols",
@@ -186,7 +186,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .claims.audit import Audit, audit
     from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
     from .closed.counts import Counts, Formula, counts, formula, formulas, ratios
-    from .core.orders import ORDERS
+    from .core.choices import ORDERS
     from .core.spec import ConvSpec
     from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols
     from .core.transposed import ConvTransposeSpec

@@ -353,15 +353,6 @@ def test_cli_counts_1d_3d_and_transposed(capsys):
     assert data["output_size"] == [8, 8, 8] and data["params"] == 1032
 
 
-def test_cli_choices_repeat_the_library_tables():
-    from symconv.cli.commands import _spec_args
-    from symconv.cli.commands import verify as verify_command
-    from symconv.core.spec import PADDING_MODES
-    from symconv.prove.verify import METHODS
-
-    assert _spec_args.PADDING_MODES == PADDING_MODES and verify_command.METHODS == METHODS
-
-
 # ------------------------------------------------------------------------------------------ receptive fields
 @pytest.mark.parametrize("spec", [ConvSpec(4, 2, (9,), 3, stride=2, padding=1, dilation=2, groups=2),
                                   ConvSpec(2, 2, (4, 5, 3), (2, 3, 1), stride=(1, 2, 1), padding=(1, 0, 0))])
@@ -379,3 +370,23 @@ def test_conv_inputs_and_regions_are_the_gradient_support(spec):
         support = (x.grad[0] != 0).numpy()
         assert np.array_equal(support, conv_inputs(spec, index)), index
         assert np.array_equal(support.any(axis=0), rf.region(index[1:]).mask), index
+
+
+# ------------------------------------------------------------------------------ what builds the zero-padded layer only
+@pytest.mark.parametrize("call, instead", [
+    (lambda s: __import__("symconv").verify(s), "prove_padding_mode"),
+    (lambda s: __import__("symconv").direct(s), "mode_direct"),
+    (lambda s: __import__("symconv").matrix(s), "mode_matrix"),
+    (lambda s: __import__("symconv").blocks(s), "mode_matrix"),
+    (lambda s: __import__("symconv").verify_implementation(lambda x, w, b: x, s), "padding_mode='zeros'"),
+])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_zero_padded_constructions_refuse_other_padding_modes(call, instead, mode):
+    spec = ConvSpec(1, 2, input_size=5, kernel_size=3, padding=1, padding_mode=mode)
+    with pytest.raises(SpecError, match=rf"^.* builds the zero-padded layer; spec has padding_mode='{mode}': use .*{instead}"):
+        call(spec)
+
+
+def test_verify_implementation_says_it_is_2d_only():
+    with pytest.raises(SpecError, match=r"^verify_implementation \(its data layouts NCHW/NHWC are 2-D so far\) needs 2 "):
+        __import__("symconv").verify_implementation(lambda x, w, b: x, ConvSpec(1, 1, input_size=8, kernel_size=3, ndim=1))

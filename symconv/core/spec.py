@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Literal, TypeGuard
+from typing import TypeGuard
 
 from ..errors import SpecError
+from .choices import BIAS_MODES, PADDING_MODES, BiasMode
 from .taps import axis_output_size, axis_tap_count, same_padding
 
 __all__ = [
@@ -39,13 +40,11 @@ __all__ = [
     "count",
     "per_axis",
     "require_ndim",
+    "require_zeros_padding",
     "same_padding",
     "spatial_ndim",
 ]
 
-BiasMode = Literal["shared", "per_location", "none"]
-BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
-PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 #: spatial axes of a bare-int ``input_size`` when ``ndim=`` is not given (a square Conv2d input)
 DEFAULT_NDIM = 2
 #: Deprecated: every ndim ≥ 1 is accepted. Kept only so that tests/test_assembly.py's monkeypatch still finds it.
@@ -384,6 +383,20 @@ class ConvSpec:
             f"dilation {axes(self.dilation)}, groups {self.groups}, bias {self.bias}, "
             + (f"padding_mode {self.padding_mode}, " if self.padding_mode != "zeros" else "")
             + f"output {axes(self.output_size)}"
+        )
+
+
+def require_zeros_padding(spec: ConvSpec, what: str, instead: str) -> None:
+    """A one-line :class:`SpecError` unless ``spec`` pads with zeros: ``what`` builds the zero-padded layer only.
+
+    >>> spec = ConvSpec(1, 1, input_size=4, kernel_size=3, padding=1, padding_mode="reflect")
+    >>> require_zeros_padding(spec, "direct(spec)", "mode_direct(spec)")
+    Traceback (most recent call last):
+    symconv.errors.SpecError: direct(spec) builds the zero-padded layer; spec has padding_mode='reflect': use mode_direct(spec)
+    """
+    if spec.padding_mode != "zeros":
+        raise SpecError(
+            f"{what} builds the zero-padded layer; spec has padding_mode={spec.padding_mode!r}: use {instead}"
         )
 
 

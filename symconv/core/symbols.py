@@ -38,7 +38,7 @@ import sympy
 
 from ..errors import SpecError
 from .budget import check_symbol_count
-from .orders import ORDERS, check_order
+from .choices import ORDERS, check_order
 from .spec import ConvSpec
 
 __all__ = [

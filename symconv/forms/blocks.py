@@ -35,7 +35,7 @@ import numpy as np
 import sympy
 
 from ..core.budget import PADDED_KEY, check_symbolic_size
-from ..core.spec import ConvSpec, require_ndim
+from ..core.spec import ConvSpec, require_ndim, require_zeros_padding
 from ..core.symbols import bias_array, check_order, row_permutation, weight_array
 from ..core.taps import in_range, spec_axis_taps, tap
 from ..errors import SpecError
@@ -135,6 +135,7 @@ class Blocks:
 def blocks(spec: ConvSpec) -> Blocks:
     """The note's blocks B, 𝒲_{j,k,l}, 𝒲_{j,k} of ``spec`` for display; see :class:`Blocks`."""
     _require_2d(spec)
+    require_zeros_padding(spec, "blocks(spec)", "mode_matrix(spec) (symconv.forms.padding)")
     return Blocks(spec)
 
 
@@ -228,6 +229,7 @@ def matrix(spec: ConvSpec, order: str = "channel_major", max_terms: int | None =
     ((4, 9), omega_0,0,0,0, omega_0,0,1,1)
     """
     check_order(order)
+    require_zeros_padding(spec, "matrix(spec)", "mode_matrix(spec) (symconv.forms.padding)")
     check_symbolic_size(spec, "matrix(spec)", max_terms)
     return matrix_from_terms(spec, block_terms(spec), order)
 

@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from ..core.budget import MAX_DIRECT_TERMS, PADDED_KEY, check_symbolic_size
-from ..core.spec import ConvSpec
+from ..core.spec import ConvSpec, require_zeros_padding
 from ..core.symbols import bias_array, input_array, weight_array
 from ..core.taps import spatial_taps
 
@@ -129,6 +129,7 @@ def direct(spec: ConvSpec, max_terms: int | None = None) -> sympy.Array:
     >>> y[0, 1, 1]
     b_0 + omega_0,0,0,0*x_0,1,1 + omega_0,0,0,1*x_0,1,2
     """
+    require_zeros_padding(spec, "direct(spec)", "mode_direct(spec) (symconv.forms.padding)")
     check_symbolic_size(spec, "direct(spec)", MAX_DIRECT_TERMS if max_terms is None else max_terms)
     terms = direct_terms(spec)
     weights, inputs, biases = weight_array(spec).reshape(-1), input_array(spec).reshape(-1), bias_array(spec).reshape(-1)

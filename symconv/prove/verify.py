@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..core.orders import check_order
+from ..core.choices import check_order
 from ..errors import SpecError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def verify(
     """
     # the engines load here, not at import: `from symconv.prove.verify import METHODS` stays free of SymPy
     from ..core.budget import MAX_SYMBOLIC_TERMS
-    from ..core.spec import ConvSpec
+    from ..core.spec import ConvSpec, require_zeros_padding
     from .index_engine import prove_index
     from .supplied import normalised
     from .sympy_engine import prove_sympy
@@ -56,6 +56,7 @@ def verify(
         raise SpecError(f"method must be one of 'auto', 'sympy', 'index', got {method!r}")
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
+    require_zeros_padding(spec, "verify(spec)", "prove_padding_mode(spec) (𝒲_mode = 𝒲_valid·P_mode)")
     if max_terms is not None and (not isinstance(max_terms, int) or isinstance(max_terms, bool) or max_terms < 1):
         raise SpecError(f"max_terms must be an int ≥ 1 (or None for the default), got {max_terms!r}")
     if method == "auto":

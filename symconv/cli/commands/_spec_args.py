@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from ...core.spec import ConvSpec
     from ...core.transposed import ConvTransposeSpec
 
-#: core.spec.PADDING_MODES, repeated here so that argument parsing does not load NumPy (a test compares the two)
-PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 _SIZED = (("input", "--input"), ("kernel", "--kernel"), ("stride", "--stride"), ("padding", "--padding"),
           ("dilation", "--dilation"))
 

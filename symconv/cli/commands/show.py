@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ...core.orders import ORDERS
+from ...core.choices import ORDERS
 from ...errors import TooLargeError
 from ._spec_args import add_spec_arguments, spec_from_args
 

@@ -17,16 +17,15 @@ import argparse
 import json
 from typing import Any
 
-from ...core.orders import ORDERS
+from ...core.choices import ORDERS, PADDING_MODES
 from ...errors import SpecError
-from ._spec_args import PADDING_MODES, add_spec_arguments, spec_from_args, transposed_from_args
+from ...prove.verify import METHODS
+from ._spec_args import add_spec_arguments, spec_from_args, transposed_from_args
 
 NAME = "verify"
 HELP = ("prove conv(x) = Wx + b exactly for one layer, or a transposed/backward/padding-mode identity "
         "(exit 0 holds, 1 fails, 2 bad input)")
 
-#: prove.verify.METHODS, repeated so that parsing loads no NumPy (a test compares the two)
-METHODS: tuple[str, ...] = ("auto", "sympy", "index")
 #: method="auto" for the identities of issue 11: SymPy up to this many terms of the layer, integer triples above
 AUTO_SYMPY_TERMS = 20_000
 _CHECKS = ("transposed", "backward", "circular_theorem")

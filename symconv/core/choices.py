@@ -1,4 +1,6 @@
-"""The two named row orders of 𝒲 (see :mod:`symconv.core.symbols` for the conventions), importable without SymPy.
+"""The core's named choices, importable without NumPy or SymPy (the command line offers them as they are).
+
+Row orders of 𝒲 (see :mod:`symconv.core.symbols` for the conventions):
 
 * ``"channel_major"`` — the C-order flatten of y, ``row = (i·H' + j)·W' + k``: what ``y.reshape(-1)`` gives.
 * ``"seed"`` — the lecture note's order, location-major with channels inside: ``row = (j·W' + k)·C₂ + i``.
@@ -6,11 +8,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..errors import SpecError
 
-__all__ = ["ORDERS", "check_order"]
+__all__ = ["BIAS_MODES", "ORDERS", "PADDING_MODES", "BiasMode", "check_order"]
 
 ORDERS: tuple[str, ...] = ("channel_major", "seed")
+#: bias b: one per output channel (PyTorch), one per output entry (the note's formula), or none
+BiasMode = Literal["shared", "per_location", "none"]
+BIAS_MODES: tuple[str, ...] = ("shared", "per_location", "none")
+#: what the padding holds: PyTorch's padding_mode values
+PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 
 
 def check_order(order: str) -> str:
