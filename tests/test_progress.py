@@ -50,3 +50,19 @@ def test_no_bar_no_output():
     with progress_module.progress_bar(argparse.Namespace(quiet=True), stream=stream) as progress:
         assert progress is None
     assert stream.getvalue() == ""
+
+
+def test_verify_command_draws_on_a_terminal_and_not_with_quiet(monkeypatch, capsys):
+    from symconv.cli import main
+
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    monkeypatch.setattr("sys.stderr", Terminal())
+    layer = ["verify", "--in-channels", "3", "--out-channels", "4", "--input", "9", "--kernel", "3", "--method", "index"]
+    assert main(layer) == 0
+    import sys
+
+    assert "terms" in sys.stderr.getvalue()
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert main([*layer, "--quiet"]) == 0
+    assert sys.stderr.getvalue() == ""
+    assert "HOLDS" in capsys.readouterr().out

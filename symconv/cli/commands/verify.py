@@ -20,6 +20,7 @@ from typing import Any
 from ...core.choices import ORDERS, PADDING_MODES
 from ...errors import SpecError
 from ...prove.verify import METHODS
+from ..progress import progress_bar
 from ._spec_args import add_spec_arguments, spec_from_args, transposed_from_args
 
 NAME = "verify"
@@ -43,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bias-vector", metavar="FILE.json", help="check this b (a JSON list of d_y entries such as 'b_0')")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (it shows on a terminal only, after 2 s, never with --json)")
     extra = parser.add_argument_group("beyond the forward identity (at most one of the first three)")
     extra.add_argument("--transposed", action="store_true",
                        help="the layer is a ConvTranspose: prove conv_transpose(y) = W^T y + b = zero insertion")
@@ -119,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     matrix = read_matrix(args.matrix, "--matrix") if args.matrix else None
     bias = read_matrix(args.bias_vector, "--bias-vector") if args.bias_vector else None
     order = args.order or "channel_major"
-    verdict = verify(spec, method=args.method, order=order, max_terms=args.max_terms, matrix=matrix, bias=bias)
+    with progress_bar(args) as progress:
+        verdict = verify(spec, method=args.method, order=order, max_terms=args.max_terms, matrix=matrix, bias=bias,
+                         progress=progress)
     print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False) if args.json else verdict.describe())
     return 0 if verdict.holds else 1
