@@ -83,6 +83,8 @@ _LAZY: dict[str, str] = {
     "prove_general": ".prove.general",
     "Proof": ".prove.proof",
     "Step": ".prove.proof",
+    "TransposedCounts": ".closed.counts",
+    "transposed_counts": ".closed.counts",
     "audit_report": ".report",
     "build_pdf": ".report",
     "layers_report": ".report",
@@ -118,6 +120,7 @@ __all__ = [
     "Step",
     "SymconvError",
     "TooLargeError",
+    "TransposedCounts",
     "Verdict",
     "audit",
     "audit_report",
@@ -156,6 +159,7 @@ __all__ = [
     "relationships",
     "row_permutation",
     "spec_report",
+    "transposed_counts",
     "transposed_direct",
     "transposed_matrix",
     "verify",
@@ -185,7 +189,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .check.implementation import ImplementationVerdict, verify_implementation
     from .claims.audit import Audit, audit
     from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
-    from .closed.counts import Counts, Formula, counts, formula, formulas, ratios
+    from .closed.counts import Counts, Formula, TransposedCounts, counts, formula, formulas, ratios, transposed_counts
     from .core.choices import ORDERS
     from .core.spec import ConvSpec
     from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols

@@ -1,8 +1,6 @@
 """forms.assembly: 𝒲 from per-axis parts, at 1-D and 3-D against PyTorch, at 2-D against the note's blocks.
 
-ConvSpec accepts only 2-D so far (core.spec.SUPPORTED_NDIM); the 1-D and 3-D specs here are built with that
-tuple widened for the construction only (:func:`nd_spec`). Nothing else is patched: the assembly, the index sum
-and both engines run unchanged on them.
+The 1-D and 3-D specs here run through the assembly, the index sum and both engines unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import symconv.core.spec as spec_module
 from symconv import ConvSpec, SpecError, blocks, matrix, matrix_as_written, verify
 from symconv.forms.assembly import MatrixTerms, assembled_matrix, assembly_terms
 from symconv.forms.blocks import block_terms
@@ -24,10 +21,8 @@ from tests.numeric import evaluate_matrix, random_values, substitution
 
 
 def nd_spec(*args, **kwargs) -> ConvSpec:
-    """A ConvSpec of any number of spatial axes (1-D and 3-D are not yet accepted by the public constructor)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(spec_module, "SUPPORTED_NDIM", (1, 2, 3))
-        return ConvSpec(*args, **kwargs)
+    """A ConvSpec of any number of spatial axes."""
+    return ConvSpec(*args, **kwargs)
 
 
 ND_CASES: dict[str, dict] = {

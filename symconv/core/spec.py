@@ -47,8 +47,6 @@ __all__ = [
 
 #: spatial axes of a bare-int ``input_size`` when ``ndim=`` is not given (a square Conv2d input)
 DEFAULT_NDIM = 2
-#: Deprecated: every ndim ≥ 1 is accepted. Kept only so that tests/test_assembly.py's monkeypatch still finds it.
-SUPPORTED_NDIM: tuple[int, ...] = (1, 2, 3)
 _AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 IntOrTuple = int | tuple[int, ...]

@@ -51,8 +51,7 @@ NOTE_CONSTRUCTION = "the note's block construction"
 
 
 def _require_2d(spec: ConvSpec) -> None:
-    # Unreachable while ConvSpec accepts only 2-D (spec.SUPPORTED_NDIM); it stays so that widening that tuple for
-    # 1-D/3-D cannot feed N-D specs to this 2-D block code unnoticed.
+    # ConvSpec takes any ndim; the note's construction (and its blocks B, 𝒲_{j,k,l}, 𝒲_{j,k}) is 2-D by nature
     require_ndim(spec, 2, NOTE_CONSTRUCTION)
 
 
