@@ -47,7 +47,7 @@ def test_layers_and_audit_reports(tmp_path):
         (["--in-channels", "1", "-o", "r.tex"],
          "the layer to report on is incomplete: --out-channels, --input, --kernel required (or --layers, --audit, --note)"),
         (["--layers", "conv:k=3", "-o", "r.tex"], "--layers needs --input HxW, the size of the stack's input"),
-        (["--layers", "pool:k=2", "--input", "8", "-o", "r.tex"], "kind must be 'conv', 'maxpool' or 'avgpool', got 'pool'"),
+        (["--layers", "pool:k=2", "--input", "8", "-o", "r.tex"], "kind must be 'conv', 'maxpool', 'avgpool' or 'tconv', got 'pool'"),
         ([*LAYER, "--position", "1-1", "-o", "r.tex"], "--position must be JxK with 0-based ints (e.g. 0x0), got '1-1'"),
         ([*LAYER, "--position", "5x0", "-o", "r.tex"], "position must be within 0..1 x 0..2 (0-based), got (5, 0)"),
         ([*LAYER, "--title", "snow ☃", "-o", "r.tex"],
