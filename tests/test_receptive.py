@@ -33,7 +33,7 @@ from tests.cases import CASES, IDS, SPECS
          r"^padding='same' is for kind='conv' only \(as in PyTorch\), got kind='maxpool'$"),
         ({"kernel_size": 3, "dilation": 2, "kind": "avgpool"},
          r"^dilation must be 1 for kind='avgpool' \(PyTorch's AvgPool has none\), got 2$"),
-        ({"kernel_size": 3, "kind": "pool"}, r"^kind must be 'conv', 'maxpool' or 'avgpool', got 'pool'$"),
+        ({"kernel_size": 3, "kind": "pool"}, r"^kind must be 'conv', 'maxpool', 'avgpool' or 'tconv', got 'pool'$"),
         ({"kernel_size": (3, 3), "stride": (1, 1, 1)},
          r"^per-axis values must all have the same number of axes, got kernel_size=\(3, 3\), stride=\(1, 1, 1\)$"),
     ],
@@ -50,7 +50,7 @@ def test_layer_rejects_bad_values_with_one_line(kwargs, message):
         ("conv:k=3,q=1", r"^layer must look like 'conv:k=3,s=2,p=1,d=1' .*, got 'conv:k=3,q=1'$"),
         ("conv:k=3,k=5", r"^kernel_size is given twice in 'conv:k=3,k=5'$"),
         ("conv:k=a", r"^kernel_size must be an int or one int per axis like 3x1, got 'a' in 'conv:k=a'$"),
-        ("max:k=2", r"^kind must be 'conv', 'maxpool' or 'avgpool', got 'max'$"),
+        ("max:k=2", r"^kind must be 'conv', 'maxpool', 'avgpool' or 'tconv', got 'max'$"),
     ],
 )
 def test_parse_layer_errors(text, message):
@@ -81,7 +81,7 @@ def test_json_input_formats():
     assert isinstance(layers[2], Branches) and layers[2].paths[1] == ()
     rf = receptive_field(layers, size)
     assert rf.output_size == (8, 8) and rf.size == (8, 8)  # 3, +1·1 (pool) = 4, +2·2 = 8
-    with pytest.raises(SpecError, match=r"^a layer object has keys kind, kernel_size, stride, padding, dilation "
+    with pytest.raises(SpecError, match=r"^a layer object has keys kind, kernel_size, stride, padding, dilation, output_padding "
                                         r"\(kernel_size required\), got \['kind'\]$"):
         layers_from_json([{"kind": "conv"}])
     with pytest.raises(SpecError, match=r"^the JSON must be a list of layers or an object with 'layers', got str$"):

@@ -157,8 +157,8 @@ class Branchy(nn.Module):
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        (nn.Sequential(nn.ConvTranspose2d(1, 1, 3)),
-         r"^module '0' \(ConvTranspose2d\) is not supported: transposed convolutions are not supported; supported: "),
+        (nn.Sequential(nn.ConvTranspose2d(1, 1, 3), nn.Upsample(scale_factor=2)),
+         r"^module '1' \(Upsample\) is not supported: it is not a convolution"),
         (nn.Sequential(nn.Conv2d(1, 1, 3), nn.AdaptiveAvgPool2d(1)),
          r"^module '1' \(AdaptiveAvgPool2d\) is not supported: adaptive pooling has no fixed kernel"),
         (nn.Sequential(nn.Conv2d(1, 2, 3), nn.GroupNorm(1, 2)),

@@ -76,6 +76,7 @@ import sympy
 
 from ..core.budget import check_key_range
 from ..core.spec import ConvSpec, require_ndim, require_zeros_padding
+from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
 from .caller import Caller, FnRaised
@@ -88,6 +89,7 @@ from .readers import extract
 from .runs import RunsOutcome, numeric_runs
 from .signature import choose_convention
 from .symbolic import SYMBOLIC_GUARANTEE, parse_symbolic, per_sample_findings, run_symbolic, symbolic_findings
+from .transposed import verify_transposed_implementation
 from .verdict import ImplementationVerdict, first_mismatches, fn_name
 
 __all__ = [
@@ -164,7 +166,7 @@ class _Comparison:
 
 def verify_implementation(
     fn: Callable[..., Any],
-    spec: ConvSpec,
+    spec: ConvSpec | ConvTransposeSpec,
     *,
     layout: str = "auto",
     weight_layout: str = "OIHW",
@@ -225,7 +227,20 @@ def verify_implementation(
     options = _Options(layout, weight_layout, backend, method, dtype, pass_params, atol, seed, max_values, max_mismatches,
                        signature, time_budget)
     with _torch_threads(torch_threads):
+        if isinstance(spec, ConvTransposeSpec):  # PyTorch's ConvTranspose: symbolic or probed, NCHW, (C₁, C₂/g, *k)
+            return _verify_transposed(fn, spec, options)
         return _verify(fn, spec, options)
+
+
+def _verify_transposed(fn: Callable[..., Any], spec: ConvTransposeSpec, options: _Options) -> ImplementationVerdict:
+    """The transposed layer's check (:mod:`symconv.check.transposed`), refusing the options it does not have."""
+    if (options.layout not in ("auto", "NCHW") or options.weight_layout != "OIHW" or options.dtype != "float64"
+            or options.signature != "auto"):
+        raise SpecError("a transposed layer is checked with layout NCHW, PyTorch's weight layout, float64 and "
+                        "fn(x, weight, bias); leave layout, weight_layout, dtype and signature at their defaults")
+    return verify_transposed_implementation(fn, spec, backend=options.backend, method=options.method,
+                                            pass_params=options.pass_params, atol=options.atol, seed=options.seed,
+                                            max_mismatches=options.max_mismatches)
 
 
 @contextlib.contextmanager

@@ -233,8 +233,19 @@ def _add(patterns: list[Pattern]) -> Pattern:
 
 def _field_and_size(layers: Any, input_size: Any) -> ReceptiveField:
     rf = layers if isinstance(layers, ReceptiveField) else receptive_field(layers, input_size)
+    transposed = [n.name for n in rf.graph.nodes if n.layer is not None and n.layer.kind == "tconv"]
+    if transposed:  # the operators here are 𝒲's blocks of forward layers
+        raise SpecError(f"the 𝒲-product check covers conv and pooling layers; {transposed[0]!r} is a transposed "
+                        f"convolution (its exact region masks are checked against PyTorch autograd in the tests)")
     _sizes(rf)
     return rf
+
+
+def _summary(rf: ReceptiveField) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The claimed (size, stride, padding); SpecError when the field has none (see ReceptiveField.inexact)."""
+    if rf.size is None or rf.stride is None or rf.padding is None:
+        raise SpecError(f"the claimed field has no size, stride and padding to check: {rf.inexact}")
+    return rf.size, rf.stride, rf.padding
 
 
 def _sizes(rf: ReceptiveField) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -507,10 +518,11 @@ def check_receptive_field(layers: Any, input_size: Any = None, claimed: Receptiv
     given = _field_and_size(layers, input_size)
     claimed = given if claimed is None else claimed
     rf = receptive_field(given.graph, given.input_size)
-    if len(claimed.size) != rf.ndim:
-        raise SpecError(f"claimed field has {len(claimed.size)} axes, the stack {rf.ndim}")
+    size, stride, padding = _summary(claimed)
+    if len(size) != rf.ndim:
+        raise SpecError(f"claimed field has {len(size)} axes, the stack {rf.ndim}")
     in_size, out_size = _sizes(rf)
-    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(rf.size, in_size))
+    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(_summary(rf)[0], in_size))
     if estimate > MAX_CHECK_NNZ:
         raise TooLargeError(f"the 𝒲 product would hold up to {estimate:,} nonzeros, above {MAX_CHECK_NNZ:,}")
     # 2. the product of the layers' operators, the prediction, and the unclipped product per axis
@@ -528,8 +540,8 @@ def check_receptive_field(layers: Any, input_size: Any = None, claimed: Receptiv
     # one output along an axis cannot pin the stride
     undetermined = tuple(f"the stride on axis {a} (one output along it: any stride fits)"
                          for a in range(rf.ndim) if out_size[a] == 1)
-    return FieldCheck(mismatch is None and not undetermined, in_size, out_size, claimed.size, claimed.stride,
-                      claimed.padding, product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started,
+    return FieldCheck(mismatch is None and not undetermined, in_size, out_size, size, stride,
+                      padding, product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started,
                       mismatch, undetermined)
 
 
@@ -547,7 +559,7 @@ def _outside_box(product: Pattern, claimed: ReceptiveField, out_size: tuple[int,
     out_coords = np.unravel_index(rows, out_size)
     in_coords = np.unravel_index(product.indices, in_size)
     for a in range(len(out_size)):
-        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
+        r, S, P = (values[a] for values in _summary(claimed))
         start = tap(out_coords[a], 0, S, P, 1)
         outside = ~in_range(in_coords[a] - start, r)
         if outside.any():
@@ -596,7 +608,7 @@ def _interior_spans(
 def _claimed_boxes(boxes: tuple[AxisBoxes, ...], claimed: ReceptiveField, out_size: tuple[int, ...]) -> str | None:
     """Step 6, the claim: every output's claimed box tap(o, 0) … tap(o, r − 1) is its span in the unclipped product."""
     for a, b in enumerate(boxes):
-        r, S, P = claimed.size[a], claimed.stride[a], claimed.padding[a]
+        r, S, P = (values[a] for values in _summary(claimed))
         o = np.arange(out_size[a], dtype=np.int64)
         wrong = (tap(o, 0, S, P, 1) != np.array(b.starts)) | (tap(o, r - 1, S, P, 1) != np.array(b.ends))
         if wrong.any():

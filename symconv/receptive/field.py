@@ -18,6 +18,13 @@ a padded position carries no input. :meth:`ReceptiveField.region` therefore also
 feature map, the exact set of positions an output reads (a boolean mask), by pulling the one-hot
 output back through each layer's 0/1 pattern, axis by axis.
 
+Transposed convolutions (``kind="tconv"``) with stride s > 1 read their input at stride 1/s: output o reads
+the inputs i with o = i·s − p + t·d, so the start and size of an output's region depend on o mod s, and the
+integer summary (r, S, P) stops describing every output. The masks stay exact (each layer's dependence is
+pulled back as it is); the summary is then None for every map from that layer on, and
+:attr:`ReceptiveField.inexact` says why — never a wrong number. Stride-1 transposed layers are convolutions
+with padding d(k−1) − p (see :mod:`symconv.receptive.layers`) and keep the summary.
+
 In a DAG (branches merged by ``add`` or ``concat``) the field is the union over paths. Paths are
 grouped by their (r, S, P); a merge whose branches have different centre offsets ((r−1)/2 − P) is
 reported as a :class:`Misalignment` (their features are added out of register), and one whose
@@ -39,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..core.spec import ConvSpec
-from ..core.taps import axis_taps, in_range, tap
+from ..core.taps import axis_taps, grid_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
 from .build import graph_of
 from .layers import AxisOp, Graph, Layer, Node
@@ -145,16 +152,18 @@ class Misalignment:
 class LayerField:
     """The field of one feature map of the graph, from the input up to it: per-layer intermediate values.
 
-    ``map_size`` is the feature map's spatial size when the input size is known.
+    ``map_size`` is the feature map's spatial size when the input size is known. ``size``, ``stride`` and
+    ``padding`` are None (and ``paths`` empty) behind a transposed layer with stride > 1: no integer summary
+    is exact there (see the module docstring).
     """
 
     name: str
     layer: Layer | None
     inputs: tuple[str, ...]
     merge: str | None
-    size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
+    size: tuple[int, ...] | None
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...] | None
     map_size: tuple[int, ...] | None
     paths: tuple[PathField, ...]
 
@@ -162,10 +171,14 @@ class LayerField:
         """JSON-friendly."""
         return {
             "name": self.name, "layer": None if self.layer is None else self.layer.describe(),
-            "inputs": list(self.inputs), "merge": self.merge, "size": list(self.size), "stride": list(self.stride),
-            "padding": list(self.padding), "map_size": None if self.map_size is None else list(self.map_size),
+            "inputs": list(self.inputs), "merge": self.merge, "size": _listed(self.size),
+            "stride": _listed(self.stride), "padding": _listed(self.padding), "map_size": _listed(self.map_size),
             "paths": [p.to_dict() for p in self.paths],
         }
+
+
+def _listed(values: tuple[int, ...] | None) -> list[int] | None:
+    return None if values is None else list(values)
 
 
 @dataclass(frozen=True)
@@ -256,6 +269,8 @@ class ReceptiveField:
 
     ``layers`` holds the same values for every feature map (input first), ``paths`` the distinct
     path fields at the output, ``misaligned`` the merges whose branches are centred differently.
+    ``inexact`` is None when ``size``, ``stride`` and ``padding`` describe every output exactly; behind a
+    transposed layer with stride > 1 they are None and ``inexact`` says why (:meth:`region` stays exact).
 
     >>> rf = receptive_field([Layer(3, padding=1), Layer(2, stride=2, kind="maxpool"), Layer(3, dilation=2)])
     >>> rf.size, rf.stride, rf.padding
@@ -266,13 +281,14 @@ class ReceptiveField:
 
     graph: Graph = field(repr=False)
     ndim: int
-    size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
+    size: tuple[int, ...] | None
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...] | None
     input_size: tuple[int, ...] | None
     output_size: tuple[int, ...] | None
     layers: tuple[LayerField, ...]
     misaligned: tuple[Misalignment, ...] = ()
+    inexact: str | None = None
 
     @property
     def paths(self) -> tuple[PathField, ...]:
@@ -286,6 +302,8 @@ class ReceptiveField:
         AxisRegion(start=2, end=4, centre=3.0, clipped_start=2, clipped_end=4)
         """
         index = self._check_index(index)
+        if self.size is None or self.stride is None or self.padding is None:
+            raise SpecError(f"no box from a summary: {self.inexact}; region(index) gives the exact mask")
         return tuple(_box(j, r, s, p, None if self.input_size is None else self.input_size[a])
                      for a, (j, r, s, p) in enumerate(zip(index, self.size, self.stride, self.padding)))
 
@@ -295,9 +313,16 @@ class ReceptiveField:
         ``masks``: True builds a boolean mask per feature map (needs the input size; TooLargeError above
         :data:`MAX_MASK_CELLS` cells in all), False none, None (default) whenever they fit.
 
+        Behind a transposed layer with stride > 1 (:attr:`inexact` set) there is no summary to draw boxes from:
+        the masks are required, and each box is the mask's extent inside the map (``start`` = ``clipped_start``;
+        an output that reads nothing gets the empty box 0..−1) and ``interior`` is None.
+
         >>> reg = receptive_field([Layer(3, dilation=2)], input_size=(5, 5)).region((0, 0))
         >>> reg.mask.astype(int).tolist()[0]
         [1, 0, 1, 0, 1]
+        >>> up = receptive_field([Layer(3, stride=2, padding=1, output_padding=1, kind="tconv")], input_size=4)
+        >>> up.size is None, up.region((1, 1)).mask.astype(int).tolist()[0]
+        (True, [1, 1, 0, 0])
         """
         index = self._check_index(index)
         nodes = self.graph.nodes
@@ -311,10 +336,14 @@ class ReceptiveField:
             for source in n.inputs:
                 consumers[source].append(n)
         ops = {n.name: n.layer.axes(self.ndim) for n in nodes if n.layer is not None}
-        back = self._fields_back(consumers, ops)
         masks_by_node = {} if mask_sizes is None else _masks_back(self.graph, index, mask_sizes, consumers, ops)
+        if self.inexact is not None:  # no summary: the boxes are the masks' extents
+            maps = tuple(MapRegion(n.name, sizes[n.name], _mask_extent(masks_by_node[n.name]), masks_by_node[n.name])
+                         for n in nodes)
+            return Region(index, maps[0].axes, None, maps)
+        back = self._fields_back(consumers, ops)
         # 3. per map, the box j·S − P … j·S − P + r − 1 united over the fields
-        maps = []
+        regions = []
         for node in nodes:
             size = sizes[node.name]
             axes = []
@@ -322,15 +351,18 @@ class ReceptiveField:
                 boxes = [_box(index[a], r, S, P, None) for r, S, P in (key[a] for key in back[node.name])]
                 lo, hi = min(b.start for b in boxes), max(b.end for b in boxes)
                 axes.append(_axis_region(lo, hi, None if size is None else size[a]))
-            maps.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
-        axes_in = maps[0].axes
+            regions.append(MapRegion(node.name, size, tuple(axes), masks_by_node.get(node.name)))
+        axes_in = regions[0].axes
         interior = None if self.input_size is None else all(
             ax.start >= 0 and ax.end < n for ax, n in zip(axes_in, self.input_size)
         )
-        return Region(index, axes_in, interior, tuple(maps))
+        return Region(index, axes_in, interior, tuple(regions))
 
     def _mask_sizes(self, masks: bool | None) -> dict[str, tuple[int, ...]] | None:
         """Every map's size when region masks are to be built (see :meth:`region`), None when not."""
+        if self.inexact is not None and (self.input_size is None or masks is False):
+            raise SpecError(f"this field's regions need exact masks and so the input size: {self.inexact}; "
+                            f"pass input_size to receptive_field and keep masks=None or True")
         if self.input_size is None:
             if masks:
                 raise SpecError("masks=True needs the input size: pass input_size to receptive_field")
@@ -396,12 +428,15 @@ class ReceptiveField:
             lines.extend(f"  size {axes(p.size)}, padding {axes(p.padding)}, ×{p.count}, "
                          f"e.g. via {' → '.join(p.via) or 'identity'}" for p in self.paths)
         lines.extend(m.describe() for m in self.misaligned)
+        if self.inexact is not None:
+            lines.append(f"no exact size/stride/padding (?): {self.inexact}; regions come from exact masks")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary with every feature map."""
         return {
-            "ndim": self.ndim, "size": list(self.size), "stride": list(self.stride), "padding": list(self.padding),
+            "ndim": self.ndim, "size": _listed(self.size), "stride": _listed(self.stride),
+            "padding": _listed(self.padding), "inexact": self.inexact,
             "input_size": None if self.input_size is None else list(self.input_size),
             "output_size": None if self.output_size is None else list(self.output_size),
             "layers": [lf.to_dict() for lf in self.layers],
@@ -427,6 +462,16 @@ def _masks_back(
     return masks
 
 
+def _mask_extent(mask: np.ndarray) -> tuple[AxisRegion, ...]:
+    """Per axis, the first and last position of ``mask`` that is read (the empty box 0..−1 when none is)."""
+    axes = []
+    for a in range(mask.ndim):
+        hit = np.flatnonzero(mask.any(axis=tuple(b for b in range(mask.ndim) if b != a)))
+        lo, hi = (int(hit[0]), int(hit[-1])) if hit.size else (0, -1)
+        axes.append(AxisRegion(lo, hi, _half(Fraction(lo + hi, 2)), lo if hit.size else None, hi if hit.size else None))
+    return tuple(axes)
+
+
 def _box(j: int, r: int, S: int, P: int, n: int | None) -> AxisRegion:
     """Output j's box on one axis: the whole field acts as one layer of kernel r, stride S, padding P, dilation 1,
     so its first and last tap, tap(j, 0) = j·S − P and tap(j, r − 1) = j·S − P + r − 1, are the ends."""
@@ -448,6 +493,12 @@ def _axes_text(values: tuple[Any, ...]) -> str:
 @lru_cache(maxsize=4096)
 def _axis_matrix(op: AxisOp, n_in: int) -> np.ndarray:
     matrix = np.zeros((op.output_size(n_in), n_in), dtype=bool)
+    if op.transposed:  # the tap map read from the input side: input i reaches o = i·s − p + t·d
+        o, valid = grid_taps((n_in,), (op.kernel,), (op.stride,), (op.before,), (op.dilation,), (matrix.shape[0],))
+        i = np.broadcast_to(np.arange(n_in)[:, None], o.shape)
+        matrix[o[valid], i[valid]] = True
+        matrix.setflags(write=False)
+        return matrix
     i, valid = axis_taps(n_in, op.kernel, op.stride, op.before, op.dilation, out=matrix.shape[0])
     o = np.broadcast_to(np.arange(matrix.shape[0])[:, None], i.shape)
     matrix[o[valid], i[valid]] = True
@@ -460,6 +511,8 @@ def axis_pattern(op: AxisOp, n_in: int) -> np.ndarray:
 
     >>> axis_pattern(Layer(2, stride=2, padding=1).axes(1)[0], 3).astype(int).tolist()
     [[1, 0, 0], [0, 1, 1]]
+    >>> axis_pattern(Layer(2, stride=2, kind="tconv").axes(1)[0], 2).astype(int).tolist()
+    [[1, 0], [1, 0], [0, 1], [0, 1]]
     """
     return _axis_matrix(op, n_in)
 
@@ -468,21 +521,26 @@ def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ..
     """The input positions that reach any True position of ``mask`` (a layer's output), axis by axis.
 
     Per axis and tap t, output o lands on input o·s − before + t·d; those targets are distinct for one
-    t, so a fancy-indexed OR per tap is exact — k passes over the mask instead of a dense product.
+    t, so a fancy-indexed OR per tap is exact — k passes over the mask instead of a dense product. A transposed
+    axis reads the same map from the other side: input i reaches output i·s − before + t·d.
     """
     out = mask
     for a, (op, n) in enumerate(zip(ops, size_in)):
         shape = list(out.shape)
         shape[a] = n
         pulled = np.zeros(shape, dtype=bool)
-        o = np.arange(out.shape[a])
+        o, i = np.arange(out.shape[a]), np.arange(n)
         for t in range(op.kernel):
-            target = tap(o, t, op.stride, op.before, op.dilation)
-            keep = in_range(target, n)
+            if op.transposed:
+                source, target = tap(i, t, op.stride, op.before, op.dilation), i
+                keep = in_range(source, out.shape[a])
+            else:
+                source, target = o, tap(o, t, op.stride, op.before, op.dilation)
+                keep = in_range(target, n)
             if keep.any():
                 index_in = [slice(None)] * out.ndim
                 index_out = [slice(None)] * out.ndim
-                index_in[a], index_out[a] = target[keep], o[keep]
+                index_in[a], index_out[a] = target[keep], source[keep]
                 pulled[tuple(index_in)] |= out[tuple(index_out)]
         out = pulled
     return out
@@ -520,30 +578,54 @@ def receptive_field(layers: Any, input_size: int | tuple[int, ...] | None = None
     sizes: dict[str, tuple[int, ...] | None] = {
         "input": None if input_size is None else _normalise_size("input_size", input_size, ndim)
     }
-    # 2. forward: the distinct path fields of every feature map, and its size
-    paths: dict[str, dict[_Key, tuple[tuple[str, ...], int]]] = {"input": {((1, 1, 0),) * ndim: ((), 1)}}
+    # 2. forward: the distinct path fields of every feature map (None behind a strided transposed layer), its size
+    paths: dict[str, _Paths | None] = {"input": {((1, 1, 0),) * ndim: ((), 1)}}
     fields: list[LayerField] = []
     misaligned: list[Misalignment] = []
+    inexact: str | None = None
     for node in nodes:
         if node.layer is not None:
             source = node.inputs[0]
             ops = node.layer.axes(ndim)
-            found: dict[_Key, tuple[tuple[str, ...], int]] = {}
-            for key, (via, count) in paths[source].items():
-                new = tuple(_append(f, op) for f, op in zip(key, ops))
-                _add_path(found, new, via + (node.name,), count)
-            paths[node.name] = found
+            paths[node.name] = _extended(paths[source], node.name, ops)
+            if inexact is None and paths[node.name] is None:
+                inexact = _why_inexact(node, node.layer, ops)
             sizes[node.name] = _layer_output_size(node, ops, sizes[source])
         elif node.inputs:
             misaligned.extend(_merge(node, paths, sizes, ndim))
-        size, stride, padding = _union(list(paths[node.name]))
-        path_fields = tuple(_path_field(key, via, count) for key, (via, count) in paths[node.name].items())
-        fields.append(LayerField(node.name, node.layer, node.inputs, node.merge, size, stride, padding,
-                                 sizes[node.name], path_fields))
+        fields.append(_layer_field(node, paths[node.name], sizes[node.name]))
     # 3. the output's field is the last map's
     last = fields[-1]
     return ReceptiveField(graph, ndim, last.size, last.stride, last.padding, sizes["input"], last.map_size,
-                          tuple(fields), tuple(misaligned))
+                          tuple(fields), tuple(misaligned), None if last.size is not None else inexact)
+
+
+_Paths = dict[_Key, tuple[tuple[str, ...], int]]
+
+
+def _extended(before: _Paths | None, name: str, ops: tuple[AxisOp, ...]) -> _Paths | None:
+    """The path fields after one more layer; None (no exact summary) behind or at a strided transposed layer."""
+    if before is None or any(op.transposed for op in ops):
+        return None
+    found: _Paths = {}
+    for key, (via, count) in before.items():
+        _add_path(found, tuple(_append(f, op) for f, op in zip(key, ops)), via + (name,), count)
+    return found
+
+
+def _why_inexact(node: Node, layer: Layer, ops: tuple[AxisOp, ...]) -> str:
+    a, op = next((a, op) for a, op in enumerate(ops) if op.transposed)
+    return (f"layer {node.name!r} ({layer.describe()}) is a transposed convolution with stride {op.stride} on axis {a}: "
+            f"its outputs read the input at stride 1/{op.stride}, so where an output's region starts and how long it "
+            f"is depend on the output index modulo {op.stride}")
+
+
+def _layer_field(node: Node, paths: _Paths | None, map_size: tuple[int, ...] | None) -> LayerField:
+    if paths is None:
+        return LayerField(node.name, node.layer, node.inputs, node.merge, None, None, None, map_size, ())
+    size, stride, padding = _union(list(paths))
+    path_fields = tuple(_path_field(key, via, count) for key, (via, count) in paths.items())
+    return LayerField(node.name, node.layer, node.inputs, node.merge, size, stride, padding, map_size, path_fields)
 
 
 def _path_field(key: _Key, via: tuple[str, ...], count: int) -> PathField:
@@ -562,7 +644,7 @@ def _add_path(found: dict, key: _Key, via: tuple[str, ...], count: int) -> None:
 def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, ...] | None) -> tuple[int, ...] | None:
     if node.spec is not None and size_in is not None and tuple(node.spec.input_size) != size_in:
         raise SpecError(
-            f"layer {node.name!r} is a ConvSpec for input {'×'.join(map(str, node.spec.input_size))} "
+            f"layer {node.name!r} is a {type(node.spec).__name__} for input {'×'.join(map(str, node.spec.input_size))} "
             f"but receives a {'×'.join(map(str, size_in))} feature map"
         )
     if size_in is None:
@@ -581,17 +663,17 @@ def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, 
 
 def _merge(node: Node, paths: dict, sizes: dict, ndim: int) -> list[Misalignment]:
     """Union of the inputs' paths at a merge; refuses different strides or sizes, reports misalignment."""
+    if any(paths[name] is None for name in node.inputs):  # no summary behind a strided transposed layer
+        _merged_size(node, sizes)
+        paths[node.name] = None
+        return []
     unions = [_union(list(paths[name])) for name in node.inputs]
     strides = [u[1] for u in unions]
     if len(set(strides)) > 1:
         shown = ", ".join(f"{name} {_axes_text(s)}" for name, s in zip(node.inputs, strides))
         raise SpecError(f"merge {node.name!r} joins branches with different effective strides ({shown}); "
                         f"their outputs cannot be aligned")
-    known = [sizes[name] for name in node.inputs]
-    if known[0] is not None and len(set(known)) > 1:
-        shown = ", ".join(f"{name} {_axes_text(s)}" for name, s in zip(node.inputs, known))
-        raise SpecError(f"merge {node.name!r} joins feature maps of different sizes ({shown})")
-    sizes[node.name] = known[0]
+    _merged_size(node, sizes)
     merged: dict[_Key, tuple[tuple[str, ...], int]] = {}
     for name in node.inputs:
         for key, (via, count) in paths[name].items():
@@ -601,6 +683,14 @@ def _merge(node: Node, paths: dict, sizes: dict, ndim: int) -> list[Misalignment
     if len(set(offsets)) > 1:
         return [Misalignment(node.name, node.inputs, offsets)]
     return []
+
+
+def _merged_size(node: Node, sizes: dict) -> None:
+    known = [sizes[name] for name in node.inputs]
+    if known[0] is not None and len(set(known)) > 1:
+        shown = ", ".join(f"{name} {_axes_text(s)}" for name, s in zip(node.inputs, known))
+        raise SpecError(f"merge {node.name!r} joins feature maps of different sizes ({shown})")
+    sizes[node.name] = known[0]
 
 
 # ------------------------------------------------------------------------------------- one layer
@@ -708,6 +798,8 @@ def effective_receptive_field(layers: Any) -> EffectiveField:
         if node.layer.kind == "maxpool":
             raise SpecError(f"effective_receptive_field needs linear layers (conv, avgpool); {node.name!r} is a maxpool")
         chain.append(node.layer)
+    if rf.size is None:
+        raise SpecError(f"effective_receptive_field needs a field with one size per axis; here {rf.inexact}")
     if any(r > MAX_EFFECTIVE_SIZE for r in rf.size):
         raise TooLargeError(f"effective_receptive_field: the field size {rf.size} exceeds {MAX_EFFECTIVE_SIZE:,} per axis")
     axes = []

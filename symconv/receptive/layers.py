@@ -13,15 +13,22 @@ residual block, ``"concat"`` along channels as in an inception block). Everythin
 :mod:`symconv.receptive.torch_graph`, and :func:`symconv.receptive.build.graph_of` chooses between the two
 (this module never looks at torch: the arrows run build → torch_graph → layers).
 
+A transposed convolution (``kind="tconv"``, PyTorch's ``ConvTranspose``) reads the tap map the other way
+round: its output o depends on input i iff ``o = i·s − p + t·d`` for some tap t, and it has ``output_padding``
+(``op``). With stride 1 that is a convolution with padding d(k−1) − p before and d(k−1) − p + op after
+(possibly negative), and :meth:`Layer.axes` says so; with stride s > 1 an output reads inputs at stride 1/s
+and the axis is marked ``transposed`` (see :class:`AxisOp`).
+
 Text syntax of one layer (command line, JSON): ``KIND:KEY=VALUE,…`` with ``KIND`` one of ``conv``,
-``maxpool``, ``avgpool`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
-(padding, default 0; ``same``/``valid`` for conv), ``d`` (dilation, default 1); a value is one int
-for every axis or one per axis joined by ``x`` — ``conv:k=3,s=2,p=1``, ``maxpool:k=2,s=2``,
-``conv:k=3x1,d=2x1``.
+``maxpool``, ``avgpool``, ``tconv`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
+(padding, default 0; ``same``/``valid`` for conv), ``d`` (dilation, default 1), ``op`` (output padding,
+tconv only, default 0); a value is one int for every axis or one per axis joined by ``x`` —
+``conv:k=3,s=2,p=1``, ``maxpool:k=2,s=2``, ``conv:k=3x1,d=2x1``, ``tconv:k=3,s=2,p=1,op=1``.
 
 JSON (already parsed; reading the file is the caller's job): either a list of layers or
 ``{"input_size": [H, W], "layers": [...]}``; a layer is a text string as above, an object
-``{"kind": "conv", "kernel_size": 3, "stride": 1, "padding": 0, "dilation": 1}``, or
+``{"kind": "conv", "kernel_size": 3, "stride": 1, "padding": 0, "dilation": 1}`` (``"output_padding"`` for
+``"tconv"``), or
 ``{"branches": [[layer, …], [layer, …], []], "merge": "add"}`` (an empty path is an identity
 shortcut).
 """
@@ -35,6 +42,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeGuard, Union
 
 from ..core.spec import MAX_INT, ConvSpec, axis_output_size, same_padding
+from ..core.taps import axis_transposed_output_size
+from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 
 __all__ = [
@@ -50,7 +59,8 @@ __all__ = [
     "parse_layer",
 ]
 
-KINDS: tuple[str, ...] = ("conv", "maxpool", "avgpool")
+KINDS: tuple[str, ...] = ("conv", "maxpool", "avgpool", "tconv")
+_KIND_TEXT = "'conv', 'maxpool', 'avgpool' or 'tconv'"
 MERGES: tuple[str, ...] = ("add", "concat")
 
 IntOrTuple = int | tuple[int, ...]
@@ -76,16 +86,26 @@ def _checked(name: str, value: object, minimum: int) -> int | tuple[int, ...]:
 
 
 class AxisOp(NamedTuple):
-    """One layer along one axis: output o reads o·stride − before + t·dilation, t = 0 … kernel−1."""
+    """One layer along one axis: output o reads o·stride − before + t·dilation, t = 0 … kernel−1.
+
+    ``transposed=True`` (a transposed convolution with stride > 1) reverses the roles: output o reads input i iff
+    o = i·stride − before + t·dilation, ``before`` = the padding p and ``after`` = p − output_padding (the
+    positions cropped from each end of the full transposed output).
+    """
 
     kernel: int
     stride: int
     dilation: int
     before: int
     after: int
+    transposed: bool = False
 
     def output_size(self, n: int) -> int:
-        """PyTorch's ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1 (≤ 0: the kernel does not fit)."""
+        """PyTorch's ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1, or (n − 1)·s − before − after + d(k − 1) + 1 when
+        transposed (≤ 0: the kernel does not fit)."""
+        if self.transposed:
+            return axis_transposed_output_size(n, self.kernel, self.stride, self.before, self.dilation,
+                                               self.before - self.after)
         return axis_output_size(n, self.kernel, self.stride, self.dilation, self.before, self.after)
 
 
@@ -101,6 +121,8 @@ class Layer:
     'conv:k=3,s=2,p=1,d=1'
     >>> Layer((3, 1), kind="maxpool").ndim
     2
+    >>> Layer(3, stride=2, padding=1, output_padding=1, kind="tconv").describe()
+    'tconv:k=3,s=2,p=1,d=1,op=1'
     >>> Layer(0)
     Traceback (most recent call last):
     ...
@@ -112,11 +134,12 @@ class Layer:
     padding: IntOrTuple | str = 0
     dilation: IntOrTuple = 1
     kind: str = "conv"
+    output_padding: IntOrTuple = 0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here
         if self.kind not in KINDS:
-            raise SpecError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {self.kind!r}")
+            raise SpecError(f"kind must be {_KIND_TEXT}, got {self.kind!r}")
         set_(self, "kernel_size", _checked("kernel_size", self.kernel_size, 1))
         set_(self, "stride", _checked("stride", self.stride, 1))
         set_(self, "dilation", _checked("dilation", self.dilation, 1))
@@ -131,19 +154,37 @@ class Layer:
             set_(self, "padding", _checked("padding", self.padding, 0))
         if self.kind == "avgpool" and any(d != 1 for d in _values(self.dilation)):
             raise SpecError(f"dilation must be 1 for kind='avgpool' (PyTorch's AvgPool has none), got {self.dilation!r}")
+        set_(self, "output_padding", _checked("output_padding", self.output_padding, 0))
         lengths = {
             name: len(v)
-            for name in ("kernel_size", "stride", "padding", "dilation")
+            for name in ("kernel_size", "stride", "padding", "dilation", "output_padding")
             if isinstance(v := getattr(self, name), tuple)
         }
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in lengths)
             raise SpecError(f"per-axis values must all have the same number of axes, got {shown}")
+        if self.kind == "tconv":
+            self._check_transposed()
+        elif _values(self.output_padding) != (0,) * len(_values(self.output_padding)):
+            raise SpecError(f"output_padding is for kind='tconv' only, got output_padding={self.output_padding!r} "
+                            f"with kind={self.kind!r}")
+
+    def _check_transposed(self) -> None:
+        """PyTorch's rules for ConvTranspose: integer padding, output_padding < stride or < dilation per axis."""
+        if isinstance(self.padding, str):
+            raise SpecError(f"padding must be an int ≥ 0 or a tuple of ints ≥ 0 for kind='tconv' (as in PyTorch), "
+                            f"got {self.padding!r}")
+        ndim = self.ndim or 1
+        for a in range(ndim):
+            op, s, d = _axis(self.output_padding, a), _axis(self.stride, a), _axis(self.dilation, a)
+            if op >= s and op >= d:
+                raise SpecError(f"output_padding must be smaller than the stride or the dilation (as in PyTorch), "
+                                f"got output_padding={op}, stride={s}, dilation={d} on axis {a}")
 
     @property
     def ndim(self) -> int | None:
         """Number of spatial axes fixed by a tuple argument; ``None`` when every value is one int."""
-        for value in (self.kernel_size, self.stride, self.padding, self.dilation):
+        for value in (self.kernel_size, self.stride, self.padding, self.dilation, self.output_padding):
             if isinstance(value, tuple):
                 return len(value)
         return None
@@ -151,19 +192,21 @@ class Layer:
     def axes(self, ndim: int) -> tuple[AxisOp, ...]:
         """The layer along each of ``ndim`` axes.
 
-        >>> Layer((3, 2), padding="same").axes(2)
-        (AxisOp(kernel=3, stride=1, dilation=1, before=1, after=1), AxisOp(kernel=2, stride=1, dilation=1, before=0, after=1))
+        >>> [tuple(op) for op in Layer((3, 2), padding="same").axes(2)]  # kernel, stride, dilation, before, after, transposed
+        [(3, 1, 1, 1, 1, False), (2, 1, 1, 0, 1, False)]
         """
         if self.ndim not in (None, ndim):
             raise SpecError(f"layer {self.describe()} has {self.ndim} spatial axes, the stack has {ndim}")
         out = []
         for a in range(ndim):
             k, s, d = _axis(self.kernel_size, a), _axis(self.stride, a), _axis(self.dilation, a)
-            if isinstance(self.padding, str):  # 'valid' or 'same', checked on construction
+            if isinstance(self.padding, str):  # 'valid' or 'same', checked on construction (never for tconv)
                 before, after = (0, 0) if self.padding == "valid" else same_padding(k, d)
+                out.append(AxisOp(k, s, d, before, after))
+            elif self.kind == "tconv":
+                out.append(_transposed_axis(k, s, d, _axis(self.padding, a), _axis(self.output_padding, a)))
             else:
-                before = after = _axis(self.padding, a)
-            out.append(AxisOp(k, s, d, before, after))
+                out.append(AxisOp(k, s, d, _axis(self.padding, a), _axis(self.padding, a)))
         return tuple(out)
 
     def describe(self) -> str:
@@ -175,16 +218,35 @@ class Layer:
         parts = [f"k={_text(self.kernel_size)}", f"s={_text(self.stride)}", f"p={_text(self.padding)}"]
         if self.kind != "avgpool":
             parts.append(f"d={_text(self.dilation)}")
+        if self.kind == "tconv":
+            parts.append(f"op={_text(self.output_padding)}")
         return f"{self.kind}:" + ",".join(parts)
 
     @classmethod
-    def from_spec(cls, spec: ConvSpec) -> Layer:
-        """The spatial layer of a :class:`~symconv.core.spec.ConvSpec`.
+    def from_spec(cls, spec: ConvSpec | ConvTransposeSpec) -> Layer:
+        """The spatial layer of a :class:`~symconv.core.spec.ConvSpec` or a
+        :class:`~symconv.core.transposed.ConvTransposeSpec`.
 
         >>> Layer.from_spec(ConvSpec(2, 3, input_size=5, kernel_size=3, padding=1)).describe()
         'conv:k=3x3,s=1x1,p=1x1,d=1x1'
+        >>> Layer.from_spec(ConvTransposeSpec(1, 1, input_size=(4,), kernel_size=3, stride=2, output_padding=1)).describe()
+        'tconv:k=3,s=2,p=0,d=1,op=1'
         """
+        if isinstance(spec, ConvTransposeSpec):
+            return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "tconv", spec.output_padding)
         return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv")
+
+
+def _transposed_axis(k: int, s: int, d: int, p: int, op: int) -> AxisOp:
+    """One axis of a transposed convolution: output o reads input i iff o = i·s − p + t·d.
+
+    With s = 1 that is i = o − (d(k−1) − p) + (k−1−t)·d: a convolution (kernel flipped, which a receptive field
+    does not see) with d(k−1) − p zeros before and d(k−1) − p + op after, so stacks keep an exact summary.
+    """
+    if s == 1:
+        before = d * (k - 1) - p
+        return AxisOp(k, 1, d, before, before + op)
+    return AxisOp(k, s, d, p, p - op, transposed=True)
 
 
 def _values(value: IntOrTuple) -> tuple[int, ...]:
@@ -199,7 +261,8 @@ def _text(value: object) -> str:
     return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-LayerLike = Union[Layer, ConvSpec, "Branches"]
+LayerLike = Union[Layer, ConvSpec, ConvTransposeSpec, "Branches"]
+_ITEMS = (Layer, ConvSpec, ConvTransposeSpec)
 
 
 @dataclass(frozen=True)
@@ -224,7 +287,7 @@ class Branches:
             raise SpecError(f"paths must be a sequence of at least 2 paths (each a list of layers), got {self.paths!r}")
         paths = []
         for path in self.paths:
-            if isinstance(path, (Layer, ConvSpec, Branches)) or not isinstance(path, Sequence):
+            if isinstance(path, (*_ITEMS, Branches)) or not isinstance(path, Sequence):
                 raise SpecError(f"each path must be a list of layers ([] for an identity shortcut), got {path!r}")
             for item in path:
                 _check_item(item)
@@ -233,8 +296,8 @@ class Branches:
 
 
 def _check_item(item: object) -> None:
-    if not isinstance(item, (Layer, ConvSpec, Branches)):
-        raise SpecError(f"a layer must be a symconv.Layer, a ConvSpec or Branches, got {item!r}")
+    if not isinstance(item, (*_ITEMS, Branches)):
+        raise SpecError(f"a layer must be a symconv.Layer, a ConvSpec, a ConvTransposeSpec or Branches, got {item!r}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +312,7 @@ class Node:
     layer: Layer | None
     inputs: tuple[str, ...]
     merge: str | None = None
-    spec: ConvSpec | None = None
+    spec: ConvSpec | ConvTransposeSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +377,7 @@ def build_graph(layers: Any) -> Graph:
     """
     if isinstance(layers, Graph):
         return layers
-    if isinstance(layers, (Layer, ConvSpec, Branches)):
+    if isinstance(layers, (*_ITEMS, Branches)):
         layers = [layers]
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
         raise SpecError(
@@ -338,9 +401,10 @@ def _append_chain(nodes: list[Node], chain: list, source: str, prefix: str) -> s
             if len(set(ends)) == 1:  # every path is an identity: nothing to merge
                 continue
             nodes.append(Node(name, None, tuple(ends), merge=item.merge))
-        elif isinstance(item, ConvSpec):
-            name = f"{prefix}conv{position}"
-            nodes.append(Node(name, Layer.from_spec(item), (source,), spec=item))
+        elif isinstance(item, (ConvSpec, ConvTransposeSpec)):
+            layer = Layer.from_spec(item)
+            name = f"{prefix}{layer.kind}{position}"
+            nodes.append(Node(name, layer, (source,), spec=item))
         else:
             name = f"{prefix}{item.kind}{position}"
             nodes.append(Node(name, item, (source,)))
@@ -350,27 +414,31 @@ def _append_chain(nodes: list[Node], chain: list, source: str, prefix: str) -> s
 
 # ------------------------------------------------------------------------------ text and JSON input
 _KEYS = {"k": "kernel_size", "kernel": "kernel_size", "s": "stride", "stride": "stride",
-         "p": "padding", "padding": "padding", "d": "dilation", "dilation": "dilation"}
-_SYNTAX = "layer must look like 'conv:k=3,s=2,p=1,d=1' (kinds conv, maxpool, avgpool; keys k, s, p, d; per axis 3x1)"
+         "p": "padding", "padding": "padding", "d": "dilation", "dilation": "dilation",
+         "op": "output_padding", "output_padding": "output_padding"}
+_SYNTAX = ("layer must look like 'conv:k=3,s=2,p=1,d=1' (kinds conv, maxpool, avgpool, tconv; keys k, s, p, d, "
+           "op for tconv; per axis 3x1)")
 
 
 def parse_layer(text: str) -> Layer:
-    """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…``.
+    """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…[,op=…]``.
 
     >>> parse_layer("maxpool:k=2,s=2")
-    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool')
+    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool', output_padding=0)
+    >>> parse_layer("tconv:k=3,s=2,p=1,op=1").axes(1)
+    (AxisOp(kernel=3, stride=2, dilation=1, before=1, after=0, transposed=True),)
     >>> parse_layer("conv:k=3x1,p=same").axes(2)[0].before
     1
     >>> parse_layer("pool:k=2")
     Traceback (most recent call last):
     ...
-    symconv.errors.SpecError: kind must be 'conv', 'maxpool' or 'avgpool', got 'pool'
+    symconv.errors.SpecError: kind must be 'conv', 'maxpool', 'avgpool' or 'tconv', got 'pool'
     """
     if not isinstance(text, str):
         raise SpecError(f"{_SYNTAX}, got {text!r}")
     kind, _, rest = text.strip().partition(":")
     if kind not in KINDS:
-        raise SpecError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {kind!r}")
+        raise SpecError(f"kind must be {_KIND_TEXT}, got {kind!r}")
     values: dict[str, Any] = {}
     for part in filter(None, rest.split(",")):
         key, eq, value = part.partition("=")
@@ -392,7 +460,7 @@ def parse_layer(text: str) -> Layer:
     return Layer(kind=kind, **values)
 
 
-_JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation")
+_JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
 def _layer_from_json(item: object) -> LayerLike:

@@ -5,6 +5,7 @@ The module is traced with ``torch.fx.symbolic_trace``, so the module itself tell
 branches (``torch.cat([...], dim=1)``) is a DAG. Supported nodes:
 
 * layers: ``Conv1d/2d/3d`` (zero padding, any stride/padding/dilation/groups, ``padding='same'``),
+  ``ConvTranspose1d/2d/3d`` (zero padding, any stride/padding/output_padding/dilation/groups),
   ``MaxPool1d/2d/3d`` and ``AvgPool1d/2d/3d`` (``ceil_mode=False``);
 * pointwise, passed through: activations (ReLU, GELU, SiLU, Sigmoid, Tanh, …), ``Identity``,
   ``Dropout``, ``BatchNorm`` (as in eval mode — in training mode it mixes the batch), and the same as
@@ -12,7 +13,7 @@ branches (``torch.cat([...], dim=1)``) is a DAG. Supported nodes:
 * merges: elementwise ``+ − ×`` between two maps (``torch.add``, ``x.add(y)``, …) and
   ``torch.cat(…, dim=1)``.
 
-Anything else — transposed or non-zero-padded convolutions, adaptive or ``ceil_mode`` pooling,
+Anything else — non-zero-padded convolutions, adaptive or ``ceil_mode`` pooling,
 normalisations over space (InstanceNorm, GroupNorm, LayerNorm), Linear/Flatten, untraceable control
 flow — raises a one-line :class:`~symconv.errors.SpecError` naming the node and what is supported.
 """
@@ -27,8 +28,8 @@ from .layers import Graph, Layer, Node
 
 __all__ = ["graph_from_module"]
 
-SUPPORTED = ("Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, pointwise layers (activations, BatchNorm, Dropout, "
-             "Identity), + − × between maps and torch.cat(dim=1)")
+SUPPORTED = ("Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, pointwise layers "
+             "(activations, BatchNorm, Dropout, Identity), + − × between maps and torch.cat(dim=1)")
 
 
 def _tables() -> dict[str, Any]:
@@ -53,7 +54,8 @@ def _tables() -> dict[str, Any]:
                              torch.add, torch.sub, torch.mul}
     elementwise_methods = {"add", "add_", "sub", "sub_", "mul", "mul_"}
     dims = {}
-    for cls, ndim in ((nn.Conv1d, 1), (nn.Conv2d, 2), (nn.Conv3d, 3), (nn.MaxPool1d, 1), (nn.MaxPool2d, 2),
+    for cls, ndim in ((nn.Conv1d, 1), (nn.Conv2d, 2), (nn.Conv3d, 3), (nn.ConvTranspose1d, 1), (nn.ConvTranspose2d, 2),
+                      (nn.ConvTranspose3d, 3), (nn.MaxPool1d, 1), (nn.MaxPool2d, 2),
                       (nn.MaxPool3d, 3), (nn.AvgPool1d, 1), (nn.AvgPool2d, 2), (nn.AvgPool3d, 3)):
         dims[cls] = ndim
     return {
@@ -81,9 +83,7 @@ def _layer_of(name: str, module: Any, t: dict[str, Any]) -> Layer | None:
         return None
     ndim = t["dims"].get(type(module))
     if ndim is None:
-        if isinstance(module, nn.modules.conv._ConvNd) and getattr(module, "transposed", False):
-            why = "transposed convolutions are not supported"
-        elif isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
+        if isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
                                  nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
             why = "adaptive pooling has no fixed kernel (its window depends on the input size)"
         elif isinstance(module, (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d, nn.GroupNorm, nn.LayerNorm)):
@@ -95,8 +95,10 @@ def _layer_of(name: str, module: Any, t: dict[str, Any]) -> Layer | None:
         if module.padding_mode != "zeros":
             raise SpecError(f"module {name!r} ({kind_name}) has padding_mode={module.padding_mode!r}; "
                             f"only zero padding is supported (it decides which inputs a border output reads)")
+        transposed = "Transpose" in kind_name
         return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),
-                     _padding(module.padding, ndim), _per_axis(module.dilation, ndim), "conv")
+                     _padding(module.padding, ndim), _per_axis(module.dilation, ndim), "tconv" if transposed else "conv",
+                     _per_axis(module.output_padding, ndim) if transposed else 0)
     if module.ceil_mode:
         raise SpecError(f"module {name!r} ({kind_name}) has ceil_mode=True; only ceil_mode=False is supported")
     if "MaxPool" in kind_name:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...check.options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
 from ...errors import SpecError
-from ._spec_args import add_spec_arguments, spec_from_args
+from ._spec_args import add_spec_arguments, spec_from_args, transposed_from_args
 
 NAME = "check-impl"
 HELP = ("check that fn(x, weight, bias) in MODULE:FUNCTION computes the layer: HOLDS (exact) or AGREES (sampled) "
@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="MODULE:FUNCTION",
                         help="the function, e.g. mypkg.layers:conv or path/to/file.py:conv (attributes may be dotted)")
     add_spec_arguments(parser)
+    parser.add_argument("--transposed", action="store_true",
+                        help="the layer is a ConvTranspose (PyTorch's semantics; weight (C_in, C_out/groups, *kernel))")
+    parser.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
     g = parser.add_argument_group("calling the function")
     g.add_argument("--layout", default="auto", choices=LAYOUTS, help="x and y layout (default auto: NCHW, then CHW)")
     g.add_argument("--weight-layout", default="OIHW", choices=WEIGHT_LAYOUTS, help="weight layout (default OIHW)")
@@ -103,7 +106,9 @@ def load_target(target: str) -> Callable[..., Any]:
 def run(args: argparse.Namespace) -> int:
     from ...check.implementation import verify_implementation  # the library loads here, after the arguments parsed
 
-    spec = spec_from_args(args)
+    if args.output_padding is not None and not args.transposed:
+        raise SpecError("--output-padding is for --transposed layers only")
+    spec = transposed_from_args(args) if args.transposed else spec_from_args(args)
     try:
         fn = load_target(args.target)
     except TargetRaised as exc:  # the code checked fails before it can be called: FAILS, exit 1

@@ -13,21 +13,25 @@ from ...errors import SpecError
 from ._spec_args import parse_sizes
 
 NAME = "rf"
-HELP = ("receptive field of a stack of conv/pool layers: size, stride, padding, regions "
+HELP = ("receptive field of a stack of conv/pool/transposed conv layers: size, stride, padding, regions "
         "(exit 0, 1 check fails or cannot pin the field, 2 bad input)")
 
 EPILOG = """\
 LAYERS, one argument per layer, in order from the input:
-  KIND:k=K[,s=S][,p=P][,d=D]     KIND is conv, maxpool or avgpool
+  KIND:k=K[,s=S][,p=P][,d=D][,op=A]   KIND is conv, maxpool, avgpool or tconv (transposed conv)
   k kernel (required), s stride (default 1, also for pooling), p padding (default 0; conv also
-  same/valid), d dilation (default 1; not for avgpool). One int for every axis or one per axis
-  joined by x:  conv:k=3,s=2,p=1   maxpool:k=2,s=2   conv:k=3x1,d=2x1   avgpool:k=3,p=1
+  same/valid), d dilation (default 1; not for avgpool), op output padding (tconv only, default 0).
+  One int for every axis or one per axis joined by x:
+    conv:k=3,s=2,p=1   maxpool:k=2,s=2   conv:k=3x1,d=2x1   avgpool:k=3,p=1   tconv:k=3,s=2,p=1,op=1
+  Behind a tconv with stride > 1 no single size/stride/padding is exact (printed as ?); --index
+  then gives the exact region from masks (needs --input).
 
 --json-file F: a list of layers, or {"input_size": [H, W], "layers": [...]}; a layer is a string as
   above, {"kind": "conv", "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1}, or
   {"branches": [[...], [...], []], "merge": "add"|"concat"} (paths that merge; [] is an identity).
 --module pkg.mod:attr: a torch.nn.Module instance (or a class/function returning one, called with no
-  arguments), traced with torch.fx: Conv1d/2d/3d, MaxPool, AvgPool, pointwise layers, + and cat.
+  arguments), traced with torch.fx: Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool, AvgPool, pointwise
+  layers, + and cat.
 
 Indices are 0-based; positions before 0 or past the end of a map are padding.
 
