@@ -20,12 +20,10 @@ from typing import Any
 from ..errors import SpecError
 from . import torch_checks as audit_torch
 from .catalog import CLAIMS, Context
+from .defaults import DEFAULT_MAX_SIZE, MAX_SIZES
 from .types import Claim, Correction, Counterexample, Evidence, general_specs, note_specs, plain_text
 
-__all__ = ["Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
-
-#: The largest input side of the grid by default: C₁, C₂ ∈ {1, 2}, 1 ≤ h ≤ H ≤ 3, 1 ≤ w ≤ W ≤ 3 (144 layers).
-DEFAULT_MAX_SIZE = 3
+__all__ = ["DEFAULT_MAX_SIZE", "Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
 
 
 @dataclass(frozen=True)
@@ -114,8 +112,8 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     >>> a.claim("block-construction").holds, a.claim("block-construction").correction.holds
     (False, True)
     """
-    if not isinstance(max_size, int) or isinstance(max_size, bool) or not 1 <= max_size <= 6:
-        raise SpecError(f"max_size must be an int in 1..6, got {max_size!r}")
+    if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size not in MAX_SIZES:
+        raise SpecError(f"max_size must be an int in {MAX_SIZES[0]}..{MAX_SIZES[-1]}, got {max_size!r}")
     use_torch = audit_torch.available() if torch is None else bool(torch)
     if use_torch and not audit_torch.available():
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
