@@ -6,16 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from symconv import ConvSpec, SpecError, matrix, matrix_as_written
+from symconv.claims import audit as audit_module
 from symconv.claims import note as claims_module
 from symconv.claims.audit import Audit, audit
 from symconv.claims.note import bias_as_written, matrix_from_blocks
-from symconv.claims.types import Claim, note_sizes, note_specs, plain_text
+from symconv.claims.proofs import PROOF_STEPS, NoteProofs, note_proofs, with_proofs
+from symconv.claims.types import Claim, Evidence, note_sizes, note_specs, plain_text
 from symconv.cli import main
 from symconv.report.render import prose
 
@@ -57,7 +60,7 @@ def test_every_claim_is_a_complete_frozen_record(result):
     for c in result.claims:
         assert dataclasses.is_dataclass(c) and c.as_written and c.topic and isinstance(c.holds, bool)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            c.holds = not c.holds  # type: ignore[misc]
+            setattr(c, "holds", not c.holds)  # noqa: B010 — assigning a field of a frozen record must fail
         assert c.evidence.checked >= 1 and c.evidence.summary
         if not c.holds:  # a failing claim carries its counterexample and a correction that was itself checked
             assert c.evidence.counterexample is not None and c.evidence.counterexample.detail
@@ -69,7 +72,8 @@ def test_every_claim_is_a_complete_frozen_record(result):
 def test_the_audit_is_deterministic(result):
     again = audit(torch=False).to_dict()
     first = result.to_dict()
-    again.pop("seconds"), first.pop("seconds")
+    for timing in ("seconds", "proof_seconds"):
+        again.pop(timing), first.pop(timing)
     assert again == first
 
 
@@ -268,6 +272,70 @@ def test_breaking_a_true_claim_is_caught(monkeypatch):
     monkeypatch.setattr(claims_module, "NOTE_FC", claims_module.NOTE_FC - claims_module.C2)
     broken = audit(torch=False, max_size=2).claim("fc-count")
     assert not broken.holds and r"\neq" in broken.evidence.symbolic
+
+
+# ------------------------------------------------------------------ proved for all sizes, or checked on N layers
+def test_claims_mapped_to_a_proof_step_are_proved_for_all_sizes(result):
+    proofs = note_proofs()
+    assert proofs.theorem.holds and proofs.closed.holds
+    for c in result.claims:
+        steps = PROOF_STEPS.get(c.id, ())
+        if not c.holds:
+            assert c.evidence_kind == "fails as written" and not c.proof_steps, c.id
+            if c.correction is not None and steps:  # the parameter counts: the note's formula refuted, the derived one proved
+                assert c.correction.evidence_kind == "proved for all sizes" and c.correction.proof_steps == steps, c.id
+            continue
+        if steps:
+            assert c.evidence_kind == "proved for all sizes" and c.proof_steps == steps, c.id
+            assert all(any(s.name == name and s.holds for p in (proofs.theorem, proofs.closed) for s in p.steps)
+                       for name in steps)
+        else:  # only the grid carries it, and it says how many layers that was
+            assert c.evidence_kind == f"checked on {c.evidence.checked} layers" and not c.proof_steps, c.id
+    assert result.claim("index-sum").proof_steps == ("theorem",)
+    assert result.claim("receptive-field").proof_steps == ("rf_layer", "rf_stack")
+    assert result.claim("fc-count").evidence_kind == "checked on 144 layers"
+    assert result.claim("params-shared").correction.proof_steps == ("params",)
+    assert {c.id for c in result.proved} == {c.id for c in result.claims if c.holds and c.id in PROOF_STEPS}
+
+
+def test_a_corrupted_proof_proves_no_claim_that_rests_on_it(monkeypatch):
+    # a negative control as the construction: the flattening of x is swapped, so step flatten (and the theorem) fail
+    broken = note_proofs(construction="swapped_flatten")
+    assert not broken.theorem.holds and not broken.proves(("flatten",)) and broken.proves(("zero_blocks",))
+    monkeypatch.setattr(audit_module, "note_proofs", lambda: broken)
+    result = audit(torch=False, max_size=2)
+    for claim_id in ("index-sum", "x-order", "Wjk-shape", "d_x-d_y"):
+        c = result.claim(claim_id)
+        assert c.holds and c.evidence_kind == f"checked on {c.evidence.checked} layers" == "checked on 36 layers", claim_id
+        assert not c.proof_steps, claim_id
+    assert result.claim("block-construction").correction.evidence_kind == "checked on 36 layers"
+    assert result.claim("zero-blocks").evidence_kind == "proved for all sizes"  # its own step still holds
+
+
+def test_an_undetermined_step_proves_nothing():
+    good = note_proofs()
+    steps = tuple(replace(s, status="undetermined") if s.name == "rf_stack" else s for s in good.closed.steps)
+    unsure = NoteProofs(good.theorem, replace(good.closed, steps=steps))
+    assert not unsure.proves(("rf_layer", "rf_stack")) and unsure.proves(("rf_layer",)) and not unsure.proves(())
+    claim = with_proofs(Claim("receptive-field", "t", "x", True, Evidence("s", 149)), unsure)
+    assert claim.evidence_kind == "checked on 149 layers" and claim.proof_steps == ()
+
+
+def test_terminal_and_json_show_what_carries_each_verdict(capsys):
+    assert main(["audit", "--no-torch", "--max-size", "2"]) == 1
+    out = capsys.readouterr().out
+    table = out.split("\n\n")[0]
+    assert re.search(r"^index-sum +yes +proved for all sizes +— +—$", table, re.M)
+    assert re.search(r"^fc-count +yes +checked on 36 layers +— +—$", table, re.M)
+    assert re.search(r"^params-shared +NO +— +C1=1 .* +holds, proved for all sizes$", table, re.M)
+    assert "  proved for all sizes: steps theorem (also checked on 36 layers)" in out
+    assert "proved for all sizes (Z3 + SymPy, the note's setting)" in out.splitlines()[-1]
+    assert main(["audit", "--json", "--no-torch", "--max-size", "2"]) == 1
+    data = {c["id"]: c for c in json.loads(capsys.readouterr().out)}
+    assert data["index-sum"]["evidence_kind"] == "proved for all sizes" and data["index-sum"]["proof_steps"] == ["theorem"]
+    assert data["fc-count"]["evidence_kind"] == "checked on 36 layers" and data["fc-count"]["proof_steps"] == []
+    assert data["params-shared"]["evidence_kind"] == "fails as written"
+    assert data["params-shared"]["correction"]["proof_steps"] == ["params"]
 
 
 # ------------------------------------------------------------------ errors and the command line
