@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import torch
 from symconv import ConvSpec, SpecError, matrix, matrix_as_written
 from symconv.claims import audit as audit_module
 from symconv.claims import note as claims_module
+from symconv.claims import proofs as proofs_module
 from symconv.claims.audit import Audit, audit
 from symconv.claims.note import bias_as_written, matrix_from_blocks
 from symconv.claims.proofs import PROOF_STEPS, NoteProofs, note_proofs, with_proofs
@@ -277,7 +277,7 @@ def test_breaking_a_true_claim_is_caught(monkeypatch):
 # ------------------------------------------------------------------ proved for all sizes, or checked on N layers
 def test_claims_mapped_to_a_proof_step_are_proved_for_all_sizes(result):
     proofs = note_proofs()
-    assert proofs.theorem.holds and proofs.closed.holds
+    assert proofs.proves(tuple(proofs.statuses)) and "theorem" in proofs.statuses and "rf_stack" in proofs.statuses
     for c in result.claims:
         steps = PROOF_STEPS.get(c.id, ())
         if not c.holds:
@@ -287,8 +287,7 @@ def test_claims_mapped_to_a_proof_step_are_proved_for_all_sizes(result):
             continue
         if steps:
             assert c.evidence_kind == "proved for all sizes" and c.proof_steps == steps, c.id
-            assert all(any(s.name == name and s.holds for p in (proofs.theorem, proofs.closed) for s in p.steps)
-                       for name in steps)
+            assert all(proofs.statuses[name] == "proved" for name in steps)
         else:  # only the grid carries it, and it says how many layers that was
             assert c.evidence_kind == f"checked on {c.evidence.checked} layers" and not c.proof_steps, c.id
     assert result.claim("index-sum").proof_steps == ("theorem",)
@@ -301,8 +300,8 @@ def test_claims_mapped_to_a_proof_step_are_proved_for_all_sizes(result):
 def test_a_corrupted_proof_proves_no_claim_that_rests_on_it(monkeypatch):
     # a negative control as the construction: the flattening of x is swapped, so step flatten (and the theorem) fail
     broken = note_proofs(construction="swapped_flatten")
-    assert not broken.theorem.holds and not broken.proves(("flatten",)) and broken.proves(("zero_blocks",))
-    monkeypatch.setattr(audit_module, "note_proofs", lambda: broken)
+    assert broken.statuses["flatten"] == broken.statuses["theorem"] == "refuted" and broken.proves(("zero_blocks",))
+    monkeypatch.setattr(audit_module, "pending_note_proofs", lambda: lambda: broken)
     result = audit(torch=False, max_size=2)
     for claim_id in ("index-sum", "x-order", "Wjk-shape", "d_x-d_y"):
         c = result.claim(claim_id)
@@ -313,12 +312,20 @@ def test_a_corrupted_proof_proves_no_claim_that_rests_on_it(monkeypatch):
 
 
 def test_an_undetermined_step_proves_nothing():
-    good = note_proofs()
-    steps = tuple(replace(s, status="undetermined") if s.name == "rf_stack" else s for s in good.closed.steps)
-    unsure = NoteProofs(good.theorem, replace(good.closed, steps=steps))
+    unsure = NoteProofs({**note_proofs().statuses, "rf_stack": "undetermined"})
     assert not unsure.proves(("rf_layer", "rf_stack")) and unsure.proves(("rf_layer",)) and not unsure.proves(())
     claim = with_proofs(Claim("receptive-field", "t", "x", True, Evidence("s", 149)), unsure)
     assert claim.evidence_kind == "checked on 149 layers" and claim.proof_steps == ()
+
+
+def test_the_proofs_run_in_a_child_process_while_the_grid_is_checked(monkeypatch):
+    monkeypatch.setattr(proofs_module, "_PROVED", {})  # as in a fresh process
+    wait = proofs_module.pending_note_proofs()
+    assert wait is not proofs_module.note_proofs  # forked: this process has not proved anything yet
+    assert proofs_module._PROVED == {}
+    got = wait()
+    assert got == note_proofs() and proofs_module._PROVED == {"blocks": got}
+    assert proofs_module.pending_note_proofs() is proofs_module.note_proofs  # once per process
 
 
 def test_terminal_and_json_show_what_carries_each_verdict(capsys):

@@ -21,7 +21,7 @@ from ..errors import SpecError
 from . import torch_checks as audit_torch
 from .catalog import CLAIMS, Context
 from .defaults import DEFAULT_MAX_SIZE, MAX_SIZES
-from .proofs import note_proofs, with_proofs
+from .proofs import pending_note_proofs, with_proofs
 from .types import Claim, Correction, Counterexample, Evidence, general_specs, note_specs, plain_text
 
 __all__ = ["DEFAULT_MAX_SIZE", "Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
@@ -40,7 +40,7 @@ class Audit:
     seconds: float
     torch: bool
     grid_size: int
-    proof_seconds: float = 0.0  # the all-size proofs the claims rest on (0 when this process had them already)
+    proof_seconds: float = 0.0  # the all-size proofs the claims rest on (run alongside the grid, once per process)
 
     @property
     def proved(self) -> tuple[Claim, ...]:
@@ -138,9 +138,8 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     if use_torch and not audit_torch.available():
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
     start = perf_counter()
-    # the all-size proofs the holding claims may rest on (cached: once per process)
-    proofs = note_proofs()
-    proof_seconds = perf_counter() - start
+    # the all-size proofs the holding claims may rest on: started first, in a child process (once per process)
+    proofs_done = pending_note_proofs()
     # every claim checked as written, on the grid (and by PyTorch)
     ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=general_specs())
     if use_torch:
@@ -149,5 +148,6 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     else:
         claims = tuple(check(ctx) for check in CLAIMS)
     # what carries each verdict: a proof for all sizes, or the layers checked
+    proofs = proofs_done()
     claims = tuple(with_proofs(c, proofs) for c in claims)
-    return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs), proof_seconds)
+    return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs), proofs.seconds)

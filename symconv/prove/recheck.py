@@ -10,6 +10,7 @@ ConvSpec computes. A statement Z3 proved that fails at a concrete layer raises
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from ..core.spec import BiasMode, ConvSpec
 from ..core.symbols import C1, C2, g, row_permutation
@@ -81,7 +83,35 @@ def _lambdify(expr: Any, symbols: list[Any]) -> Callable[..., Any]:
         lambda z: isinstance(z, sympy.KroneckerDelta),
         lambda z: sympy.Piecewise((1, sympy.Eq(z.args[0], z.args[1])), (0, True)),
     )
-    return sympy.lambdify(symbols, expr, modules=[{"omega": _omega_code, "b": _omega_code}, "numpy"])
+    return _compile(expr, symbols)
+
+
+class _Printer(NumPyPrinter):
+    """lambdify's printer for NumPy, each symbol printed as the name of its argument (a0, a1, …)."""
+
+    def __init__(self, names: dict[Any, str]) -> None:
+        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True})
+        self.names = names
+
+    def _print_Symbol(self, expr: Any) -> str:
+        return self.names[expr]
+
+
+def _compile(expr: Any, symbols: list[Any]) -> Callable[..., Any]:
+    """``expr`` as a NumPy function of ``symbols`` — the code lambdify prints, without its substitution of every symbol
+    by a Dummy (names like H' are not identifiers): that substitution re-evaluates the whole expression, which costs
+    more than the proof's Z3 calls. ω and b are the injective codes; an expression with other symbols is lambdify's."""
+    names = {sym: f"a{k}" for k, sym in enumerate(symbols)}
+    if not sympy.sympify(expr).free_symbols <= set(names):
+        return sympy.lambdify(symbols, expr, modules=[{"omega": _omega_code, "b": _omega_code}, "numpy"])
+    printer = _Printer(names)
+    body = printer.doprint(expr)
+    namespace: dict[str, Any] = {"omega": _omega_code, "b": _omega_code}
+    for module in printer.module_imports:  # the printed code names them in full: numpy.select, functools.reduce, …
+        top = module.split(".")[0]
+        namespace[top] = importlib.import_module(top)
+    exec(f"def _f({', '.join(names.values())}):\n    return {body}\n", namespace)  # printed by SymPy from our expr
+    return namespace["_f"]
 
 
 def size_values(spec: ConvSpec) -> dict[Any, int]:
@@ -179,7 +209,7 @@ class Obligation:
             hyp = sympy.And(*[hh for hh in self.hypotheses if hh not in (sympy.true,)])
             self._fns = (numeric(hyp, variables + sizes), numeric(self.conclusion, variables + sizes))
         if self._bounds_fn is None:
-            self._bounds_fn = sympy.lambdify(sizes, [sympy.sympify(x) for lohi in ranges.values() for x in lohi])
+            self._bounds_fn = _compile(sympy.Tuple(*[x for lohi in ranges.values() for x in lohi]), sizes)
         flat_bounds = [int(x) for x in self._bounds_fn(*[values[s] for s in sizes])]
         bounds = list(zip(flat_bounds[::2], flat_bounds[1::2]))
         if any(hi <= lo for lo, hi in bounds):
