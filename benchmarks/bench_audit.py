@@ -1,7 +1,8 @@
 """Benchmark ``symconv audit`` end to end, and the derivations behind ``symconv counts``.
 
 Each row runs the command in a fresh process (interpreter start, imports and all) and reads that
-process's own peak RSS from ``os.wait4``. Usage:
+process's own peak RSS and CPU seconds from ``os.wait4`` (CPU: user + system, including the child the audit forks
+for its all-size proofs). The machine may be shared: the load average is printed first. Usage:
 
     python benchmarks/bench_audit.py            # audit with and without PyTorch, counts
     python benchmarks/bench_audit.py --repeat 3 # best of 3 (the machine may be shared)
