@@ -18,12 +18,12 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..prove.closed_forms import prove_closed_forms
-from ..prove.general import prove_general
-from ..prove.proof import Proof
 from .types import Claim
+
+if TYPE_CHECKING:  # the provers (SymPy, Z3) load in the process that proves: the audit's child
+    from ..prove.proof import Proof
 
 __all__ = ["NOTE_SETTING", "PROOF_STEPS", "RECHECKS", "NoteProofs", "note_proofs", "pending_note_proofs", "with_proofs"]
 
@@ -78,6 +78,9 @@ def note_proofs(construction: str = "blocks") -> NoteProofs:
     True
     """
     if construction not in _PROVED:
+        from ..prove.closed_forms import prove_closed_forms
+        from ..prove.general import prove_general
+
         theorem = prove_general(NOTE_SETTING, order="seed", bias="per_location", construction=construction,
                                 rechecks=RECHECKS)
         closed = prove_closed_forms(rechecks=RECHECKS, steps=("params", "rf_layer", "rf_stack"))
