@@ -171,17 +171,19 @@ def test_constructions_are_public_data() -> None:
 
 def test_closed_forms_agree_with_the_counts_and_receptive_field_modules() -> None:
     """What prove/ cannot import (closed/, receptive/ sit below it): cross-checked here."""
+    from symconv.core.symbols import C2
+    from symconv.prove.closed_forms import axis_count
     from symconv.prove.general import AXES, Q1, nnz_formula
-    from symconv.prove.general import _size_values as size_values
+    from symconv.prove.recheck import size_values
 
     t = sympy.Symbol("t", integer=True)
     for spec in concrete_specs(count=12, seed=3):
         vals = size_values(spec)
         got = symconv.counts(spec)
-        assert got.params_weights == int((symconv.prove.general.C2 * Q1 * AXES[0].k * AXES[1].k).subs(vals))
-        value = vals[symconv.prove.general.C2] * vals[Q1]
+        assert got.params_weights == int((C2 * Q1 * AXES[0].k * AXES[1].k).subs(vals))
+        value = vals[C2] * vals[Q1]
         for axis in (0, 1):
-            count = symconv.prove.general._axis_count(axis, t)[2].subs(vals)
+            count = axis_count(axis, t)[2].subs(vals)
             value *= sum(int(count.subs(t, tt)) for tt in range(vals[AXES[axis].k]))
         assert value == got.nnz
     assert nnz_formula().has(sympy.Sum)

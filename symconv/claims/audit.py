@@ -20,12 +20,11 @@ from typing import Any
 from ..errors import SpecError
 from . import torch_checks as audit_torch
 from .catalog import CLAIMS, Context
+from .defaults import DEFAULT_MAX_SIZE, MAX_SIZES
+from .proofs import pending_note_proofs, with_proofs
 from .types import Claim, Correction, Counterexample, Evidence, general_specs, note_specs, plain_text
 
-__all__ = ["Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
-
-#: The largest input side of the grid by default: C₁, C₂ ∈ {1, 2}, 1 ≤ h ≤ H ≤ 3, 1 ≤ w ≤ W ≤ 3 (144 layers).
-DEFAULT_MAX_SIZE = 3
+__all__ = ["DEFAULT_MAX_SIZE", "Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,12 @@ class Audit:
     seconds: float
     torch: bool
     grid_size: int
+    proof_seconds: float = 0.0  # the all-size proofs the claims rest on (run alongside the grid, once per process)
+
+    @property
+    def proved(self) -> tuple[Claim, ...]:
+        """The claims that hold and are proved for all sizes (not only checked on the grid)."""
+        return tuple(c for c in self.claims if c.holds and c.proof_steps)
 
     @property
     def failing(self) -> tuple[Claim, ...]:
@@ -59,20 +64,26 @@ class Audit:
         return {
             "claims": [c.to_dict() for c in self.claims],
             "holds": sum(c.holds for c in self.claims),
+            "proved_for_all_sizes": len(self.proved),
             "fails": len(self.failing),
             "grid_size": self.grid_size,
             "torch": self.torch,
             "seconds": round(self.seconds, 3),
+            "proof_seconds": round(self.proof_seconds, 3),
         }
 
     def table(self) -> str:
-        """A readable table: id, holds, smallest counterexample, whether the correction holds."""
-        rows = [("id", "holds", "smallest counterexample (C1 C2 H W h w)", "correction")]
+        """A readable table: id, holds, on what evidence, smallest counterexample, whether the correction holds (and on
+        what evidence)."""
+        rows = [("id", "holds", "evidence", "smallest counterexample (C1 C2 H W h w)", "correction")]
         for c in self.claims:
             cex = c.evidence.counterexample
             correction = "—" if c.correction is None else ("holds" if c.correction.holds else "FAILS")
-            rows.append((c.id, "yes" if c.holds else "NO", "—" if cex is None else cex.short(), correction))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+            if c.correction is not None and c.correction.evidence_kind:
+                correction += f", {c.correction.evidence_kind}"
+            evidence = c.evidence_kind if c.holds else "—"
+            rows.append((c.id, "yes" if c.holds else "NO", evidence, "—" if cex is None else cex.short(), correction))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join(lines)
@@ -83,6 +94,9 @@ class Audit:
         out = [self.table(), ""]
         for c in self.claims:
             notes = []
+            if c.proof_steps:
+                notes.append(f"  proved for all sizes: steps {', '.join(c.proof_steps)} (also checked on "
+                             f"{c.evidence.checked} layers)")
             if c.precise:
                 notes.append(f"  made precise: {plain_text(c.precise)}")
             if not c.holds:
@@ -93,14 +107,18 @@ class Audit:
                     notes.append(f"  {plain_text(c.evidence.summary)}")
                 if c.correction is not None:
                     verdict = "holds" if c.correction.holds else "FAILS"
+                    checked = f"{c.correction.evidence.checked} layers"
+                    if c.correction.proof_steps:
+                        checked = f"proved for all sizes: steps {', '.join(c.correction.proof_steps)}; checked on {checked}"
                     statement = plain_text(f"${c.correction.statement}$")
-                    notes.append(f"  correction ({verdict}, {c.correction.evidence.checked} layers): {statement}")
+                    notes.append(f"  correction ({verdict}, {checked}): {statement}")
             notes += [f"  remark: {plain_text(r)}" for r in c.remarks]
             if notes:
                 out.append(f"{c.id}: {c.topic}")
                 out += notes
         torch_note = "PyTorch cross-checks on" if self.torch else "PyTorch cross-checks skipped"
-        out.append(f"{len(self.claims)} claims, {len(self.failing)} fail as written; grid of {self.grid_size} layers; "
+        out.append(f"{len(self.claims)} claims, {len(self.failing)} fail as written, {len(self.proved)} proved for all sizes "
+                   f"(Z3 + SymPy, the note's setting), the others checked on the grid of {self.grid_size} layers; "
                    f"{torch_note}; {self.seconds:.1f} s")
         return "\n".join(out)
 
@@ -114,16 +132,22 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     >>> a.claim("block-construction").holds, a.claim("block-construction").correction.holds
     (False, True)
     """
-    if not isinstance(max_size, int) or isinstance(max_size, bool) or not 1 <= max_size <= 6:
-        raise SpecError(f"max_size must be an int in 1..6, got {max_size!r}")
+    if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size not in MAX_SIZES:
+        raise SpecError(f"max_size must be an int in {MAX_SIZES[0]}..{MAX_SIZES[-1]}, got {max_size!r}")
     use_torch = audit_torch.available() if torch is None else bool(torch)
     if use_torch and not audit_torch.available():
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
     start = perf_counter()
+    # the all-size proofs the holding claims may rest on: started first, in a child process (once per process)
+    proofs_done = pending_note_proofs()
+    # every claim checked as written, on the grid (and by PyTorch)
     ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=general_specs())
     if use_torch:
         with audit_torch.single_thread():
             claims = tuple(check(ctx) for check in CLAIMS)
     else:
         claims = tuple(check(ctx) for check in CLAIMS)
-    return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs))
+    # what carries each verdict: a proof for all sizes, or the layers checked
+    proofs = proofs_done()
+    claims = tuple(with_proofs(c, proofs) for c in claims)
+    return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs), proofs.seconds)

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
 from ..core.symbols import C1, C2, size_symbols
+from ..forms.blocks import matrix
+from ..forms.direct import direct
 from . import torch_checks as audit_torch
 from .types import Claim, Counterexample, Evidence, describe_grid, note_sizes, search
 
 __all__ = [
-    "Context", "at", "distinct_symbols", "entries", "entries_word", "grid_claim", "grid_text", "identity",
+    "Context", "at", "built_direct", "built_matrix",
+    "distinct_symbols", "entries", "entries_word", "grid_claim", "grid_text", "identity",
     "nonzero_pattern", "note_values", "per_location", "shape_tex", "simple_claim", "sum_tex", "tex", "torch_line",
 ]
 
@@ -35,6 +39,18 @@ class Context:
     torch: bool
     general: tuple[ConvSpec, ...] = ()  # layers beyond the note's setting, for claims that generalise
 
+
+
+@lru_cache(maxsize=4096)
+def built_direct(spec: ConvSpec) -> sympy.ImmutableDenseNDimArray:
+    """The index sum symconv builds at ``spec`` (immutable), built once per process: several claims read it."""
+    return direct(spec)
+
+
+@lru_cache(maxsize=4096)
+def built_matrix(spec: ConvSpec, order: str = "channel_major") -> sympy.SparseMatrix:
+    """𝒲 symconv builds at ``spec`` (rows in ``order``), built once per process: claims only read it, never change it."""
+    return matrix(spec, order)
 
 
 def tex(value: object) -> str:
@@ -71,7 +87,8 @@ def at(expr: sympy.Expr, spec: ConvSpec) -> int:
 def identity(lhs: sympy.Expr, rhs: sympy.Expr, two_lines: bool = False) -> tuple[bool, str]:
     """Whether SymPy proves lhs = rhs for all values, and the identity (or inequation) in LaTeX (``two_lines``: the
     relation starts a second line, for sides too long to share one)."""
-    ok = sympy.simplify(sympy.expand(lhs - rhs)) == 0
+    difference = sympy.expand(lhs - rhs)
+    ok = difference == 0 or sympy.simplify(difference) == 0  # simplify only what expand leaves (it costs ~50 ms a call)
     relation = "=" if ok else r"\neq"
     if two_lines:
         return ok, rf"\begin{{aligned}}&{sympy.latex(lhs)}\\ {relation}\ &{sympy.latex(rhs)}\end{{aligned}}"
@@ -100,7 +117,14 @@ def distinct_symbols(*matrices: sympy.MatrixBase) -> int:
 
 def entries(array: sympy.NDimArray) -> list[sympy.Expr]:
     """All entries of a SymPy array, in C order."""
+    if isinstance(array, sympy.ImmutableDenseNDimArray):
+        return list(_entries(array))
     return list(sympy.flatten(array.tolist()))
+
+
+@lru_cache(maxsize=4096)
+def _entries(array: sympy.NDimArray) -> tuple[sympy.Expr, ...]:
+    return tuple(sympy.flatten(array.tolist()))  # claims read the entries of one built array several times
 
 
 def per_location(spec: ConvSpec) -> ConvSpec:

@@ -10,12 +10,12 @@ import sympy
 from ..closed.counts import formula, note_setting
 from ..core.spec import ConvSpec
 from ..core.symbols import C1, C2, input_symbols, size_symbols, weight_symbols
-from ..forms.direct import direct
 from . import note
 from . import torch_checks as audit_torch
 from .common import (
     Context,
     at,
+    built_direct,
     entries,
     entries_word,
     grid_claim,
@@ -46,8 +46,8 @@ def conv_codomain(ctx: Context) -> Claim:
         domain, codomain = tuple(at(e, spec) for e in note.NOTE_DOMAIN), tuple(at(e, spec) for e in note.NOTE_CODOMAIN)
         if input_symbols(spec).shape != domain:
             return f"$x$ has shape {input_symbols(spec).shape}, the note says {domain}"
-        if direct(spec).shape != codomain:
-            return f"the index sum has shape {direct(spec).shape}, the note says {codomain}"
+        if built_direct(spec).shape != codomain:
+            return f"the index sum has shape {built_direct(spec).shape}, the note says {codomain}"
         if ctx.torch and audit_torch.output_shape(spec) != codomain:
             return f"torch.nn.functional.conv2d gives {audit_torch.output_shape(spec)}, the note says {codomain}"
         return None
@@ -81,7 +81,7 @@ def index_sum(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         spec = per_location(spec)
         written = index_sum_as_written(spec)
-        built = direct(spec)
+        built = built_direct(spec)
         if written.shape != built.shape:
             return f"the note's sum has shape {written.shape}, the index sum symconv builds {built.shape}"
         allowed = input_symbols(spec).free_symbols | weight_symbols(spec).free_symbols | built.free_symbols
@@ -187,7 +187,7 @@ def bias_shape(ctx: Context) -> Claim:
         if len(used) != int(np.prod(shape)):
             space = r" \times ".join(map(str, shape))
             return f"per location: the sum adds {len(used)} distinct $b$, $\\mathbb{{R}}^{{{space}}}$ has {int(np.prod(shape))}"
-        shared = {s for s in direct(spec).free_symbols if s.name.startswith("b_")}
+        shared = {s for s in built_direct(spec).free_symbols if s.name.startswith("b_")}
         if len(shared) != at(C2, spec):
             return f"shared: the index sum with $b_i$ has {len(shared)} distinct $b$, not $C_2 = {at(C2, spec)}$"
         if ctx.torch and audit_torch.conv2d_parameters(spec, bias=True)[2] != (at(C2, spec),):
@@ -218,10 +218,10 @@ def is_linear(ctx: Context) -> Claim:
     """"Notice that convolution is a linear transformation" — then conv(x) = 𝒲x + b."""
 
     def inputs_to_zero(spec: ConvSpec) -> dict[sympy.Symbol, int]:
-        return dict.fromkeys(np.asarray(input_symbols(spec)).reshape(-1).tolist(), 0)
+        return dict.fromkeys(entries(input_symbols(spec)), 0)
 
     def check(spec: ConvSpec) -> str | None:
-        y = direct(spec)
+        y = built_direct(spec)
         at_zero = [e.xreplace(inputs_to_zero(spec)) for e in entries(y)]
         nonzero = [e for e in at_zero if e != 0]
         if nonzero:
@@ -236,7 +236,7 @@ def is_linear(ctx: Context) -> Claim:
     def affine(spec: ConvSpec) -> str | None:
         zero = inputs_to_zero(spec)
         scaled = {x: scale * x for x in zero}
-        for e in entries(direct(spec)):
+        for e in entries(built_direct(spec)):
             part = e - e.xreplace(zero)  # conv(x) − conv(0)
             if sympy.expand(part.xreplace(scaled) - scale * part) != 0:
                 return (r"$\text{conv}(\lambda x) - \text{conv}(0) \ne \lambda(\text{conv}(x) - \text{conv}(0))$ for the "

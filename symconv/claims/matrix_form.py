@@ -11,20 +11,20 @@ import sympy
 from ..closed.counts import formula, note_setting
 from ..core.spec import ConvSpec
 from ..core.symbols import C1, C2, input_symbols, size_symbols, weight_symbols
-from ..forms.blocks import blocks, matrix
-from ..forms.direct import direct
+from ..forms.blocks import blocks
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
 from . import note
 from .common import (
     Context,
     at,
+    built_direct,
+    built_matrix,
     entries,
     grid_claim,
     grid_text,
     identity,
     nonzero_pattern,
-    note_values,
     per_location,
     shape_tex,
     simple_claim,
@@ -52,7 +52,7 @@ def dims(ctx: Context) -> Claim:
     d_x, d_y = C1 * H * W, C2 * (H - h + 1) * (W - w + 1)
 
     def check(spec: ConvSpec) -> str | None:
-        n_x, n_y = len(entries(input_symbols(spec))), len(entries(direct(spec)))
+        n_x, n_y = len(entries(input_symbols(spec))), len(entries(built_direct(spec)))
         if (n_x, n_y) != (at(d_x, spec), at(d_y, spec)):
             return f"$x$ has {n_x} entries and $y$ {n_y}; the note says $d_x = {at(d_x, spec)}$, $d_y = {at(d_y, spec)}$"
         return None
@@ -73,7 +73,7 @@ def w_shape(ctx: Context) -> Claim:
     def check(spec: ConvSpec) -> str | None:
         d_x, d_y = at(C1 * H * W, spec), at(C2 * (H - h + 1) * (W - w + 1), spec)
         stacked = at(C2, spec) * at(H - h + 1, spec) * at(W - w + 1, spec)  # C₂ rows per (j, k), j ≤ H−h+1, k ≤ W−w+1
-        for name, m in ((r"the built $\mathcal{W}$", matrix(spec, "seed")),
+        for name, m in ((r"the built $\mathcal{W}$", built_matrix(spec, "seed")),
                         (r"the note's $\mathcal{W}$ as written", note.matrix_as_written(spec))):
             if m.shape != (d_y, d_x):
                 return rf"{name} is {shape_tex(m.shape)}, the note says $d_y \times d_x = {d_y} \times {d_x}$"
@@ -122,7 +122,7 @@ def wjkl_shape(ctx: Context) -> Claim:
         b = blocks(spec)
         want = (at(C2, spec), at(H * W, spec))
         for jj in range(1, at(H - h + 1, spec) + 1):
-            parts = [int(e.subs(note_values(spec)).subs(j, jj)) for e in widths]
+            parts = [at(e.xreplace({j: sympy.Integer(jj)}), spec) for e in widths]
             if min(parts) < 0 or sum(parts) != want[1]:
                 return f"at $j = {jj}$ the widths as written are {parts}"
         for jj, kk in np.ndindex(*spec.output_size):
@@ -150,7 +150,7 @@ def b_shape(ctx: Context) -> Claim:
         b = blocks(spec)
         want = (at(C2, spec), at(W, spec))
         for kk in range(1, at(W - w + 1, spec) + 1):
-            parts = [int(e.subs(note_values(spec)).subs(k, kk)) for e in widths]
+            parts = [at(e.xreplace({k: sympy.Integer(kk)}), spec) for e in widths]
             if min(parts) < 0 or sum(parts) != want[1]:
                 return f"at $k = {kk}$ the widths as written are {parts}"
             for ll in range(spec.in_channels):
@@ -173,7 +173,7 @@ def zero_blocks(ctx: Context) -> Claim:
 
     def check(spec: ConvSpec) -> str | None:
         layout = pattern_from_block_widths(spec)
-        for name, m in ((r"the built $\mathcal{W}$", matrix(spec, "seed")),
+        for name, m in ((r"the built $\mathcal{W}$", built_matrix(spec, "seed")),
                         (r"the note's $\mathcal{W}$ as written", note.matrix_as_written(spec))):
             actual = nonzero_pattern(m)
             if not np.array_equal(layout, actual):
@@ -217,7 +217,7 @@ def b_jk(ctx: Context) -> Claim:
     def check_with(last: str) -> Callable[[ConvSpec], str | None]:
         def check(spec: ConvSpec) -> str | None:
             spec = per_location(spec)
-            verdict = verify(spec, matrix=matrix(spec, "seed"), bias=bias_as_written(spec, last=last), order="seed")
+            verdict = verify(spec, matrix=built_matrix(spec, "seed"), bias=bias_as_written(spec, last=last), order="seed")
             if not verdict.holds:
                 mismatch = verdict.mismatch
                 assert mismatch is not None

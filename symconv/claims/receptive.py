@@ -9,12 +9,12 @@ import numpy as np
 import sympy
 
 from ..core.spec import ConvSpec
-from ..forms.blocks import matrix
 from ..forms.direct import direct_terms
 from . import note
 from . import torch_checks as audit_torch
 from .common import (
     Context,
+    built_matrix,
     grid_text,
     torch_line,
 )
@@ -38,7 +38,7 @@ def receptive_field(ctx: Context) -> Claim:
 
     def check(spec: ConvSpec) -> str | None:
         in_setting = spec in ctx.specs  # the note's setting: its 𝒲 as written and its window exist
-        built = supports(spec, matrix(spec, "seed"))
+        built = supports(spec, built_matrix(spec, "seed"))
         written = supports(spec, note.matrix_as_written(spec)) if in_setting else None
         terms = direct_terms(spec)
         n_weights = int(np.prod(spec.weight_shape))

@@ -189,10 +189,13 @@ class Correction:
     statement: str  # LaTeX or words
     holds: bool
     evidence: Evidence
+    evidence_kind: str = ""  # "proved for all sizes" or "checked on N layers" (set by the audit, see claims.proofs)
+    proof_steps: tuple[str, ...] = ()  # the proof steps that prove it, when proved for all sizes
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
-        return {"statement": self.statement, "holds": self.holds, "evidence": self.evidence.to_dict()}
+        return {"statement": self.statement, "holds": self.holds, "evidence": self.evidence.to_dict(),
+                "evidence_kind": self.evidence_kind, "proof_steps": list(self.proof_steps)}
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,9 @@ class Claim:
     """One claim of the note, as it writes it, and the computed verdict.
 
     ``precise`` is set when the note's words had to be made precise to be checked (e.g. "≪");
-    ``remarks`` are further computed findings about the claim.
+    ``remarks`` are further computed findings about the claim. ``evidence_kind`` says what carries a verdict:
+    ``"proved for all sizes"`` (by the steps ``proof_steps`` of the all-size proof), ``"checked on N layers"`` (the
+    grid only) or ``"fails as written"``; the audit sets it (:mod:`symconv.claims.proofs`).
     """
 
     id: str
@@ -211,6 +216,8 @@ class Claim:
     correction: Correction | None = None
     precise: str | None = None
     remarks: tuple[str, ...] = ()
+    evidence_kind: str = ""
+    proof_steps: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
@@ -220,6 +227,8 @@ class Claim:
             "as_written": self.as_written,
             "holds": self.holds,
             "precise": self.precise,
+            "evidence_kind": self.evidence_kind,
+            "proof_steps": list(self.proof_steps),
             "evidence": self.evidence.to_dict(),
             "correction": None if self.correction is None else self.correction.to_dict(),
             "remarks": list(self.remarks),

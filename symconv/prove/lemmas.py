@@ -16,6 +16,7 @@ over the reals — so ω(1/2) is a value of its own, distinct from every weight,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
@@ -87,84 +88,122 @@ class _Translator:
             return self.floor_div(zn, zd)
         return z3.ToInt(zn / zd)
 
-    def __call__(self, e: Any) -> Any:  # noqa: C901 — one case per SymPy node type
+    def __call__(self, e: Any) -> Any:
+        """``e`` as a Z3 term: the first handler whose SymPy types ``e`` is an instance of (:data:`_HANDLERS`)."""
         if isinstance(e, bool):
             return z3.BoolVal(e, self.ctx)
-        if isinstance(e, BooleanTrue):
-            return z3.BoolVal(True, self.ctx)
-        if isinstance(e, BooleanFalse):
-            return z3.BoolVal(False, self.ctx)
-        if isinstance(e, sympy.Symbol):
-            return self.symbol(e)
-        if isinstance(e, sympy.Integer):
-            return z3.IntVal(int(e), self.ctx)
-        if isinstance(e, sympy.Rational):
-            return z3.RealVal(f"{e.p}/{e.q}", self.ctx)
-        if isinstance(e, sympy.Add):
-            return z3.Sum(*[self(a) for a in e.args])
-        if isinstance(e, sympy.Mul):
-            num, den = sympy.fraction(e)
-            if den != 1:
-                return z3.ToReal(self(num)) / z3.ToReal(self(den))
-            return z3.Product(*[self(a) for a in e.args])
-        if isinstance(e, sympy.Pow):
-            if e.exp.is_Integer and e.exp > 0:
-                return z3.Product(*[self(e.base)] * int(e.exp))
-            if e.exp.is_Integer and e.exp < 0:
-                return z3.RealVal(1, self.ctx) / z3.ToReal(self(e.base ** -e.exp))
-            raise TypeError(f"Z3 translation: unsupported power {e}")
-        if isinstance(e, sympy.floor):
-            return self.floor(e.args[0])
-        if isinstance(e, sympy.ceiling):
-            return -self.floor(-e.args[0])
-        if isinstance(e, sympy.Mod):
-            a, b = e.args
-            za, zb = self(a), self(b)
-            if za.is_int() and zb.is_int():
-                return za - zb * self.floor_div(za, zb)
-            return za - zb * z3.ToInt(za / zb)
-        if isinstance(e, sympy.Piecewise):
-            out = None
-            for expr, cond in reversed(e.args):
-                value = self(expr)
-                out = value if out is None and cond == sympy.true else z3.If(self(cond), value,
-                                                                              out if out is not None else z3.RealVal(0, self.ctx))
-            return out
-        if isinstance(e, sympy.KroneckerDelta):
-            return z3.If(self(e.args[0]) == self(e.args[1]), z3.IntVal(1, self.ctx), z3.IntVal(0, self.ctx))
-        if isinstance(e, (sympy.Min, sympy.Max)):
-            args = [self(a) for a in e.args]
-            out = args[0]
-            for a in args[1:]:
-                out = z3.If(a < out, a, out) if isinstance(e, sympy.Min) else z3.If(a > out, a, out)
-            return out
-        if isinstance(e, sympy.Abs):
-            a = self(e.args[0])
-            return z3.If(a < 0, -a, a)
-        if isinstance(e, AppliedUndef):
-            f = self.func(e.func.__name__, len(e.args))
-            return f(*[z3.ToReal(a) if a.is_int() else a for a in map(self, e.args)])
-        if isinstance(e, sympy.Eq):
-            return self(e.lhs) == self(e.rhs)
-        if isinstance(e, sympy.Ne):
-            return self(e.lhs) != self(e.rhs)
-        if isinstance(e, sympy.Lt):
-            return self(e.lhs) < self(e.rhs)
-        if isinstance(e, sympy.Le):
-            return self(e.lhs) <= self(e.rhs)
-        if isinstance(e, sympy.Gt):
-            return self(e.lhs) > self(e.rhs)
-        if isinstance(e, sympy.Ge):
-            return self(e.lhs) >= self(e.rhs)
-        if isinstance(e, sympy.And):
-            return z3.And(*[self(a) for a in e.args], self.ctx)
-        if isinstance(e, sympy.Or):
-            return z3.Or(*[self(a) for a in e.args], self.ctx)
-        if isinstance(e, sympy.Not):
-            return z3.Not(self(e.args[0]))
-        if isinstance(e, sympy.Implies):
-            return z3.Implies(self(e.args[0]), self(e.args[1]))
+        for types, handler in _HANDLERS:
+            if isinstance(e, types):
+                return handler(self, e)
         raise TypeError(f"Z3 translation: unsupported expression {type(e).__name__}: {e}")
+
+    # ------------------------------------------------------------------ atoms and arithmetic
+    def boolean(self, e: Any) -> Any:
+        return z3.BoolVal(isinstance(e, BooleanTrue), self.ctx)
+
+    def integer(self, e: sympy.Integer) -> Any:
+        return z3.IntVal(int(e), self.ctx)
+
+    def rational(self, e: sympy.Rational) -> Any:
+        return z3.RealVal(f"{e.p}/{e.q}", self.ctx)
+
+    def add(self, e: sympy.Add) -> Any:
+        return z3.Sum(*[self(a) for a in e.args])
+
+    def mul(self, e: sympy.Mul) -> Any:
+        num, den = sympy.fraction(e)
+        if den != 1:
+            return z3.ToReal(self(num)) / z3.ToReal(self(den))
+        return z3.Product(*[self(a) for a in e.args])
+
+    def power(self, e: sympy.Pow) -> Any:
+        if e.exp.is_Integer and e.exp > 0:
+            return z3.Product(*[self(e.base)] * int(e.exp))
+        if e.exp.is_Integer and e.exp < 0:
+            return z3.RealVal(1, self.ctx) / z3.ToReal(self(e.base ** -e.exp))
+        raise TypeError(f"Z3 translation: unsupported power {e}")
+
+    # ------------------------------------------------------------------ integer functions, cases, ω
+    def floor_of(self, e: sympy.floor) -> Any:
+        return self.floor(e.args[0])
+
+    def ceiling_of(self, e: sympy.ceiling) -> Any:
+        return -self.floor(-e.args[0])
+
+    def mod(self, e: sympy.Mod) -> Any:
+        za, zb = self(e.args[0]), self(e.args[1])
+        if za.is_int() and zb.is_int():
+            return za - zb * self.floor_div(za, zb)
+        return za - zb * z3.ToInt(za / zb)
+
+    def piecewise(self, e: sympy.Piecewise) -> Any:
+        out = None
+        for expr, cond in reversed(e.args):
+            value = self(expr)
+            if out is None and cond == sympy.true:
+                out = value
+            else:
+                out = z3.If(self(cond), value, out if out is not None else z3.RealVal(0, self.ctx))
+        return out
+
+    def delta(self, e: sympy.KroneckerDelta) -> Any:
+        return z3.If(self(e.args[0]) == self(e.args[1]), z3.IntVal(1, self.ctx), z3.IntVal(0, self.ctx))
+
+    def extremum(self, e: sympy.Min | sympy.Max) -> Any:
+        args = [self(a) for a in e.args]
+        out = args[0]
+        for a in args[1:]:
+            out = z3.If(a < out, a, out) if isinstance(e, sympy.Min) else z3.If(a > out, a, out)
+        return out
+
+    def absolute(self, e: sympy.Abs) -> Any:
+        a = self(e.args[0])
+        return z3.If(a < 0, -a, a)
+
+    def applied(self, e: AppliedUndef) -> Any:
+        f = self.func(e.func.__name__, len(e.args))
+        return f(*[z3.ToReal(a) if a.is_int() else a for a in map(self, e.args)])
+
+    # ------------------------------------------------------------------ relations and logic
+    def relation(self, e: Any) -> Any:
+        lhs, rhs = self(e.lhs), self(e.rhs)
+        return _RELATIONS[type(e)](lhs, rhs)
+
+    def connective(self, e: Any) -> Any:
+        args = [self(a) for a in e.args]
+        if isinstance(e, sympy.And):
+            return z3.And(*args, self.ctx)
+        if isinstance(e, sympy.Or):
+            return z3.Or(*args, self.ctx)
+        if isinstance(e, sympy.Not):
+            return z3.Not(args[0])
+        return z3.Implies(args[0], args[1])
+
+
+_RELATIONS: dict[type, Callable[[Any, Any], Any]] = {
+    sympy.Eq: lambda a, b: a == b, sympy.Ne: lambda a, b: a != b, sympy.Lt: lambda a, b: a < b,
+    sympy.Le: lambda a, b: a <= b, sympy.Gt: lambda a, b: a > b, sympy.Ge: lambda a, b: a >= b,
+}
+#: SymPy node types → the translator's method, first match wins (Integer before Rational: it is one)
+_HANDLERS: tuple[tuple[Any, Callable[[_Translator, Any], Any]], ...] = (
+    ((BooleanTrue, BooleanFalse), _Translator.boolean),
+    (sympy.Symbol, _Translator.symbol),
+    (sympy.Integer, _Translator.integer),
+    (sympy.Rational, _Translator.rational),
+    (sympy.Add, _Translator.add),
+    (sympy.Mul, _Translator.mul),
+    (sympy.Pow, _Translator.power),
+    (sympy.floor, _Translator.floor_of),
+    (sympy.ceiling, _Translator.ceiling_of),
+    (sympy.Mod, _Translator.mod),
+    (sympy.Piecewise, _Translator.piecewise),
+    (sympy.KroneckerDelta, _Translator.delta),
+    ((sympy.Min, sympy.Max), _Translator.extremum),
+    (sympy.Abs, _Translator.absolute),
+    (AppliedUndef, _Translator.applied),
+    (tuple(_RELATIONS), _Translator.relation),
+    ((sympy.And, sympy.Or, sympy.Not, sympy.Implies), _Translator.connective),
+)
 
 
 def to_z3(expr: Any) -> Any:

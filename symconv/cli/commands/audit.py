@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from ...claims.audit import DEFAULT_MAX_SIZE, audit
+from ...claims.defaults import DEFAULT_MAX_SIZE, MAX_SIZES
 
 NAME = "audit"
 HELP = (
@@ -20,11 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch cross-checks even when PyTorch is installed")
     parser.add_argument(
         "--max-size", type=int, default=DEFAULT_MAX_SIZE, metavar="N",
-        help=f"largest H and W of the grid of layers searched (1..6, default {DEFAULT_MAX_SIZE})",
+        help=f"largest H and W of the grid of layers searched ({MAX_SIZES[0]}..{MAX_SIZES[-1]}, default {DEFAULT_MAX_SIZE})",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    # the library (SymPy, NumPy, the claims) loads here, after the arguments are read: --help answers at once
+    import json
+
+    from ...claims.audit import audit
+
     result = audit(torch=False if args.no_torch else None, max_size=args.max_size)
     if args.json:  # the list of claims, as the issue asks; Audit.to_dict() adds timing and grid size
         print(json.dumps([c.to_dict() for c in result.claims], indent=2, ensure_ascii=False))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from ...core.symbols import ORDERS
+from ...core.orders import ORDERS
 from ...errors import SpecError
-from ...prove.general import CONSTRUCTIONS, ENTRY_SYMBOLS, prove_closed_forms, prove_general
+from ...prove.names import BIAS_MODES, CONSTRUCTION_NAMES, ENTRY_NAMES
 from ._spec_args import parse_sizes, whole_number
 
 NAME = "prove"
@@ -28,13 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--padding", metavar="P", help="padding (zeros on both sides): P or PHxPW")
     g.add_argument("--dilation", metavar="D", help="dilation: D or DHxDW")
     g.add_argument("--groups", type=whole_number, metavar="G", help="groups")
-    parser.add_argument("--bias", default="shared", choices=["shared", "per_location", "none"],
+    parser.add_argument("--bias", default="shared", choices=BIAS_MODES,
                         help="bias mode (default shared)")
     parser.add_argument("--order", default="channel_major", choices=ORDERS, help="row order of W (default channel_major)")
     parser.add_argument("--entry", metavar="EXPR",
-                        help="a claimed formula for W's entries in " + ", ".join(list(ENTRY_SYMBOLS)[:7])
+                        help="a claimed formula for W's entries in " + ", ".join(ENTRY_NAMES)
                         + ", sizes (C_1, H, s_h, …) and Piecewise/KroneckerDelta/floor/Mod/Eq/And/…")
-    parser.add_argument("--construction", default="blocks", choices=list(CONSTRUCTIONS),
+    parser.add_argument("--construction", default="blocks", choices=CONSTRUCTION_NAMES,
                         help="block construction to prove (the others are negative controls; default blocks)")
     parser.add_argument("--rechecks", type=int, default=50, metavar="N",
                         help="concrete layers every step is re-checked on (default 50)")
@@ -60,6 +60,9 @@ def _fixed(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     if args.rechecks < 1:
         raise SpecError(f"rechecks must be an int ≥ 1, got {args.rechecks}")
+    # the library (SymPy, NumPy, Z3) loads here, after the arguments are read: --help and usage errors answer at once
+    from ...prove.general import prove_closed_forms, prove_general
+
     proof = prove_general(_fixed(args), entry=args.entry, order=args.order, bias=args.bias,
                           construction=args.construction, rechecks=args.rechecks)
     proofs = [proof]
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         print("\n\n".join(p.describe() for p in proofs))
-        if proof.counterexample is not None:
-            print(f"counterexample at step {proof.failed_step.name}: {proof.counterexample.describe()}")  # type: ignore[union-attr]
+        failed = proof.failed_step
+        if proof.counterexample is not None and failed is not None:
+            print(f"counterexample at step {failed.name}: {proof.counterexample.describe()}")
     return 0 if all(p.holds for p in proofs) else 1
