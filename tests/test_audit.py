@@ -301,7 +301,7 @@ def test_a_corrupted_proof_proves_no_claim_that_rests_on_it(monkeypatch):
     # a negative control as the construction: the flattening of x is swapped, so step flatten (and the theorem) fail
     broken = note_proofs(construction="swapped_flatten")
     assert broken.statuses["flatten"] == broken.statuses["theorem"] == "refuted" and broken.proves(("zero_blocks",))
-    monkeypatch.setattr(audit_module, "pending_note_proofs", lambda: lambda: broken)
+    monkeypatch.setattr(audit_module, "note_proofs", lambda: broken)
     result = audit(torch=False, max_size=2)
     for claim_id in ("index-sum", "x-order", "Wjk-shape", "d_x-d_y"):
         c = result.claim(claim_id)
@@ -318,14 +318,10 @@ def test_an_undetermined_step_proves_nothing():
     assert claim.evidence_kind == "checked on 149 layers" and claim.proof_steps == ()
 
 
-def test_the_proofs_run_in_a_child_process_while_the_grid_is_checked(monkeypatch):
+def test_the_proofs_run_once_per_process(monkeypatch):
     monkeypatch.setattr(proofs_module, "_PROVED", {})  # as in a fresh process
-    wait = proofs_module.pending_note_proofs()
-    assert wait is not proofs_module.note_proofs  # forked: this process has not proved anything yet
-    assert proofs_module._PROVED == {}
-    got = wait()
-    assert got == note_proofs() and proofs_module._PROVED == {"blocks": got}
-    assert proofs_module.pending_note_proofs() is proofs_module.note_proofs  # once per process
+    first = proofs_module.note_proofs()
+    assert proofs_module._PROVED == {"blocks": first} and proofs_module.note_proofs() is first
 
 
 def test_terminal_and_json_show_what_carries_each_verdict(capsys):

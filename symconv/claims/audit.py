@@ -21,7 +21,7 @@ from ..errors import SpecError
 from . import torch_checks as audit_torch
 from .catalog import CLAIMS, Context
 from .defaults import DEFAULT_MAX_SIZE, MAX_SIZES
-from .proofs import pending_note_proofs, with_proofs
+from .proofs import note_proofs, with_proofs
 from .types import Claim, Correction, Counterexample, Evidence, general_specs, note_specs, plain_text
 
 __all__ = ["DEFAULT_MAX_SIZE", "Audit", "Claim", "Correction", "Counterexample", "Evidence", "audit"]
@@ -138,8 +138,6 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     if use_torch and not audit_torch.available():
         raise SpecError("torch=True needs PyTorch installed (pip install torch==2.13.0); use torch=None or False")
     start = perf_counter()
-    # the all-size proofs the holding claims may rest on: started first, in a child process (once per process)
-    proofs_done = pending_note_proofs()
     # every claim checked as written, on the grid (and by PyTorch)
     ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=general_specs())
     if use_torch:
@@ -147,7 +145,7 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
             claims = tuple(check(ctx) for check in CLAIMS)
     else:
         claims = tuple(check(ctx) for check in CLAIMS)
-    # what carries each verdict: a proof for all sizes, or the layers checked
-    proofs = proofs_done()
+    # what carries each verdict: a proof for all sizes (once per process), or the layers checked
+    proofs = note_proofs()
     claims = tuple(with_proofs(c, proofs) for c in claims)
     return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs), proofs.seconds)

@@ -9,23 +9,21 @@ The proofs run in the note's setting — stride 1, padding 0, dilation 1, groups
 rows in the note's order, a bias per location as its sum adds — (:func:`~symconv.prove.general.prove_general`) and
 the closed forms the claims need (:func:`~symconv.prove.closed_forms.prove_closed_forms`: ``params``, ``rf_layer``,
 ``rf_stack``; every size a symbol). A step that is refuted or undetermined proves nothing: its claims say "checked".
-They run once per process, in a child process while the audit checks its grid (:func:`pending_note_proofs`): about
-1.5 s of CPU that then costs no wall-clock time when a second core is free.
+They run once per process, in the calling process (about 1.5 s of CPU): no child process is forked, since a fork
+after PyTorch or a BLAS has started its threads can deadlock.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .types import Claim
 
-if TYPE_CHECKING:  # the provers (SymPy, Z3) load in the process that proves: the audit's child
+if TYPE_CHECKING:  # the provers (SymPy, Z3) load only when the proofs run
     from ..prove.proof import Proof
 
-__all__ = ["NOTE_SETTING", "PROOF_STEPS", "RECHECKS", "NoteProofs", "note_proofs", "pending_note_proofs", "with_proofs"]
+__all__ = ["NOTE_SETTING", "PROOF_STEPS", "RECHECKS", "NoteProofs", "note_proofs", "with_proofs"]
 
 #: the sizes the note fixes; every other size stays a symbol
 NOTE_SETTING = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
@@ -54,7 +52,7 @@ PROVED = "proved for all sizes"
 @dataclass(frozen=True)
 class NoteProofs:
     """What the audit reads from the proofs: each step's verdict (``proved``, ``refuted``, ``undetermined``) by name,
-    over the theorem in the note's setting and the closed forms — plain data, so a child process can send it."""
+    over the theorem in the note's setting and the closed forms — plain data."""
 
     statuses: dict[str, str]
     seconds: float = 0.0
@@ -74,6 +72,8 @@ _PROVED: dict[str, NoteProofs] = {}  # by construction: the proofs run once per 
 def note_proofs(construction: str = "blocks") -> NoteProofs:
     """The proofs in the note's setting, once per process (``construction``: a negative control, for tests).
 
+    Plain data (each step's verdict by name), so that a caller may cache or send it.
+
     >>> note_proofs().proves(("theorem", "params", "rf_stack"))
     True
     """
@@ -86,42 +86,6 @@ def note_proofs(construction: str = "blocks") -> NoteProofs:
         closed = prove_closed_forms(rechecks=RECHECKS, steps=("params", "rf_layer", "rf_stack"))
         _PROVED[construction] = NoteProofs.of(theorem, closed)
     return _PROVED[construction]
-
-
-def pending_note_proofs() -> Callable[[], NoteProofs]:
-    """:func:`note_proofs` started in a child process while the caller checks the grid (the two run on two cores);
-    call the result to wait for them. Where fork is not available, or they ran already, they run on the call."""
-    if "blocks" in _PROVED or "fork" not in multiprocessing.get_all_start_methods():
-        return note_proofs
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_prove_and_send, args=(sender,), daemon=True)
-    child.start()
-    sender.close()
-
-    def wait() -> NoteProofs:
-        try:
-            outcome, value = receiver.recv()
-        except EOFError:  # the child died without an answer (killed, out of memory): prove here instead
-            outcome, value = "ok", None
-        finally:
-            child.join()
-            receiver.close()
-        if outcome != "ok":
-            raise value
-        _PROVED["blocks"] = value if value is not None else note_proofs()
-        return _PROVED["blocks"]
-
-    return wait
-
-
-def _prove_and_send(sender: Any) -> None:
-    try:
-        message: tuple[str, Any] = ("ok", note_proofs())
-    except Exception as exc:  # a ProofDisagreement is a bug to report in the parent, as it would be inline
-        message = ("error", exc)
-    sender.send(message)
-    sender.close()
 
 
 def checked_on(layers: int) -> str:

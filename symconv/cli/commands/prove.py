@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...core.orders import ORDERS
+from ...core.choices import ORDERS
 from ...errors import SpecError
 from ...prove.names import BIAS_MODES, CONSTRUCTION_NAMES, ENTRY_NAMES
 from ._spec_args import parse_sizes, whole_number
