@@ -184,8 +184,7 @@ def verify_implementation(
 ) -> ImplementationVerdict:
     """Check that ``fn(x, weight, bias)`` computes the layer ``spec``; an :class:`ImplementationVerdict`.
 
-    Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``, the default for small layers);
-    sampled, and within ``atol`` if the verdict says so, when fn is probed with numbers (see ``status``).
+    Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``); sampled when probed with numbers.
 
     ``layout``: x and y as ``"NCHW"`` (a batch first), ``"CHW"`` (one input per call), ``"NHWC"``/``"HWC"``
     (channels last), or ``"auto"`` (tries NCHW, then CHW). ``weight_layout``: ``"OIHW"`` (PyTorch, default)
@@ -196,14 +195,11 @@ def verify_implementation(
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
     overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
     integer (default there 1e-6 for float64, 1e-2 for float32; 0 makes every comparison exact). ``torch_threads``:
-    PyTorch's intra-op threads during the check (restored after; ``None`` leaves them alone) — probes are
-    small batches, for which extra threads only add synchronisation, and on a busy machine they cost 10–50×
-    in wall time. ``signature``: how fn takes its arguments — ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"``
-    (returning ``(out, cache)``), ``"x,w,b,stride,pad"``, ``"x,w,stride,pad"`` (no bias), ``"module"`` /
-    ``"module:WEIGHT,BIAS"`` (an object holding its weights as attributes), or ``"auto"`` (by fn's parameters
-    and attributes; see :mod:`symconv.check.signature`). ``time_budget``: seconds method="auto" aims for — the
-    first calls are timed, and one-hot is used only when its estimate fits half of it (else sparse); the
-    verdict says which method was chosen and why (``details["method_reason"]``).
+    PyTorch's threads during the check (restored after; ``None`` leaves them; one is fastest for small probes).
+    ``signature``: ``"x,w,b"``, CS231n's ``"x,w,b,conv_param"`` (returning ``(out, cache)``), ``"x,w,b,stride,pad"``,
+    ``"x,w,stride,pad"``, ``"module"``/``"module:WEIGHT,BIAS"`` (weights as attributes) or ``"auto"``
+    (:mod:`symconv.check.signature`). ``time_budget``: seconds method="auto" aims for; the verdict says which
+    method was chosen and why (``details["method_reason"]``).
 
     >>> import numpy as np
     >>> def mine(x, w, b):                      # a hand-written cross-correlation, no padding, stride 1
@@ -216,8 +212,6 @@ def verify_implementation(
     ...     return y + b[None, :, None, None]
     >>> verify_implementation(mine, ConvSpec(2, 3, input_size=5, kernel_size=3)).status
     'HOLDS (exact)'
-    >>> verify_implementation(mine, ConvSpec(2, 3, input_size=5, kernel_size=3), method="sparse").status
-    'AGREES (sampled, exact values)'
     >>> flipped = lambda x, w, b: mine(x, w[:, :, ::-1, ::-1], b)
     >>> verify_implementation(flipped, ConvSpec(2, 3, input_size=5, kernel_size=3)).codes
     ('flipped-kernel',)

@@ -14,6 +14,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .._version import __version__
 from ..errors import SymconvError
@@ -33,7 +34,7 @@ def _commands() -> list:
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: the usage block is for ``--help``, not for every typo."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

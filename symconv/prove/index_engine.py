@@ -125,6 +125,15 @@ def _terms_as_sympy(spec: ConvSpec, keys: np.ndarray, coefficients: np.ndarray) 
     return out
 
 
+def _bad_rows(results: list, supplied: Any) -> np.ndarray:
+    """Every seed row that differs: those the batches found, and those holding a supplied term that is not c·ω·x."""
+    bad = [rows for result in results for rows in result[0]]
+    bad_seed = np.unique(np.concatenate(bad)) if bad else np.empty(0, dtype=np.int64)
+    if supplied is not None and supplied.foreign:
+        bad_seed = np.union1d(bad_seed, np.fromiter(supplied.foreign, dtype=np.int64))
+    return bad_seed
+
+
 def prove_index(
     spec: ConvSpec,
     order: str = "channel_major",
@@ -168,10 +177,7 @@ def prove_index(
         make_terms = block_terms_fn or built_terms_fn(spec)
         check, comparison = partial(_check_batch, spec, supplied, make_terms), "per term, merged term lists"
     results = _run_batches(check, batches, workers, total, progress)
-    bad = [rows for result in results for rows in result[0]]
-    bad_seed = np.unique(np.concatenate(bad)) if bad else np.empty(0, dtype=np.int64)
-    if supplied is not None and supplied.foreign:
-        bad_seed = np.union1d(bad_seed, np.fromiter(supplied.foreign, dtype=np.int64))
+    bad_seed = _bad_rows(results, supplied)
     # the first mismatch in the caller's order, both sides as SymPy terms
     mismatch = _first_mismatch(spec, order, bad_seed, supplied, make_terms) if bad_seed.size else None
     return Verdict(
