@@ -528,15 +528,34 @@ def _nonzero_entries(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray,
     return rows[valid], terms.keys[valid] // n_weights
 
 
+def _sparsity_bins(spec: ConvSpec) -> tuple[int, int]:
+    """Tile size in entries: 1 × 1 when 𝒲 is small enough to draw entry by entry, else the note's blocks.
+
+    A block tile is the C₂W' rows of output rows j (seed order: contiguous) against the W columns of input
+    rows r of one channel (C-order: contiguous), as many rows of each as needed to fit the figure; it is
+    nonzero exactly when a kernel row of output row j reaches input row r.
+    """
+    if spec.d_y <= _SPARSITY_MAX_CELLS_Y and spec.d_x <= _SPARSITY_MAX_CELLS_X:
+        return 1, 1
+    rows_out, height = spec.output_size[0], spec.input_size[0]
+    per_row_y, per_row_x = spec.out_channels * spec.output_size[1], spec.input_size[1]
+    return (per_row_y * math.ceil(rows_out / _SPARSITY_MAX_CELLS_Y),
+            per_row_x * math.ceil(spec.in_channels * height / _SPARSITY_MAX_CELLS_X))
+
+
 def gather_sparsity(spec: ConvSpec) -> SparsityCounts:
     """𝒲's nonzeros counted per tile, built from :func:`symconv.forms.blocks.block_terms` in bounded chunks.
+
+    Tiles are single entries for small layers and the note's blocks for large ones (:func:`_sparsity_bins`).
 
     >>> s = gather_sparsity(ConvSpec(1, 1, input_size=3, kernel_size=2))
     >>> s.nnz, s.grid.shape, (s.bin_rows, s.bin_cols)
     (16, (4, 9), (1, 1))
+    >>> big = gather_sparsity(ConvSpec(2, 4, input_size=40, kernel_size=3))
+    >>> big.grid.shape, (big.bin_rows, big.bin_cols)
+    ((38, 80), (152, 40))
     """
-    bin_r = max(1, math.ceil(spec.d_y / _SPARSITY_MAX_CELLS_Y))
-    bin_c = max(1, math.ceil(spec.d_x / _SPARSITY_MAX_CELLS_X))
+    bin_r, bin_c = _sparsity_bins(spec)
     rows, cols = math.ceil(spec.d_y / bin_r), math.ceil(spec.d_x / bin_c)
     counts_ = np.zeros(rows * cols, dtype=np.int64)
     n_positions = math.prod(spec.output_size)
