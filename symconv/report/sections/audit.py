@@ -81,10 +81,10 @@ def _claim_view(c: Claim) -> ClaimView:
 def share_grid(views: tuple[ClaimView, ...]) -> tuple[tuple[ClaimView, ...], str | None]:
     """The grid most claims are checked on, to describe once, and the views marked that use it.
 
-    >>> from types import SimpleNamespace as NS
-    >>> views, grid = share_grid((NS(grid="144 layers", checked=144), NS(grid="144 layers", checked=1)))
-    >>> grid
-    '144 layers'
+    >>> from symconv.claims.audit import audit
+    >>> views, grid = share_grid(tuple(_claim_view(c) for c in audit(torch=False, max_size=2).claims))
+    >>> grid.split(" (")[0], sum(v.grid_shared for v in views) > 1
+    ("36 layers of the note's setting", True)
     """
     grids = Counter(v.grid for v in views if v.checked)
     if not grids or grids.most_common(1)[0][1] < 2:
