@@ -131,7 +131,8 @@ def test_same_input_gives_byte_identical_tex_across_processes(tmp_path):
     outputs = []
     for seed in ("1", "2"):
         (tmp_path / seed).mkdir()
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+        # this checkout's symconv, not whichever is installed (the subprocess runs in tmp_path)
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         subprocess.run([sys.executable, "-m", "symconv", "report", *args, "-o", "r.tex"], check=True, env=env,
                        capture_output=True, cwd=tmp_path / seed)
         outputs.append((tmp_path / seed / "r.tex").read_bytes())

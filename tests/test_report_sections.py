@@ -234,11 +234,25 @@ def test_sparsity_picture_is_pytorchs_jacobian_pattern(name):
     assert fig.nnz == spec.n_terms
 
 
-def test_large_sparsity_pictures_are_tiled_and_bounded():
+def test_large_sparsity_pictures_are_the_notes_blocks_and_bounded():
     spec = ConvSpec(16, 16, input_size=32, kernel_size=3)
     fig = sparsity_figure(gather_sparsity(spec))
-    assert fig.coloring == "density" and fig.bin_rows > 1 and len(fig.runs) <= 2500
+    assert fig.coloring == "blocks" and len(fig.runs) <= 2500
     assert fig.nnz == spec.n_terms and fig.rows * fig.bin_rows >= spec.d_y and fig.cols * fig.bin_cols >= spec.d_x
+    # whole blocks: C₂W' rows per output row j, W columns per input row r; the band of blocks B is drawn
+    assert fig.bin_rows % (16 * 30) == 0 and fig.bin_cols % 32 == 0
+    drawn = np.zeros((fig.rows, fig.cols), dtype=bool)
+    for r, c0, c1, _ in fig.runs:
+        drawn[r, c0:c1] = True
+    j_per, r_per = fig.rows_per_cell, fig.cols_per_cell
+    expected = np.zeros_like(drawn)
+    for j in range(30):  # output row j reads input rows j … j + 2 of every channel
+        for l in range(16):
+            for r in range(j, j + 3):
+                expected[j // j_per, (l * 32 + r) // r_per] = True
+    assert np.array_equal(drawn, expected)
+    # the framed 𝒲_{j,k} is a visible band, not a hairline
+    assert (float(fig.highlight[1]) - float(fig.highlight[0])) * float(fig.unit[:-2]) >= 0.15
 
 
 # ----------------------------------------------------------------------------- receptive fields

@@ -169,7 +169,7 @@ def note_report(
     """The lecture note, corrected: its headings, each claim as written, verdict, counterexample, correction; errata.
 
     >>> from symconv.claims.audit import audit
-    >>> "\\section{Erratum: the prose}" in note_report(audit(torch=False, max_size=2))
+    >>> "\\\\section{Erratum: the prose}" in note_report(audit(torch=False, max_size=2))
     True
     """
     # the audit arrives computed; filed under the note's own headings

@@ -32,7 +32,7 @@ class SparsityFigure:
     cols: int
     unit: Tex  # length of one cell, e.g. "0.3200cm"
     runs: tuple[tuple[int, int, int, int], ...]
-    coloring: str  # "channel": shade = input channel l (mod 4) + 1; "density": shade 1…4 by fill of the tile
+    coloring: str  # "channel": one entry per cell; "blocks": one block per cell; shade = input channel l (mod 4) + 1
     bin_rows: int
     bin_cols: int
     thin_hlines: tuple[Tex, ...]  # coordinates (in cells) of the lines between 𝒲_{j,k}
@@ -41,12 +41,14 @@ class SparsityFigure:
     thick_vlines: tuple[Tex, ...]  # … between input channels l
     channel_labels: tuple[tuple[Tex, Tex], ...]  # (x, label)
     row_labels: tuple[tuple[Tex, Tex], ...]  # (y, label)
-    highlight: tuple[Tex, Tex, Tex]  # first row, end row, middle of the 𝒲_{j,k} shown in the blocks section
+    highlight: tuple[Tex, Tex, Tex]  # first row, end row, middle of the 𝒲_{j,k} shown (its block row when tiled)
     highlight_label: Tex
     nnz: int
     d_y: int
     d_x: int
     density: str
+    rows_per_cell: int  # output rows j per cell ("blocks" colouring; 0 when cells are entries)
+    cols_per_cell: int  # input rows r per cell (likewise)
 
 
 _FIG_WIDTH_CM, _FIG_HEIGHT_CM = 13.5, 19.0
@@ -85,23 +87,33 @@ class _Tiles:
 
 
 def _tiles(sparsity: SparsityCounts) -> _Tiles:
-    """Shade each cell by input channel (entry by entry) or by fill (tiles); coarsen until ≤ _MAX_RUNS runs."""
+    """Shade each cell by the input channel of its columns (an entry, or a block of the note); a cell is drawn when
+    it holds a nonzero, whatever the fraction (a pale shade per fraction would fade large layers to nothing);
+    coarsen by whole blocks until ≤ _MAX_RUNS runs."""
     grid, bin_r, bin_c = sparsity.grid, sparsity.bin_rows, sparsity.bin_cols
     rows, cols = grid.shape
     height, width = sparsity.spec.input_size
     while True:
-        if bin_r * bin_c == 1:  # entry by entry: colour by input channel l (1…4, cycling)
-            coloring = "channel"
-            level = np.where(grid > 0, (np.arange(cols)[None, :] // (height * width)) % _PALETTE + 1, 0)
-        else:  # tiles: 1…4 by their fraction of nonzeros
-            coloring = "density"
-            level = np.where(grid > 0, np.minimum(_PALETTE, 1 + (grid * _PALETTE - 1) // (bin_r * bin_c)), 0)
+        channel = (np.arange(cols)[None, :] * bin_c // (height * width)) % _PALETTE + 1
+        level = np.where(grid > 0, channel, 0)
         runs = _level_runs(level)
         if len(runs) <= _MAX_RUNS:
-            return _Tiles(runs, coloring, rows, cols, bin_r, bin_c)
-        # too many rectangles for TeX: tiles twice as large, summed from the finer grid
+            return _Tiles(runs, "channel" if bin_r * bin_c == 1 else "blocks", rows, cols, bin_r, bin_c)
+        # too many rectangles for TeX: tiles twice as large (still whole blocks), summed from the finer grid
         grid = np.pad(grid, ((0, rows % 2), (0, cols % 2))).reshape((rows + 1) // 2, 2, (cols + 1) // 2, 2).sum(axis=(1, 3))
         rows, cols, bin_r, bin_c = grid.shape[0], grid.shape[1], bin_r * 2, bin_c * 2
+
+
+_MIN_HIGHLIGHT_CM = 0.16  # the framed 𝒲_{j,k} stays a visible band, never a hairline
+
+
+def _highlight(first: float, end: float, unit: float, tiled: bool) -> tuple[Tex, Tex, Tex]:
+    """(first row, end row, middle) in cells of the framed band: whole tiles when tiled, at least a visible height."""
+    if tiled:
+        first, end = float(int(first)), float(max(int(first) + 1, -(-end // 1)))
+    middle = (first + end) / 2
+    half = max(end - first, _MIN_HIGHLIGHT_CM / unit) / 2
+    return _coord(middle - half), _coord(middle + half), _coord(middle)
 
 
 def sparsity_figure(sparsity: SparsityCounts, position: tuple[int, int] = (0, 0)) -> SparsityFigure:
@@ -137,15 +149,17 @@ def sparsity_figure(sparsity: SparsityCounts, position: tuple[int, int] = (0, 0)
     if rows_out <= 16 and c2 * cols_out / t.bin_rows * unit >= 0.3:
         row_labels = tuple((_coord((j + 0.5) * c2 * cols_out / t.bin_rows), Tex(f"j = {j + 1}")) for j in range(rows_out))
     flat = position[0] * cols_out + position[1]
-    highlight = tuple(_coord(v * c2 / t.bin_rows) for v in (flat, flat + 1, flat + 0.5))
+    highlight = _highlight(flat * c2 / t.bin_rows, (flat + 1) * c2 / t.bin_rows, unit, t.bin_rows > 1)
     return SparsityFigure(
         rows=t.rows, cols=t.cols, unit=Tex(f"{unit:.4f}cm"), runs=tuple(t.runs), coloring=t.coloring,
         bin_rows=t.bin_rows, bin_cols=t.bin_cols, thin_hlines=tuple(v for v in lines(c2, t.bin_rows, d_y) if v not in thick_h),
         thick_hlines=thick_h, thin_vlines=tuple(v for v in lines(width, t.bin_cols, d_x) if v not in thick_v),
         thick_vlines=thick_v, channel_labels=channel_labels, row_labels=row_labels,
-        highlight=(highlight[0], highlight[1], highlight[2]),
+        highlight=highlight,
         highlight_label=Tex(rf"\mathcal{{W}}_{{{position[0] + 1},{position[1] + 1}}}"),
         nnz=sparsity.nnz, d_y=d_y, d_x=d_x, density=f"{100 * sparsity.nnz / (d_y * d_x):.2f}",
+        rows_per_cell=t.bin_rows // (c2 * cols_out) if t.coloring == "blocks" else 0,
+        cols_per_cell=t.bin_cols // width if t.coloring == "blocks" else 0,
     )
 
 

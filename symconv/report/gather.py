@@ -17,8 +17,13 @@ only up to a size), because building is where the time and memory go.
 
 from __future__ import annotations
 
+import ast
 import math
+import multiprocessing
+import re
 from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +51,8 @@ from ..receptive.forms import ReceptiveForms, receptive_forms
 
 __all__ = [
     "BOTH_ENGINES_TERMS",
+    "GENERAL_CLAIM",
+    "GENERAL_RECHECKS",
     "MAX_AS_WRITTEN_TERMS",
     "MAX_EXPLICIT_COLS",
     "MAX_EXPLICIT_ROWS",
@@ -68,11 +75,13 @@ __all__ = [
     "gather_blocks",
     "gather_counts",
     "gather_definition",
+    "general_proof",
     "gather_layer",
     "gather_proof",
     "gather_receptive",
     "gather_sparsity",
     "gather_stack",
+    "start_general_proof",
     "layer_symbols",
     "step_proof",
     "theorem_steps",
@@ -116,7 +125,13 @@ def _flat(spec: ConvSpec, position: tuple[int, ...]) -> int:
 # A proof is data: numbered steps, each a SymPy statement (usually an equality continuing the previous
 # one), why it holds, and whether a machine checked it; then the side conditions (lemmas) it rests on.
 # The all-size prover's ``Proof`` (symconv.prove.general) maps onto it with :func:`step_proof`, which
-# reads attributes only (duck typing), so this module does not import the prover.
+# reads attributes only (duck typing): steps flagged ``lemma`` (Z3-discharged side conditions) become lemmas.
+
+#: Concrete layers on which the all-size prover re-checks every step, independently of Z3. Few: every layer
+#: report pays for them (``symconv prove`` uses 50); the exact check of the report's own layer comes on top.
+GENERAL_RECHECKS = 5
+
+
 @dataclass(frozen=True)
 class ProofStep:
     """One step: ``statement`` (an ``Eq`` continues the chain when its lhs is the previous rhs), its reason."""
@@ -124,38 +139,84 @@ class ProofStep:
     statement: sympy.Basic
     justification: str  # words with inline $…$ math
     holds: bool | None  # True/False: checked by a machine; None: argued in words, not machine-checked
+    name: str = ""  # the prover's name for the step ("" for steps argued here)
 
 
 @dataclass(frozen=True)
 class Lemma:
-    """A side condition the steps rest on, and how it was discharged (Z3, an exact engine, …)."""
+    """A side condition the steps rest on, and how it was discharged (Z3, an exact engine, …).
 
-    statement: str  # words with inline $…$ math
+    ``statement`` is words with $…$ math or a SymPy statement. ``refuted_form`` is what SymPy's own evaluation
+    gave for this step when Z3 refuted it (the proof then uses a guarded form), ``refuted_at`` where it fails.
+    """
+
+    statement: sympy.Basic | str
     justification: str
     holds: bool | None
+    name: str = ""
+    refuted_form: sympy.Basic | None = None
+    refuted_at: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class StepProof:
-    """A proof as numbered steps with justifications and a lemma list; ``scope`` says for which sizes."""
+    """A proof as numbered steps with justifications and a lemma list; ``scope`` says for which sizes.
+
+    ``status`` is the prover's verdict when there is one (``"proved"``, ``"refuted"``, ``"undetermined"``),
+    ``failed`` the first step it did not prove and ``counterexample`` its counterexample in words; ``rechecks``
+    the concrete layers every step was re-checked on; ``assumptions`` the hypotheses on the sizes.
+    """
 
     claim: sympy.Basic
     scope: str  # "all sizes" or the sizes it was checked for, in words with $…$ math
     steps: tuple[ProofStep, ...]
     lemmas: tuple[Lemma, ...]
+    status: str | None = None
+    failed: str | None = None
+    counterexample: str | None = None
+    rechecks: int = 0
+    assumptions: sympy.Basic | None = None
 
     @property
     def holds(self) -> bool | None:
-        """False if a step or lemma failed; True if all were machine-checked; None if some were argued only."""
+        """False if a step or lemma failed; True if all were machine-checked; None if some were argued only.
+
+        With a prover's ``status``: True only when proved, False when refuted, None when undetermined.
+        """
+        if self.status is not None:
+            return {"proved": True, "refuted": False}.get(self.status)
         marks = [s.holds for s in self.steps] + [lemma.holds for lemma in self.lemmas]
         if any(m is False for m in marks):
             return False
         return True if all(m is True for m in marks) else None
 
 
+# The prover records SymPy's own (wrong) evaluation of a sum in a note: "SymPy's doit() gives <expr> — refuted
+# by Z3 (…): {<counterexample>}; …".
+_REFUTED_NOTE = re.compile(r"^SymPy's doit\(\) gives (?P<expr>.+?) — refuted by Z3[^:]*: (?P<at>\{[^}]*\})")
+
+
+def _refuted(step: Any) -> tuple[sympy.Basic | None, tuple[tuple[str, int], ...]]:
+    """SymPy's refuted evaluation recorded in the step's notes (the one for the step's own axis), and where."""
+    statement_symbols = {str(s) for s in getattr(step.statement, "free_symbols", ())}
+    for note in getattr(step, "objects", {}).get("notes", ()):
+        match = _REFUTED_NOTE.match(str(note))
+        if match is None:
+            continue
+        try:
+            at = ast.literal_eval(match["at"])
+            expr = sympy.parse_expr(match["expr"], local_dict={"omega": sympy.Function("omega")})
+        except (ValueError, SyntaxError, TypeError, sympy.SympifyError):
+            continue
+        if set(at) <= statement_symbols | {"omega"}:
+            return expr, tuple((str(k), int(v)) for k, v in at.items())
+    return None, ()
+
+
 def step_proof(proof: Any, claim: sympy.Basic, scope: str = "all sizes") -> StepProof:
-    """A :class:`StepProof` from any proof object with ``steps`` (``statement``, ``justification``, ``holds``)
-    and optionally ``lemmas`` (``statement``, ``justification``, ``holds``; SymPy statements are printed as math).
+    """A :class:`StepProof` from any proof object with ``steps`` (``statement``, ``justification``, ``holds``;
+    optionally ``name`` and ``lemma``: lemma steps become lemmas) and optionally ``lemmas``, ``status``,
+    ``failed_step``, ``counterexample``, ``rechecks`` and ``assumptions`` (as :class:`symconv.prove.proof.Proof` has).
 
     >>> from types import SimpleNamespace as NS
     >>> x = sympy.Symbol("x")
@@ -163,14 +224,67 @@ def step_proof(proof: Any, claim: sympy.Basic, scope: str = "all sizes") -> Step
     >>> p.holds, p.steps[0].justification
     (True, 'collect')
     """
-    def words(value: Any) -> str:
-        return f"${sympy.latex(value)}$" if isinstance(value, sympy.Basic) else str(value)
+    def holds(value: Any) -> bool | None:
+        return None if value is None else bool(value)
 
-    steps = tuple(ProofStep(s.statement, str(s.justification), None if s.holds is None else bool(s.holds))
-                  for s in proof.steps)
-    lemmas = tuple(Lemma(words(lem.statement), str(lem.justification), None if lem.holds is None else bool(lem.holds))
-                   for lem in getattr(proof, "lemmas", ()))
-    return StepProof(claim, scope, steps, lemmas)
+    steps = tuple(ProofStep(s.statement, str(s.justification), holds(s.holds), str(getattr(s, "name", "")))
+                  for s in proof.steps if not getattr(s, "lemma", False))
+    lemmas = tuple(Lemma(s.statement, str(s.justification), holds(s.holds), str(getattr(s, "name", "")), *_refuted(s))
+                   for s in proof.steps if getattr(s, "lemma", False))
+    lemmas += tuple(Lemma(lem.statement, str(lem.justification), holds(lem.holds))
+                    for lem in getattr(proof, "lemmas", ()))
+    failed = getattr(proof, "failed_step", None)
+    counterexample = getattr(proof, "counterexample", None)
+    return StepProof(claim, scope, steps, lemmas, status=getattr(proof, "status", None),
+                     failed=None if failed is None else str(failed.name),
+                     counterexample=None if counterexample is None else counterexample.describe(),
+                     rechecks=int(getattr(proof, "rechecks", 0)), assumptions=getattr(proof, "assumptions", None))
+
+
+#: What the all-size prover proves, as the report states it.
+GENERAL_CLAIM = sympy.Eq(sympy.Symbol(r"\operatorname{conv}(x)"), sympy.Symbol(r"\symconvW x + b"), evaluate=False)
+
+
+# One proof per (row order, bias mode) and process: a ``symconv report`` run may build several documents.
+_GENERAL: dict[tuple[str, str], Any] = {}
+_PENDING: dict[tuple[str, str], Future[Any]] = {}
+
+
+def _prove(order: str, bias: str) -> Any:
+    from ..prove.general import prove_general  # Z3 loads only for the reports that prove
+
+    return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS)
+
+
+def start_general_proof(order: str, bias: str) -> None:
+    """Start :func:`general_proof` in a forked worker, so that it runs while the caller computes the rest.
+
+    The prover is the report's largest cost (seconds) and needs nothing else the report computes; on a
+    second core it overlaps with the counts and the blocks. Where ``fork`` is unavailable this does nothing
+    and :func:`general_proof` proves in-process.
+    """
+    key = (order, bias)
+    if key in _GENERAL or key in _PENDING or "fork" not in multiprocessing.get_all_start_methods():
+        return
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    _PENDING[key] = pool.submit(_prove, order, bias)
+    pool.shutdown(wait=False)  # the worker exits after its one task
+
+
+def general_proof(order: str, bias: str) -> Any:
+    """The all-size proof of conv(x) = 𝒲x + b for rows in ``order`` and bias mode ``bias``, every size a symbol.
+
+    Cached per process; the result of :func:`start_general_proof` when one was started. A worker that
+    died (out of memory, killed) is not an answer: the proof is then redone here.
+    """
+    key = (order, bias)
+    if key not in _GENERAL:
+        pending = _PENDING.pop(key, None)
+        try:
+            _GENERAL[key] = pending.result() if pending is not None else _prove(order, bias)
+        except BrokenProcessPool:
+            _GENERAL[key] = _prove(order, bias)
+    return _GENERAL[key]
 
 
 def layer_symbols(spec: ConvSpec) -> dict[sympy.Symbol, int]:
@@ -230,8 +344,8 @@ def theorem_steps(spec: ConvSpec) -> tuple[sympy.Basic, tuple[ProofStep, ...]]:
 class ProofResults:
     """conv(x) = 𝒲x + b for symconv's 𝒲 (seed order, one or both engines) and for the note's 𝒲 as written.
 
-    ``theorem`` is the proof for all sizes (from the all-size prover when it is available, else the steps
-    argued in words); ``instance`` the same steps at this layer's sizes, each checked by the engines.
+    ``theorem`` is the all-size prover's proof (every size a symbol, the report's row order and bias mode);
+    ``instance`` the identity's steps at this layer's sizes, each checked by the engines.
     """
 
     spec: ConvSpec
@@ -267,7 +381,7 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
 
     >>> p = gather_proof(ConvSpec(1, 1, input_size=3, kernel_size=2))
     >>> [v.holds for v in p.verdicts], p.as_written.holds, p.instance.holds, p.theorem.holds
-    ([True, True], False, True, None)
+    ([True, True], False, True, True)
     """
     small = spec.n_terms + spec.n_bias_terms <= BOTH_ENGINES_TERMS
     verdicts = tuple(verify(spec, method=method, order="seed") for method in (("sympy", "index") if small else ("index",)))
@@ -275,8 +389,9 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
     as_written = None
     if in_note_setting(spec) and not skipped:
         as_written = verify(spec, method="index", matrix=matrix_as_written(spec), order="seed")
+    # the theorem for every size, rows in the report's order: the all-size prover's proof (cached per process)
+    theorem = step_proof(general_proof("seed", spec.bias), GENERAL_CLAIM)
     claim, steps = theorem_steps(spec)
-    theorem = StepProof(claim, "all sizes", steps, ())
     return ProofResults(spec, verdicts, as_written, skipped, theorem, _instance(spec, claim, steps, verdicts))
 
 
@@ -413,15 +528,34 @@ def _nonzero_entries(spec: ConvSpec, positions: np.ndarray) -> tuple[np.ndarray,
     return rows[valid], terms.keys[valid] // n_weights
 
 
+def _sparsity_bins(spec: ConvSpec) -> tuple[int, int]:
+    """Tile size in entries: 1 × 1 when 𝒲 is small enough to draw entry by entry, else the note's blocks.
+
+    A block tile is the C₂W' rows of output rows j (seed order: contiguous) against the W columns of input
+    rows r of one channel (C-order: contiguous), as many rows of each as needed to fit the figure; it is
+    nonzero exactly when a kernel row of output row j reaches input row r.
+    """
+    if spec.d_y <= _SPARSITY_MAX_CELLS_Y and spec.d_x <= _SPARSITY_MAX_CELLS_X:
+        return 1, 1
+    rows_out, height = spec.output_size[0], spec.input_size[0]
+    per_row_y, per_row_x = spec.out_channels * spec.output_size[1], spec.input_size[1]
+    return (per_row_y * math.ceil(rows_out / _SPARSITY_MAX_CELLS_Y),
+            per_row_x * math.ceil(spec.in_channels * height / _SPARSITY_MAX_CELLS_X))
+
+
 def gather_sparsity(spec: ConvSpec) -> SparsityCounts:
     """𝒲's nonzeros counted per tile, built from :func:`symconv.forms.blocks.block_terms` in bounded chunks.
+
+    Tiles are single entries for small layers and the note's blocks for large ones (:func:`_sparsity_bins`).
 
     >>> s = gather_sparsity(ConvSpec(1, 1, input_size=3, kernel_size=2))
     >>> s.nnz, s.grid.shape, (s.bin_rows, s.bin_cols)
     (16, (4, 9), (1, 1))
+    >>> big = gather_sparsity(ConvSpec(2, 4, input_size=40, kernel_size=3))
+    >>> big.grid.shape, (big.bin_rows, big.bin_cols)
+    ((38, 80), (152, 40))
     """
-    bin_r = max(1, math.ceil(spec.d_y / _SPARSITY_MAX_CELLS_Y))
-    bin_c = max(1, math.ceil(spec.d_x / _SPARSITY_MAX_CELLS_X))
+    bin_r, bin_c = _sparsity_bins(spec)
     rows, cols = math.ceil(spec.d_y / bin_r), math.ceil(spec.d_x / bin_c)
     counts_ = np.zeros(rows * cols, dtype=np.int64)
     n_positions = math.prod(spec.output_size)
@@ -558,6 +692,7 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> Lay
     ``position`` (0-based (j, k)) is where the blocks and the receptive field are shown; by default the blocks
     at (0, 0), as in the note, and the receptive field at the centre, away from the padding.
     """
+    start_general_proof("seed", spec.bias)  # the all-size proof runs beside everything below
     centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
     field_at = centre if position is None else position
     position = (0, 0) if position is None else position

@@ -177,7 +177,8 @@ def pdf_string(text: str, unicode: bool = False) -> Tex:
         math = re.sub(r"\\(?:mathcal|mathbb|mathrm|mathbf|operatorname|left|right)\b", "", pieces[n])
         pieces[n] = re.sub(r"[{}^_]", "", re.sub(r"\\([A-Za-z]+)", r" \1 ", math)).strip()
     plain = re.sub(r" +", " ", "".join(pieces))
-    for ch, ascii_ in (("→", "to"), ("×", "x"), ("−", "-"), ("·", "*"), ("…", "...")):
+    for ch, ascii_ in (("→", "to"), ("×", "x"), ("−", "-"), ("·", "*"), ("…", "..."), ("𝒲", "W"),
+                       *zip(_GREEK, _GREEK_NAMES)):
         plain = plain.replace(ch, ascii_)
     if unicode:  # LuaLaTeX writes Unicode into the PDF string as is; only TeX's specials need escaping
         return Tex("".join(ch if ord(ch) > 127 else escape_tex(ch) for ch in plain))

@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 
 from ...errors import SpecError
-from ...report import LatexError, audit_report, build_pdf, layers_report, note_report, spec_report, write_atomic
-from ...report.render import title_tex
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
@@ -95,6 +93,8 @@ def _position(text: str) -> tuple[int, int]:
 
 def _check_mode(args: argparse.Namespace) -> None:
     """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
+    from ...report.render import title_tex
+
     if args.title is not None:
         try:
             title_tex(args.title, unicode=args.engine == "lualatex")
@@ -126,6 +126,9 @@ def _check_mode(args: argparse.Namespace) -> None:
 
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
+    # the library (SymPy, Jinja) loads here, not when the CLI is built: --help stays instant
+    from ...report import audit_report, layers_report, note_report, spec_report
+
     _check_mode(args)
     command = command_line(args)
     options = {"body_only": args.body_only, "template_dir": args.template_dir, "engine": args.engine}
@@ -151,6 +154,8 @@ def document(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...report import LatexError, build_pdf, write_atomic
+
     if args.output == "-":
         sys.stdout.write(document(args))
         return 0

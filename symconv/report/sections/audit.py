@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..render import Tex
+from ..render import Tex, pdf_string
 
 if TYPE_CHECKING:  # the audit arrives computed; reading it needs no import of the claims
     from ...claims.audit import Audit
@@ -24,6 +25,7 @@ class ClaimView:
 
     id: str
     topic: str
+    topic_pdf: Tex  # the topic as plain text for the PDF's bookmarks
     as_written: Tex
     holds: bool
     precise: str | None
@@ -38,6 +40,7 @@ class ClaimView:
     correction_holds: bool | None
     correction_summary: str | None
     remarks: tuple[str, ...]
+    grid_shared: bool = False  # checked on the grid that the document describes once (``shared_grid``)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class AuditSection:
     failing: int
     grid_size: int
     torch: bool
+    shared_grid: str | None  # the layers most claims are checked on, described once (words with $…$ math)
 
 
 _SIZE_TEX = {"C1": "C_1", "C2": "C_2"}
@@ -60,7 +64,8 @@ def _sizes(sizes: tuple[tuple[str, int], ...]) -> Tex:
 def _claim_view(c: Claim) -> ClaimView:
     cex, correction = c.evidence.counterexample, c.correction
     return ClaimView(
-        id=c.id, topic=c.topic[:1].upper() + c.topic[1:], as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
+        id=c.id, topic=c.topic[:1].upper() + c.topic[1:], topic_pdf=pdf_string(c.topic[:1].upper() + c.topic[1:]),
+        as_written=Tex(c.as_written), holds=c.holds, precise=c.precise,
         summary=c.evidence.summary, checked=c.evidence.checked, grid=c.evidence.grid,
         symbolic=None if c.evidence.symbolic is None else Tex(c.evidence.symbolic),
         counterexample=None if cex is None else _sizes(cex.sizes),
@@ -73,6 +78,21 @@ def _claim_view(c: Claim) -> ClaimView:
     )
 
 
+def share_grid(views: tuple[ClaimView, ...]) -> tuple[tuple[ClaimView, ...], str | None]:
+    """The grid most claims are checked on, to describe once, and the views marked that use it.
+
+    >>> from symconv.claims.audit import audit
+    >>> views, grid = share_grid(tuple(_claim_view(c) for c in audit(torch=False, max_size=2).claims))
+    >>> grid.split(" (")[0], sum(v.grid_shared for v in views) > 1
+    ("36 layers of the note's setting", True)
+    """
+    grids = Counter(v.grid for v in views if v.checked)
+    if not grids or grids.most_common(1)[0][1] < 2:
+        return views, None
+    common = grids.most_common(1)[0][0]
+    return tuple(replace(v, grid_shared=True) if v.checked and v.grid == common else v for v in views), common
+
+
 def audit_section(result: Audit) -> AuditSection:
     """An :class:`symconv.claims.audit.Audit` (computed by the caller) shaped for the template.
 
@@ -81,5 +101,5 @@ def audit_section(result: Audit) -> AuditSection:
     >>> a.claims[0].id, a.failing == sum(not c.holds for c in a.claims)
     ('conv-codomain', True)
     """
-    return AuditSection(tuple(_claim_view(c) for c in result.claims), len(result.failing), result.grid_size,
-                        result.torch)
+    views, grid = share_grid(tuple(_claim_view(c) for c in result.claims))
+    return AuditSection(views, len(result.failing), result.grid_size, result.torch, grid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .audit import ClaimView, _claim_view
+from .audit import ClaimView, _claim_view, share_grid
 
 if TYPE_CHECKING:
     from ...claims.audit import Audit
@@ -45,6 +45,7 @@ class CorrectedNote:
     total: int
     grid_size: int
     torch: bool
+    shared_grid: str | None = None  # the layers most claims are checked on, described once
 
 
 #: The note's headings, in its order, and the audit's claims filed under each.
@@ -89,11 +90,12 @@ def corrected_note(result: Audit) -> CorrectedNote:
     >>> [p.title for p in n.parts][:2], n.total == sum(len(p.claims) for p in n.parts)
     (['Formulation', 'Matrix form'], True)
     """
-    views = {c.id: _claim_view(c) for c in result.claims}
+    shared, grid = share_grid(tuple(_claim_view(c) for c in result.claims))
+    views = {v.id: v for v in shared}
     parts = [NotePart(title, summary, tuple(views[i] for i in ids if i in views)) for title, summary, ids in PARTS]
     filed = {i for _, _, ids in PARTS for i in ids}
     rest = tuple(v for i, v in views.items() if i not in filed)
     if rest:
         parts.append(NotePart("Further claims", "Claims the note makes in passing.", rest))
     return CorrectedNote(tuple(p for p in parts if p.claims), ERRATA, len(result.failing), len(views),
-                         result.grid_size, result.torch)
+                         result.grid_size, result.torch, grid)

@@ -11,6 +11,7 @@ from ...prove.verdict import Verdict
 from ..gather import MAX_AS_WRITTEN_TERMS, ProofResults, StepProof, in_note_setting
 from ..render import Tex, latex, prose
 from .note import to_note
+from .theorem import TheoremView, theorem_view
 
 __all__ = ["MismatchView", "ProofRun", "ProofSection", "StepLine", "StepsView", "mismatch_view", "proof_section", "steps_view"]
 
@@ -106,7 +107,7 @@ class ProofSection:
     as_written_mismatch: MismatchView | None
     as_written_skipped: bool  # the note's setting, but too large for the literal check (see the audit report)
     as_written_limit: int
-    theorem: StepsView
+    theorem: TheoremView  # for all sizes, from the all-size prover
     instance: StepsView
     generalised: bool  # the layer has stride, padding or dilation beyond the note's setting
 
@@ -153,7 +154,7 @@ def proof_section(proof: ProofResults, timings: bool = False) -> ProofSection:
         as_written_mismatch=None if as_written is None else mismatch_view(as_written),
         as_written_skipped=proof.as_written_skipped,
         as_written_limit=MAX_AS_WRITTEN_TERMS,
-        theorem=steps_view(proof.theorem, "thm"),
+        theorem=theorem_view(proof.theorem, proof.spec.bias),
         instance=steps_view(proof.instance, "inst"),
         generalised=not in_note_setting(proof.spec),
     )
