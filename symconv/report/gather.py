@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import ast
 import math
-import multiprocessing
 import re
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +78,6 @@ __all__ = [
     "gather_receptive",
     "gather_sparsity",
     "gather_stack",
-    "start_general_proof",
     "layer_symbols",
     "step_proof",
     "theorem_steps",
@@ -247,7 +243,6 @@ GENERAL_CLAIM = sympy.Eq(sympy.Symbol(r"\operatorname{conv}(x)"), sympy.Symbol(r
 
 # One proof per (row order, bias mode) and process: a ``symconv report`` run may build several documents.
 _GENERAL: dict[tuple[str, str], Any] = {}
-_PENDING: dict[tuple[str, str], Future[Any]] = {}
 
 
 def _prove(order: str, bias: str) -> Any:
@@ -256,34 +251,15 @@ def _prove(order: str, bias: str) -> Any:
     return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS)
 
 
-def start_general_proof(order: str, bias: str) -> None:
-    """Start :func:`general_proof` in a forked worker, so that it runs while the caller computes the rest.
-
-    The prover is the report's largest cost (seconds) and needs nothing else the report computes; on a
-    second core it overlaps with the counts and the blocks. Where ``fork`` is unavailable this does nothing
-    and :func:`general_proof` proves in-process.
-    """
-    key = (order, bias)
-    if key in _GENERAL or key in _PENDING or "fork" not in multiprocessing.get_all_start_methods():
-        return
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    _PENDING[key] = pool.submit(_prove, order, bias)
-    pool.shutdown(wait=False)  # the worker exits after its one task
-
-
 def general_proof(order: str, bias: str) -> Any:
     """The all-size proof of conv(x) = 𝒲x + b for rows in ``order`` and bias mode ``bias``, every size a symbol.
 
-    Cached per process; the result of :func:`start_general_proof` when one was started. A worker that
-    died (out of memory, killed) is not an answer: the proof is then redone here.
+    Cached per process, and proved in this process: no worker is forked, since a fork after PyTorch or a BLAS
+    has started its threads can deadlock.
     """
     key = (order, bias)
     if key not in _GENERAL:
-        pending = _PENDING.pop(key, None)
-        try:
-            _GENERAL[key] = pending.result() if pending is not None else _prove(order, bias)
-        except BrokenProcessPool:
-            _GENERAL[key] = _prove(order, bias)
+        _GENERAL[key] = _prove(order, bias)
     return _GENERAL[key]
 
 
@@ -692,7 +668,6 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> Lay
     ``position`` (0-based (j, k)) is where the blocks and the receptive field are shown; by default the blocks
     at (0, 0), as in the note, and the receptive field at the centre, away from the padding.
     """
-    start_general_proof("seed", spec.bias)  # the all-size proof runs beside everything below
     centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
     field_at = centre if position is None else position
     position = (0, 0) if position is None else position
