@@ -186,8 +186,43 @@ def _bias_mode(bias: object) -> BiasMode:
     raise SpecError(f"bias must be one of 'shared', 'per_location', 'none', got {bias!r}")
 
 
+class LayerShapes:
+    """Channel and array shapes shared by a layer's specs (forward and transposed): C_in/groups, C_out/groups, the
+    shapes of x and y. Subclasses define ``in_channels``, ``out_channels``, ``groups``, ``input_size`` and
+    ``output_size``."""
+
+    in_channels: int
+    out_channels: int
+    groups: int
+    input_size: tuple[int, ...]
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def in_per_group(self) -> int:
+        """Input channels per group, C₁/groups."""
+        return self.in_channels // self.groups
+
+    @property
+    def out_per_group(self) -> int:
+        """Output channels per group, C₂/groups."""
+        return self.out_channels // self.groups
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """(C₁, *input_size): the shape of x."""
+        return (self.in_channels, *self.input_size)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """(C₂, *output_size): the shape of y."""
+        return (self.out_channels, *self.output_size)
+
+
 @dataclass(frozen=True, init=False)
-class ConvSpec:
+class ConvSpec(LayerShapes):
     """One convolution layer: channels, sizes, stride, padding, dilation, groups and bias mode.
 
     >>> spec = ConvSpec(2, 3, input_size=(5, 5), kernel_size=3)
@@ -299,26 +334,6 @@ class ConvSpec:
                 self.padding_before, self.padding_after,
             )
         )
-
-    @property
-    def in_per_group(self) -> int:
-        """Input channels seen by each output channel, C₁/groups."""
-        return self.in_channels // self.groups
-
-    @property
-    def out_per_group(self) -> int:
-        """Output channels per group, C₂/groups."""
-        return self.out_channels // self.groups
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """(C₁, H, W): the shape of x."""
-        return (self.in_channels, *self.input_size)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        """(C₂, H', W'): the shape of y."""
-        return (self.out_channels, *self.output_size)
 
     @property
     def weight_shape(self) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import SpecError
-from .spec import ConvSpec, check_groups, count, per_axis, spatial_ndim
+from .spec import ConvSpec, LayerShapes, check_groups, count, per_axis, spatial_ndim
 from .taps import axis_transposed_output_size
 
 __all__ = ["ConvTransposeSpec", "axis_transposed_output_size"]
@@ -33,7 +33,7 @@ IntOrTuple = int | tuple[int, ...]
 
 
 @dataclass(frozen=True, init=False)
-class ConvTransposeSpec:
+class ConvTransposeSpec(LayerShapes):
     """One transposed convolution layer with PyTorch's semantics (``torch.nn.ConvTranspose1d/2d/3d``).
 
     >>> t = ConvTransposeSpec(2, 3, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1)
@@ -119,26 +119,6 @@ class ConvTransposeSpec:
             for axis in zip(self.input_size, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.output_padding)
         )
-
-    @property
-    def in_per_group(self) -> int:
-        """Input channels per group, C₁/groups."""
-        return self.in_channels // self.groups
-
-    @property
-    def out_per_group(self) -> int:
-        """Output channels per group, C₂/groups (the weight's second axis)."""
-        return self.out_channels // self.groups
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """(C₁, *input_size)."""
-        return (self.in_channels, *self.input_size)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        """(C₂, *output_size)."""
-        return (self.out_channels, *self.output_size)
 
     @property
     def weight_shape(self) -> tuple[int, ...]:
