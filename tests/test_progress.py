@@ -66,3 +66,22 @@ def test_verify_command_draws_on_a_terminal_and_not_with_quiet(monkeypatch, caps
     assert main([*layer, "--quiet"]) == 0
     assert sys.stderr.getvalue() == ""
     assert "HOLDS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    ["audit", "--no-torch", "--max-size", "2"],
+    ["report", "--in-channels", "1", "--out-channels", "1", "--input", "3", "--kernel", "2", "-o", "{tmp}/r.tex"],
+])
+def test_audit_and_report_draw_on_a_terminal_and_not_with_quiet(monkeypatch, tmp_path, argv):
+    import sys
+
+    from symconv.cli import main
+
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert main(argv) in (0, 1)  # the audit exits 1: the note's claims fail as written
+    assert ("claims" if argv[0] == "audit" else "stages") in sys.stderr.getvalue()
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert main([*argv, "--quiet"]) in (0, 1)
+    assert sys.stderr.getvalue() == ""

@@ -13,6 +13,7 @@ counts, numeric values, gradient patterns); without it those cross-checks are re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
@@ -123,10 +124,13 @@ class Audit:
         return "\n".join(out)
 
 
-def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
+def audit(
+    torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE, progress: Callable[[int, int], None] | None = None
+) -> Audit:
     """Check every claim of the note; ``torch=None`` uses PyTorch when it is installed.
 
     ``max_size`` bounds H and W of the grid of note-setting layers (C₁, C₂ ∈ {1, 2}, 1 ≤ h ≤ H, 1 ≤ w ≤ W).
+    ``progress(done, total)``, if given, is called after each claim and once more after the proofs.
 
     >>> a = audit(torch=False, max_size=2)
     >>> a.claim("block-construction").holds, a.claim("block-construction").correction.holds
@@ -140,12 +144,21 @@ def audit(torch: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Audit:
     start = perf_counter()
     # every claim checked as written, on the grid (and by PyTorch)
     ctx = Context(specs=note_specs(max_size=max_size), torch=use_torch, general=general_specs())
+    total = len(CLAIMS) + 1  # the claims, then the proofs
+
+    def checked(n: int, claim: Claim) -> Claim:
+        if progress is not None:
+            progress(n, total)
+        return claim
+
     if use_torch:
         with audit_torch.single_thread():
-            claims = tuple(check(ctx) for check in CLAIMS)
+            claims = tuple(checked(n, check(ctx)) for n, check in enumerate(CLAIMS, 1))
     else:
-        claims = tuple(check(ctx) for check in CLAIMS)
+        claims = tuple(checked(n, check(ctx)) for n, check in enumerate(CLAIMS, 1))
     # what carries each verdict: a proof for all sizes (once per process), or the layers checked
     proofs = note_proofs()
+    if progress is not None:
+        progress(total, total)
     claims = tuple(with_proofs(c, proofs) for c in claims)
     return Audit(claims, perf_counter() - start, use_torch, len(ctx.specs), proofs.seconds)

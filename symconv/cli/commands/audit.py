@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...claims.defaults import DEFAULT_MAX_SIZE, MAX_SIZES
+from ..progress import progress_bar
 
 NAME = "audit"
 HELP = (
@@ -21,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-size", type=int, default=DEFAULT_MAX_SIZE, metavar="N",
         help=f"largest H and W of the grid of layers searched ({MAX_SIZES[0]}..{MAX_SIZES[-1]}, default {DEFAULT_MAX_SIZE})",
     )
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (it shows on a terminal only, after 2 s, never with --json)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ...claims.audit import audit
 
-    result = audit(torch=False if args.no_torch else None, max_size=args.max_size)
+    with progress_bar(args, unit="claims") as progress:
+        result = audit(torch=False if args.no_torch else None, max_size=args.max_size, progress=progress)
     if args.json:  # the list of claims, as the issue asks; Audit.to_dict() adds timing and grid size
         print(json.dumps([c.to_dict() for c in result.claims], indent=2, ensure_ascii=False))
     else:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ...errors import SpecError
+from ..progress import progress_bar
 from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
 
 NAME = "report"
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
     g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar (it shows on a terminal only, after 2 s)")
     g.add_argument("--engine", choices=("pdflatex", "lualatex"), default="pdflatex",
                    help="TeX engine for --pdf and the font setup (lualatex: any Unicode in the title)")
     g.add_argument("--title", default=None,
@@ -164,19 +166,26 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError(f"-o must name a .tex file (the PDF goes next to it), got {args.output!r}")
     if not output.parent.is_dir():
         raise SpecError(f"-o: directory {str(output.parent)!r} does not exist")
-    tex = document(args)
-    write_atomic(output, tex)
-    print(f"wrote {output}")
-    if args.pdf:
+    stages = 2 if args.pdf else 1  # the LaTeX source, then the PDF
+    with progress_bar(args, unit="stages") as progress:
+        tex = document(args)
+        write_atomic(output, tex)
+        if progress is not None:
+            progress(1, stages)
+        print(f"wrote {output}")
+        if not args.pdf:
+            return 0
         try:
             result = build_pdf(tex, output.with_suffix(".pdf"), engine=args.engine)
         except LatexError as exc:  # several lines from the log: more than the one-line errors main() prints
             print(f"symconv {NAME}: error: {exc}", file=sys.stderr)
             return 2
-        print(f"wrote {result.path} ({result.pages} pages)")
-        for warning in result.warnings:  # what LaTeX complained about, e.g. a glyph missing from the font
-            print(f"symconv {NAME}: {args.engine} {warning}", file=sys.stderr)
-        if result.overfull_boxes:
-            print(f"symconv {NAME}: {args.engine}: {result.overfull_boxes} overfull boxes (text wider than the line)",
-                  file=sys.stderr)
+        if progress is not None:
+            progress(stages, stages)
+    print(f"wrote {result.path} ({result.pages} pages)")
+    for warning in result.warnings:  # what LaTeX complained about, e.g. a glyph missing from the font
+        print(f"symconv {NAME}: {args.engine} {warning}", file=sys.stderr)
+    if result.overfull_boxes:
+        print(f"symconv {NAME}: {args.engine}: {result.overfull_boxes} overfull boxes (text wider than the line)",
+              file=sys.stderr)
     return 0
