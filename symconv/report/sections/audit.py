@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..render import Tex, pdf_string
+from ..render import Tex, escape_tex, pdf_string
 
 if TYPE_CHECKING:  # the audit arrives computed; reading it needs no import of the claims
     from ...claims.audit import Audit
@@ -41,6 +41,20 @@ class ClaimView:
     correction_summary: str | None
     remarks: tuple[str, ...]
     grid_shared: bool = False  # checked on the grid that the document describes once (``shared_grid``)
+    evidence_kind: str = ""  # "proved for all sizes", "checked on N layers" or "fails as written" (claims.proofs)
+    proof_steps: tuple[str, ...] = ()  # the all-size proof's steps that carry it
+
+    @property
+    def carried_by(self) -> str:
+        """The table's short form of ``evidence_kind``: "all sizes (proof)" or "N layers"."""
+        if self.proof_steps:
+            return "all sizes (proof)"
+        return self.evidence_kind.removeprefix("checked on ") if self.evidence_kind.startswith("checked on ") else "--"
+
+    @property
+    def steps_tex(self) -> Tex:
+        """The proof steps as code names, for the text."""
+        return Tex(", ".join(r"\texttt{" + escape_tex(step) + "}" for step in self.proof_steps))
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ def _claim_view(c: Claim) -> ClaimView:
         cross_checks=c.evidence.cross_checks,
         correction=None if correction is None else Tex(correction.statement),
         correction_holds=None if correction is None else correction.holds,
+        evidence_kind=c.evidence_kind, proof_steps=c.proof_steps,
         correction_summary=None if correction is None else correction.evidence.summary,
         remarks=c.remarks,
     )
