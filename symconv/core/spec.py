@@ -201,6 +201,11 @@ class LayerShapes:
         raise NotImplementedError
 
     @property
+    def ndim(self) -> int:
+        """Number of spatial axes (1 for Conv1d, 2 for Conv2d, 3 for Conv3d)."""
+        return len(self.input_size)
+
+    @property
     def in_per_group(self) -> int:
         """Input channels per group, C₁/groups."""
         return self.in_channels // self.groups
@@ -299,11 +304,6 @@ class ConvSpec(LayerShapes):
                 )
 
     # ----------------------------------------------------------------- derived sizes
-    @property
-    def ndim(self) -> int:
-        """Number of spatial axes (1 for Conv1d, 2 for Conv2d, 3 for Conv3d)."""
-        return len(self.input_size)
-
     @property
     def padding_before(self) -> tuple[int, ...]:
         """Zeros added before each spatial axis (top, left)."""

@@ -107,11 +107,6 @@ class ConvTransposeSpec(LayerShapes):
 
     # ----------------------------------------------------------------- derived sizes
     @property
-    def ndim(self) -> int:
-        """Number of spatial axes."""
-        return len(self.input_size)
-
-    @property
     def output_size(self) -> tuple[int, ...]:
         """Per axis (n − 1)·s − 2p + d(k − 1) + a + 1."""
         return tuple(
