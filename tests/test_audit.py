@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from symconv import ConvSpec, SpecError, matrix, matrix_as_written
+from symconv import ConvSpec, SpecError, matrix, matrix_as_written, verify
 from symconv.claims import audit as audit_module
 from symconv.claims import note as claims_module
 from symconv.claims import proofs as proofs_module
@@ -124,7 +124,15 @@ def test_terminal_output_is_plain_unicode(result):
     assert re.fullmatch(r"the sum reads ω_\{2,1,0,0\} \(the note's numbering\): i = 2 but axis 1 of ℝ\^\{1 × 2 × 1 × 1\} "
                         r"has 1 entry", detail)
     assert f"  counterexample C1=1 C2=2 H=1 W=1 h=1 w=1: {detail}" in out
-    assert "ω_{0,0,1,0} x_{0,0,0} + b_{0,0,0}" in plain_text(result.claim("block-construction").evidence.counterexample.detail)
+    # symconv's ω_{0,0,1,0} x_{0,0,0} + b_{0,0,0}, in the note's numbering (i, l, j, k, and x's indices from 1; m, n from 0)
+    assert "ω_{1,1,1,0} x_{1,1,1} + b_{1,1,1}" in plain_text(result.claim("block-construction").evidence.counterexample.detail)
+
+
+def test_evidence_prose_uses_the_notes_numbering_only(result):
+    for where, text in _texts(result):
+        assert "0-based" not in text, f"{where}: {text!r}"
+    b_jk = plain_text(result.claim("b_jk-entries").evidence.counterexample.detail)
+    assert b_jk.startswith("with the built 𝒲, output y_{3,1,1} misses b_{3,1,1} and has x_{3,1,1} instead"), b_jk
 
 
 def test_plain_text_by_hand():
@@ -190,6 +198,19 @@ def test_block_construction_counterexample_and_correction_numerically(result, rn
         corrected = matrix_from_blocks(s, lambda j, t: t)
         found = evaluate_matrix(corrected, substitution(s, values)) @ values["x"].reshape(-1) + _seed_order(values["bias"])
         assert np.array_equal(found, _seed_order(_torch_y(s, values)))
+
+
+def test_block_construction_counterexample_is_the_smallest_where_the_kernel_does_not_cover_the_input(result):
+    claim = result.claim("block-construction")
+    spec = _spec(claim, bias="per_location")
+    (height, width), (kh, kw) = spec.input_size, spec.kernel_size
+    assert height > kh or width > kw, "a degenerate counterexample (the kernel is the whole input) shows no block placement"
+    assert not verify(spec, matrix=matrix_as_written(spec), order="seed").holds  # a real counterexample
+    # every smaller layer of the grid is degenerate (and fails too, as the summary's count says)
+    earlier = _earlier(spec)
+    assert earlier and all(tuple(s.input_size) == tuple(s.kernel_size) for s in earlier)
+    assert "the kernel does not cover the input" in claim.evidence.summary
+    assert "fails on 144 of 144 layers" in claim.evidence.summary
 
 
 def test_b_jk_counterexample_numerically(result, rng):

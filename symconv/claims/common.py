@@ -1,12 +1,14 @@
 """What every claim check shares: the :class:`Context` it runs over and the helpers that turn computations into prose.
 
 Texts are prose with LaTeX math between ``$…$`` (see :mod:`symconv.claims.types`); SymPy objects enter them through
-:func:`tex`. Entries printed from symconv's symbols are counted from 0 and say so ("0-based"); indices in the note's
-numbering say that too.
+:func:`tex`. Every index a text prints is in the note's numbering — i, j, k, l from 1, m, n from 0 — whatever symconv
+counts from: :func:`note_tex` renames symconv's 0-based symbols (``x_0,0,0`` prints as x_{1,1,1}), output positions go
+through :func:`~symconv.core.symbols.note_index`, and rows, columns and positions of 𝒲 and x are counted from 1.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +26,8 @@ from .types import Claim, Counterexample, Evidence, describe_grid, note_sizes, s
 __all__ = [
     "Context", "at", "built_direct", "built_matrix",
     "distinct_symbols", "entries", "entries_word", "grid_claim", "grid_text", "identity",
-    "nonzero_pattern", "note_values", "per_location", "shape_tex", "simple_claim", "sum_tex", "tex", "torch_line",
+    "nonzero_pattern", "note_symbols", "note_tex", "note_values", "per_location", "shape_tex", "simple_claim", "sum_tex",
+    "tex", "torch_line",
 ]
 
 # the note's size symbols, one family per axis from the core: (H, h, …) and (W, w, …)
@@ -60,8 +63,42 @@ def tex(value: object) -> str:
 
 
 def sum_tex(terms: tuple[sympy.Expr, ...] | list[sympy.Expr]) -> str:
-    """Terms as one sum in prose math, in the order given."""
-    return "$" + (" + ".join(sympy.latex(t) for t in terms) or "0") + "$"
+    """Terms as one sum in prose math, in the order given, symbols in the note's numbering (:func:`note_symbols`)."""
+    return "$" + (" + ".join(sympy.latex(note_symbols(t)) for t in terms) or "0") + "$"
+
+
+# symconv's symbol names (0-based indices) and how many leading indices the note counts from 1: all of x's and b's,
+# ω's i and l (its m, n count from 0 in the note as in symconv)
+_SYMBOL = re.compile(r"(omega|x|b)_(\d+(?:,\d+)*)")
+_ONE_BASED = {"omega": 2, "x": 3, "b": 3}
+
+
+def _note_symbol(name: str) -> str | None:
+    """The note's name for a symconv symbol name (``omega_0,0,1,0`` → ``omega_1,1,1,0``), None for other names."""
+    found = _SYMBOL.fullmatch(name)
+    if found is None:
+        return None
+    prefix, first = found.group(1), _ONE_BASED[found.group(1)]
+    indices = [int(v) + (pos < first) for pos, v in enumerate(found.group(2).split(","))]
+    return f"{prefix}_{','.join(map(str, indices))}"
+
+
+def note_symbols(value: object) -> object:
+    """``value`` with symconv's 0-based symbols ω, x, b renamed into the note's numbering (other symbols kept).
+
+    >>> note_symbols(sympy.Symbol("omega_0,0,1,0") * sympy.Symbol("x_0,0,1") + sympy.Symbol("b_0,0,0"))
+    b_1,1,1 + omega_1,1,1,0*x_1,1,2
+    """
+    if not isinstance(value, sympy.Basic):
+        return value
+    renamed = {s: sympy.Symbol(new, **s.assumptions0) for s in value.free_symbols
+               if isinstance(s, sympy.Symbol) and (new := _note_symbol(s.name)) is not None}
+    return value.xreplace(renamed)
+
+
+def note_tex(value: object) -> str:
+    """:func:`tex` of ``value`` in the note's numbering (:func:`note_symbols`): ``$x_{1,1,1}$`` for symconv's x_0,0,0."""
+    return tex(note_symbols(value))
 
 
 def shape_tex(sizes: tuple[int, ...]) -> str:

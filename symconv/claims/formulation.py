@@ -9,7 +9,7 @@ import sympy
 
 from ..closed.counts import formula, note_setting
 from ..core.spec import ConvSpec
-from ..core.symbols import C1, C2, input_symbols, size_symbols, weight_symbols
+from ..core.symbols import C1, C2, input_symbols, note_index, size_symbols, weight_symbols
 from . import note
 from . import torch_checks as audit_torch
 from .common import (
@@ -21,8 +21,9 @@ from .common import (
     grid_claim,
     grid_text,
     identity,
+    note_symbols,
+    note_tex,
     per_location,
-    tex,
     torch_line,
 )
 from .note import (
@@ -87,11 +88,11 @@ def index_sum(ctx: Context) -> Claim:
         allowed = input_symbols(spec).free_symbols | weight_symbols(spec).free_symbols | built.free_symbols
         stray = sorted(written.free_symbols - allowed, key=str)
         if stray:
-            return f"the note's sum reads entries outside $x, \\omega, b$ (0-based): {', '.join(map(tex, stray[:4]))}"
+            return f"the note's sum reads entries outside $x, \\omega, b$: {', '.join(map(note_tex, stray[:4]))}"
         for idx in np.ndindex(*written.shape):
             if sympy.expand(written[idx] - built[idx]) != 0:
-                return (f"$y_{{{','.join(str(v + 1) for v in idx)}}}$ (the note's numbering) is {tex(written[idx])}, "
-                        f"the index sum gives {tex(built[idx])} (symbols 0-based)")
+                return (f"$y_{{{','.join(map(str, note_index(idx)))}}}$ is {note_tex(written[idx])}, "
+                        f"the index sum gives {note_tex(built[idx])}")
         if ctx.torch:  # numerically, with small integers (exact in float64)
             x = rng.integers(-3, 4, spec.input_shape)
             omega = rng.integers(-3, 4, spec.weight_shape)
@@ -225,8 +226,8 @@ def is_linear(ctx: Context) -> Claim:
         at_zero = [e.xreplace(inputs_to_zero(spec)) for e in entries(y)]
         nonzero = [e for e in at_zero if e != 0]
         if nonzero:
-            shown = ", ".join(sympy.latex(e) for e in at_zero[:3]) + (r", \dots" if len(at_zero) > 3 else "")
-            return rf"$\text{{conv}}(0) = ({shown}) \ne 0$ (symbols 0-based), so conv is not linear"
+            shown = ", ".join(sympy.latex(note_symbols(e)) for e in at_zero[:3]) + (r", \dots" if len(at_zero) > 3 else "")
+            return rf"$\text{{conv}}(0) = ({shown}) \ne 0$, so conv is not linear"
         return None
 
     checked, cex = grid_claim(ctx, check)
@@ -240,7 +241,7 @@ def is_linear(ctx: Context) -> Claim:
             part = e - e.xreplace(zero)  # conv(x) − conv(0)
             if sympy.expand(part.xreplace(scaled) - scale * part) != 0:
                 return (r"$\text{conv}(\lambda x) - \text{conv}(0) \ne \lambda(\text{conv}(x) - \text{conv}(0))$ for the "
-                        f"output {tex(e)} (symbols 0-based)")
+                        f"output {note_tex(e)}")
         return None
 
     c_checked, c_cex = grid_claim(ctx, affine)

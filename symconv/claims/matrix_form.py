@@ -10,7 +10,7 @@ import sympy
 
 from ..closed.counts import formula, note_setting
 from ..core.spec import ConvSpec
-from ..core.symbols import C1, C2, input_symbols, size_symbols, weight_symbols
+from ..core.symbols import C1, C2, input_symbols, note_index, size_symbols, weight_symbols
 from ..forms.blocks import blocks
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
@@ -25,11 +25,11 @@ from .common import (
     grid_text,
     identity,
     nonzero_pattern,
+    note_tex,
     per_location,
     shape_tex,
     simple_claim,
     sum_tex,
-    tex,
 )
 from .note import (
     bias_as_written,
@@ -178,7 +178,7 @@ def zero_blocks(ctx: Context) -> Claim:
             actual = nonzero_pattern(m)
             if not np.array_equal(layout, actual):
                 r, c = np.argwhere(layout != actual)[0]
-                return (f"row {r}, column {c} (0-based): the widths leave {'an entry' if layout[r, c] else 'zero'}, "
+                return (f"row {r + 1}, column {c + 1}: the widths leave {'an entry' if layout[r, c] else 'zero'}, "
                         f"{name} has the opposite")
         return None
 
@@ -198,8 +198,8 @@ def x_order(ctx: Context) -> Claim:
         for pos, (l, r, c) in x_entries_as_written(spec):
             want = sympy.Symbol(f"x_{l - 1},{r - 1},{c - 1}")
             if columns[pos] != want:
-                return (f"the note shows $x_{{{l},{r},{c}}}$ (its numbering) at position {pos + 1}, column {pos + 1} of "
-                        rf"$\mathcal{{W}}$ multiplies {tex(columns[pos])} (0-based)")
+                return (f"the note shows $x_{{{l},{r},{c}}}$ at position {pos + 1}, column {pos + 1} of "
+                        rf"$\mathcal{{W}}$ multiplies {note_tex(columns[pos])}")
         return None
 
     return simple_claim(
@@ -221,11 +221,10 @@ def b_jk(ctx: Context) -> Claim:
             if not verdict.holds:
                 mismatch = verdict.mismatch
                 assert mismatch is not None
-                missing = ", ".join(map(tex, mismatch.missing)) or "nothing"
-                extra = ", ".join(map(tex, mismatch.extra)) or "nothing"
-                return (rf"with the built $\mathcal{{W}}$, output $y_{{{','.join(str(v + 1) for v in mismatch.output)}}}$ "
-                        f"(the note's numbering) misses {missing} and has {extra} instead (symbols 0-based; "
-                        f"{verdict.mismatched_rows} of {spec.d_y} outputs differ)")
+                missing = ", ".join(map(note_tex, mismatch.missing)) or "nothing"
+                extra = ", ".join(map(note_tex, mismatch.extra)) or "nothing"
+                return (rf"with the built $\mathcal{{W}}$, output $y_{{{','.join(map(str, note_index(mismatch.output)))}}}$ "
+                        f"misses {missing} and has {extra} instead ({verdict.mismatched_rows} of {spec.d_y} outputs differ)")
             return None
         return check
 
@@ -249,13 +248,28 @@ def b_jk(ctx: Context) -> Claim:
 
 
 def _differs(verdict: Verdict) -> str:
-    """Where a failing ``verdict`` differs: the first output in the note's numbering, both sides' terms (0-based symbols)."""
+    """Where a failing ``verdict`` differs: the first output and both sides' terms, in the note's numbering."""
     mismatch = verdict.mismatch
     assert mismatch is not None
-    where = ",".join(str(v + 1) for v in mismatch.output)
-    return (f"{verdict.mismatched_rows} of {verdict.spec.d_y} outputs differ; first $y_{{{where}}}$ (the note's numbering), "
-            rf"in symconv's 0-based symbols: the index sum is {sum_tex(mismatch.expected)}, $\mathcal{{W}}x + b$ is "
-            f"{sum_tex(mismatch.found)}")
+    where = ",".join(map(str, note_index(mismatch.output)))
+    return (f"{verdict.mismatched_rows} of {verdict.spec.d_y} outputs differ; first $y_{{{where}}}$: the index sum is "
+            rf"{sum_tex(mismatch.expected)}, $\mathcal{{W}}x + b$ is {sum_tex(mismatch.found)}")
+
+
+def _kernel_covers_input(spec: ConvSpec) -> bool:
+    """Whether the kernel is the whole input (h = H and w = W): 𝒲 is then one block row, so a counterexample there shows
+    no block placement — only an entry of ω that does not exist."""
+    return tuple(spec.kernel_size) == tuple(spec.input_size)
+
+
+def _placed(ctx: Context) -> tuple[tuple[ConvSpec, ...], str]:
+    """The layers whose smallest counterexample the block construction shows, and that grid as prose: those where the
+    kernel does not cover the input (the others fail too, and are counted, but show no wrong block placement)."""
+    placed = tuple(s for s in ctx.specs if not _kernel_covers_input(s))
+    if not placed:
+        return ctx.specs, grid_text(ctx)
+    left_out = len(ctx.specs) - len(placed)
+    return placed, f"{grid_text(ctx, placed)}, leaving out the {left_out} layers with $h = H$ and $w = W$"
 
 
 def block_construction(ctx: Context) -> Claim:
@@ -270,11 +284,12 @@ def block_construction(ctx: Context) -> Claim:
         foreign = sorted(written.free_symbols - weight_symbols(spec).free_symbols, key=str)
         detail = _differs(verdict)
         if foreign:
-            detail += (rf"; entries of $\omega$ that do not exist: {', '.join(map(tex, foreign[:3]))}"
+            detail += (rf"; entries of $\omega$ that do not exist: {', '.join(map(note_tex, foreign[:3]))}"
                        f"{', …' if len(foreign) > 3 else ''}")
         return detail
 
-    checked, cex = grid_claim(ctx, check)
+    placed, shown = _placed(ctx)
+    checked, cex = grid_claim(ctx, check, placed)
     failing = sum(not verify(local, matrix=note.matrix_as_written(local), order="seed").holds
                   for local in map(per_location, ctx.specs))
 
@@ -301,7 +316,9 @@ def block_construction(ctx: Context) -> Claim:
         r"\end{pmatrix},\ B_{l,j,k} \ni \omega_{i,l,j,0},\dots,\omega_{i,l,j,w-1}",
         cex is None,
         Evidence(f"symconv.verify(spec, matrix=matrix_as_written(spec), order='seed') against the index sum; it fails on "
-                 f"{failing} of {len(ctx.specs)} layers of the grid", checked, grid_text(ctx), None, cex),
+                 f"{failing} of {len(ctx.specs)} layers of the grid. The counterexample shown is the smallest layer where "
+                 r"the kernel does not cover the input ($H > h$ or $W > w$): where it does, $\mathcal{W}$ is a single "
+                 "block row and shows no block placement", checked, shown, None, cex),
         Correction(
             r"\begin{gathered}\mathcal{W}_{j,k,l}=\begin{pmatrix}O_{C_2\times (j-1) W}|B_{l,0,k}|B_{l,1,k}|\dots|B_{l,h-1,k}|"
             r"O_{C_2\times (H-h-j+1)W}\end{pmatrix},\\ "

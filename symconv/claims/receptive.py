@@ -26,6 +26,11 @@ from .types import Claim, Evidence, note_sizes, search
 __all__ = ["receptive_field"]
 
 
+def _columns(found: set[int]) -> list[int]:
+    """Columns of 𝒲 (0-based in symconv) as the note counts them, from 1."""
+    return sorted(c + 1 for c in found)
+
+
 def receptive_field(ctx: Context) -> Claim:
     """The receptive field of output (j, k) = the entries of x not multiplied by 0 in 𝒲_{j,k}x."""
 
@@ -50,21 +55,21 @@ def receptive_field(ctx: Context) -> Claim:
             from_sum = set((terms.keys[p][valid[p]] // n_weights).tolist())
             from_w = built.get(p, set())
             if from_w != from_sum:
-                return (rf"output $({j + 1},{k + 1})$: nonzero columns of $\mathcal{{W}}_{{j,k}}$ {sorted(from_w)}, "
-                        f"inputs of the index sum {sorted(from_sum)} (columns 0-based)")
+                return (rf"output $({j + 1},{k + 1})$: nonzero columns of $\mathcal{{W}}_{{j,k}}$ {_columns(from_w)}, "
+                        f"inputs of the index sum {_columns(from_sum)}")
             if written is not None and written.get(p, set()) != from_sum:
                 return (rf"output $({j + 1},{k + 1})$: nonzero columns of the note's $\mathcal{{W}}_{{j,k}}$ "
-                        f"{sorted(written.get(p, set()))}, inputs of the index sum {sorted(from_sum)} (columns 0-based)")
+                        f"{_columns(written.get(p, set()))}, inputs of the index sum {_columns(from_sum)}")
             if in_setting:  # the window the note's formula reads: x_{l, j+m, k+n}
                 c1, _, height, width, kh, kw = note_sizes(spec)
                 window = {(l * height + j + m) * width + k + n for l in range(c1) for m in range(kh) for n in range(kw)}
                 if window != from_w:
-                    return (f"output $({j + 1},{k + 1})$: the note's window {sorted(window)}, nonzero columns "
-                            f"{sorted(from_w)} (columns 0-based)")
+                    return (f"output $({j + 1},{k + 1})$: the note's window {_columns(window)}, nonzero columns "
+                            f"{_columns(from_w)}")
             gradient = from_w if gradients is None else gradients[p]
             if gradient != from_w:
-                return (f"output $({j + 1},{k + 1})$: PyTorch's gradient is nonzero at {sorted(gradient)}, "
-                        rf"$\mathcal{{W}}_{{j,k}}$ at {sorted(from_w)} (columns 0-based)")
+                return (f"output $({j + 1},{k + 1})$: PyTorch's gradient is nonzero at {_columns(gradient)}, "
+                        rf"$\mathcal{{W}}_{{j,k}}$ at {_columns(from_w)}")
         return None
 
     specs = ctx.specs + ctx.general
