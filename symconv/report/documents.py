@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.spec import ConvSpec
 from .figures import sparsity_figure
-from .gather import gather_layer, gather_stack
+from .gather import gather_layer, gather_stack, note_theorem
 from .render import render
 from .sections import (
     audit_section,
@@ -166,14 +166,16 @@ def note_report(
     date: str | None = None,
     engine: str = "pdflatex",
 ) -> str:
-    """The lecture note, corrected: its headings, each claim as written, verdict, counterexample, correction; errata.
+    """The lecture note, corrected: its headings, each claim as written, verdict, counterexample, correction; the
+    theorem conv(x) = 𝒲x + b for all sizes in the note's setting, proved by the all-size prover; errata.
 
     >>> from symconv.claims.audit import audit
     >>> "\\\\section{Erratum: the prose}" in note_report(audit(torch=False, max_size=2))
     True
     """
-    # the audit arrives computed; filed under the note's own headings
-    note = corrected_note(result)
+    # the audit arrives computed; the theorem for all sizes is proved here (once per process); both filed under
+    # the note's own headings
+    note = corrected_note(result, note_theorem())
     default = "Convolutions: the lecture note, corrected"
     return render("note_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine), note=note,
                   footer=footer(command, engine == "lualatex"))

@@ -73,6 +73,8 @@ __all__ = [
     "gather_counts",
     "gather_definition",
     "general_proof",
+    "note_theorem",
+    "NOTE_SETTING",
     "gather_layer",
     "gather_proof",
     "gather_receptive",
@@ -241,26 +243,36 @@ def step_proof(proof: Any, claim: sympy.Basic, scope: str = "all sizes") -> Step
 GENERAL_CLAIM = sympy.Eq(sympy.Symbol(r"\operatorname{conv}(x)"), sympy.Symbol(r"\symconvW x + b"), evaluate=False)
 
 
-# One proof per (row order, bias mode) and process: a ``symconv report`` run may build several documents.
-_GENERAL: dict[tuple[str, str], Any] = {}
+# One proof per (row order, bias mode, fixed sizes) and process: a ``symconv report`` run may build several documents.
+_GENERAL: dict[tuple[Any, ...], Any] = {}
+
+#: The note's setting, as the all-size prover takes it: stride 1, no padding, dilation 1, one group.
+NOTE_SETTING: dict[str, int] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
 
 
-def _prove(order: str, bias: str) -> Any:
+def _prove(order: str, bias: str, **fixed: int) -> Any:
     from ..prove.general import prove_general  # Z3 loads only for the reports that prove
 
-    return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS)
+    return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS, **fixed)
 
 
-def general_proof(order: str, bias: str) -> Any:
-    """The all-size proof of conv(x) = 𝒲x + b for rows in ``order`` and bias mode ``bias``, every size a symbol.
+def general_proof(order: str, bias: str, **fixed: int) -> Any:
+    """The all-size proof of conv(x) = 𝒲x + b for rows in ``order`` and bias mode ``bias``, every size a symbol
+    except those in ``fixed`` (``stride=1``, ``padding=0``, … as :func:`symconv.prove.general.prove_general` takes them).
 
     Cached per process, and proved in this process: no worker is forked, since a fork after PyTorch or a BLAS
     has started its threads can deadlock.
     """
-    key = (order, bias)
+    key: tuple[Any, ...] = (order, bias, *sorted(fixed.items()))
     if key not in _GENERAL:
-        _GENERAL[key] = _prove(order, bias)
+        _GENERAL[key] = _prove(order, bias, **fixed)
     return _GENERAL[key]
+
+
+def note_theorem() -> StepProof:
+    """conv(x) = 𝒲x + b as the corrected note states it: the note's row order, a bias entry per output, the
+    note's setting (:data:`NOTE_SETTING`), every other size a symbol; proved once per process."""
+    return step_proof(general_proof("seed", "per_location", **NOTE_SETTING), GENERAL_CLAIM)
 
 
 def layer_symbols(spec: ConvSpec) -> dict[sympy.Symbol, int]:

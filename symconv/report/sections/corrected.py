@@ -7,15 +7,17 @@ mathematics is in the claims).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .audit import ClaimView, _claim_view, share_grid
+from .theorem import TheoremView, theorem_view
 
 if TYPE_CHECKING:
     from ...claims.audit import Audit
+    from ..gather import StepProof
 
-__all__ = ["ERRATA", "PARTS", "CorrectedNote", "Erratum", "NotePart", "corrected_note"]
+__all__ = ["ERRATA", "PARTS", "THEOREM_BIAS", "THEOREM_PART", "CorrectedNote", "Erratum", "NotePart", "corrected_note"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class NotePart:
     title: str
     summary: str  # words with $…$ math
     claims: tuple[ClaimView, ...]
+    theorem: TheoremView | None = None  # conv(x) = 𝒲x + b for all sizes, stated before the claims
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CorrectedNote:
     grid_size: int
     torch: bool
     shared_grid: str | None = None  # the layers most claims are checked on, described once
+    theorem_blocks: str = "this section"  # LaTeX: where the theorem's 𝒲 is built from the note's blocks
 
 
 #: The note's headings, in its order, and the audit's claims filed under each.
@@ -63,6 +67,12 @@ PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Receptive fields", "Which inputs one output depends on, read off the row block $\\mathcal{W}_{j,k}$.",
      ("receptive-field",)),
 )
+
+#: The heading under which the theorem conv(x) = 𝒲x + b for all sizes is stated, and the bias it has there: the
+#: note's sum adds one bias entry per output.
+THEOREM_PART, THEOREM_BIAS = "Matrix form", "per_location"
+#: Where the note defines the layer (its index sum) and builds 𝒲 from blocks: the claims the theorem points at.
+_DEFINITION, _BLOCKS = "index-sum", "block-construction"
 
 #: The note's prose slips, quoted as written (a test finds each quote in the note).
 ERRATA: tuple[Erratum, ...] = (
@@ -82,8 +92,29 @@ ERRATA: tuple[Erratum, ...] = (
 )
 
 
-def corrected_note(result: Audit) -> CorrectedNote:
+def _claim_label(parts: list[NotePart], claim_id: str) -> str | None:
+    """The label the note report gives claim ``claim_id`` (``symconv-note-claim:<part>-<claim>``, from 1)."""
+    for p, part in enumerate(parts, 1):
+        for c, claim in enumerate(part.claims, 1):
+            if claim.id == claim_id:
+                return f"symconv-note-claim:{p}-{c}"
+    return None
+
+
+def _with_theorem(parts: list[NotePart], proof: StepProof) -> tuple[list[NotePart], str]:
+    """``parts`` with the all-size theorem under :data:`THEOREM_PART`, pointing at the note's index sum; and LaTeX
+    naming where 𝒲 is built from the note's blocks."""
+    definition, blocks = _claim_label(parts, _DEFINITION), _claim_label(parts, _BLOCKS)
+    theorem = theorem_view(proof, THEOREM_BIAS, "" if definition is None else rf"~(Claim~\ref{{{definition}}})")
+    stated = [replace(p, theorem=theorem) if p.title == THEOREM_PART else p for p in parts]
+    return stated, "this section" if blocks is None else rf"Claim~\ref{{{blocks}}}"
+
+
+def corrected_note(result: Audit, theorem: StepProof | None = None) -> CorrectedNote:
     """The audit's claims filed under the note's headings (claims under no heading go to a last part).
+
+    ``theorem``: the all-size proof of conv(x) = 𝒲x + b in the note's setting
+    (:func:`symconv.report.gather.note_theorem`), stated under :data:`THEOREM_PART`.
 
     >>> from symconv.claims.audit import audit
     >>> n = corrected_note(audit(torch=False, max_size=2))
@@ -97,5 +128,7 @@ def corrected_note(result: Audit) -> CorrectedNote:
     rest = tuple(v for i, v in views.items() if i not in filed)
     if rest:
         parts.append(NotePart("Further claims", "Claims the note makes in passing.", rest))
-    return CorrectedNote(tuple(p for p in parts if p.claims), ERRATA, len(result.failing), len(views),
-                         result.grid_size, result.torch, grid)
+    parts = [p for p in parts if p.claims or (theorem is not None and p.title == THEOREM_PART)]
+    parts, blocks = (parts, "this section") if theorem is None else _with_theorem(parts, theorem)
+    return CorrectedNote(tuple(parts), ERRATA, len(result.failing), len(views), result.grid_size, result.torch, grid,
+                         blocks)

@@ -3,7 +3,8 @@
 The prover's steps (:class:`symconv.report.gather.StepProof` from :func:`~symconv.report.gather.step_proof`) come
 with terse, program-flavoured justifications; the report says the same in the document's words, per step
 name (:data:`WORDS`). A step this module does not know yet keeps the prover's own justification. Words may
-point at other steps: ``{L:name}`` becomes the lemma's number (L1, L2, …), ``{E:name}`` the equation's.
+point at other steps: ``{L:name}`` becomes the lemma's number (L1, L2, …), ``{E:name}`` the equation's; and at the
+document: ``{X:definition}`` is where the document defines the layer by its index sum (see :func:`theorem_view`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["WORDS", "TheoremLemma", "TheoremLine", "TheoremView", "theorem_view"
 
 #: step name → (title, justification): LaTeX written here, with {L:…}/{E:…} references to other steps.
 WORDS: dict[str, tuple[str, str]] = {
-    "definition": ("", r"the index sum~\eqref{symconv-eq:definition} that defines the layer, read as the coefficient of "
+    "definition": ("", r"the index sum{X:definition} that defines the layer, read as the coefficient of "
                    r"$x_{l,r,c}$ in $y_{i,o_h,o_w}$: tap $(m, n)$ of output $(o_h, o_w)$ reads input row "
                    r"$o_h s_h - p_h + m d_h$ and column $o_w s_w - p_w + n d_w$, and input channel "
                    r"$l = q_1\lfloor i/q_2\rfloor + l'$ of the group of $i$"),
@@ -67,7 +68,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "bias": ("The bias", r"entry $b_R$ of the bias vector is the constant term of $y_{i,o_h,o_w}$, found through "
              r"{L:row_order}"),
 }
-_REFERENCE = re.compile(r"\{([LE]):(\w+)\}")
+_REFERENCE = re.compile(r"\{([LEX]):(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -138,15 +139,19 @@ def _refuted(lemma: Lemma) -> tuple[Tex | None, Tex | None]:
     return display(lemma.refuted_form), Tex(f"${values}$, where it gives {gives}")
 
 
-def theorem_view(proof: StepProof, bias: str) -> TheoremView:
+def theorem_view(proof: StepProof, bias: str, definition: str = r"~\eqref{symconv-eq:definition}") -> TheoremView:
     """The all-size proof ``proof`` (from the prover, through :func:`~symconv.report.gather.step_proof`), ready to print.
+
+    ``definition``: LaTeX pointing at the document's index sum that defines the layer (the layer report's
+    equation by default), printed right after the words "the index sum".
 
     >>> from symconv.report.gather import GENERAL_CLAIM, general_proof, step_proof
     >>> v = theorem_view(step_proof(general_proof("seed", "shared"), GENERAL_CLAIM), "shared")
     >>> v.status, len(v.lines), v.lemmas[0].label
     ('proved', 3, 'symconv-lem:tap-solve')
     """
-    refs = {("L", lemma.name): rf"(\ref{{{_label(lemma.name)}}})" for lemma in proof.lemmas if lemma.name}
+    refs = {("X", "definition"): definition}
+    refs |= {("L", lemma.name): rf"(\ref{{{_label(lemma.name)}}})" for lemma in proof.lemmas if lemma.name}
     refs |= {("E", step.name): rf"\eqref{{symconv-eq:thm-{n}}}" for n, step in enumerate(proof.steps, 1) if step.name}
     lines, previous = [], None
     for step in proof.steps:
