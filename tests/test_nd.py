@@ -25,10 +25,10 @@ from symconv.cli import main
 from symconv.closed.arithmetic import conv_transpose_output_size
 from symconv.closed.counts import counts, transposed_counts
 from symconv.core.transposed import ConvTransposeSpec
+from symconv.forms.built import built_matrix_terms
 from symconv.forms.padding import mode_matrix_terms, mode_terms
 from symconv.forms.transposed import (
     BilinearTerms,
-    built_matrix_terms,
     forward_terms,
     transposed_matrix_terms,
     transposed_terms,

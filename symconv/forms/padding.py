@@ -28,7 +28,8 @@ from ..core.spec import PADDING_MODES, ConvSpec, check_padding_mode
 from ..core.symbols import bias_array, input_array, weight_array
 from ..core.taps import tap
 from ..errors import SpecError
-from .transposed import BilinearTerms, built_matrix, built_matrix_terms
+from .built import built_matrix, built_matrix_terms, channel_major_entries
+from .transposed import BilinearTerms
 
 __all__ = [
     "PADDING_MODES",
@@ -183,14 +184,8 @@ def mode_matrix_terms(spec: ConvSpec, mode: str | None = None) -> BilinearTerms:
     column sent through P's index map (columns P does not fill are dropped)."""
     op = padding_operator(spec, mode)
     valid_spec = op.valid_spec
-    terms = built_matrix_terms(valid_spec)
     n_weights = math.prod(valid_spec.weight_shape)
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    positions = math.prod(valid_spec.output_size)
-    p, i = np.indices((positions, valid_spec.out_channels))
-    rows = np.broadcast_to((i * positions + p).reshape(terms.keys.shape[:2] + (1,) * (terms.keys.ndim - 2)),
-                           terms.keys.shape)[valid]
-    keys = terms.keys[valid]
+    rows, keys = channel_major_entries(valid_spec, built_matrix_terms(valid_spec))
     x = op.index_map()[keys // n_weights]
     keep = x >= 0
     return BilinearTerms(rows[keep], keys[keep] % n_weights, x[keep], spec.output_shape)

@@ -34,15 +34,13 @@ from ..core.spec import ConvSpec
 from ..core.symbols import symbol_array, weight_array
 from ..core.taps import grid_taps
 from ..core.transposed import ConvTransposeSpec
-from .assembly import MatrixTerms, assembled_matrix, assembly_terms
-from .blocks import block_terms, matrix
+from .built import built_matrix, built_matrix_terms, channel_major_entries
 from .direct import direct_terms
 
 __all__ = [
     "BilinearTerms",
     "ZeroInsertion",
     "built_matrix",
-    "built_matrix_terms",
     "forward_terms",
     "symbol_product",
     "transposed_bias",
@@ -118,17 +116,6 @@ def symbol_product(u: object, v: object) -> sympy.Expr:
     if isinstance(u, sympy.Symbol) and isinstance(v, sympy.Symbol) and u != v:
         return sympy.Mul._from_args((u, v) if u.compare(v) < 0 else (v, u))
     return sympy.sympify(u) * v
-
-
-def built_matrix_terms(spec: ConvSpec) -> MatrixTerms:
-    """symconv's own 𝒲 of ``spec`` as integer keys: the note's block construction in 2-D, the per-axis assembly
-    for any other ndim (the choice :func:`symconv.prove.index_engine.built_terms_fn` makes)."""
-    return block_terms(spec) if spec.ndim == 2 else assembly_terms(spec)
-
-
-def built_matrix(spec: ConvSpec, max_terms: int | None = None) -> sympy.SparseMatrix:
-    """symconv's own 𝒲 of ``spec`` (channel-major rows): the note's blocks in 2-D, the per-axis assembly otherwise."""
-    return matrix(spec, max_terms=max_terms) if spec.ndim == 2 else assembled_matrix(spec, max_terms=max_terms)
 
 
 # ------------------------------------------------------------------------------------------ the forms
@@ -222,15 +209,8 @@ def transposed_matrix(spec: ConvTransposeSpec, max_terms: int | None = None) -> 
 def transposed_matrix_terms(spec: ConvTransposeSpec) -> BilinearTerms:
     """𝒲ᵀ as triples, from the construction's integer keys (no SymPy): (z flat, ω flat, y flat)."""
     forward = spec.forward_spec()
-    terms = built_matrix_terms(forward)
     n_weights = math.prod(forward.weight_shape)
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    positions = math.prod(forward.output_size)
-    # block rows are (position, channel), position-major; channel-major row = channel·positions + position
-    p, i = np.indices((positions, forward.out_channels))
-    rows_cm = np.broadcast_to((i * positions + p).reshape(terms.keys.shape[:2] + (1,) * (terms.keys.ndim - 2)),
-                              terms.keys.shape)
-    keys, rows = terms.keys[valid], rows_cm[valid]
+    rows, keys = channel_major_entries(forward, built_matrix_terms(forward))
     y_of_row = np.full(forward.d_y, -1, dtype=np.int64)
     y_of_row[_kept_rows(spec)] = np.arange(spec.d_in)
     keep = y_of_row[rows] >= 0

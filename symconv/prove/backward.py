@@ -31,13 +31,9 @@ from ..core.symbols import bias_array, input_array, symbol_array, weight_array
 from ..core.taps import grid_taps
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
+from ..forms.built import built_matrix_terms, channel_major_entries
 from ..forms.direct import direct
-from ..forms.transposed import (
-    BilinearTerms,
-    built_matrix_terms,
-    symbol_product,
-    transposed_terms,
-)
+from ..forms.transposed import BilinearTerms, symbol_product, transposed_terms
 from .transposed import IdentityProof, compare_arrays
 
 __all__ = [
@@ -196,15 +192,8 @@ def matrix_transpose_terms(spec: ConvSpec) -> BilinearTerms:
     >>> len(matrix_transpose_terms(ConvSpec(1, 1, input_size=(3,), kernel_size=2, padding="same")))
     5
     """
-    terms = built_matrix_terms(spec)
     n_weights = math.prod(spec.weight_shape)
-    valid = np.broadcast_to(terms.valid, terms.keys.shape)
-    positions = math.prod(spec.output_size)
-    # rows of the construction are (position, channel), position-major; g's flat index is channel·positions + position
-    p, i = np.indices(terms.keys.shape[:2])
-    rows = np.broadcast_to((i * positions + p).reshape(*terms.keys.shape[:2], *([1] * (terms.keys.ndim - 2))),
-                           terms.keys.shape)[valid]
-    keys = terms.keys[valid]
+    rows, keys = channel_major_entries(spec, built_matrix_terms(spec))  # g's flat index is 𝒲's channel-major row
     return BilinearTerms(keys // n_weights, keys % n_weights, rows, spec.input_shape)
 
 

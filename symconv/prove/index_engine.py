@@ -35,8 +35,9 @@ from ..core.budget import check_key_range
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from ..errors import SpecError, TooLargeError
-from ..forms.assembly import MatrixParts, MatrixTerms, assembly_parts, assembly_terms, terms_from_parts
-from ..forms.blocks import bias_terms, block_parts, block_terms
+from ..forms.assembly import MatrixParts, MatrixTerms, terms_from_parts
+from ..forms.blocks import bias_terms
+from ..forms.built import built_parts_fn, built_terms_fn
 from ..forms.direct import direct_bias, direct_parts, direct_terms
 from .stream import Buffers, compare_runs, difference_rows
 from .supplied import SuppliedTerms, completed, supplied_terms
@@ -273,16 +274,6 @@ def _bias_rows(spec: ConvSpec, batch: Batch) -> list[np.ndarray]:
 def _expand_bias(bias: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys = (-1 - bias).reshape(-1)
     return np.repeat(rows, bias.shape[2]), keys, np.ones(keys.size, dtype=np.int64)
-
-
-def built_terms_fn(spec: ConvSpec) -> BlockTermsFn:
-    """symconv's own 𝒲 as terms: the note's block construction for 2-D, the per-axis assembly for any other ndim."""
-    return block_terms if spec.ndim == 2 else assembly_terms
-
-
-def built_parts_fn(spec: ConvSpec) -> BlockPartsFn:
-    """symconv's own 𝒲 as parts: the note's block construction for 2-D, the per-axis assembly for any other ndim."""
-    return block_parts if spec.ndim == 2 else assembly_parts
 
 
 def _check_arguments(spec: ConvSpec, order: str, chunk_terms: int, max_terms: int | None, workers: int) -> None:

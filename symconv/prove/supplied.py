@@ -21,9 +21,8 @@ from ..core.exact import exact_polynomial
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, row_permutation, weight_array
 from ..errors import SpecError
-from ..forms.assembly import assembled_matrix
 from ..forms.blocks import bias_vector
-from ..forms.blocks import matrix as block_matrix
+from ..forms.built import built_matrix
 
 __all__ = [
     "SuppliedTerms",
@@ -68,17 +67,6 @@ def as_bias_column(value: Any, spec: ConvSpec, order: str) -> sympy.MatrixBase:
             f"bias must have d_y = {spec.d_y} entries (in {order!r} order), got shape {m.shape[0]} × {m.shape[1]}"
         )
     return m
-
-
-def built_matrix(spec: ConvSpec, order: str, max_terms: int | None = None) -> sympy.SparseMatrix:
-    """symconv's own 𝒲: the note's block construction for 2-D, the per-axis assembly for any other ndim.
-
-    >>> built_matrix(ConvSpec(1, 1, input_size=3, kernel_size=2), "seed").shape
-    (4, 9)
-    """
-    if spec.ndim == 2:
-        return block_matrix(spec, order, max_terms=max_terms)
-    return assembled_matrix(spec, order, max_terms=max_terms)
 
 
 def completed(

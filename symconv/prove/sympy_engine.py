@@ -32,8 +32,8 @@ from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, check_order, input_array, output_index, row_permutation, weight_array
 from ..forms.assembly import matrix_rows
 from ..forms.blocks import bias_vector
+from ..forms.built import built_terms_fn
 from ..forms.direct import direct_terms
-from .index_engine import built_terms_fn
 from .supplied import as_bias_column, as_matrix
 from .verdict import Mismatch, Verdict
 
