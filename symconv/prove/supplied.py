@@ -157,7 +157,7 @@ def _plain(entry: sympy.Expr) -> bool:
     )
 
 
-def _normalise_entries(m: sympy.MatrixBase, where: str) -> tuple[sympy.MatrixBase, list[tuple[int, int, sympy.Expr]]]:
+def _normalise_entries(m: sympy.MatrixBase) -> tuple[sympy.MatrixBase, list[tuple[int, int, sympy.Expr]]]:
     """``m`` with every entry that is exactly a polynomial after :func:`exact_polynomial` written as one; the
     entries it cannot decide are listed (row, column, entry) and left for the caller to handle."""
     changed: dict[tuple[int, int], sympy.Expr] = {}
@@ -202,7 +202,7 @@ def normalised(
     b = None if bias is None else as_bias_column(bias, spec, order)
     undetermined: list[dict[str, str]] = []
     if m is not None:
-        m, unknown = _normalise_entries(m, "matrix")
+        m, unknown = _normalise_entries(m)
         if unknown:
             m = m.as_mutable()
             own = built_matrix(spec, order)
@@ -210,7 +210,7 @@ def normalised(
                 m[r, c] = own[r, c]
                 undetermined.append({"where": f"𝒲[{r}, {c}]", "entry": str(entry)})
     if b is not None:
-        b, unknown = _normalise_entries(b, "bias")
+        b, unknown = _normalise_entries(b)
         if unknown:
             b = b.as_mutable()
             own_b = bias_vector(spec, order)
