@@ -56,20 +56,24 @@ from .construction import (
     size_hypotheses,
     zero_blocks_step,
 )
+from .adjoint import ADJOINTS, AdjointForms, adjoint_named, transposed_layers, transposed_steps
+from .backprop import backprop_steps
 from .entry import channel_step, claimed_entry_step, definition_step, entry_step, output_size_steps, tap_steps
 from .lemmas import AXES, Q1, Q2
-from .names import BIAS_MODES
+from .names import BIAS_MODES, IDENTITIES
 from .proof import Proof, Step
 from .recheck import SIZE_KEYS, StepBuilder, concrete_specs
 from .statement import ENTRY_SYMBOLS, NOTE_LITERAL_ENTRY, entry_formula, parse_entry
 
 __all__ = [
+    "ADJOINTS",
     "AXES",
     "CONSTRUCTIONS",
     "ENTRY_SYMBOLS",
     "NOTE_LITERAL_ENTRY",
     "Q1",
     "Q2",
+    "AdjointForms",
     "Construction",
     "concrete_specs",
     "entry_formula",
@@ -97,13 +101,19 @@ def _fixed_from(fixed: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[st
             out.update(zip(pairs[key], vals))
         elif key in single:
             out[single[key]] = value
-        elif key in SIZE_KEYS:
+        elif key == "output_padding":
+            vals = (value, value) if isinstance(value, int) else tuple(value)
+            if len(vals) != 2:
+                raise SpecError(f"{key} must be an int or a pair of ints, got {value!r}")
+            out.update(zip(("a_h", "a_w"), vals))
+        elif key in SIZE_KEYS or key in ("a_h", "a_w"):
             out[key] = value
         else:
             raise SpecError(f"fixed size {key!r} is not a size; use one of in_channels, out_channels, input_size, "
-                            f"kernel_size, stride, padding, dilation, groups or {', '.join(SIZE_KEYS)}")
+                            f"kernel_size, stride, padding, dilation, groups, output_padding or "
+                            f"{', '.join(SIZE_KEYS)}, a_h, a_w")
     for key, value in out.items():
-        minimum = 0 if key.startswith("p_") else 1
+        minimum = 0 if key.startswith(("p_", "a_")) else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise SpecError(f"{key} must be an int ≥ {minimum}, got {value!r}")
     return out
@@ -112,12 +122,16 @@ def _fixed_from(fixed: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[st
 
 def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, order: str = "channel_major",
                   bias: str = "shared", construction: Construction | str = "blocks", rechecks: int = 50, seed: int = 0,
+                  identities: tuple[str, ...] = ("forward",), adjoint: AdjointForms | str = "pytorch",
                   **sizes: Any) -> Proof:
     """Prove conv(x) = 𝒲x + b for every size not given in ``fixed``/``sizes`` (Z3 + SymPy); a :class:`Proof`.
 
     ``entry``: a claimed formula for 𝒲's entries (SymPy expression or text in :data:`ENTRY_SYMBOLS`), proved or
     refuted at the step ``claimed_entry``. ``construction``: a :class:`Construction` or a name in
     :data:`CONSTRUCTIONS` (the negative controls). ``rechecks``: concrete layers each step is re-checked on.
+    ``identities``: also ``"transposed"`` (conv_transpose = 𝒲ᵀ, :mod:`.adjoint`; ``output_padding=`` fixes a) and
+    ``"backward"`` (the backprop identities, :mod:`.backprop`; it cites the transposed steps, so adds them);
+    ``adjoint``: their forms, an :class:`AdjointForms` or a name in :data:`ADJOINTS` (the negative controls).
 
     >>> proof = prove_general(stride=1, padding=0, dilation=1, groups=1, rechecks=5)
     >>> proof.holds, proof.failed_step
@@ -129,6 +143,7 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
     start = perf_counter()
     # 1. inputs: which sizes are fixed, which construction, which claimed entry, which concrete layers
     fixed_sizes, cons, claimed = _inputs(fixed, sizes, order, bias, construction, entry, rechecks)
+    extra, forms, all_fixed = _adjoint_inputs(identities, adjoint, fixed_sizes)
     b = StepBuilder(_concrete(fixed_sizes, rechecks, seed), order, cons.output_size)
     size_hyps = size_hypotheses(cons, fixed_sizes)  # the construction's own output size: a control may claim one
     true_hyps = size_hypotheses(CONSTRUCTIONS["blocks"], fixed_sizes)
@@ -164,7 +179,45 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
     else:
         title = "conv(x) = 𝒲x + b for all sizes"
     assumptions = sympy.And(*[hh for hh in size_hyps if hh is not sympy.true])
-    return Proof(title, statement, tuple(b.steps), fixed_sizes, order, perf_counter() - start, len(b.specs), assumptions)
+
+    # 8. the adjoint identities, if asked: conv_transpose = 𝒲ᵀ on transposed layers, then backprop (citing both)
+    if extra:
+        title, statement = _adjoint_steps(b, extra, forms, all_fixed, true_hyps, E, bias, rechecks, seed, statement)
+    return Proof(title, statement, tuple(b.steps), all_fixed, order, perf_counter() - start, len(b.specs), assumptions)
+
+
+def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: dict[str, int],
+                    ) -> tuple[tuple[str, ...], AdjointForms, dict[str, int]]:
+    """(the identities beyond forward, in proof order; the adjoint forms; every fixed size) — output_padding
+    leaves ``fixed_sizes`` (the forward layer has none); SpecError naming the parameter."""
+    if isinstance(identities, str) or not isinstance(identities, (tuple, list)) or \
+            any(x not in IDENTITIES for x in identities):
+        raise SpecError(f"identities must be a tuple of {', '.join(map(repr, IDENTITIES))}, got {identities!r}")
+    extra = tuple(x for x in IDENTITIES[1:] if x in identities or (x == "transposed" and "backward" in identities))
+    forms = adjoint_named(adjoint)
+    all_fixed = dict(fixed_sizes)
+    for key in ("a_h", "a_w"):
+        fixed_sizes.pop(key, None)
+    if "transposed" not in extra and len(all_fixed) > len(fixed_sizes):
+        raise SpecError("output_padding is a size of the transposed identity; add 'transposed' to identities")
+    return extra, forms, all_fixed
+
+
+def _adjoint_steps(b: StepBuilder, extra: tuple[str, ...], forms: AdjointForms, fixed: dict[str, int],
+                   hyps: list[Any], E: Any, bias: str, rechecks: int, seed: int, statement: Any) -> tuple[str, Any]:
+    """The transposed (and backprop) steps; the proof's title and statement."""
+    layers = transposed_layers(fixed, count=rechecks, seed=seed)
+    if not layers:
+        raise SpecError(f"no concrete transposed layer satisfies the fixed sizes {fixed}; check that output_padding "
+                        "< max(stride, dilation) and the output has at least one entry")
+    transposed_steps(b, forms, fixed, layers, E)
+    statements = [statement, b.step("transposed_theorem").statement]
+    title = "conv(x) = 𝒲x + b and conv_transpose(y) = 𝒲ᵀy + b_T for all sizes"
+    if "backward" in extra:
+        backprop_steps(b, forms, hyps, bias)
+        statements += [s.statement for s in b.steps if s.name.startswith("grad_")]
+        title = "conv(x) = 𝒲x + b, conv_transpose(y) = 𝒲ᵀy + b_T and the backprop identities for all sizes"
+    return title, sympy.Tuple(*statements)
 
 
 def _inputs(fixed: dict[str, Any] | None, sizes: dict[str, Any], order: str, bias: str,

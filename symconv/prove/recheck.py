@@ -28,7 +28,7 @@ from .proof import Counterexample, ProofDisagreement, Step
 from .statement import c, floor_size, i, l, o_free, o_h, o_w, r
 
 __all__ = [
-    "SIZE_KEYS", "Obligation", "StepBuilder", "concrete_specs", "entry_codes", "matrix_codes", "matrix_from_codes",
+    "CODED", "SIZE_KEYS", "Obligation", "StepBuilder", "concrete_specs", "entry_codes", "matrix_codes", "matrix_from_codes",
     "model_split", "numeric", "row_number", "size_values", "spec_from_sizes", "verify_matrix",
 ]
 
@@ -67,6 +67,8 @@ def _symbol_of_code(code: float) -> Any:
 
 
 # ----------------------------------------------------------------------------- SymPy → NumPy, sizes → layers
+#: the undefined functions a statement may apply (weights ω, bias b, input x), each evaluated as injective codes
+CODED: dict[str, Callable[..., Any]] = {"omega": _omega_code, "b": _omega_code, "x": _omega_code}
 _NUMERIC: dict[tuple[Any, tuple[Any, ...]], Callable[..., Any]] = {}
 
 
@@ -103,10 +105,10 @@ def _compile(expr: Any, symbols: list[Any]) -> Callable[..., Any]:
     more than the proof's Z3 calls. ω and b are the injective codes; an expression with other symbols is lambdify's."""
     names = {sym: f"a{k}" for k, sym in enumerate(symbols)}
     if not sympy.sympify(expr).free_symbols <= set(names):
-        return sympy.lambdify(symbols, expr, modules=[{"omega": _omega_code, "b": _omega_code}, "numpy"])
+        return sympy.lambdify(symbols, expr, modules=[dict(CODED), "numpy"])
     printer = _Printer(names)
     body = printer.doprint(expr)
-    namespace: dict[str, Any] = {"omega": _omega_code, "b": _omega_code}
+    namespace: dict[str, Any] = dict(CODED)
     for module in printer.module_imports:  # the printed code names them in full: numpy.select, functools.reduce, …
         top = module.split(".")[0]
         namespace[top] = importlib.import_module(top)
@@ -321,6 +323,15 @@ class StepBuilder:
             self.construction_values = [_with_output_size(vals, output_size) for vals in self.values]
         self.order = order
         self.steps: list[Step] = []
+
+    def with_values(self, values: list[dict[Any, int]], alternative: list[dict[Any, int] | None] | None = None,
+                    ) -> StepBuilder:
+        """A builder that appends to this one's steps but re-checks at other concrete ``values`` (e.g. the sizes of
+        transposed layers); ``alternative``: per layer, the values a negative control's own sizes give."""
+        other = StepBuilder([], self.order)
+        other.specs, other.values, other.steps = self.specs, values, self.steps
+        other.construction_values = alternative if alternative is not None else [None] * len(values)
+        return other
 
     def step(self, name: str) -> Step:
         """The step called ``name`` (StopIteration if none yet)."""
