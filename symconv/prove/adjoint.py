@@ -141,6 +141,8 @@ def _draw(rng: random.Random, base: dict[str, int], fixed: dict[str, int]) -> di
         sizes[s_], sizes[p_] = base.get(s_, rng.randint(1, 3)), base.get(p_, rng.choice([0, 0, 1, 2]))
         sizes[d_] = base.get(d_, rng.choice([1, 1, 2, 3]))
         sizes.update({key: fixed[key] for key in (k_, s_, p_, d_) if key in fixed})
+        if a_ in fixed and fixed[a_] >= max(sizes[s_], sizes[d_]):  # PyTorch: a < s or a < d; make one hold
+            sizes[s_ if s_ not in fixed else d_] = fixed[a_] + 1
         sizes[a_] = fixed.get(a_, base.get(a_, rng.randrange(max(sizes[s_], sizes[d_]))))
         big = "H" if ax == "h" else "W"
         sizes[big + "p"] = base.get(big + "p", rng.randint(1, 5))

@@ -199,7 +199,8 @@ def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: d
     for key in ("a_h", "a_w"):
         fixed_sizes.pop(key, None)
     if "transposed" not in extra and len(all_fixed) > len(fixed_sizes):
-        raise SpecError("output_padding is a size of the transposed identity; add 'transposed' to identities")
+        raise SpecError("output_padding is a size of the transposed identity; add 'transposed' to identities "
+                       "(symconv prove --transposed)")
     return extra, forms, all_fixed
 
 

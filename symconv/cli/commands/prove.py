@@ -1,4 +1,5 @@
-"""``symconv prove``: conv(x) = 𝒲x + b for all sizes (or a claimed entry formula), Z3 + SymPy.
+"""``symconv prove``: conv(x) = 𝒲x + b for all sizes (or a claimed entry formula), Z3 + SymPy; with
+``--transposed`` also conv_transpose(y) = 𝒲ᵀy + b_T, with ``--backward`` also the backprop identities.
 
 Options fix what is concrete; every size not given stays a symbol. Exit 0 proved, 1 refuted (with a
 counterexample) or undetermined, 2 bad input.
@@ -38,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="block construction to prove (the others are negative controls; default blocks)")
     parser.add_argument("--rechecks", type=int, default=50, metavar="N",
                         help="concrete layers every step is re-checked on (default 50)")
+    parser.add_argument("--transposed", action="store_true",
+                        help="also prove conv_transpose(y) = W^T y + b_T for all sizes (PyTorch's output_padding a)")
+    parser.add_argument("--output-padding", metavar="A",
+                        help="fix the transposed layer's output_padding: A or AHxAW (needs --transposed or --backward)")
+    parser.add_argument("--backward", action="store_true",
+                        help="also prove the backprop identities dL/dx = W^T g = conv_transpose(g), dL/dw, dL/db "
+                             "(adds the transposed steps, which they cite)")
     parser.add_argument("--closed", action="store_true",
                         help="also prove the closed forms: nnz(W), parameter counts, receptive fields")
     parser.add_argument("--json", action="store_true", help="print the proof as JSON")
@@ -47,7 +55,7 @@ def _fixed(args: argparse.Namespace) -> dict[str, object]:
     fixed: dict[str, object] = {"in_channels": args.in_channels, "out_channels": args.out_channels,
                                 "groups": args.groups}
     for name, option in (("input_size", "input"), ("kernel_size", "kernel"), ("stride", "stride"),
-                         ("padding", "padding"), ("dilation", "dilation")):
+                         ("padding", "padding"), ("dilation", "dilation"), ("output_padding", "output_padding")):
         text = getattr(args, option)
         if text is None:
             continue
@@ -63,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     # the library (SymPy, NumPy, Z3) loads here, after the arguments are read: --help and usage errors answer at once
     from ...prove.general import prove_closed_forms, prove_general
 
+    identities = ("forward",) + ("transposed",) * args.transposed + ("backward",) * args.backward
     proof = prove_general(_fixed(args), entry=args.entry, order=args.order, bias=args.bias,
-                          construction=args.construction, rechecks=args.rechecks)
+                          construction=args.construction, rechecks=args.rechecks, identities=identities)
     proofs = [proof]
     if args.closed:
         proofs.append(prove_closed_forms(rechecks=args.rechecks))
