@@ -24,6 +24,8 @@ CASES = [
     ("note's literal B entry (refuted)",
      "prove_general(entry=NOTE_LITERAL_ENTRY, order='seed', stride=1, padding=0, dilation=1, groups=1, rechecks={n})"),
     ("closed forms (nnz, params, receptive fields)", "prove_closed_forms(rechecks={n})"),
+    ("theorem + conv_transpose = 𝒲ᵀ", "prove_general(identities=('transposed',), rechecks={n})"),
+    ("theorem + conv_transpose = 𝒲ᵀ + backprop", "prove_general(identities=('backward',), rechecks={n})"),
 ]
 
 

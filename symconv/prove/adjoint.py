@@ -4,7 +4,8 @@ PyTorch's conv_transpose2d by its own index sum (0-based): input y of shape (C�
 transposed layout (C₂, q₁, h, w) — the forward weight itself —, output z of shape (C₁, H_T, W_T) with
 H_T = (H' − 1)s − 2p + d(h − 1) + a + 1 (a = output_padding, PyTorch: 0 ≤ a < max(s, d)), G(i) = ⌊i/q₂⌋:
 
-    z_{l,r,c} = b_T(l) + Σ_{i₂,u,v} y_{i₂,u,v} · Σ_{l',m,n} ω(i₂, l', m, n)·δ(l, G(i₂)q₁ + l')·δ(r, u·s − p + m·d)·δ(c, v·s − p + n·d)
+    z_{l,r,c} = b_T(l) + Σ_{i₂,u,v} y_{i₂,u,v} Σ_{l',m,n} ω(i₂, l', m, n)·δ(l, G(i₂)q₁ + l')·δ(r, u·s − p + m·d)
+                                                         ·δ(c, v·s − p + n·d)
 
 The size symbols are the forward layer's, read from the other side: H (the forward input) is H_T, H' (the forward
 output) is the transposed input. Steps (appended by ``prove_general(identities=("transposed",))``):
@@ -99,8 +100,8 @@ ADJOINTS: dict[str, AdjointForms] = {
     "transposed_kernel_flipped": AdjointForms("transposed_kernel_flipped",
                                               transposed_tap=lambda o, t, s_, p_, d_, k_: o * s_ - p_ + (k_ - 1 - t) * d_),
     "transposed_tap_sign": AdjointForms("transposed_tap_sign", transposed_tap=lambda o, t, s_, p_, d_, k_: o * s_ + p_ + t * d_),
-    "transposed_size_no_padding": AdjointForms("transposed_size_no_padding",
-                                               transposed_size=lambda n_, k_, s_, p_, d_, a_: (n_ - 1) * s_ + d_ * (k_ - 1) + a_ + 1),
+    "transposed_size_no_padding": AdjointForms(
+        "transposed_size_no_padding", transposed_size=lambda n_, k_, s_, p_, d_, a_: (n_ - 1) * s_ + d_ * (k_ - 1) + a_ + 1),
     "grad_weight_stride_dilation_swapped": AdjointForms("grad_weight_stride_dilation_swapped",
                                                         grad_weight_tap=lambda o, t, s_, p_, d_: o * d_ - p_ + t * s_),
     "grad_bias_not_summed": AdjointForms("grad_bias_not_summed", grad_bias_summed=False),
@@ -431,4 +432,5 @@ def theorem_step(b: StepBuilder, layers: list[ConvTransposeSpec], hyps: list[Any
     b.steps.append(Step("transposed_theorem", statement,
                         f"{' ∧ '.join(names)}: every entry of conv_transpose's matrix is E(R, Q), so it is {rows}; "
                         "b_T(l) per output channel", status, rechecks=len(layers),
-                        objects={"notes": ("re-checked: conv_transpose = 𝒲ᵀy by the index engine (prove_transposed)",)}))
+                        objects={"notes": (f"for all sizes satisfying {sympy.sstr(sympy.And(*hyps))}",
+                                           "re-checked: conv_transpose = 𝒲ᵀy by the index engine (prove_transposed)")}))

@@ -43,6 +43,8 @@ import sympy
 
 from ..core.symbols import C1, C2, check_order
 from ..errors import SpecError
+from .adjoint import ADJOINTS, AdjointForms, adjoint_named, transposed_layers, transposed_steps
+from .backprop import backprop_steps
 from .closed_forms import nnz_formula, prove_closed_forms
 from .construction import (
     CONSTRUCTIONS,
@@ -56,8 +58,6 @@ from .construction import (
     size_hypotheses,
     zero_blocks_step,
 )
-from .adjoint import ADJOINTS, AdjointForms, adjoint_named, transposed_layers, transposed_steps
-from .backprop import backprop_steps
 from .entry import channel_step, claimed_entry_step, definition_step, entry_step, output_size_steps, tap_steps
 from .lemmas import AXES, Q1, Q2
 from .names import BIAS_MODES, IDENTITIES
@@ -129,13 +129,11 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
     ``entry``: a claimed formula for 𝒲's entries (SymPy expression or text in :data:`ENTRY_SYMBOLS`), proved or
     refuted at the step ``claimed_entry``. ``construction``: a :class:`Construction` or a name in
     :data:`CONSTRUCTIONS` (the negative controls). ``rechecks``: concrete layers each step is re-checked on.
-    ``identities``: also ``"transposed"`` (conv_transpose = 𝒲ᵀ, :mod:`.adjoint`; ``output_padding=`` fixes a) and
-    ``"backward"`` (the backprop identities, :mod:`.backprop`; it cites the transposed steps, so adds them);
-    ``adjoint``: their forms, an :class:`AdjointForms` or a name in :data:`ADJOINTS` (the negative controls).
+    ``identities``: also "transposed" (:mod:`.adjoint`; ``output_padding=`` fixes a), "backward" (:mod:`.backprop`,
+    adds the transposed steps); ``adjoint``: their forms, an :class:`AdjointForms` or a name in :data:`ADJOINTS`.
 
-    >>> proof = prove_general(stride=1, padding=0, dilation=1, groups=1, rechecks=5)
-    >>> proof.holds, proof.failed_step
-    (True, None)
+    >>> prove_general(stride=1, padding=0, dilation=1, groups=1, rechecks=5).failed_step is None
+    True
     >>> bad = prove_general(stride=1, padding=0, dilation=1, groups=1, entry=NOTE_LITERAL_ENTRY, rechecks=5)
     >>> bad.holds, bad.failed_step.name, bad.counterexample.confirmed
     (False, 'claimed_entry', True)
@@ -174,15 +172,13 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
 
     # 7. the theorem, from every step but the claimed entry (the theorem is about symconv's construction)
     statement = _theorem_step(b, entry_checked.rechecks)
+    title = "conv(x) = 𝒲x + b for all sizes"
     if claimed is not None:
         title, statement = "a claimed formula for 𝒲's entries", sympy.Eq(sympy.Symbol("𝒲_{R,Q}"), claimed)
-    else:
-        title = "conv(x) = 𝒲x + b for all sizes"
     assumptions = sympy.And(*[hh for hh in size_hyps if hh is not sympy.true])
 
     # 8. the adjoint identities, if asked: conv_transpose = 𝒲ᵀ on transposed layers, then backprop (citing both)
-    if extra:
-        title, statement = _adjoint_steps(b, extra, forms, all_fixed, true_hyps, E, bias, rechecks, seed, statement)
+    title, statement = _adjoint_steps(b, extra, forms, all_fixed, true_hyps, E, bias, rechecks, seed, title, statement)
     return Proof(title, statement, tuple(b.steps), all_fixed, order, perf_counter() - start, len(b.specs), assumptions)
 
 
@@ -205,8 +201,11 @@ def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: d
 
 
 def _adjoint_steps(b: StepBuilder, extra: tuple[str, ...], forms: AdjointForms, fixed: dict[str, int],
-                   hyps: list[Any], E: Any, bias: str, rechecks: int, seed: int, statement: Any) -> tuple[str, Any]:
-    """The transposed (and backprop) steps; the proof's title and statement."""
+                   hyps: list[Any], E: Any, bias: str, rechecks: int, seed: int, title: str, statement: Any,
+                   ) -> tuple[str, Any]:
+    """The transposed (and backprop) steps, if ``extra`` asks for them; the proof's title and statement."""
+    if not extra:
+        return title, statement
     layers = transposed_layers(fixed, count=rechecks, seed=seed)
     if not layers:
         raise SpecError(f"no concrete transposed layer satisfies the fixed sizes {fixed}; check that output_padding "

@@ -239,7 +239,7 @@ class Obligation:
 
 def model_split(model: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
     """Z3's model split into (sizes, indices)."""
-    sizes = {k: v for k, v in model.items() if k in SIZE_KEYS or k in ("q_1", "q_2", "H'", "W'")}
+    sizes = {k: v for k, v in model.items() if k in SIZE_KEYS or k in ("q_1", "q_2", "H'", "W'", "a_h", "a_w")}
     return sizes, {k: v for k, v in model.items() if k not in sizes}
 
 
