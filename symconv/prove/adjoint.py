@@ -134,6 +134,7 @@ _BOUNDARY: tuple[dict[str, int], ...] = (
 
 
 def _draw(rng: random.Random, base: dict[str, int], fixed: dict[str, int]) -> dict[str, int]:
+    """One transposed layer's sizes (Hp, Wp: its input H', W'): ``fixed`` first, then ``base``, then random."""
     groups = fixed.get("g", base.get("g", rng.choice([1, 1, 2, 3])))
     sizes = {"g": groups, "C_2": base.get("C_2", groups * rng.randint(1, 2)),
              "C_1": base.get("C_1", groups * rng.randint(1, 2))}

@@ -212,12 +212,14 @@ def _adjoint_steps(b: StepBuilder, extra: tuple[str, ...], forms: AdjointForms, 
                         "< max(stride, dilation) and the output has at least one entry")
     transposed_steps(b, forms, fixed, layers, E)
     statements = [statement, b.step("transposed_theorem").statement]
-    title = "conv(x) = 𝒲x + b and conv_transpose(y) = 𝒲ᵀy + b_T for all sizes"
+    # all of 𝒲ᵀ only where a < s follows from the fixed sizes; else its first H' row-blocks (all of them iff a < s)
+    transposed = "𝒲ᵀy + b_T" if isinstance(statements[1], sympy.Eq) else "𝒲ᵀ_{o<H'}y + b_T (𝒲ᵀy + b_T iff a < s)"
+    title = f"conv(x) = 𝒲x + b, conv_transpose(y) = {transposed}"
     if "backward" in extra:
         backprop_steps(b, forms, hyps, bias)
         statements += [s.statement for s in b.steps if s.name.startswith("grad_")]
-        title = "conv(x) = 𝒲x + b, conv_transpose(y) = 𝒲ᵀy + b_T and the backprop identities for all sizes"
-    return title, sympy.Tuple(*statements)
+        title += " and the backprop identities"
+    return f"{title} for all sizes", sympy.Tuple(*statements)
 
 
 def _inputs(fixed: dict[str, Any] | None, sizes: dict[str, Any], order: str, bias: str,
