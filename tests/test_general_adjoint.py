@@ -46,6 +46,9 @@ def test_adjoint_steps_prove_for_all_sizes(proof: Proof) -> None:
     assert "backprop" in proof.title and isinstance(proof.statement, sympy.Tuple)
     data = json.loads(proof.to_json())
     assert data["holds"] and [s["name"] for s in data["steps"]][-7:] == ADJOINT
+    finding = [s["finding"] for s in data["steps"] if "finding" in s]
+    assert len(finding) == 1 and finding[0]["confirmed"]
+    assert any(finding[0]["sizes"][f"a_{ax}"] >= finding[0]["sizes"][f"s_{ax}"] for ax in "hw")
     # symbolic a in PyTorch's range: the theorem is the restricted one, with the restriction lifted for a < s
     statement = proof.step("transposed_theorem").statement
     assert isinstance(statement, sympy.Tuple) and isinstance(statement[1], sympy.Implies)
@@ -192,6 +195,8 @@ def test_grad_input_remainder_lemma_at_concrete_sizes() -> None:
     ({"output_padding": 1}, r"^output_padding is a size of the transposed identity; add 'transposed' to identities"),
     ({"identities": ("transposed",), "output_padding": -1}, r"^a_h must be an int ≥ 0, got -1$"),
     ({"identities": ("transposed",), "output_padding": (1, 2, 3)}, r"^output_padding must be an int or a pair"),
+    ({"identities": ("transposed",), "output_padding": 2, "stride": 1, "dilation": 2},
+     r"^output_padding must be < stride or < dilation on every axis \(as in PyTorch\), got a_h=2, s_h=1, d_h=2$"),
 ])
 def test_bad_input_is_one_line_naming_the_parameter(kwargs: dict, message: str) -> None:
     with pytest.raises(SpecError, match=message):

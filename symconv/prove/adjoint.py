@@ -251,7 +251,8 @@ def coefficient_step(b: StepBuilder, forms: AdjointForms, hyps: list[Any]) -> No
             "y_{i,o_h,o_w} gives δ(i, i₂)δ(o_h, u)δ(o_w, v), doit() of the outer sums; Z3: their range conditions "
             "hold for 0 ≤ i < C₂, 0 ≤ o < H'; the constant term is b_T(l), one bias per output channel",
             [Obligation(hyps + in_ranges(rng), sympy.And(*conditions), rng)],
-            notes=("the inner triple sum is the forward definition's, output (o_h, o_w), input (l, r, c)",))
+            notes=("SymPy nests the inner sums (Σ_n δ(c, …)·Σ_m δ(r, …)·Σ_{l'} ω·δ(l, …)); their summand is the one of "
+                   "the forward step definition at output (o_h, o_w), input (l, r, c)",))
 
 
 def size_step(b: StepBuilder, hyps: list[Any], true_hyps: list[Any]) -> None:

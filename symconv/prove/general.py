@@ -197,6 +197,11 @@ def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: d
     if "transposed" not in extra and len(all_fixed) > len(fixed_sizes):
         raise SpecError("output_padding is a size of the transposed identity; add 'transposed' to identities "
                        "(symconv prove --transposed)")
+    for ax in "hw":
+        a_, s_, d_ = (all_fixed.get(f"{x}_{ax}") for x in "asd")
+        if a_ is not None and s_ is not None and d_ is not None and a_ >= max(s_, d_):
+            raise SpecError(f"output_padding must be < stride or < dilation on every axis (as in PyTorch), got "
+                            f"a_{ax}={a_}, s_{ax}={s_}, d_{ax}={d_}")
     return extra, forms, all_fixed
 
 

@@ -87,7 +87,9 @@ class Step:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        finding = self.objects.get("finding")  # a refuted side claim the step records (transposed_size), if any
         return {
+            **({"finding": finding.to_dict()} if isinstance(finding, Counterexample) else {}),
             "name": self.name,
             "statement": sympy.sstr(self.statement),
             "latex": sympy.latex(self.statement),
