@@ -47,8 +47,9 @@ from .statement import H, Ho, W, Wo, bias_fn, c, floor_size, group_channel, i, i
 from .statement import tau_hit as _tau_hit
 
 __all__ = [
-    "ADJOINTS", "OUTPUT_PADDING", "AdjointForms", "adjoint_named", "transposed_layers", "transposed_size",
-    "transposed_steps", "transposed_values",
+    "ADJOINTS", "OUTPUT_PADDING", "AdjointForms", "adjoint_named", "coefficient_step", "entry_codes_T", "entry_step",
+    "layer_from_model", "pytorch_codes", "pytorch_tap", "scatter_codes", "size_step", "theorem_step",
+    "transposed_hypotheses", "transposed_layers", "transposed_size", "transposed_steps", "transposed_values",
 ]
 
 #: output_padding per axis (a_h, a_w), symbolic unless fixed
@@ -70,7 +71,11 @@ def transposed_size(n_: Any, k_: Any, s_: Any, p_: Any, d_: Any, a_: Any) -> Any
 
 
 def pytorch_tap(o: Any, t: Any, s_: Any, p_: Any, d_: Any, k_: Any) -> Any:
-    """Where conv_transpose sends y at position o through tap t: o·s − p + t·d (the forward tap map)."""
+    """Where conv_transpose sends y at position o through tap t: o·s − p + t·d (the forward tap map).
+
+    >>> pytorch_tap(2, 1, 2, 1, 3, 3)
+    6
+    """
     return tap(o, t, s_, p_, d_)
 
 
@@ -182,7 +187,12 @@ def transposed_layers(fixed: dict[str, int] | None = None, count: int = 50, seed
 
 
 def transposed_values(t: ConvTransposeSpec, forms: AdjointForms | None = None) -> dict[Any, int]:
-    """The size symbols at a transposed layer: C₂ its input channels, H' its input, H its output (``forms``' size)."""
+    """The size symbols at a transposed layer: C₂ its input channels, H' its input, H its output (``forms``' size).
+
+    >>> v = transposed_values(ConvTransposeSpec(2, 3, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1))
+    >>> v[C2], v[C1], v[Ho], v[H], v[OUTPUT_PADDING[0]]
+    (2, 3, 3, 6, 1)
+    """
     vals: dict[Any, int] = {C1: t.out_channels, C2: t.in_channels, g: t.groups, Q1: t.out_per_group, Q2: t.in_per_group}
     size = (forms or ADJOINTS["pytorch"]).transposed_size
     for axis, (n_, k_, s_, p_, d_, out) in enumerate(AXES):
@@ -193,7 +203,11 @@ def transposed_values(t: ConvTransposeSpec, forms: AdjointForms | None = None) -
 
 
 def layer_from_model(model: dict[str, int]) -> ConvTransposeSpec:
-    """The transposed layer a Z3 model names (sizes it leaves free: 1, stride 1, padding 0); SpecError if invalid."""
+    """The transposed layer a Z3 model names (sizes it leaves free: 1, stride 1, padding 0); SpecError if invalid.
+
+    >>> layer_from_model({"H'": 2, "s_h": 1, "d_h": 2, "a_h": 1, "h": 2}).output_size
+    (5, 1)
+    """
     def get(key: str, default: int) -> int:
         return int(model.get(key, default))
 
@@ -368,7 +382,12 @@ def _flat_omega_codes(t: ConvTransposeSpec, weight_flat: np.ndarray) -> np.ndarr
 
 def pytorch_codes(t: ConvTransposeSpec) -> np.ndarray:
     """The transposed map at ``t`` as a (d_in × d_out) array of ω codes: entry (y index, z index), from
-    :func:`symconv.forms.transposed.transposed_terms` (PyTorch's scatter form, written independently of this module)."""
+    :func:`symconv.forms.transposed.transposed_terms` (PyTorch's scatter form, written independently of this module).
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=2, kernel_size=2, stride=2)
+    >>> pytorch_codes(t).shape, int((pytorch_codes(t) > 0).sum())
+    ((4, 16), 16)
+    """
     from ..forms.transposed import transposed_terms  # forms/ sits above prove/; imported when a proof runs
 
     terms = transposed_terms(t)
@@ -379,7 +398,12 @@ def pytorch_codes(t: ConvTransposeSpec) -> np.ndarray:
 
 def scatter_codes(t: ConvTransposeSpec, forms: AdjointForms) -> np.ndarray:
     """The map ``forms`` defines at ``t`` (its tap, PyTorch's output size), as :func:`pytorch_codes`: a loop over
-    (input channel, channel within the group, position, tap) — no shared code with forms/transposed."""
+    (input channel, channel within the group, position, tap) — no shared code with forms/transposed.
+
+    >>> t = ConvTransposeSpec(2, 2, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1, groups=2)
+    >>> bool((scatter_codes(t, AdjointForms()) == pytorch_codes(t)).all())
+    True
+    """
     out = np.zeros((t.d_in, t.d_out))
     (Hi, Wi), (Hz, Wz), (kh, kw) = t.input_size, t.output_size, t.kernel_size
     for ci in range(t.in_channels):
@@ -397,7 +421,13 @@ def scatter_codes(t: ConvTransposeSpec, forms: AdjointForms) -> np.ndarray:
 
 
 def entry_codes_T(E: Any, t: ConvTransposeSpec) -> np.ndarray:
-    """E(R, Q) at every (y index, z index) of ``t`` as ω codes: R = (i, o_h, o_w) over y, Q = (l, r, c) over z."""
+    """E(R, Q) at every (y index, z index) of ``t`` as ω codes: R = (i, o_h, o_w) over y, Q = (l, r, c) over z.
+
+    >>> from symconv.prove.statement import entry_formula
+    >>> t = ConvTransposeSpec(1, 2, input_size=2, kernel_size=2, stride=1, dilation=2, output_padding=1)
+    >>> bool((entry_codes_T(entry_formula(), t) == pytorch_codes(t)).all())
+    True
+    """
     vals = transposed_values(t)
     sizes = sorted(vals, key=str)
     rows = np.unravel_index(np.arange(t.d_in), t.input_shape)

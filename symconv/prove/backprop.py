@@ -34,7 +34,8 @@ from .proof import ProofDisagreement, Step
 from .recheck import SIZE_KEYS, Obligation, StepBuilder, size_values, spec_from_sizes
 from .statement import H, Ho, W, Wo, h, i, in_ranges, m, n, o_h, o_w, w
 
-__all__ = ["backprop_steps", "grad_weight_claimed", "grad_weight_codes"]
+__all__ = ["backprop_steps", "grad_bias_step", "grad_input_step", "grad_weight_claimed", "grad_weight_codes",
+           "grad_weight_step"]
 
 X, G, OMEGA, B, WM = (sympy.IndexedBase(x) for x in ("x", "g", "omega", "b", "𝒲"))
 x_fn, x_pad = sympy.Function("x"), sympy.Function("x_pad")
@@ -104,7 +105,11 @@ def _grad_input_agrees(spec: ConvSpec) -> bool:
 
 
 def grad_weight_claimed(forms: AdjointForms) -> Any:
-    """The claimed ∂L/∂ω[i,l',m,n] = Σ_o g_{i,o}·x_pad[G(i)q₁ + l', tap(o_h, m), tap(o_w, n)] (``forms``' tap)."""
+    """The claimed ∂L/∂ω[i,l',m,n] = Σ_o g_{i,o}·x_pad[G(i)q₁ + l', tap(o_h, m), tap(o_w, n)] (``forms``' tap).
+
+    >>> grad_weight_claimed(AdjointForms()).limits
+    ((u, 0, H' - 1), (v, 0, W' - 1))
+    """
     (_, _, s_h, p_h, d_h, _), (_, _, s_w, p_w, d_w, _) = AXES
     row, col = forms.grad_weight_tap(_u, m, s_h, p_h, d_h), forms.grad_weight_tap(_v, n, s_w, p_w, d_w)
     return sympy.Sum(G[i, _u, _v] * x_pad(sympy.floor(i / Q2) * Q1 + lq, row, col), (_u, 0, Ho - 1), (_v, 0, Wo - 1))
@@ -134,7 +139,13 @@ def grad_weight_step(b: StepBuilder, forms: AdjointForms, hyps: list[Any]) -> No
 
 
 def grad_weight_codes(spec: ConvSpec, forms: AdjointForms) -> np.ndarray:
-    """The claimed ∂L/∂ω at ``spec`` as sorted triples (ω flat, x flat, g flat), x_pad's zeros dropped."""
+    """The claimed ∂L/∂ω at ``spec`` as sorted triples (ω flat, x flat, g flat), x_pad's zeros dropped.
+
+    >>> spec = ConvSpec(1, 1, input_size=3, kernel_size=2, stride=2, padding=1)
+    >>> from symconv.prove.backward import grad_weight_terms
+    >>> bool((grad_weight_codes(spec, AdjointForms()) == grad_weight_terms(spec).canonical()).all())
+    True
+    """
     C2c, q1, (kh, kw), (Hc, Wc), (Hoc, Woc) = (spec.out_channels, spec.in_per_group, spec.kernel_size, spec.input_size,
                                                spec.output_size)
     ii, ll, mm, nn, uu, vv = np.meshgrid(np.arange(C2c), np.arange(q1), np.arange(kh), np.arange(kw), np.arange(Hoc),
