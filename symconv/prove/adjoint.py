@@ -17,7 +17,8 @@ output) is the transposed input. Steps (appended by ``prove_general(identities=(
    unrestricted lemma (PyTorch allows s ≤ a < d): a finding, confirmed on a built ConvTranspose layer.
 3. ``transposed_entry``: the coefficient is E(R, Q), the entry of 𝒲 the forward proof proved: Z3 solves each axis'
    tap δ on the transposed ranges, SymPy sums over taps and channels (the forward steps, re-stated here).
-4. ``transposed_theorem``: z = 𝒲ᵀy + b_T, 𝒲 restricted to its first H' row-blocks (all of 𝒲 iff a < s).
+4. ``transposed_theorem``: z = 𝒲ᵀy + b_T, 𝒲 restricted to its rows (i, o_h, o_w) with o_h < H', o_w < W' — of its
+   H' + ⌊a_h/s_h⌋ and W' + ⌊a_w/s_w⌋ output positions; all of 𝒲 iff a < s on both axes.
 
 Every step is re-checked at ≥ 50 concrete transposed layers (some with s ≤ a < d), independently of Z3: the
 obligations by brute force, E entry by entry against :func:`symconv.forms.transposed.transposed_terms` (PyTorch's
@@ -302,7 +303,7 @@ def _finding(true_hyps: list[Any]) -> tuple[Counterexample | None, str]:
     cx = Counterexample({k: v for k, v in res.model.items()}, {}, True,
                         f"{t.describe()}: the forward layer of input {t.output_size} has output {forward} ≠ {t.input_size}")
     return cx, ("finding — without a < s (PyTorch allows s ≤ a < d) Z3 refutes 'the forward output size of H_T is H'' "
-                f"at {cx.describe()}; conv_transpose is then 𝒲ᵀ restricted to the first H' of its H' + ⌊a/s⌋ row-blocks")
+                f"at {cx.describe()}; conv_transpose is then 𝒲ᵀ restricted to the rows o < H' of its H' + ⌊a/s⌋ output positions")
 
 
 def _confirm_size(step: Step) -> Step:
@@ -440,7 +441,7 @@ def entry_codes_T(E: Any, t: ConvTransposeSpec) -> np.ndarray:
 
 
 def theorem_step(b: StepBuilder, layers: list[ConvTransposeSpec], hyps: list[Any]) -> None:
-    """Step ``transposed_theorem``: z = 𝒲ᵀy + b_T (𝒲 at input H_T, its first H' row-blocks); re-checked by the
+    """Step ``transposed_theorem``: z = 𝒲ᵀy + b_T (𝒲 at input H_T, its rows o < H'); re-checked by the
     index engine of :func:`symconv.prove.transposed.prove_transposed` (definition = 𝒲ᵀ of the built 𝒲)."""
     from .transposed import prove_transposed
 
@@ -460,7 +461,8 @@ def theorem_step(b: StepBuilder, layers: list[ConvTransposeSpec], hyps: list[Any
         below = sympy.And(*[a_ < ax.s for a_, ax in zip(OUTPUT_PADDING, AXES)])
         statement = sympy.Tuple(statement, sympy.Implies(below, sympy.Eq(sympy.Symbol("𝒲_{o<H'}"), sympy.Symbol("𝒲"))))
     rows = ("𝒲 of the forward layer at input H_T (a < s: the forward output size is H', transposed_size)" if full else
-            "𝒲_{o<H'}: the first H' of the H' + ⌊a/s⌋ row-blocks of 𝒲 at input H_T — all of 𝒲 iff a < s")
+            "𝒲_{o<H'}: the rows (i, o_h, o_w) with o_h < H', o_w < W' of 𝒲 at input H_T, which has H' + ⌊a/s⌋ "
+            "output positions per axis (transposed_size) — all of 𝒲 iff a < s")
     b.steps.append(Step("transposed_theorem", statement,
                         f"{' ∧ '.join(names)}: every entry of conv_transpose's matrix is E(R, Q), so it is {rows}; "
                         "b_T(l) per output channel", status, rechecks=len(layers),

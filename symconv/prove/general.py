@@ -217,7 +217,7 @@ def _adjoint_steps(b: StepBuilder, extra: tuple[str, ...], forms: AdjointForms, 
                         "< max(stride, dilation) and the output has at least one entry")
     transposed_steps(b, forms, fixed, layers, E)
     statements = [statement, b.step("transposed_theorem").statement]
-    # all of 𝒲ᵀ only where a < s follows from the fixed sizes; else its first H' row-blocks (all of them iff a < s)
+    # all of 𝒲ᵀ only where a < s follows from the fixed sizes; else its rows o < H' (all of them iff a < s)
     transposed = "𝒲ᵀy + b_T" if isinstance(statements[1], sympy.Eq) else "𝒲ᵀ_{o<H'}y + b_T (𝒲ᵀy + b_T iff a < s)"
     title = f"conv(x) = 𝒲x + b, conv_transpose(y) = {transposed}"
     if "backward" in extra:
