@@ -219,7 +219,7 @@ def _adjoint_steps(b: StepBuilder, extra: tuple[str, ...], forms: AdjointForms, 
     statements = [statement, b.step("transposed_theorem").statement]
     # all of 𝒲ᵀ only where a < s follows from the fixed sizes; else its rows o < H' (all of them iff a < s)
     transposed = "𝒲ᵀy + b_T" if isinstance(statements[1], sympy.Eq) else "𝒲ᵀ_{o<H'}y + b_T (𝒲ᵀy + b_T iff a < s)"
-    title = f"conv(x) = 𝒲x + b, conv_transpose(y) = {transposed}"
+    title = f"{title.removesuffix(' for all sizes')}, conv_transpose(y) = {transposed}"  # a claimed entry's title stays
     if "backward" in extra:
         backprop_steps(b, forms, hyps, bias)
         statements += [s.statement for s in b.steps if s.name.startswith("grad_")]
