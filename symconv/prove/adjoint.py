@@ -296,7 +296,10 @@ def _finding(true_hyps: list[Any]) -> tuple[Counterexample | None, str]:
         return None, "a < s follows from the fixed sizes: the forward output size of H_T is exactly H' (Z3)"
     if res.status != "refuted":
         return None, f"the unrestricted size lemma (a ≥ s allowed) is {res.status} ({res.reason})"
-    t = layer_from_model(res.model)
+    try:
+        t = layer_from_model(res.model)
+    except SpecError as exc:
+        return None, f"finding — Z3 refutes the unrestricted size lemma at {res.model}, not a valid layer: {exc}"
     forward = t.forward_spec().output_size
     if forward == t.input_size:
         raise ProofDisagreement(f"Z3 refuted the size lemma at {res.model}, but {t.describe()} satisfies it")
