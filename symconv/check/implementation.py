@@ -75,7 +75,7 @@ import numpy as np
 import sympy
 
 from ..core.budget import check_key_range
-from ..core.spec import ConvSpec, require_ndim, require_zeros_padding
+from ..core.spec import ConvSpec, require_zeros_padding
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
@@ -83,7 +83,16 @@ from .caller import Caller, FnRaised
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
-from .options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
+from .options import (
+    BACKENDS,
+    DTYPES,
+    IMPLEMENTATION_METHODS,
+    LAYOUTS,
+    SIGNATURES,
+    WEIGHT_LAYOUTS,
+    layout_axes,
+    weight_channels_last,
+)
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
 from .runs import RunsOutcome, numeric_runs
@@ -169,7 +178,7 @@ def verify_implementation(
     spec: ConvSpec | ConvTransposeSpec,
     *,
     layout: str = "auto",
-    weight_layout: str = "OIHW",
+    weight_layout: str = "auto",
     backend: str = "auto",
     method: str = "auto",
     dtype: str = "float64",
@@ -186,9 +195,12 @@ def verify_implementation(
 
     Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``); sampled when probed with numbers.
 
-    ``layout``: x and y as ``"NCHW"`` (a batch first), ``"CHW"`` (one input per call), ``"NHWC"``/``"HWC"``
-    (channels last), or ``"auto"`` (tries NCHW, then CHW). ``weight_layout``: ``"OIHW"`` (PyTorch, default)
-    or ``"HWIO"``. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or ``"auto"`` (NumPy first, PyTorch if
+    Any number of spatial axes (Conv1d, Conv2d, Conv3d, …). ``layout``: x and y with a batch axis first or not,
+    channels first or last — 1-D ``"NCL"``, ``"CL"``, ``"NLC"``, ``"LC"``; 2-D ``"NCHW"``, ``"CHW"``, ``"NHWC"``,
+    ``"HWC"``; 3-D ``"NCDHW"``, ``"CDHW"``, ``"NDHWC"``, ``"DHWC"``; beyond, ``"NC..."`` and the like — or
+    ``"auto"`` (batched channels-first, then unbatched: NCHW, then CHW). ``weight_layout``: ``"auto"`` (PyTorch's
+    (C₂, C₁/g, *kernel): ``"OIL"``, ``"OIHW"``, ``"OIDHW"``, the default) or TensorFlow's ``"LIO"``, ``"HWIO"``,
+    ``"DHWIO"``; a name of another ndim is refused. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or ``"auto"`` (NumPy first, PyTorch if
     fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias. ``pass_params=True`` also passes
     ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
@@ -228,7 +240,7 @@ def verify_implementation(
 
 def _verify_transposed(fn: Callable[..., Any], spec: ConvTransposeSpec, options: _Options) -> ImplementationVerdict:
     """The transposed layer's check (:mod:`symconv.check.transposed`), refusing the options it does not have."""
-    if (options.layout not in ("auto", "NCHW") or options.weight_layout != "OIHW" or options.dtype != "float64"
+    if (options.layout not in ("auto", "NCHW") or options.weight_layout not in ("auto", "OIHW") or options.dtype != "float64"
             or options.signature != "auto"):
         raise SpecError("a transposed layer is checked with layout NCHW, PyTorch's weight layout, float64 and "
                         "fn(x, weight, bias); leave layout, weight_layout, dtype and signature at their defaults")
@@ -269,7 +281,7 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
         if reading is None:
             reading = _read_by_probing(caller, spec, precision, options)
         # 3. compare with the definition; diagnose by testing bug hypotheses against the form
-        comparison = _compare(spec, reading, options.max_mismatches)
+        comparison = _compare(spec, reading, options.max_mismatches, caller.channels_last)
         # 4. numeric runs: non-integer values, a permuted batch, other values — what the reading assumed
         runs = _run_numerically(caller, reading, comparison, options)
     except FnRaised as exc:  # the user's code raised: fn fails, with its exception
@@ -303,12 +315,11 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    require_ndim(spec, 2, "verify_implementation (its data layouts NCHW/NHWC are 2-D so far)")
     require_zeros_padding(spec, "verify_implementation", "a spec with padding_mode='zeros' and padding done by fn")
     if not callable(fn) and not hasattr(fn, "forward"):
         raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
-    _check_choice("layout", options.layout, LAYOUTS)
-    _check_choice("weight_layout", options.weight_layout, WEIGHT_LAYOUTS)
+    layout_axes(options.layout, spec.ndim)  # a one-line SpecError listing the names valid for this ndim
+    weight_channels_last(options.weight_layout, spec.ndim)
     _check_choice("backend", options.backend, BACKENDS)
     _check_choice("method", options.method, IMPLEMENTATION_METHODS)
     _check_choice("dtype", options.dtype, DTYPES)
@@ -383,7 +394,7 @@ def _probing_method(method: str, caller: Caller, space: KeySpace, values: int, b
     if method not in ("auto", "symbolic"):
         return method, f"method={method!r} as asked"
     inputs = space.n_w * space.d_x
-    batched = caller.layout in ("NCHW", "NHWC")
+    batched = caller.batched
     if inputs * caller.seconds_per_sample > budget / 2:  # the first call may include warm-up: time one more
         caller.time_call()
     estimate = inputs * caller.seconds_per_sample
@@ -442,7 +453,7 @@ def _bilinear_in_float32(caller: Caller, spec: ConvSpec, options: _Options) -> b
 
 # ------------------------------------------------------------------------------------------ 3. comparison
 
-def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Comparison:
+def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int, channels_last: bool) -> _Comparison:
     """Findings (the reading's, then the diagnosis's) and the first outputs that differ from the definition."""
     expected = expected_form(spec)
     findings = list(reading.findings)
@@ -451,14 +462,14 @@ def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Compari
     form = reading.form
     if form is not None:
         if reading.spec != spec:  # checked as the other bias mode: its bias was reported already
-            findings += [f for f in diagnose(reading.spec, form) if f.part != "bias"]
+            findings += [f for f in diagnose(reading.spec, form, channels_last) if f.part != "bias"]
         elif tuple(form.output_shape) == spec.output_shape:
             changed = form.differing_rows(expected)
             if changed.size:
-                findings += diagnose(spec, form)
+                findings += diagnose(spec, form, channels_last)
             rows, mismatches = first_mismatches(spec, expected, form, changed, reading.exact_terms, max_mismatches)
         else:
-            findings += diagnose(spec, form)
+            findings += diagnose(spec, form, channels_last)
     return _Comparison(expected, tuple(findings), rows, mismatches)
 
 

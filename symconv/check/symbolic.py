@@ -18,6 +18,7 @@ from ..core.symbols import bias_symbols, input_symbols, weight_symbols
 from .caller import Caller, CallFailed
 from .finding import Finding
 from .form import Form, KeySpace
+from .options import auto_layouts
 
 __all__ = ["SYMBOLIC_BATCH", "SYMBOLIC_GUARANTEE", "Parsed", "parse_symbolic", "per_sample_findings", "run_symbolic",
            "second_sample", "symbolic_findings"]
@@ -151,13 +152,13 @@ def parse_symbolic(spec: ConvSpec, y: np.ndarray, inputs: np.ndarray | None = No
 
 
 def run_symbolic(caller: Caller, layout: str) -> np.ndarray | None:
-    """fn's output on a batch of :data:`SYMBOLIC_BATCH` samples of independent symbols, (k, C, H', W') object
+    """fn's output on a batch of :data:`SYMBOLIC_BATCH` samples of independent symbols, (k, C, *spatial') object
     array; None when fn does not compute with symbols."""
     spec = caller.spec
     x = np.stack(_input_samples(spec))
     w = np.array(weight_symbols(spec).tolist(), dtype=object)
     b = np.array(bias_symbols(spec).tolist(), dtype=object) if spec.bias != "none" else None
-    for lay in (["NCHW", "CHW"] if layout == "auto" else [layout]):
+    for lay in auto_layouts(layout, spec.ndim):
         try:
             y = caller.invoke(x, w, b, lay, "numpy", symbolic=True)
         except CallFailed:
