@@ -241,7 +241,7 @@ class Caller:
         if raised is not None:  # the user's code raised: a failure of fn, reported with its exception
             raise FnRaised(str(raised), f"when called as fn(x, weight, bias) with {shapes} {tried}", hint)
         if not self._bindable:
-            raise SpecError(adapter_text(self.fn) if self.convention.name == "x,w,b" else
+            raise SpecError(adapter_text(self.fn, spec.ndim) if self.convention.name == "x,w,b" else
                             f"fn cannot be called as {self.convention.describe()} (signature={self.convention.name!r})")
         raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} {tried}: {first_error}")
 

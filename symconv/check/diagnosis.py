@@ -191,8 +191,9 @@ def _per_location_patterns(spec: ConvSpec, i: np.ndarray, spatial: list[np.ndarr
         return np.where(inside, index, -1)
 
     axes = list(range(spec.ndim))
+    zeros = "i,0,0" if spec.ndim == 2 else ", ".join(["i"] + ["0"] * spec.ndim)
     out = [("expected", "b[i, *o] at output y[i, *o]" if spec.ndim != 2 else "b[i,j,k] at output y[i,j,k]", flat(axes)),
-           ("bias-shared", "bias shared per channel: every location of channel i gets b[i, 0, …], the spec has one bias "
+           ("bias-shared", f"bias shared per channel: every location of channel i gets b[{zeros}], the spec has one bias "
             "per output location", np.where(i < spec.out_channels, i * math.prod(size), -1))]
     words = axis_words(spec.ndim)
     for a, b in itertools.combinations(axes, 2):

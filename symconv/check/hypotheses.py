@@ -235,7 +235,7 @@ def _flip_text(spec: ConvSpec, axes: tuple[int, ...]) -> str:
     if every:
         return (f"kernel flipped on every axis ({_listed(list(words))}) — a true convolution, tap t read as k−1−t; "
                 "the spec (like PyTorch) is a cross-correlation")
-    return f"kernel flipped along {_listed([words[a] for a in axes])} only (tap t read as k−1−t there)"
+    return f"kernel flipped along {_listed([f'the {words[a]}' for a in axes])} only (tap t read as k−1−t there)"
 
 
 def _kernel_hypotheses(spec: ConvSpec) -> list[Hypothesis]:

@@ -200,9 +200,10 @@ def verify_implementation(
     ``"HWC"``; 3-D ``"NCDHW"``, ``"CDHW"``, ``"NDHWC"``, ``"DHWC"``; beyond, ``"NC..."`` and the like — or
     ``"auto"`` (batched channels-first, then unbatched: NCHW, then CHW). ``weight_layout``: ``"auto"`` (PyTorch's
     (C₂, C₁/g, *kernel): ``"OIL"``, ``"OIHW"``, ``"OIDHW"``, the default) or TensorFlow's ``"LIO"``, ``"HWIO"``,
-    ``"DHWIO"``; a name of another ndim is refused. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or ``"auto"`` (NumPy first, PyTorch if
-    fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias. ``pass_params=True`` also passes
-    ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
+    ``"DHWIO"``; a name of another ndim is refused. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or
+    ``"auto"`` (NumPy first, PyTorch if fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias.
+    ``pass_params=True`` also passes ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv1d``,
+    ``conv2d`` or ``conv3d`` is checked as it is).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
     overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
@@ -375,7 +376,7 @@ def _accepted_bias(caller: Caller, spec: ConvSpec) -> tuple[ConvSpec, tuple[Find
     shape = tuple(caller.bias_shape or ())
     if spec.bias == "none" or shape == spec.bias_shape:
         return spec, ()
-    mode: Literal["shared", "per_location"] = "per_location" if len(shape) == 3 else "shared"
+    mode: Literal["shared", "per_location"] = "per_location" if len(shape) > 1 else "shared"
     finding = Finding("bias-per-location" if mode == "per_location" else "bias-shared", "bias",
                       f"fn only runs with a bias of shape {shape} ({mode}); "
                       f"the spec's bias has shape {spec.bias_shape} ({spec.bias})")
