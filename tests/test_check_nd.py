@@ -338,3 +338,20 @@ def test_cli_check_impl_wrong_layout_for_the_ndim_is_exit_2(capsys, args, messag
     assert main(["check-impl", "tests.buggy_convs:good_conv_nd", *args]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"symconv check-impl: error: {message}"]
+
+
+# ------------------------------------------------------------------------------------------ symconv.testing
+
+def test_pytest_assertions_in_1d_and_3d():
+    from symconv.errors import NotEquivalentError
+    from symconv.testing import assert_diagnosed, assert_implements_conv
+    from tests.buggy_convs import flipped_conv_nd, good_conv_nd
+
+    one = ConvSpec(2, 3, input_size=(6,), kernel_size=3)
+    assert assert_implements_conv(good_conv_nd, one, require_exact=True).proved
+    assert assert_diagnosed(flipped_conv_nd, one, "flipped-kernel").codes == ("flipped-kernel",)
+    three = ConvSpec(1, 2, input_size=(3, 3, 3), kernel_size=2)
+    with pytest.raises(NotEquivalentError) as info:
+        assert_implements_conv(flipped_conv_nd, three, method="sparse")
+    assert "flipped-kernel: kernel flipped on every axis (depth, height and width)" in str(info.value)
+    assert "y[0, 0, 0, 0]" in str(info.value)
