@@ -195,15 +195,11 @@ def verify_implementation(
 
     Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``); sampled when probed with numbers.
 
-    Any number of spatial axes (Conv1d, Conv2d, Conv3d, …). ``layout``: x and y with a batch axis first or not,
-    channels first or last — 1-D ``"NCL"``, ``"CL"``, ``"NLC"``, ``"LC"``; 2-D ``"NCHW"``, ``"CHW"``, ``"NHWC"``,
-    ``"HWC"``; 3-D ``"NCDHW"``, ``"CDHW"``, ``"NDHWC"``, ``"DHWC"``; beyond, ``"NC..."`` and the like — or
-    ``"auto"`` (batched channels-first, then unbatched: NCHW, then CHW). ``weight_layout``: ``"auto"`` (PyTorch's
-    (C₂, C₁/g, *kernel): ``"OIL"``, ``"OIHW"``, ``"OIDHW"``, the default) or TensorFlow's ``"LIO"``, ``"HWIO"``,
-    ``"DHWIO"``; a name of another ndim is refused. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or
-    ``"auto"`` (NumPy first, PyTorch if fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias.
-    ``pass_params=True`` also passes ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv1d``,
-    ``conv2d`` or ``conv3d`` is checked as it is).
+    Any ndim. ``layout``: x and y batched or not, channels first or last — ``"NCL"``, ``"CL"``, ``"NLC"``, ``"LC"``
+    (1-D), ``"NCHW"``, ``"CHW"``, ``"NHWC"``, ``"HWC"``, ``"NCDHW"``… (3-D; :mod:`symconv.check.options`) or ``"auto"``
+    (NCHW, then CHW); ``weight_layout``: ``"auto"`` (PyTorch's (C₂, C₁/g, *kernel)) or ``"LIO"``/``"HWIO"``/``"DHWIO"``.
+    ``backend``: ``"numpy"``, ``"torch"`` or ``"auto"`` (NumPy first). fn gets ``bias=None`` when the spec has no
+    bias. ``pass_params=True`` also passes ``stride=, padding=, dilation=, groups=`` (as F.conv1d/2d/3d take them).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
     overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
