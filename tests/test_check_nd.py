@@ -98,6 +98,7 @@ def test_a_buggy_1d_or_3d_layer_fails_with_its_bug_named(bug):
     result = verify_implementation(bug.make(bug.spec), bug.spec, layout=bug.layout)
     assert result.status == "FAILS"
     assert bug.code in result.codes, result.describe()
+    assert "wrong-layout" not in result.codes  # fn is wrong in every layout, not only in the one given
     named = [f for f in result.diagnosis if f.code == bug.code]
     assert named[0].exact and any(bug.words in f.message for f in named), [f.message for f in named]
 
@@ -279,6 +280,19 @@ def test_a_channels_last_fn_given_channels_first_arrays_gets_the_hint():
     assert result.codes == ("raised",)
     assert result.diagnosis[0].message.endswith("fn runs on channels-last arrays (N, D, H, W, C): pass layout='NDHWC' "
                                                 "(check-impl --layout NDHWC)")
+
+
+@pytest.mark.parametrize(("spec", "layout", "fn", "other"), [
+    (ConvSpec(4, 3, input_size=(4,), kernel_size=2), "auto", correct_channels_last, "NLC"),
+    (ConvSpec(2, 2, input_size=(2, 2, 2), kernel_size=1), "auto", correct_channels_last, "NDHWC"),
+    (ConvSpec(2, 3, input_size=(2,), kernel_size=1), "NLC", LayerND, "NCL"),
+], ids=["1d-channels-last-given-NCL", "3d-channels-last-given-NCDHW", "1d-channels-first-given-NLC"])
+def test_a_layout_mix_up_that_runs_is_named_with_the_layout_to_pass(spec, layout, fn, other):
+    """Shapes where the other channel placement still runs (C = L): the form is wrong, the layout is the cause."""
+    result = verify_implementation(fn(spec), spec, layout=layout)
+    assert result.status == "FAILS" and result.codes[0] == "wrong-layout"
+    assert result.diagnosis[0].message.endswith(f"pass layout='{other}' (check-impl --layout {other})")
+    assert verify_implementation(fn(spec), spec, layout=other).proved
 
 
 # ------------------------------------------------------------------------------------------ signatures, modules

@@ -79,7 +79,7 @@ from ..core.spec import ConvSpec, require_zeros_padding
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
-from .caller import Caller, FnRaised
+from .caller import Caller, CallFailed, FnRaised
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
@@ -91,6 +91,7 @@ from .options import (
     SIGNATURES,
     WEIGHT_LAYOUTS,
     layout_axes,
+    layout_name,
     weight_channels_last,
 )
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
@@ -279,6 +280,7 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
             reading = _read_by_probing(caller, spec, precision, options)
         # 3. compare with the definition; diagnose by testing bug hypotheses against the form
         comparison = _compare(spec, reading, options.max_mismatches, caller.channels_last)
+        comparison = _other_layout(caller, spec, reading, comparison, options.seed)
         # 4. numeric runs: non-integer values, a permuted batch, other values — what the reading assumed
         runs = _run_numerically(caller, reading, comparison, options)
     except FnRaised as exc:  # the user's code raised: fn fails, with its exception
@@ -468,6 +470,34 @@ def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int, channels_la
         else:
             findings += diagnose(spec, form, channels_last)
     return _Comparison(expected, tuple(findings), rows, mismatches)
+
+
+def _other_layout(caller: Caller, spec: ConvSpec, reading: _Reading, comparison: _Comparison, seed: int) -> _Comparison:
+    """When fn's form is not the layer's: a ``wrong-layout`` finding first if fn, given the other channel placement
+    (NLC for NCL, …), returns the layer's values on random integer inputs — a layout mix-up, not a bug in fn."""
+    if reading.form is None or not comparison.findings or reading.spec != spec or not caller.layout:
+        return comparison
+    batched, last = layout_axes(caller.layout, spec.ndim) or (True, False)
+    other = layout_name(spec.ndim, batched, not last)
+    rng = np.random.default_rng(seed + 2)
+    x = rng.integers(-8, 9, (2 if batched else 1, *spec.input_shape)).astype(np.float64)
+    w = rng.integers(-8, 9, spec.weight_shape).astype(np.float64)
+    b = None if spec.bias == "none" else rng.integers(-8, 9, spec.bias_shape).astype(np.float64)
+    try:
+        y = caller.invoke(x, w, b, other, caller.backend or "numpy")
+    except CallFailed:
+        return comparison
+    if tuple(y.shape[1:]) != spec.output_shape:
+        return comparison
+    want = comparison.expected.evaluate(x.reshape(len(x), -1), w.reshape(-1), None if b is None else b.reshape(-1))
+    if not np.array_equal(y.reshape(len(y), -1), want):
+        return comparison
+    axes = ", ".join(c for c in other if c not in "NC") if spec.ndim <= 3 else "*spatial"
+    shape = ("(N, " if batched else "(") + (f"C, {axes})" if last else f"{axes}, C)")
+    finding = Finding("wrong-layout", "layout", f"on random integer inputs fn computes the layer when given "
+                      f"{'channels-first' if last else 'channels-last'} arrays {shape}: pass layout='{other}' "
+                      f"(check-impl --layout {other})")
+    return dataclasses.replace(comparison, findings=(finding, *comparison.findings))
 
 
 # ------------------------------------------------------------------------------------------ 4. numeric runs
