@@ -205,6 +205,38 @@ def test_corrupted_code_is_right_on_one_symbolic_sample(spec):
         assert parse_symbolic(spec, make()(x.copy(), w, b)[0]).form == expected_form(spec), name
 
 
+def _wrong_at_the_last_output(spec: ConvSpec, what: str):
+    """The right layer, except at the very last output (last channel, last position on every axis)."""
+    good = LayerND(spec)
+    last = (slice(None), -1, *[-1] * spec.ndim)
+    first = (slice(None), 0, *[0] * spec.ndim)
+
+    def fn(x, w, b):
+        y = good(x, w, b)
+        if what == "extra-product":  # one more product, ω[0, 0, 0…]·x[0, 0…], at the last output only
+            y[last] = y[last] + w[(0, 0, *[0] * spec.ndim)] * x[first]
+        elif what == "tap-dropped":  # the last tap of the last input channel left out there
+            tap = (spec.out_channels - 1, spec.in_per_group - 1, *[k - 1 for k in spec.kernel_size])
+            y[last] = y[last] - w[tap] * x[(slice(None), spec.in_channels - 1, *[-1] * spec.ndim)]
+        else:  # the bias added twice there
+            y[last] = y[last] + b[-1]
+        return y
+    return fn
+
+
+ONE_OUTPUT = [(f"{s.ndim}d-{what}-{method}", s, what, method)
+              for s in (ConvSpec(2, 3, input_size=(7,), kernel_size=3), ConvSpec(2, 2, input_size=(3, 3, 4), kernel_size=2))
+              for what in ("extra-product", "tap-dropped", "bias-twice") for method in ("symbolic", "sparse", "onehot")]
+
+
+@pytest.mark.parametrize(("spec", "what", "method"), [c[1:] for c in ONE_OUTPUT], ids=[c[0] for c in ONE_OUTPUT])
+def test_code_wrong_at_one_corner_output_fails_with_that_output(spec, what, method):
+    """Only the last output of the last axis is wrong: every method must read that far and name it."""
+    result = verify_implementation(_wrong_at_the_last_output(spec, what), spec, method=method)
+    assert result.status == "FAILS" and result.verdict.mismatched_rows == 1, result.describe()
+    assert result.mismatches[0].output == (spec.out_channels - 1, *[o - 1 for o in spec.output_size])
+
+
 # ------------------------------------------------------------------------------------------ layouts
 
 def test_channels_last_layers_hold_in_1d_and_3d():

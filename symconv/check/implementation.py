@@ -238,9 +238,10 @@ def verify_implementation(
 
 def _verify_transposed(fn: Callable[..., Any], spec: ConvTransposeSpec, options: _Options) -> ImplementationVerdict:
     """The transposed layer's check (:mod:`symconv.check.transposed`), refusing the options it does not have."""
-    if (options.layout not in ("auto", "NCHW") or options.weight_layout not in ("auto", "OIHW") or options.dtype != "float64"
-            or options.signature != "auto"):
-        raise SpecError("a transposed layer is checked with layout NCHW, PyTorch's weight layout, float64 and "
+    first = layout_name(spec.ndim, True, False)  # NCL, NCHW, NCDHW: batched, channels first
+    if (options.layout not in ("auto", first) or options.weight_layout not in ("auto", "OIHW" if spec.ndim == 2 else "")
+            or options.dtype != "float64" or options.signature != "auto"):
+        raise SpecError(f"a transposed layer is checked with layout {first}, PyTorch's weight layout, float64 and "
                         "fn(x, weight, bias); leave layout, weight_layout, dtype and signature at their defaults")
     return verify_transposed_implementation(fn, spec, backend=options.backend, method=options.method,
                                             pass_params=options.pass_params, atol=options.atol, seed=options.seed,
