@@ -117,6 +117,24 @@ def test_the_correct_layer_on_the_same_spec_is_proved(bug):
     assert result.proved and result.diagnosis == ()
 
 
+@pytest.mark.parametrize("method", ["symbolic", "sparse"])
+def test_a_bug_plus_one_wrong_term_is_never_an_exact_match(method):
+    """The kernel flipped along the depth, and one product more at the last output: the closest hypothesis is
+    reported as not exact, never as the bug."""
+    from tests.buggy_convs import flipped_nd
+
+    spec = ConvSpec(2, 2, input_size=(3, 3, 4), kernel_size=2)
+    flipped = flipped_nd(spec, (0,))
+
+    def fn(x, w, b):
+        y = flipped(x, w, b)
+        y[:, -1, -1, -1, -1] = y[:, -1, -1, -1, -1] + w[0, 0, 0, 0, 0] * x[:, 0, 0, 0, 0]
+        return y
+    result = verify_implementation(fn, spec, method=method)
+    assert result.status == "FAILS" and result.codes == ("flipped-kernel",)
+    assert not result.diagnosis[0].exact and "agrees on 384 of 385 products" in result.diagnosis[0].message
+
+
 def test_torch_with_a_flipped_depth_axis_is_named():
     spec = ConvSpec(2, 3, input_size=(4, 5, 5), kernel_size=(3, 2, 2), padding=1)
     fn = torch_conv(spec)
@@ -340,6 +358,17 @@ def test_stride_pad_conventions_in_1d_and_3d():
             return LayerND(spec)(x, w, b)
         assert verify_implementation(fn, spec).proved
         assert seen[0] == ((2, 1) if spec.ndim == 1 else ((1, 2, 3), (1, 0, 1)))
+
+
+def test_cs231n_conv_param_in_1d():
+    spec = ConvSpec(2, 2, input_size=(9,), kernel_size=3, stride=2, padding=1)
+    seen = []
+
+    def conv_forward_naive(x, w, b, conv_param):
+        seen.append(dict(conv_param))
+        return LayerND(spec)(x, w, b), (x, w, b, conv_param)
+    result = verify_implementation(conv_forward_naive, spec)
+    assert result.proved and seen[0] == {"stride": 2, "pad": 1}
 
 
 def test_a_torch_conv3d_module():
