@@ -3,6 +3,8 @@
     python benchmarks/bench_impl.py            # the issue's layer (8→8, 16×16, 3×3) with each parameter, sparse
     python benchmarks/bench_impl.py --onehot   # also read every coefficient one-hot (float32; ~10 s per layer)
     python benchmarks/bench_impl.py --runs     # cost of the numeric runs: each layer without and with them
+    python benchmarks/bench_impl.py --nd       # Conv1d and Conv3d (F.conv1d/F.conv3d, sparse; a NumPy loop on
+                                               # symbols) next to 2-D layers with about as many terms
 
 ``--runs`` times every layer twice in the same process, interleaved: once with the numeric runs that
 accompany every reading (:mod:`symconv.check.runs`) switched off — the check as it was before they existed —
@@ -76,9 +78,14 @@ def main() -> None:
     parser.add_argument("--onehot", action="store_true", help="also time method='onehot' with float32 probes")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
     parser.add_argument("--runs", action="store_true", help="time each layer without and with the numeric runs")
+    parser.add_argument("--nd", action="store_true", help="Conv1d and Conv3d next to 2-D layers of as many terms")
+    parser.add_argument("--symbolic", action="store_true", help="with --nd: also the symbolic run of a NumPy loop")
     args = parser.parse_args()
     if args.runs:
         _compare_runs(args.repeat)
+        return
+    if args.nd:
+        _compare_ndim(args.repeat, args.symbolic)
         return
 
     import torch
@@ -106,6 +113,54 @@ def main() -> None:
             print(_row(f"{name} [onehot, float32]", m), flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"max RSS of the process: {rss:.0f} MiB")
+
+
+def _nd_layers() -> list[tuple[str, ConvSpec]]:
+    """The issue's 1-D and 3-D layers, each followed by a 2-D layer with about as many terms."""
+    return [
+        ("Conv1d 16→16, length 1024, k 9", ConvSpec(16, 16, input_size=(1024,), kernel_size=9)),
+        ("Conv2d 16→16, 32×32, k 3", ConvSpec(16, 16, input_size=32, kernel_size=3)),
+        ("Conv3d 4→4, 8×8×8, k 3", ConvSpec(4, 4, input_size=(8, 8, 8), kernel_size=3)),
+        ("Conv2d 4→4, 26×26, k 3", ConvSpec(4, 4, input_size=26, kernel_size=3)),
+    ]
+
+
+def _numpy_loop(spec: ConvSpec):
+    """y = Σ over kernel taps of a strided window times ω (stride 1, no padding): runs on SymPy symbols too."""
+    import itertools
+
+    def fn(x, w, b):
+        out = spec.output_size
+        y = np.zeros((x.shape[0], spec.out_channels, *out), dtype=np.result_type(x, w))
+        for t in itertools.product(*map(range, spec.kernel_size)):
+            window = x[(slice(None), slice(None), *(slice(a, a + o) for a, o in zip(t, out)))]
+            y += np.einsum("nl...,il->ni...", window, w[(slice(None), slice(None), *t)])
+        return y + b.reshape(1, -1, *[1] * spec.ndim)
+    return fn
+
+
+def _compare_ndim(repeat: int, symbolic: bool) -> None:
+    """Seconds of verify_implementation for F.conv1d/F.conv3d (sparse) and 2-D layers with about as many terms."""
+    import torch.nn.functional as F
+
+    conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+    print(f"{'layer':34s} {'terms':>10s} {'fn':9s} {'method':8s} {'calls':>6s} {'inputs':>7s} {'seconds':>8s} "
+          f"{'cold s':>8s}  result")
+    for name, spec in _nd_layers():
+        runs = [("F.conv", conv[spec.ndim], {"pass_params": True, "method": "sparse"})]
+        if symbolic and spec.n_terms <= 200_000:
+            runs.append(("NumPy", _numpy_loop(spec), {"method": "symbolic"}))
+        for label, fn, options in runs:
+            if label == "F.conv":
+                m = _measure(fn, spec, repeat, **options)
+            else:  # one run: the symbolic check of a large layer takes long, and its time hardly varies
+                start = time.perf_counter()
+                result = verify_implementation(fn, spec, **options)
+                m = {"result": result, "seconds": time.perf_counter() - start}
+                m["cold"] = m["seconds"]
+            r = m["result"]
+            print(f"{name:34s} {spec.n_terms + spec.n_bias_terms:10,d} {label:9s} {r.method:8s} {r.calls:6d} "
+                  f"{r.samples:7d} {m['seconds']:8.3f} {m['cold']:8.3f}  {r.status}", flush=True)
 
 
 def _compare_runs(repeat: int) -> None:

@@ -9,6 +9,7 @@ diagnosis code it must receive; ``good`` is the correct layer for any spec, and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -239,3 +240,227 @@ def good_conv(x, w, b):
 def flipped_conv(x, w, b):
     """The same with the kernel flipped: a true convolution."""
     return good_conv(x, w[:, :, ::-1, ::-1], b)
+
+
+# ------------------------------------------------------------------------------------------ any number of axes
+# The same habits for Conv1d, Conv3d (and any ndim): one N-D NumPy layer written with strided slices and
+# np.pad, and bugs that each change one axis. Like the 2-D ones they run on numbers and on SymPy symbols.
+
+def correlate_nd(xpad, w, out_size, start=None, step=None, dil=None, groups=1, group_of=None):
+    """y[n,i,*o] = Σ xpad[n, l, start + o·step + t·dil]·w[i,l',*t] over the group of i, any number of axes."""
+    c_out, cig, *kernel = w.shape
+    nd = len(kernel)
+    start, step, dil = start or (0,) * nd, step or (1,) * nd, dil or (1,) * nd
+    cog = c_out // groups
+    group_of = group_of or (lambda i: i // cog)
+    y = np.zeros((xpad.shape[0], c_out, *out_size), dtype=np.result_type(xpad, w))
+    for t in itertools.product(*map(range, kernel)):
+        first = [start[a] + t[a] * dil[a] for a in range(nd)]
+        window = tuple(slice(f, f + (o - 1) * s + 1, s) for f, o, s in zip(first, out_size, step))
+        patch = xpad[(slice(None), slice(None), *window)]
+        for i in range(c_out):
+            g = group_of(i)
+            y[:, i] += np.einsum("nl...,l->n...", patch[:, g * cig:(g + 1) * cig], w[(i, slice(None), *t)])
+    return y
+
+
+def pad_nd(x, before, after):
+    return np.pad(x, ((0, 0), (0, 0), *zip(before, after)), constant_values=0)
+
+
+@dataclass(frozen=True)
+class LayerND:
+    """A correct NumPy layer for ``spec`` of any ndim (batched, channels first), with the spec's parameters."""
+
+    spec: ConvSpec
+
+    def products(self, x, w, before=None, after=None, **changes):
+        s = self.spec
+        xpad = pad_nd(x, before or s.padding_before, after or s.padding_after)
+        options = {"step": s.stride, "dil": s.dilation, "groups": s.groups, **changes}
+        return correlate_nd(xpad, w, s.output_size, **options)
+
+    def add_bias(self, y, b):
+        if b is None:
+            return y
+        return y + (b[None] if self.spec.bias == "per_location" else b.reshape(1, -1, *[1] * self.spec.ndim))
+
+    def __call__(self, x, w, b):
+        return self.add_bias(self.products(x, w), b)
+
+
+def _flip(w, axes):
+    index = [slice(None)] * w.ndim
+    for a in axes:
+        index[2 + a] = slice(None, None, -1)
+    return w[tuple(index)]
+
+
+def flipped_nd(spec, axes):
+    """The kernel flipped on ``axes`` (all of them: a true convolution)."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.add_bias(layer.products(x, w=_flip(w, axes)), b)
+
+
+def padding_off_by_one_nd(spec, axis):
+    """One more zero before ``axis`` (and after): every tap on that axis reads one step back."""
+    layer = LayerND(spec)
+    more = [int(a == axis) for a in range(spec.ndim)]
+    before = tuple(p + m for p, m in zip(spec.padding_before, more))
+    after = tuple(p + m for p, m in zip(spec.padding_after, more))
+    return lambda x, w, b: layer.add_bias(layer.products(x, w, before, after), b)
+
+
+def stride_ignored_nd(spec, axis):
+    """Windows step by 1 on ``axis`` although the output has the strided size there."""
+    layer = LayerND(spec)
+    step = tuple(1 if a == axis else s for a, s in enumerate(spec.stride))
+    return lambda x, w, b: layer.add_bias(layer.products(x, w, step=step), b)
+
+
+def stride_swapped_nd(spec, a, c):
+    """The strides of axes ``a`` and ``c`` exchanged (e.g. a (D, H, W) tuple read as (W, H, D)): another output shape."""
+    import dataclasses
+    step = list(spec.stride)
+    step[a], step[c] = step[c], step[a]
+    return LayerND(dataclasses.replace(spec, stride=tuple(step)))
+
+
+def dilation_ignored_nd(spec):
+    """Taps read t instead of t·d on every axis."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.add_bias(layer.products(x, w, dil=(1,) * spec.ndim), b)
+
+
+def swapped_channels_nd(spec):
+    """The weight indexed as (in, out, *kernel)."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.add_bias(layer.products(x, np.swapaxes(w, 0, 1)), b)
+
+
+def mixed_groups_nd(spec):
+    """Output channel i reads the inputs of group i mod g."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.add_bias(layer.products(x, w, group_of=lambda i: i % spec.groups), b)
+
+
+def transposed_input_nd(spec, a, c):
+    """The input's spatial axes ``a`` and ``c`` exchanged before the (otherwise right) layer."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer(np.swapaxes(x, 2 + a, 2 + c), w, b)
+
+
+def stride_not_applied_nd(spec):
+    """Computes the stride-1 layer (wrong output shape)."""
+    import dataclasses
+    return LayerND(dataclasses.replace(spec, stride=1))
+
+
+def bias_last_axis_nd(spec):
+    """A (C₂,) bias added to an (N, C₂, *spatial') array: broadcast along the last axis."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.products(x, w) + b
+
+
+def bias_shared_nd(spec):
+    """The spec has a bias per location; fn adds b[i, 0, …] everywhere."""
+    layer = LayerND(spec)
+    return lambda x, w, b: layer.products(x, w) + b[(None, slice(None), *[slice(0, 1)] * spec.ndim)]
+
+
+def channels_last_reshaped(spec):
+    """Given channels-last x (N, *spatial, C), reshapes it to (N, C, *spatial) — where a transpose belongs — then
+    computes the right layer and returns it channels-last, correctly transposed."""
+    layer = LayerND(spec)
+
+    def fn(x, w, b):
+        y = layer(x.reshape(x.shape[0], x.shape[-1], *x.shape[1:-1]), w, b)
+        return np.moveaxis(y, 1, -1)
+    return fn
+
+
+def output_reshaped(spec):
+    """Given channels-last x, transposes it right, computes the layer, and reshapes y (N, C₂, *spatial') to
+    (N, *spatial', C₂) where a transpose belongs."""
+    layer = LayerND(spec)
+
+    def fn(x, w, b):
+        y = layer(np.moveaxis(x, -1, 1), w, b)
+        return y.reshape(y.shape[0], *y.shape[2:], y.shape[1])
+    return fn
+
+
+def correct_channels_last(spec):
+    """The right layer for channels-last arrays (N, *spatial, C) (a per-location bias comes as (*spatial', C₂))."""
+    layer = LayerND(spec)
+
+    def fn(x, w, b):
+        bias = np.moveaxis(b, -1, 0) if b is not None and b.ndim > 1 else b
+        return np.moveaxis(layer(np.moveaxis(x, -1, 1), w, bias), 1, -1)
+    return fn
+
+
+@dataclass(frozen=True)
+class BugND:
+    name: str
+    make: Callable[[ConvSpec], Callable]
+    spec: ConvSpec
+    code: str
+    words: str  # a phrase the finding's message must contain (which axis)
+    layout: str = "auto"
+
+
+_1D = ConvSpec(2, 3, input_size=(9,), kernel_size=3, padding=1)
+_1D_STRIDED = ConvSpec(2, 3, input_size=(11,), kernel_size=3, stride=2, padding=1)
+_3D = ConvSpec(2, 2, input_size=(3, 4, 4), kernel_size=(2, 2, 3), padding=(1, 0, 1))
+_3D_STRIDED = ConvSpec(1, 2, input_size=(7, 5, 6), kernel_size=(2, 2, 3), stride=(2, 1, 3), padding=(1, 0, 0))
+_3D_DILATED = ConvSpec(1, 2, input_size=(6, 5, 5), kernel_size=(2, 2, 2), dilation=(2, 1, 3))
+
+BUGS_ND: list[BugND] = [
+    BugND("1d-flipped", lambda s: flipped_nd(s, (0,)), _1D, "flipped-kernel", "a true convolution"),
+    BugND("1d-padding-off-by-one", lambda s: padding_off_by_one_nd(s, 0), _1D, "padding-off-by-one",
+          "one step back along the length"),
+    BugND("1d-stride-ignored", lambda s: stride_ignored_nd(s, 0), _1D_STRIDED, "stride-ignored", "stride 2 left out"),
+    BugND("1d-stride-not-applied", stride_not_applied_nd, _1D_STRIDED, "stride-ignored", "stride 1"),
+    BugND("1d-dilation-ignored", dilation_ignored_nd, ConvSpec(1, 2, input_size=(10,), kernel_size=3, dilation=3),
+          "dilation-ignored", "dilation 3 left out"),
+    BugND("1d-swapped-channels", swapped_channels_nd, ConvSpec(3, 3, input_size=(6,), kernel_size=2),
+          "swapped-channels", "in/out channels swapped"),
+    BugND("1d-bias-last-axis", bias_last_axis_nd, ConvSpec(2, 3, input_size=(5,), kernel_size=3), "bias-wrong",
+          "along the last axis"),
+    BugND("1d-channels-last-read-as-first", channels_last_reshaped, _1D, "input-layout",
+          "channels-last input (N, L, C) read as channels-first (N, C, L)", layout="NLC"),
+    BugND("1d-output-reshaped", output_reshaped, _1D, "outputs-permuted",
+          "output computed channels-first (N, C₂, L') and reshaped to (N, L', C₂)", layout="NLC"),
+    BugND("3d-flipped-depth", lambda s: flipped_nd(s, (0,)), _3D, "flipped-kernel", "along the depth only"),
+    BugND("3d-flipped-all", lambda s: flipped_nd(s, (0, 1, 2)), _3D, "flipped-kernel", "on every axis"),
+    BugND("3d-padding-off-by-one-width", lambda s: padding_off_by_one_nd(s, 2), _3D, "padding-off-by-one",
+          "one step back along the width"),
+    BugND("3d-stride-ignored-depth", lambda s: stride_ignored_nd(s, 0), _3D_STRIDED, "stride-ignored",
+          "on the depth only"),
+    BugND("3d-stride-depth-width-swapped", lambda s: stride_swapped_nd(s, 0, 2), _3D_STRIDED, "stride-wrong",
+          "stride of the depth and the width swapped"),
+    BugND("3d-dilation-ignored", dilation_ignored_nd, _3D_DILATED, "dilation-ignored", "dilation 2×1×3 left out"),
+    BugND("3d-swapped-channels", swapped_channels_nd, ConvSpec(2, 2, input_size=(3, 3, 3), kernel_size=2),
+          "swapped-channels", "in/out channels swapped"),
+    BugND("3d-mixed-groups", mixed_groups_nd, ConvSpec(4, 4, input_size=(3, 3, 3), kernel_size=2, groups=2),
+          "mixed-groups", "i mod 2"),
+    BugND("3d-transposed-input-height-width", lambda s: transposed_input_nd(s, 1, 2), _3D, "transposed-input",
+          "input axes height and width transposed"),
+    BugND("3d-bias-shared", bias_shared_nd,
+          ConvSpec(1, 2, input_size=(3, 3, 3), kernel_size=2, bias="per_location"), "bias-shared", "b[i, 0, 0, 0]"),
+    BugND("3d-channels-last-read-as-first", channels_last_reshaped, _3D, "input-layout",
+          "(N, D, H, W, C) read as channels-first", layout="NDHWC"),
+]
+
+
+def good_conv_nd(x, w, b):
+    """A valid cross-correlation for any ndim, batched channels-first, groups = C₁ / w.shape[1]."""
+    out = tuple(n - k + 1 for n, k in zip(x.shape[2:], w.shape[2:]))
+    y = correlate_nd(x, w, out, groups=x.shape[1] // w.shape[1])
+    return y if b is None else y + b.reshape(1, -1, *[1] * (x.ndim - 2))
+
+
+def flipped_conv_nd(x, w, b):
+    """The same with the kernel flipped on every axis: a true convolution."""
+    return good_conv_nd(x, w[(slice(None), slice(None), *[slice(None, None, -1)] * (w.ndim - 2))], b)

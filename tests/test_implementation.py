@@ -414,7 +414,8 @@ def test_key_range_is_checked_before_probing():
 def test_bad_choices_are_one_line_spec_errors():
     spec = ConvSpec(1, 1, input_size=3, kernel_size=2)
     fn = reference(spec)
-    with pytest.raises(SpecError, match=r"^layout must be one of 'auto', 'NCHW', 'CHW', 'NHWC', 'HWC', got 'NHCW'$"):
+    with pytest.raises(SpecError,
+                       match=r"^layout must be one of 'auto', 'NCHW', 'CHW', 'NHWC', 'HWC' for a 2-D layer, got 'NHCW'$"):
         verify_implementation(fn, spec, layout="NHCW")
     with pytest.raises(SpecError, match=r"^method must be one of 'auto', 'symbolic', 'onehot', 'sparse', got 'exact'$"):
         verify_implementation(fn, spec, method="exact")

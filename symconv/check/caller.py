@@ -1,7 +1,8 @@
-"""Calling the user's fn: layouts (NCHW, CHW, NHWC, HWC; OIHW or HWIO weights), backends (NumPy or PyTorch), dtype.
+"""Calling the user's fn: layouts (NCL … NCHW … NDHWC; OIHW or HWIO weights and their 1-D/3-D kin), backends, dtype.
 
-Every other stage works on canonical arrays — x (k, C₁, H, W), ω (C₂, C₁/g, h, w), b — and canonical outputs
-(k, C₂, H', W'); :class:`Caller` converts them to what fn takes, calls it, converts back and counts the calls.
+Every other stage works on canonical arrays — x (k, C₁, *spatial), ω (C₂, C₁/g, *kernel), b — and canonical
+outputs (k, C₂, *spatial'), for any number of spatial axes; :class:`Caller` converts them to what fn takes (a batch
+axis or not, channels first or last: :mod:`symconv.check.options`), calls it, converts back and counts the calls.
 How fn wants to be called is found by trial calls with zeros (:meth:`Caller.resolve`).
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..core.spec import ConvSpec
 from ..errors import SpecError
-from .options import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS
+from .options import BACKENDS, DTYPES, LAYOUTS, WEIGHT_LAYOUTS, auto_layouts, layout_axes, layout_name, weight_channels_last
 from .signature import Convention, adapter_text
 
 __all__ = ["BACKENDS", "CHUNK_VALUES", "DTYPES", "LAYOUTS", "WEIGHT_LAYOUTS", "CallFailed", "Caller", "FnRaised"]
@@ -54,6 +55,12 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _batched(layout: str, ndim: int) -> bool:
+    """Whether ``layout`` (``"auto"`` counting as batched) passes a batch axis to fn."""
+    axes = layout_axes(layout, ndim)
+    return axes is None or axes[0]
+
+
 def _torch() -> Any:
     try:
         import torch
@@ -71,9 +78,9 @@ def _torch_available() -> bool:
 
 
 class Caller:
-    """Calls fn on canonical arrays — x (k, C₁, H, W), ω (C₂, C₁/g, h, w), b — in fn's layout and backend.
+    """Calls fn on canonical arrays — x (k, C₁, *spatial), ω (C₂, C₁/g, *kernel), b — in fn's layout and backend.
 
-    Returns (k, C, H', W') float64 arrays; counts calls and inputs. The layout and backend are resolved by
+    Returns (k, C, *spatial') float64 arrays; counts calls and inputs. The layout and backend are resolved by
     trial calls (:meth:`resolve`).
     """
 
@@ -111,13 +118,15 @@ class Caller:
         return _torch().from_numpy(copy) if backend == "torch" else copy
 
     def _weight(self, weight: np.ndarray) -> np.ndarray:
-        return weight.transpose(2, 3, 1, 0) if self.weight_layout == "HWIO" else weight
+        if weight_channels_last(self.weight_layout, self.spec.ndim):  # (*kernel, C₁/g, C₂)
+            return weight.transpose(*range(2, weight.ndim), 1, 0)
+        return weight
 
-    def _bias(self, bias: np.ndarray | None, layout: str) -> np.ndarray | None:
+    def _bias(self, bias: np.ndarray | None, channels_last: bool) -> np.ndarray | None:
         if bias is None:
             return np.zeros(self.spec.out_channels, dtype=np.float64) if self.none_bias_as_zeros else None
-        if bias.ndim == 3 and layout in ("NHWC", "HWC"):
-            return bias.transpose(1, 2, 0)
+        if bias.ndim > 1 and channels_last:  # a per-location bias (C₂, *spatial') laid out like y
+            return np.moveaxis(bias, 0, -1)
         return bias
 
     def _to_numpy(self, y: Any, symbolic: bool) -> np.ndarray:
@@ -137,14 +146,13 @@ class Caller:
 
     def invoke(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, layout: str, backend: str,
                symbolic: bool = False) -> np.ndarray:
-        """One batch through fn in ``layout``/``backend``; the output as (k, C, H', W')."""
+        """One batch through fn in ``layout``/``backend``; the output as (k, C, *spatial')."""
         k = x.shape[0]
+        batched, channels_last = layout_axes(layout, self.spec.ndim) or (True, False)
         w = self._convert(self._weight(weight), backend)
-        b_arr = self._bias(bias, layout)
+        b_arr = self._bias(bias, channels_last)
         b = None if b_arr is None else self._convert(b_arr, backend)
-        channels_last = layout in ("NHWC", "HWC")
-        xs = x.transpose(0, 2, 3, 1) if channels_last else x
-        batched = layout in ("NCHW", "NHWC")
+        xs = np.moveaxis(x, 1, -1) if channels_last else x
         outputs = []
         inputs = [xs] if batched else [xs[s] for s in range(k)]
         for item in inputs:
@@ -162,18 +170,29 @@ class Caller:
             except Exception as exc:  # the user's code: any exception means "this way of calling fails"
                 raise CallFailed(describe_error(exc), raised=True) from exc
             y = self._to_numpy(y, symbolic)
-            rank = 4 if batched else 3
+            rank = self.spec.ndim + (2 if batched else 1)
             if y.ndim != rank or (batched and y.shape[0] != item.shape[0]):
                 raise CallFailed(f"fn returned shape {tuple(y.shape)}, expected rank {rank}"
                                   + (f" with batch {item.shape[0]} first" if batched else ""))
             outputs.append(y if batched else y[None])
         out = np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
-        return out.transpose(0, 3, 1, 2) if channels_last else out
+        return np.moveaxis(out, -1, 1) if channels_last else out
+
+    @property
+    def batched(self) -> bool:
+        """Whether the resolved layout has a batch axis (one call for many inputs)."""
+        return _batched(self.layout or "auto", self.spec.ndim)
+
+    @property
+    def channels_last(self) -> bool:
+        """Whether the resolved layout puts channels last."""
+        axes = layout_axes(self.layout or "auto", self.spec.ndim)
+        return axes is not None and axes[1]
 
     def resolve(self, layout: str, backend: str) -> None:
         """Find how fn wants to be called: trial calls with zeros, the declared choices first."""
         spec = self.spec
-        layouts = ["NCHW", "CHW"] if layout == "auto" else [layout]
+        layouts = auto_layouts(layout, spec.ndim)
         backends = ["numpy", "torch"] if backend == "auto" else [backend]
         if backend == "auto" and not _torch_available():  # pragma: no cover
             backends = ["numpy"]
@@ -185,7 +204,7 @@ class Caller:
             bias = None if bias_shape is None else np.zeros(bias_shape)
             for b in backends:
                 for lay in layouts:
-                    x = np.zeros((2 if lay in ("NCHW", "NHWC") else 1, *spec.input_shape))
+                    x = np.zeros((2 if _batched(lay, spec.ndim) else 1, *spec.input_shape))
                     started = perf_counter()
                     try:
                         y = self.invoke(x, weight, bias, lay, b)
@@ -213,7 +232,8 @@ class Caller:
             if attempt(shape):
                 self.bias_shape = shape
                 return
-        shapes = f"x {('N', *spec.input_shape) if layout != 'CHW' else spec.input_shape}, weight {spec.weight_shape}"
+        shapes = f"x {('N', *spec.input_shape) if _batched(layout, spec.ndim) else spec.input_shape}, weight " \
+                 f"{spec.weight_shape}"
         shapes += f", bias {self.spec.bias_shape if spec.bias != 'none' else None}"
         tried = f"({', '.join(backends)}; layout {'/'.join(layouts)})"
         hint = self._channels_last_hint(layout, backends[0]) if any(e.raised for e in failures) else ""
@@ -221,14 +241,14 @@ class Caller:
         if raised is not None:  # the user's code raised: a failure of fn, reported with its exception
             raise FnRaised(str(raised), f"when called as fn(x, weight, bias) with {shapes} {tried}", hint)
         if not self._bindable:
-            raise SpecError(adapter_text(self.fn) if self.convention.name == "x,w,b" else
+            raise SpecError(adapter_text(self.fn, spec.ndim) if self.convention.name == "x,w,b" else
                             f"fn cannot be called as {self.convention.describe()} (signature={self.convention.name!r})")
         raise SpecError(f"fn(x, weight, bias) failed when called with {shapes} {tried}: {first_error}")
 
     def time_call(self) -> None:
         """Time one more call with zeros (the layout resolved) and keep the faster per-input time."""
         spec = self.spec
-        x = np.zeros((2 if self.layout in ("NCHW", "NHWC") else 1, *spec.input_shape))
+        x = np.zeros((2 if self.batched else 1, *spec.input_shape))
         started = perf_counter()
         try:
             self.invoke(x, np.zeros(spec.weight_shape), None if self.bias_shape is None else np.zeros(self.bias_shape),
@@ -238,18 +258,21 @@ class Caller:
         self.seconds_per_sample = min(self.seconds_per_sample, (perf_counter() - started) / x.shape[0])
 
     def _channels_last_hint(self, layout: str, backend: str) -> str:
-        """When NCHW failed: a hint to pass layout='NHWC' if fn runs on channels-last arrays."""
-        if layout not in ("auto", "NCHW"):
-            return ""
+        """When channels-first failed: a hint to pass the channels-last layout if fn runs on such arrays."""
         spec = self.spec
+        if layout not in ("auto", layout_name(spec.ndim, True, False)):
+            return ""
+        last = layout_name(spec.ndim, True, True)
         try:
             y = self.invoke(np.zeros((2, *spec.input_shape)), np.zeros(spec.weight_shape),
-                            None if self.bias_shape is None else np.zeros(self.bias_shape), "NHWC", backend)
+                            None if self.bias_shape is None else np.zeros(self.bias_shape), last, backend)
         except CallFailed:
             return ""
         if tuple(y.shape[1:]) != spec.output_shape:
             return ""
-        return "fn runs on channels-last arrays (N, H, W, C): pass layout='NHWC' (check-impl --layout NHWC)"
+        axes = ", ".join(last[1:-1]) if spec.ndim <= 3 else "*spatial"
+        return f"fn runs on channels-last arrays (N, {axes}, C): pass layout='{last}' " \
+               f"(check-impl --layout {last})"
 
     def __call__(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         """fn on a batch of canonical inputs, chunked; (k, d_y) float64."""

@@ -14,6 +14,7 @@ importable from here too.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,9 +26,11 @@ from .hypotheses import (
     MAX_HYPOTHESIS_TERMS,
     Hypothesis,
     Reader,
+    axis_words,
     combine,
     reader_form,
     reader_size,
+    reordered,
     same_shape_hypotheses,
     shape_hypotheses,
     standard_reader,
@@ -59,13 +62,14 @@ def _scaled_products(products: Form, expected: Form | None) -> list[Finding] | N
     return [Finding("scaled-products", "products", text)]
 
 
-def _single_hypotheses(spec: ConvSpec, found: Form, base: Reader) -> list[Hypothesis]:
+def _single_hypotheses(spec: ConvSpec, found: Form, base: Reader, channels_last: bool) -> list[Hypothesis]:
     """The single bugs worth testing for an implementation whose output shape is ``found``'s."""
+    same = same_shape_hypotheses(spec, base, channels_last)
     if tuple(found.output_shape) == spec.output_shape:
-        return same_shape_hypotheses(spec, base)
+        return same
     # a shape bug may come with a same-shape bug (e.g. stride ignored and kernel flipped)
     return shape_hypotheses(spec, found.output_shape) + [
-        h for h in same_shape_hypotheses(spec, base) if "offset" not in h.changes and "stride" not in h.changes
+        h for h in same if "offset" not in h.changes and "stride" not in h.changes
     ]
 
 
@@ -127,14 +131,14 @@ def _match_findings(matches: list[tuple[Hypothesis, float | None]]) -> list[Find
     return out
 
 
-def _products_findings(spec: ConvSpec, found: Form, expected: Form | None) -> list[Finding]:
+def _products_findings(spec: ConvSpec, found: Form, expected: Form | None, channels_last: bool) -> list[Finding]:
     """Which hypothesis forms equal the products part of the implementation, exactly."""
     products = found.part(0)
     scaled = _scaled_products(products, expected)
     if scaled is not None:
         return scaled
     base = standard_reader(spec, found.output_shape)
-    singles = _single_hypotheses(spec, found, base)
+    singles = _single_hypotheses(spec, found, base, channels_last)
     if reader_size(spec, base) > MAX_HYPOTHESIS_TERMS:
         return [Finding("unknown", "products", "layer too large to build the bug hypotheses", exact=False)]
     search = _Search(spec, base, products, None if expected is None else expected.part(0))
@@ -152,26 +156,54 @@ def _products_findings(spec: ConvSpec, found: Form, expected: Form | None) -> li
 
 def _bias_patterns(spec: ConvSpec, shape: tuple[int, ...]) -> list[tuple[str, str, np.ndarray]]:
     """(code, text, bias index per output row; −1 = no bias there) for ways of adding b."""
-    c, h, w = shape
-    i, j, k = np.meshgrid(np.arange(c), np.arange(h), np.arange(w), indexing="ij")
+    grids = np.meshgrid(*map(np.arange, shape), indexing="ij")
+    i, spatial = grids[0], grids[1:]
+    words = axis_words(spec.ndim)
     out: list[tuple[str, str, np.ndarray]] = []
     if spec.bias == "shared":
         out.append(("expected", "b[i] at every output of channel i", np.where(i < spec.out_channels, i, -1)))
-        if w == spec.out_channels:
-            out.append(("bias-wrong", "bias broadcast along the last axis: y[i,j,k] gets b[k] instead of b[i] "
-                        "(a (C₂,) bias added to a (C₂, H', W') array)", k))
-        if h == spec.out_channels:
-            out.append(("bias-wrong", "bias broadcast along the rows: y[i,j,k] gets b[j] instead of b[i]", j))
+        for a in reversed(range(len(spatial))):
+            if shape[1 + a] != spec.out_channels:
+                continue
+            where = ("along the last axis: the output at position k of it gets b[k] instead of b[i] (a (C₂,) bias added "
+                     "to a (C₂, *spatial) array)" if a == len(spatial) - 1 else
+                     f"along the {words[a]}: the output at position j of it gets b[j] instead of b[i]")
+            if spec.ndim == 2:
+                where = ("along the last axis: y[i,j,k] gets b[k] instead of b[i] (a (C₂,) bias added to a (C₂, H', W') "
+                         "array)" if a == 1 else "along the rows: y[i,j,k] gets b[j] instead of b[i]")
+            out.append(("bias-wrong", f"bias broadcast {where}", spatial[a]))
     elif spec.bias == "per_location":
-        ho, wo = spec.output_size
-        inside = (i < spec.out_channels) & (j < ho) & (k < wo)
-        out.append(("expected", "b[i,j,k] at output y[i,j,k]", np.where(inside, (i * ho + j) * wo + k, -1)))
-        out.append(("bias-shared", "bias shared per channel: every location of channel i gets b[i,0,0], the spec "
-                    "has one bias per output location", np.where(i < spec.out_channels, i * ho * wo, -1)))
-        if ho == wo:
-            out.append(("bias-wrong", "bias locations transposed: y[i,j,k] gets b[i,k,j]",
-                        np.where(inside, (i * ho + k) * wo + j, -1)))
+        out += _per_location_patterns(spec, i, spatial)
     return [(code, text, pattern.reshape(-1)) for code, text, pattern in out]
+
+
+def _per_location_patterns(spec: ConvSpec, i: np.ndarray, spatial: list[np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
+    """The ways of adding a per-location bias b[i, *o]: as expected, shared per channel, or two axes transposed."""
+    size = spec.output_size
+    inside = i < spec.out_channels
+    for a, o in enumerate(spatial):
+        inside = inside & (o < size[a])
+
+    def flat(order: list[int]) -> np.ndarray:
+        index = i
+        for a, b in enumerate(order):
+            index = index * size[a] + spatial[b]
+        return np.where(inside, index, -1)
+
+    axes = list(range(spec.ndim))
+    zeros = "i,0,0" if spec.ndim == 2 else ", ".join(["i"] + ["0"] * spec.ndim)
+    out = [("expected", "b[i, *o] at output y[i, *o]" if spec.ndim != 2 else "b[i,j,k] at output y[i,j,k]", flat(axes)),
+           ("bias-shared", f"bias shared per channel: every location of channel i gets b[{zeros}], the spec has one bias "
+            "per output location", np.where(i < spec.out_channels, i * math.prod(size), -1))]
+    words = axis_words(spec.ndim)
+    for a, b in itertools.combinations(axes, 2):
+        if size[a] == size[b]:
+            order = list(axes)
+            order[a], order[b] = b, a
+            text = ("bias locations transposed: y[i,j,k] gets b[i,k,j]" if spec.ndim == 2 else
+                    f"bias locations transposed: the {words[a]} and {words[b]} axes of b exchanged")
+            out.append(("bias-wrong", text, flat(order)))
+    return out
 
 
 def _bias_findings(spec: ConvSpec, found: Form) -> list[Finding]:
@@ -236,8 +268,8 @@ def _row_signatures(form: Form) -> dict[int, bytes]:
     }
 
 
-def _permutation_finding(spec: ConvSpec, found: Form, expected: Form) -> Finding | None:
-    """If every output holds exactly what belongs to another output, say which outputs moved where."""
+def _moved_rows(found: Form, expected: Form) -> dict[int, int] | None:
+    """found row → the expected row whose terms it holds, when every output holds another's; None otherwise."""
     want = _row_signatures(expected)
     have = _row_signatures(found)
     if len(want) != len(have) or len(set(want.values())) != len(want):
@@ -246,6 +278,28 @@ def _permutation_finding(spec: ConvSpec, found: Form, expected: Form) -> Finding
     moved = {row: home[signature] for row, signature in have.items() if signature in home}
     if len(moved) != len(have) or len(set(moved.values())) != len(moved):
         return None  # some output holds no expected output's value, or two hold the same one
+    return moved
+
+
+def _reshaped_output(spec: ConvSpec, moved: dict[int, int], channels_last: bool) -> Finding | None:
+    """The output reshaped where a transpose belongs (between channels-first and channels-last), if that is the move."""
+    rows = np.fromiter(moved, dtype=np.int64, count=len(moved))
+    targets = np.fromiter(moved.values(), dtype=np.int64, count=len(moved))
+    order = "channels-last" if channels_last else "channels-first"
+    if not np.array_equal(reordered(spec.out_channels, math.prod(spec.output_size), order, rows), targets):
+        return None
+    letters = {1: "L'", 2: "H', W'", 3: "D', H', W'"}.get(spec.ndim, "*spatial'")
+    first, last = f"(N, C₂, {letters})", f"(N, {letters}, C₂)"
+    text = (f"output computed channels-first {first} and reshaped to {last} where a transpose belongs" if channels_last
+            else f"output computed channels-last {last} and reshaped to {first} where a transpose belongs")
+    return Finding("outputs-permuted", "products", text)
+
+
+def _permutation_finding(spec: ConvSpec, found: Form, expected: Form, channels_last: bool) -> Finding | None:
+    """If every output holds exactly what belongs to another output, say which outputs moved where."""
+    moved = _moved_rows(found, expected)
+    if moved is None:
+        return None
     shape = spec.output_shape
     pairs = [(np.unravel_index(r, shape), np.unravel_index(t, shape)) for r, t in moved.items() if r != t]
     if not pairs:
@@ -255,8 +309,17 @@ def _permutation_finding(spec: ConvSpec, found: Form, expected: Form) -> Finding
         mapping = tuple(channels.get(i, i) for i in range(spec.out_channels))
         return Finding("outputs-permuted", "products", f"output channels in the wrong order: channel i holds channel "
                        f"π(i), π = {mapping}")
-    if all(a[0] == b[0] and a[1] == b[2] and a[2] == b[1] for a, b in pairs):
-        return Finding("outputs-permuted", "products", "output spatial axes transposed: y[i,j,k] holds y[i,k,j]")
+    words = axis_words(spec.ndim)
+    for p, q in itertools.combinations(range(1, spec.ndim + 1), 2):
+        swap = list(range(spec.ndim + 1))
+        swap[p], swap[q] = q, p
+        if all(all(a[k] == b[swap[k]] for k in range(spec.ndim + 1)) for a, b in pairs):
+            text = ("output spatial axes transposed: y[i,j,k] holds y[i,k,j]" if spec.ndim == 2 else
+                    f"output axes {words[p - 1]} and {words[q - 1]} transposed: the two axes of y exchanged")
+            return Finding("outputs-permuted", "products", text)
+    reshaped = _reshaped_output(spec, moved, channels_last)
+    if reshaped is not None:
+        return reshaped
     (a, b) = pairs[0]
     return Finding("outputs-permuted", "products", f"outputs permuted: {len(pairs)} outputs hold another output's "
                    f"value, e.g. y[{', '.join(map(str, map(int, a)))}] holds y[{', '.join(map(str, map(int, b)))}]")
@@ -264,8 +327,14 @@ def _permutation_finding(spec: ConvSpec, found: Form, expected: Form) -> Finding
 
 # ------------------------------------------------------------------------------------------ front door
 
-def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
+def _shape_words(ndim: int) -> str:
+    return {1: "(C₂, L')", 2: "(C₂, H', W')", 3: "(C₂, D', H', W')"}.get(ndim, "(C₂, *spatial')")
+
+
+def diagnose(spec: ConvSpec, found: Form, channels_last: bool = False) -> tuple[Finding, ...]:
     """Findings that explain how ``found`` differs from the definition for ``spec`` (empty if it does not).
+
+    ``channels_last``: whether fn was given channels-last arrays (says which reshape bug to look for).
 
     >>> spec = ConvSpec(1, 1, input_size=4, kernel_size=2, bias="none")
     >>> flipped = reader_form(spec, replace(standard_reader(spec), flip=(True, True)))
@@ -277,9 +346,9 @@ def diagnose(spec: ConvSpec, found: Form) -> tuple[Finding, ...]:
     same_shape = tuple(found.output_shape) == spec.output_shape
     if not same_shape:
         findings.append(Finding("output-shape", "shape", f"output shape {tuple(found.output_shape)}, expected "
-                                f"{spec.output_shape} (C₂, H', W')"))
-    products = _products_findings(spec, found, expected if same_shape else None)
-    permuted = _permutation_finding(spec, found, expected) if same_shape and products else None
+                                f"{spec.output_shape} {_shape_words(spec.ndim)}"))
+    products = _products_findings(spec, found, expected if same_shape else None, channels_last)
+    permuted = _permutation_finding(spec, found, expected, channels_last) if same_shape and products else None
     if permuted is not None:
         # whole outputs sit in the wrong place: the simplest account when no hypothesis matched exactly,
         # an equivalent one when one did (transposing y = transposing x and ω)

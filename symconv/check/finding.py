@@ -17,8 +17,9 @@ class Finding:
 
     Codes: flipped-kernel, transposed-kernel, transposed-input, padding-off-by-one, padding-ignored,
     stride-ignored, stride-wrong, dilation-ignored, dilation-wrong, swapped-channels, mixed-groups,
-    outputs-permuted, scaled-products, output-shape, bias-missing, bias-scaled, bias-wrong, bias-shared,
-    bias-per-location, extra-input-term, extra-weight-term, constant-term, not-bilinear, unknown.
+    outputs-permuted, input-layout (x reshaped where a transpose belongs), wrong-layout (fn computes the layer in
+    the other channel placement: pass that layout), scaled-products, output-shape, bias-missing, bias-scaled,
+    bias-wrong, bias-shared, bias-per-location, extra-input-term, extra-weight-term, constant-term, not-bilinear, unknown.
     """
 
     code: str

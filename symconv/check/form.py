@@ -158,7 +158,7 @@ def coefficient_expr(value: float) -> sympy.Expr:
 class Form:
     """An implementation's (or a hypothesis's) terms: sorted by (row, key), merged, no zero coefficients.
 
-    ``output_shape`` is (C, H', W') as the implementation returned it; rows are C-order flat indices into it.
+    ``output_shape`` is (C, *spatial') as the implementation returned it; rows are C-order flat indices into it.
 
     >>> f = expected_form(ConvSpec(1, 1, input_size=2, kernel_size=2, bias="none"))
     >>> len(f), f.terms_of(0)

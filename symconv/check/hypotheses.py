@@ -1,11 +1,15 @@
 """The bugs the diagnosis knows, each built as a complete form: how buggy code reads x and ω (:class:`Reader`).
 
 Why hypotheses and not heuristics: each candidate bug — a flipped kernel, off-by-one padding, a stride
-or dilation applied wrongly, swapped channels, mixed groups, a transposed kernel — is a :class:`Reader`
-(the definition's with some fields changed), its form is built here term by term, and the diagnosis
-compares it with the implementation's. A bug is named only when its whole form matches. Input positions go
-through the one tap map :func:`symconv.core.taps.tap`; a hypothesis about the tap map (off-by-one padding,
-stride or dilation ignored or swapped) is that same map called with the buggy arguments.
+or dilation applied wrongly, swapped channels, mixed groups, a transposed kernel, an input read in the other
+channel order — is a :class:`Reader` (the definition's with some fields changed), its form is built here term by
+term, and the diagnosis compares it with the implementation's. A bug is named only when its whole form matches.
+Input positions go through the one tap map :func:`symconv.core.taps.tap`; a hypothesis about the tap map
+(off-by-one padding, stride or dilation ignored or swapped) is that same map called with the buggy arguments.
+
+Every hypothesis is per spatial axis, for any number of axes, and its words name the axes: length (1-D);
+rows and columns (2-D); depth, height and width (3-D); axis k beyond. A swap of two axes (a transposed kernel
+or input, strides exchanged) needs two axes of equal size and is only built then.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.spec import ConvSpec
+from ..core.spec import ConvSpec, axis_names
 from ..core.taps import in_range, tap
 from ..errors import TooLargeError
 from .form import Form, KeySpace
@@ -30,6 +34,8 @@ __all__ = [
     "combine",
     "reader_form",
     "reader_size",
+    "reordered",
+    "axis_words",
     "same_shape_hypotheses",
     "shape_hypotheses",
     "standard_reader",
@@ -45,25 +51,28 @@ CHANNEL_MODES: tuple[str, ...] = ("grouped", "interleaved", "first-group", "swap
 
 @dataclass(frozen=True)
 class Reader:
-    """How an implementation reads x and ω for output y[i, j, k] (0-based).
+    """How an implementation reads x and ω for output y[i, o₀, o₁, …] (0-based, one o per spatial axis).
 
-    Input row ``tap(j, m, stride[0], −offset[0], dilation[0])`` = ``offset[0] + j·stride[0] + m·dilation[0]``
-    (columns likewise; ``offset`` is minus the padding before) meets kernel entry
-    ``ω[i, l', m̃, ñ]`` where m̃ = h−1−m when ``flip[0]`` (ñ likewise), the two swapped when
-    ``transpose_kernel``; ``transpose_input`` reads x[l, c, r]. ``channels``: ``"grouped"`` (output
-    channel i in group i // (C₂/g) reads that group's input channels — PyTorch), ``"interleaved"``
-    (group i mod g), ``"first-group"`` (every output reads group 0's inputs), ``"swapped"`` (reads
-    ω[l, i] instead of ω[i, l] within a group: in/out channel axes exchanged).
+    On axis a, input position ``tap(o_a, t_a, stride[a], −offset[a], dilation[a])`` = ``offset[a] + o_a·stride[a]
+    + t_a·dilation[a]`` (``offset`` is minus the padding before) meets kernel entry ``ω[i, l', t̃₀, t̃₁, …]``
+    where t̃_a = k_a−1−t_a when ``flip[a]`` (no axis flipped when ``flip`` is empty); ``transpose_kernel`` = (a, b)
+    exchanges the kernel axes a and b, ``transpose_input`` = (a, b) the input's spatial axes a and b.
+    ``channels``: ``"grouped"`` (output channel i in group i // (C₂/g) reads that group's input channels —
+    PyTorch), ``"interleaved"`` (group i mod g), ``"first-group"`` (every output reads group 0's inputs),
+    ``"swapped"`` (reads ω[l, i] instead of ω[i, l] within a group: in/out channel axes exchanged).
+    ``input_order``: ``"channels-last"`` reads x's channels-first buffer as if it were (*spatial, C₁),
+    ``"channels-first"`` a channels-last buffer as (C₁, *spatial) — a reshape where a transpose belongs.
     """
 
     output_shape: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     offset: tuple[int, ...]
-    flip: tuple[bool, bool] = (False, False)
-    transpose_kernel: bool = False
-    transpose_input: bool = False
+    flip: tuple[bool, ...] = ()
+    transpose_kernel: tuple[int, ...] = ()
+    transpose_input: tuple[int, ...] = ()
     channels: str = "grouped"
+    input_order: str = ""
 
 
 def standard_reader(spec: ConvSpec, output_shape: tuple[int, ...] | None = None) -> Reader:
@@ -82,27 +91,28 @@ def reader_size(spec: ConvSpec, reader: Reader) -> int:
     return math.prod(reader.output_shape) * spec.in_per_group * math.prod(spec.kernel_size)
 
 
+def _swaps(sizes: tuple[int, ...], pair: tuple[int, ...]) -> bool:
+    """Whether exchanging the axes ``pair`` keeps every index in range (a swap needs two axes of equal size)."""
+    return not pair or (len(pair) == 2 and sizes[pair[0]] == sizes[pair[1]])
+
+
 def _applies(spec: ConvSpec, reader: Reader) -> bool:
     """False when the reader would index outside ω or x (e.g. a transposed non-square kernel)."""
-    kh, kw = spec.kernel_size
-    _, height, width = spec.input_shape
-    if reader.transpose_kernel and kh != kw:
-        return False
-    if reader.transpose_input and height != width:
+    if not (_swaps(spec.kernel_size, reader.transpose_kernel) and _swaps(spec.input_size, reader.transpose_input)):
         return False
     if reader.channels == "swapped" and spec.in_per_group != spec.out_per_group:
         return False
     return reader.output_shape[0] <= spec.out_channels
 
 
-def _weight_index(spec: ConvSpec, reader: Reader, i: Any, lp: Any, m: Any, n: Any) -> tuple[Any, Any]:
-    """(flat weight index, global input channel) read for output channel i, local input channel l', tap (m, n)."""
-    kh, kw = spec.kernel_size
+def _weight_index(spec: ConvSpec, reader: Reader, i: Any, lp: Any, taps: list[Any]) -> tuple[Any, Any]:
+    """(flat weight index, global input channel) read for output channel i, local input channel l', taps t."""
+    kernel = spec.kernel_size
     cig, cog = spec.in_per_group, spec.out_per_group
-    mm = kh - 1 - m if reader.flip[0] else m
-    nn = kw - 1 - n if reader.flip[1] else n
+    read = [k - 1 - t if reader.flip and reader.flip[a] else t for a, (k, t) in enumerate(zip(kernel, taps))]
     if reader.transpose_kernel:
-        mm, nn = nn, mm
+        a, b = reader.transpose_kernel
+        read[a], read[b] = read[b], read[a]
     g = i // cog
     if reader.channels == "interleaved":
         g = i % spec.groups
@@ -113,7 +123,25 @@ def _weight_index(spec: ConvSpec, reader: Reader, i: Any, lp: Any, m: Any, n: An
         w_out_index, w_in_index = (i // cog) * cog + lp, i % cog
     else:
         w_out_index, w_in_index = i, lp
-    return ((w_out_index * cig + w_in_index) * kh + mm) * kw + nn, g * cig + lp
+    flat = w_out_index * cig + w_in_index
+    for k, t in zip(kernel, read):
+        flat = flat * k + t
+    return flat, g * cig + lp
+
+
+def reordered(channels: int, positions: int, order: str, flat: np.ndarray) -> np.ndarray:
+    """Where a reshape that should have been a transpose takes entry ``flat`` (channel-major, C-order) from.
+
+    ``order="channels-last"``: (c, p) is taken from entry p·C + c of a channels-first array (read as (P, C));
+    ``"channels-first"``: from the entry a channels-last array holds at c·P + p (read as (C, P)).
+
+    >>> reordered(2, 3, "channels-last", np.arange(6)).tolist(), reordered(2, 3, "channels-first", np.arange(6)).tolist()
+    ([0, 2, 4, 1, 3, 5], [0, 3, 1, 4, 2, 5])
+    """
+    channel, position = flat // positions, flat % positions
+    if order == "channels-last":
+        return position * channels + channel
+    return (flat % channels) * positions + flat // channels
 
 
 def reader_form(spec: ConvSpec, reader: Reader) -> Form | None:
@@ -130,23 +158,28 @@ def reader_form(spec: ConvSpec, reader: Reader) -> Form | None:
         return None
     if reader_size(spec, reader) > MAX_HYPOTHESIS_TERMS:
         raise TooLargeError(f"diagnosis: a hypothesis form would hold {reader_size(spec, reader):,} terms")
-    c_out, h_out, w_out = reader.output_shape
-    c_in, height, width = spec.input_shape
-    kh, kw = spec.kernel_size
-    i, j, k, lp, m, n = np.ix_(
-        np.arange(c_out), np.arange(h_out), np.arange(w_out), np.arange(spec.in_per_group), np.arange(kh), np.arange(kw)
-    )
+    nd = spec.ndim
+    c_out, *out = reader.output_shape
+    grids = np.ix_(np.arange(c_out), *map(np.arange, out), np.arange(spec.in_per_group), *map(np.arange, spec.kernel_size))
+    i, positions, lp, taps = grids[0], grids[1:1 + nd], grids[1 + nd], list(grids[2 + nd:])
     # the tap map with the reader's (possibly buggy) stride, padding and dilation
-    r = tap(j, m, reader.stride[0], -reader.offset[0], reader.dilation[0])
-    c = tap(k, n, reader.stride[1], -reader.offset[1], reader.dilation[1])
+    coords = [tap(positions[a], taps[a], reader.stride[a], -reader.offset[a], reader.dilation[a]) for a in range(nd)]
     if reader.transpose_input:
-        r, c = c, r
-    weight_flat, channel = _weight_index(spec, reader, i, lp, m, n)
-    valid = in_range(r, height) & in_range(c, width) & (channel < c_in)
-    shape = np.broadcast_shapes(valid.shape, weight_flat.shape)
+        a, b = reader.transpose_input
+        coords[a], coords[b] = coords[b], coords[a]
+    weight_flat, channel = _weight_index(spec, reader, i, lp, taps)
+    valid = channel < spec.in_channels
+    row, input_flat = i, channel
+    for a in range(nd):
+        valid = valid & in_range(coords[a], spec.input_size[a])
+        row = row * out[a] + positions[a]
+        input_flat = input_flat * spec.input_size[a] + coords[a]
+    shape = np.broadcast_shapes(valid.shape, weight_flat.shape, input_flat.shape)
     valid = np.broadcast_to(valid, shape)
-    row = np.broadcast_to((i * h_out + j) * w_out + k, shape)[valid]
-    input_flat = np.broadcast_to((channel * height + r) * width + c, shape)[valid]
+    row = np.broadcast_to(row, shape)[valid]
+    input_flat = np.broadcast_to(input_flat, shape)[valid]
+    if reader.input_order:
+        input_flat = reordered(spec.in_channels, math.prod(spec.input_size), reader.input_order, input_flat)
     weight_flat = np.broadcast_to(weight_flat, shape)[valid]
     space = KeySpace(spec)
     return Form.build(spec, reader.output_shape, row, space.bilinear(input_flat, weight_flat))
@@ -164,77 +197,151 @@ class Hypothesis:
     parts: tuple[Hypothesis, ...] = ()  # for a pair of bugs: the two single hypotheses
 
 
+def axis_words(ndim: int) -> tuple[str, ...]:
+    """What the diagnosis calls each spatial axis: length (1-D); rows, columns (2-D); depth, height, width (3-D).
+
+    >>> axis_words(1), axis_words(2), axis_words(3)
+    (('length',), ('rows', 'columns'), ('depth', 'height', 'width'))
+    """
+    return {1: ("length",), 2: ("rows", "columns")}.get(ndim) or axis_names(ndim)
+
+
 def _axes_text(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
 
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _subsets(axes: list[int]) -> list[tuple[int, ...]]:
+    """Non-empty subsets of ``axes``, the largest first (all axes, then all but one, …)."""
+    return [c for size in range(len(axes), 0, -1) for c in itertools.combinations(axes, size)]
+
+
+def _flip_text(spec: ConvSpec, axes: tuple[int, ...]) -> str:
+    """How a kernel flipped on ``axes`` reads ω (2-D keeps the words of the 2-D diagnosis)."""
+    nd, words = spec.ndim, axis_words(spec.ndim)
+    every = len(axes) == sum(k > 1 for k in spec.kernel_size)
+    if nd == 2 and len(axes) == 1:
+        return ("kernel flipped vertically only (reads ω[i,l,h−1−m,n])" if axes == (0,) else
+                "kernel flipped horizontally only (reads ω[i,l,m,w−1−n])")
+    if nd == 2:
+        return ("kernel flipped on both axes — a true convolution, y[i,j,k] reads ω[i,l,h−1−m,w−1−n]; the spec "
+                "(like PyTorch) is a cross-correlation")
+    if nd == 1:
+        return ("kernel flipped — a true convolution (np.convolve), y[i,o] reads ω[i,l,k−1−t]; the spec (like "
+                "PyTorch) is a cross-correlation")
+    if every:
+        return (f"kernel flipped on every axis ({_listed(list(words))}) — a true convolution, tap t read as k−1−t; "
+                "the spec (like PyTorch) is a cross-correlation")
+    return f"kernel flipped along {_listed([f'the {words[a]}' for a in axes])} only (tap t read as k−1−t there)"
+
+
 def _kernel_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
-    """The kernel read flipped or transposed."""
-    kh, kw = spec.kernel_size
-    out: list[Hypothesis] = []
-    if kh > 1 and kw > 1:
-        out.append(Hypothesis(
-            "flipped-kernel",
-            "kernel flipped on both axes — a true convolution, y[i,j,k] reads ω[i,l,h−1−m,w−1−n]; the spec "
-            "(like PyTorch) is a cross-correlation",
-            {"flip": (True, True)},
-        ))
-    if kh > 1:
-        out.append(Hypothesis("flipped-kernel", "kernel flipped vertically only (reads ω[i,l,h−1−m,n])",
-                              {"flip": (True, False)}))
-    if kw > 1:
-        out.append(Hypothesis("flipped-kernel", "kernel flipped horizontally only (reads ω[i,l,m,w−1−n])",
-                              {"flip": (False, True)}))
-    if kh == kw > 1:
-        out.append(Hypothesis("transposed-kernel", "kernel axes transposed (reads ω[i,l,n,m] for ω[i,l,m,n])",
-                              {"transpose_kernel": True}))
+    """The kernel read flipped (on every subset of its axes) or with two axes transposed."""
+    kernel, words = spec.kernel_size, axis_words(spec.ndim)
+    out = [Hypothesis("flipped-kernel", _flip_text(spec, axes), {"flip": tuple(a in axes for a in range(spec.ndim))})
+           for axes in _subsets([a for a, k in enumerate(kernel) if k > 1])]
+    for a, b in itertools.combinations(range(spec.ndim), 2):
+        if kernel[a] == kernel[b] > 1:
+            text = ("kernel axes transposed (reads ω[i,l,n,m] for ω[i,l,m,n])" if spec.ndim == 2 else
+                    f"kernel axes {words[a]} and {words[b]} transposed (the two kernel axes exchanged)")
+            out.append(Hypothesis("transposed-kernel", text, {"transpose_kernel": (a, b)}))
     return out
 
 
+def _moves_text(spec: ConvSpec, deltas: tuple[int, ...]) -> str:
+    """Where every tap reads when moved by ``deltas`` (2-D: rows up/down, columns left/right)."""
+    if spec.ndim == 2:
+        moves = {(0, -1): "one row up", (0, 1): "one row down", (1, -1): "one column left", (1, 1): "one column right"}
+        return " and ".join(moves[(axis, delta)] for axis, delta in enumerate(deltas) if delta)
+    words = axis_words(spec.ndim)
+    return " and ".join(f"one step {'back' if delta < 0 else 'forward'} along the {words[a]}"
+                        for a, delta in enumerate(deltas) if delta)
+
+
 def _padding_hypotheses(spec: ConvSpec, base: Reader) -> list[Hypothesis]:
-    """Every tap read one row and/or column off, or the padding left out of the tap map."""
+    """Every tap read one step off on some axes, or the padding left out of the tap map."""
     p = spec.padding_before
+    before_words = "top/left padding" if spec.ndim == 2 else "padding before"
     out: list[Hypothesis] = []
-    moves = {(0, -1): "one row up", (0, 1): "one row down", (1, -1): "one column left", (1, 1): "one column right"}
-    for dr, dc in itertools.product((-1, 0, 1), repeat=2):
-        if (dr, dc) == (0, 0):
+    for deltas in itertools.product((-1, 0, 1), repeat=spec.ndim):
+        if not any(deltas):
             continue
-        where = " and ".join(moves[(axis, delta)] for axis, delta in enumerate((dr, dc)) if delta)
-        before = tuple(v - delta for v, delta in zip(p, (dr, dc)))
-        out.append(Hypothesis("padding-off-by-one", f"padding off by one: every tap reads the input {where} (as if the "
-                              f"top/left padding were {_axes_text(before)} instead of {_axes_text(p)})",
-                              {"offset": (base.offset[0] + dr, base.offset[1] + dc)}))
+        before = tuple(v - delta for v, delta in zip(p, deltas))
+        out.append(Hypothesis("padding-off-by-one", f"padding off by one: every tap reads the input "
+                              f"{_moves_text(spec, deltas)} (as if the {before_words} were {_axes_text(before)} instead "
+                              f"of {_axes_text(p)})", {"offset": tuple(o + d for o, d in zip(base.offset, deltas))}))
     if any(v > 1 for v in p):
         out.append(Hypothesis("padding-ignored", f"padding {_axes_text(p)} left out of the input index "
-                              f"(reads row j·s + m·d instead of j·s − p + m·d)", {"offset": (0, 0)}))
+                              f"(reads o·s + t·d instead of o·s − p + t·d)", {"offset": (0,) * spec.ndim}))
+    return out
+
+
+def _ignored_hypotheses(spec: ConvSpec, name: str, values: tuple[int, ...]) -> list[Hypothesis]:
+    """Stride (or dilation) left out of the tap map on every axis, or on one axis only."""
+    words = axis_words(spec.ndim)
+    what = ("(reads o − p + t·d instead of o·s − p + t·d; the output has the strided size)" if name == "stride" else
+            "(reads taps t instead of t·d)")
+    out = []
+    if any(v > 1 for v in values):
+        out.append(Hypothesis(f"{name}-ignored", f"{name} {_axes_text(values)} left out of the input index {what}",
+                              {name: (1,) * spec.ndim}))
+    if sum(v > 1 for v in values) > 1:
+        for a, v in enumerate(values):
+            if v > 1:
+                one = tuple(1 if b == a else u for b, u in enumerate(values))
+                out.append(Hypothesis(f"{name}-ignored", f"{name} {v} left out of the input index on the {words[a]} "
+                                      f"only (reads {name} {_axes_text(one)} instead of {_axes_text(values)})",
+                                      {name: one}))
+    return out
+
+
+def _swapped_hypotheses(spec: ConvSpec, name: str, values: tuple[int, ...]) -> list[Hypothesis]:
+    """Stride (or dilation) of two axes exchanged."""
+    words = axis_words(spec.ndim)
+    out = []
+    for a, b in itertools.combinations(range(spec.ndim), 2):
+        if values[a] != values[b]:
+            swapped = list(values)
+            swapped[a], swapped[b] = values[b], values[a]
+            if spec.ndim == 2:
+                text = (f"stride axes swapped (rows step {values[1]}, columns step {values[0]})" if name == "stride"
+                        else f"dilation axes swapped (rows {values[1]}, columns {values[0]})")
+            else:
+                text = f"{name} of the {words[a]} and the {words[b]} swapped ({name} {_axes_text(tuple(swapped))})"
+            out.append(Hypothesis(f"{name}-wrong", text, {name: tuple(swapped)}))
     return out
 
 
 def _stride_dilation_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
     """Stride or dilation left out of the tap map, their axes swapped, or the two exchanged."""
     s, d = spec.stride, spec.dilation
-    out: list[Hypothesis] = []
-    if any(v > 1 for v in s):
-        out.append(Hypothesis("stride-ignored", f"stride {_axes_text(s)} left out of the input index (reads row "
-                              f"j − p + m·d instead of j·s − p + m·d; the output has the strided size)",
-                              {"stride": (1, 1)}))
-        if s[0] != s[1]:
-            out.append(Hypothesis("stride-wrong", f"stride axes swapped (rows step {s[1]}, columns step {s[0]})",
-                                  {"stride": (s[1], s[0])}))
-    if any(v > 1 for v in d):
-        out.append(Hypothesis("dilation-ignored", f"dilation {_axes_text(d)} left out (reads taps m instead of m·d)",
-                              {"dilation": (1, 1)}))
-        if d[0] != d[1]:
-            out.append(Hypothesis("dilation-wrong", f"dilation axes swapped (rows {d[1]}, columns {d[0]})",
-                                  {"dilation": (d[1], d[0])}))
+    out = [*_ignored_hypotheses(spec, "stride", s), *_swapped_hypotheses(spec, "stride", s),
+           *_ignored_hypotheses(spec, "dilation", d), *_swapped_hypotheses(spec, "dilation", d)]
     if s != d:
-        out.append(Hypothesis("stride-wrong", f"stride and dilation exchanged (input row j·{_axes_text(d)} − p + "
-                              f"m·{_axes_text(s)})", {"stride": d, "dilation": s}))
+        out.append(Hypothesis("stride-wrong", f"stride and dilation exchanged (input position o·{_axes_text(d)} − p + "
+                              f"t·{_axes_text(s)})", {"stride": d, "dilation": s}))
     return out
 
 
+def _input_order_hypothesis(spec: ConvSpec, channels_last: bool) -> list[Hypothesis]:
+    """x's buffer read in the other channel order than the caller's layout: a reshape where a transpose belongs."""
+    if spec.in_channels == 1 or math.prod(spec.input_size) == 1:
+        return []
+    letters = {1: "L", 2: "H, W", 3: "D, H, W"}.get(spec.ndim, "*spatial")
+    first, last = f"(N, C, {letters})", f"(N, {letters}, C)"
+    if channels_last:
+        return [Hypothesis("input-layout", f"channels-last input {last} read as channels-first {first}: x reshaped "
+                           "where a transpose belongs", {"input_order": "channels-first"})]
+    return [Hypothesis("input-layout", f"channels-first input {first} read as channels-last {last}: x reshaped where a "
+                       "transpose belongs (or a channels-last implementation given channels-first data)",
+                       {"input_order": "channels-last"})]
+
+
 def _channel_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
-    """Groups mixed, in/out channels swapped, or the input's spatial axes transposed."""
+    """Groups mixed, in/out channels swapped, or two of the input's spatial axes transposed."""
     out: list[Hypothesis] = []
     if spec.groups > 1 and spec.out_per_group > 1:
         out.append(Hypothesis("mixed-groups", "groups mixed: output channel i reads the input channels of group "
@@ -244,45 +351,65 @@ def _channel_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
                               {"channels": "first-group"}))
     if spec.in_per_group == spec.out_per_group > 1:
         out.append(Hypothesis("swapped-channels", "in/out channels swapped: reads ω[l, i] for ω[i, l] "
-                              "(weight indexed as (in, out, h, w))", {"channels": "swapped"}))
-    h, w = spec.input_size
-    if h == w > 1:
-        out.append(Hypothesis("transposed-input", "input spatial axes transposed (reads x[l, c, r] for x[l, r, c])",
-                              {"transpose_input": True}))
+                              "(weight indexed as (in, out, *kernel))", {"channels": "swapped"}))
+    words = axis_words(spec.ndim)
+    for a, b in itertools.combinations(range(spec.ndim), 2):
+        if spec.input_size[a] == spec.input_size[b] > 1:
+            text = ("input spatial axes transposed (reads x[l, c, r] for x[l, r, c])" if spec.ndim == 2 else
+                    f"input axes {words[a]} and {words[b]} transposed (the two axes of x exchanged)")
+            out.append(Hypothesis("transposed-input", text, {"transpose_input": (a, b)}))
     return out
 
 
-def same_shape_hypotheses(spec: ConvSpec, base: Reader) -> list[Hypothesis]:
-    """Bugs that keep the output shape: they change where inputs are read, not how many outputs exist."""
+def same_shape_hypotheses(spec: ConvSpec, base: Reader, channels_last: bool = False) -> list[Hypothesis]:
+    """Bugs that keep the output shape: they change where inputs are read, not how many outputs exist.
+
+    ``channels_last``: whether fn was given channels-last arrays (the input-order hypothesis reads the other order).
+    """
     return [
         *_kernel_hypotheses(spec),
         *_padding_hypotheses(spec, base),
         *_stride_dilation_hypotheses(spec),
         *_channel_hypotheses(spec),
+        *_input_order_hypothesis(spec, channels_last),
     ]
+
+
+def _axis_alternatives(spec: ConvSpec, name: str, values: tuple[int, ...]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Stride (or dilation) 1 on every axis or on one, or two axes swapped: (code, text, ConvSpec changes)."""
+    words = axis_words(spec.ndim)
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if any(v > 1 for v in values):
+        out.append((f"{name}-ignored", f"{name} 1: the {name} was not applied", {name: 1}))
+    if sum(v > 1 for v in values) > 1:
+        for a, v in enumerate(values):
+            if v > 1:
+                out.append((f"{name}-ignored", f"{name} 1 on the {words[a]}: the {name} was not applied there",
+                            {name: tuple(1 if b == a else u for b, u in enumerate(values))}))
+    for a, b in itertools.combinations(range(spec.ndim), 2):
+        if values[a] != values[b]:
+            swapped = list(values)
+            swapped[a], swapped[b] = values[b], values[a]
+            text = f"{name} axes swapped" if spec.ndim == 2 else f"{name} of the {words[a]} and the {words[b]} swapped"
+            out.append((f"{name}-wrong", text, {name: tuple(swapped)}))
+    return out
 
 
 def _shape_alternatives(spec: ConvSpec) -> list[tuple[str, str, dict[str, Any]]]:
     """(code, text, ConvSpec changes) of the layers a shape bug computes instead."""
     alternatives: list[tuple[str, str, dict[str, Any]]] = []
     pads = spec.padding if isinstance(spec.padding, tuple) else spec.padding_before
-    for delta in itertools.product((-1, 0, 1), repeat=2):
+    for delta in itertools.product((-1, 0, 1), repeat=spec.ndim):
         new = tuple(p + dv for p, dv in zip(pads, delta))
-        if delta != (0, 0) and min(new) >= 0:
+        if any(delta) and min(new) >= 0:
             alternatives.append(("padding-off-by-one", f"padding {_axes_text(new)} instead of {_axes_text(pads)}",
                                  {"padding": new}))
     if any(pads):
         alternatives.append(("padding-ignored", "padding 0: the padding was not applied", {"padding": 0}))
     if spec.padding == "same":
         alternatives.append(("padding-ignored", "padding 0: 'same' padding was not applied", {"padding": 0}))
-    if any(v > 1 for v in spec.stride):
-        alternatives.append(("stride-ignored", "stride 1: the stride was not applied", {"stride": 1}))
-    if spec.stride[0] != spec.stride[1]:
-        alternatives.append(("stride-wrong", "stride axes swapped", {"stride": tuple(reversed(spec.stride))}))
-    if any(v > 1 for v in spec.dilation):
-        alternatives.append(("dilation-ignored", "dilation 1: the dilation was not applied", {"dilation": 1}))
-    if spec.dilation[0] != spec.dilation[1]:
-        alternatives.append(("dilation-wrong", "dilation axes swapped", {"dilation": tuple(reversed(spec.dilation))}))
+    alternatives += _axis_alternatives(spec, "stride", spec.stride)
+    alternatives += _axis_alternatives(spec, "dilation", spec.dilation)
     if spec.stride != spec.dilation:
         alternatives.append(("stride-wrong", "stride and dilation exchanged", {"stride": spec.dilation, "dilation": spec.stride}))
     return alternatives

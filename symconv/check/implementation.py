@@ -75,15 +75,25 @@ import numpy as np
 import sympy
 
 from ..core.budget import check_key_range
-from ..core.spec import ConvSpec, require_ndim, require_zeros_padding
+from ..core.spec import ConvSpec, require_zeros_padding
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
-from .caller import Caller, FnRaised
+from .caller import Caller, CallFailed, FnRaised
 from .diagnosis import diagnose
 from .finding import Finding
 from .form import Form, KeySpace, expected_form
-from .options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
+from .options import (
+    BACKENDS,
+    DTYPES,
+    IMPLEMENTATION_METHODS,
+    LAYOUTS,
+    SIGNATURES,
+    WEIGHT_LAYOUTS,
+    layout_axes,
+    layout_name,
+    weight_channels_last,
+)
 from .probe import NOT_BIAFFINE, PRECISIONS, Precision, Probe, biaffinity, confirm, probing_guarantee
 from .readers import extract
 from .runs import RunsOutcome, numeric_runs
@@ -169,7 +179,7 @@ def verify_implementation(
     spec: ConvSpec | ConvTransposeSpec,
     *,
     layout: str = "auto",
-    weight_layout: str = "OIHW",
+    weight_layout: str = "auto",
     backend: str = "auto",
     method: str = "auto",
     dtype: str = "float64",
@@ -186,11 +196,11 @@ def verify_implementation(
 
     Exact (a proof) when fn runs on SymPy symbols (``method="symbolic"``); sampled when probed with numbers.
 
-    ``layout``: x and y as ``"NCHW"`` (a batch first), ``"CHW"`` (one input per call), ``"NHWC"``/``"HWC"``
-    (channels last), or ``"auto"`` (tries NCHW, then CHW). ``weight_layout``: ``"OIHW"`` (PyTorch, default)
-    or ``"HWIO"``. ``backend``: ``"numpy"`` arrays, ``"torch"`` tensors, or ``"auto"`` (NumPy first, PyTorch if
-    fn rejects NumPy). fn gets ``bias=None`` when the spec has no bias. ``pass_params=True`` also passes
-    ``stride=, padding=, dilation=, groups=`` (so ``torch.nn.functional.conv2d`` is checked as it is).
+    Any ndim. ``layout``: x and y batched or not, channels first or last — ``"NCL"``, ``"CL"``, ``"NLC"``, ``"LC"``
+    (1-D), ``"NCHW"``, ``"CHW"``, ``"NHWC"``, ``"HWC"``, ``"NCDHW"``… (3-D; :mod:`symconv.check.options`) or ``"auto"``
+    (NCHW, then CHW); ``weight_layout``: ``"auto"`` (PyTorch's (C₂, C₁/g, *kernel)) or ``"LIO"``/``"HWIO"``/``"DHWIO"``.
+    ``backend``: ``"numpy"``, ``"torch"`` or ``"auto"`` (NumPy first). fn gets ``bias=None`` when the spec has no
+    bias. ``pass_params=True`` also passes ``stride=, padding=, dilation=, groups=`` (as F.conv1d/2d/3d take them).
     ``method``: ``"symbolic"``, ``"onehot"``, ``"sparse"`` or ``"auto"`` (see the module docstring);
     ``dtype``: ``"float64"`` (exact below 2⁵³) or ``"float32"``; ``atol``: an absolute tolerance that
     overrides the derived rounding bound of the numeric runs, and how far a probe's read value may be from an
@@ -228,9 +238,10 @@ def verify_implementation(
 
 def _verify_transposed(fn: Callable[..., Any], spec: ConvTransposeSpec, options: _Options) -> ImplementationVerdict:
     """The transposed layer's check (:mod:`symconv.check.transposed`), refusing the options it does not have."""
-    if (options.layout not in ("auto", "NCHW") or options.weight_layout != "OIHW" or options.dtype != "float64"
-            or options.signature != "auto"):
-        raise SpecError("a transposed layer is checked with layout NCHW, PyTorch's weight layout, float64 and "
+    first = layout_name(spec.ndim, True, False)  # NCL, NCHW, NCDHW: batched, channels first
+    if (options.layout not in ("auto", first) or options.weight_layout not in ("auto", "OIHW" if spec.ndim == 2 else "")
+            or options.dtype != "float64" or options.signature != "auto"):
+        raise SpecError(f"a transposed layer is checked with layout {first}, PyTorch's weight layout, float64 and "
                         "fn(x, weight, bias); leave layout, weight_layout, dtype and signature at their defaults")
     return verify_transposed_implementation(fn, spec, backend=options.backend, method=options.method,
                                             pass_params=options.pass_params, atol=options.atol, seed=options.seed,
@@ -269,7 +280,8 @@ def _verify(fn: Callable[..., Any], spec: ConvSpec, options: _Options) -> Implem
         if reading is None:
             reading = _read_by_probing(caller, spec, precision, options)
         # 3. compare with the definition; diagnose by testing bug hypotheses against the form
-        comparison = _compare(spec, reading, options.max_mismatches)
+        comparison = _compare(spec, reading, options.max_mismatches, caller.channels_last)
+        comparison = _other_layout(caller, spec, reading, comparison, options.seed)
         # 4. numeric runs: non-integer values, a permuted batch, other values — what the reading assumed
         runs = _run_numerically(caller, reading, comparison, options)
     except FnRaised as exc:  # the user's code raised: fn fails, with its exception
@@ -303,12 +315,11 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    require_ndim(spec, 2, "verify_implementation (its data layouts NCHW/NHWC are 2-D so far)")
     require_zeros_padding(spec, "verify_implementation", "a spec with padding_mode='zeros' and padding done by fn")
     if not callable(fn) and not hasattr(fn, "forward"):
         raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
-    _check_choice("layout", options.layout, LAYOUTS)
-    _check_choice("weight_layout", options.weight_layout, WEIGHT_LAYOUTS)
+    layout_axes(options.layout, spec.ndim)  # a one-line SpecError listing the names valid for this ndim
+    weight_channels_last(options.weight_layout, spec.ndim)
     _check_choice("backend", options.backend, BACKENDS)
     _check_choice("method", options.method, IMPLEMENTATION_METHODS)
     _check_choice("dtype", options.dtype, DTYPES)
@@ -364,7 +375,7 @@ def _accepted_bias(caller: Caller, spec: ConvSpec) -> tuple[ConvSpec, tuple[Find
     shape = tuple(caller.bias_shape or ())
     if spec.bias == "none" or shape == spec.bias_shape:
         return spec, ()
-    mode: Literal["shared", "per_location"] = "per_location" if len(shape) == 3 else "shared"
+    mode: Literal["shared", "per_location"] = "per_location" if len(shape) > 1 else "shared"
     finding = Finding("bias-per-location" if mode == "per_location" else "bias-shared", "bias",
                       f"fn only runs with a bias of shape {shape} ({mode}); "
                       f"the spec's bias has shape {spec.bias_shape} ({spec.bias})")
@@ -383,7 +394,7 @@ def _probing_method(method: str, caller: Caller, space: KeySpace, values: int, b
     if method not in ("auto", "symbolic"):
         return method, f"method={method!r} as asked"
     inputs = space.n_w * space.d_x
-    batched = caller.layout in ("NCHW", "NHWC")
+    batched = caller.batched
     if inputs * caller.seconds_per_sample > budget / 2:  # the first call may include warm-up: time one more
         caller.time_call()
     estimate = inputs * caller.seconds_per_sample
@@ -442,7 +453,7 @@ def _bilinear_in_float32(caller: Caller, spec: ConvSpec, options: _Options) -> b
 
 # ------------------------------------------------------------------------------------------ 3. comparison
 
-def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Comparison:
+def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int, channels_last: bool) -> _Comparison:
     """Findings (the reading's, then the diagnosis's) and the first outputs that differ from the definition."""
     expected = expected_form(spec)
     findings = list(reading.findings)
@@ -451,15 +462,43 @@ def _compare(spec: ConvSpec, reading: _Reading, max_mismatches: int) -> _Compari
     form = reading.form
     if form is not None:
         if reading.spec != spec:  # checked as the other bias mode: its bias was reported already
-            findings += [f for f in diagnose(reading.spec, form) if f.part != "bias"]
+            findings += [f for f in diagnose(reading.spec, form, channels_last) if f.part != "bias"]
         elif tuple(form.output_shape) == spec.output_shape:
             changed = form.differing_rows(expected)
             if changed.size:
-                findings += diagnose(spec, form)
+                findings += diagnose(spec, form, channels_last)
             rows, mismatches = first_mismatches(spec, expected, form, changed, reading.exact_terms, max_mismatches)
         else:
-            findings += diagnose(spec, form)
+            findings += diagnose(spec, form, channels_last)
     return _Comparison(expected, tuple(findings), rows, mismatches)
+
+
+def _other_layout(caller: Caller, spec: ConvSpec, reading: _Reading, comparison: _Comparison, seed: int) -> _Comparison:
+    """When fn's form is not the layer's: a ``wrong-layout`` finding first if fn, given the other channel placement
+    (NLC for NCL, …), returns the layer's values on random integer inputs — a layout mix-up, not a bug in fn."""
+    if reading.form is None or not comparison.findings or reading.spec != spec or not caller.layout:
+        return comparison
+    batched, last = layout_axes(caller.layout, spec.ndim) or (True, False)
+    other = layout_name(spec.ndim, batched, not last)
+    rng = np.random.default_rng(seed + 2)
+    x = rng.integers(-8, 9, (2 if batched else 1, *spec.input_shape)).astype(np.float64)
+    w = rng.integers(-8, 9, spec.weight_shape).astype(np.float64)
+    b = None if spec.bias == "none" else rng.integers(-8, 9, spec.bias_shape).astype(np.float64)
+    try:
+        y = caller.invoke(x, w, b, other, caller.backend or "numpy")
+    except CallFailed:
+        return comparison
+    if tuple(y.shape[1:]) != spec.output_shape:
+        return comparison
+    want = comparison.expected.evaluate(x.reshape(len(x), -1), w.reshape(-1), None if b is None else b.reshape(-1))
+    if not np.array_equal(y.reshape(len(y), -1), want):
+        return comparison
+    axes = ", ".join(c for c in other if c not in "NC") if spec.ndim <= 3 else "*spatial"
+    shape = ("(N, " if batched else "(") + (f"C, {axes})" if last else f"{axes}, C)")
+    finding = Finding("wrong-layout", "layout", f"on random integer inputs fn computes the layer when given "
+                      f"{'channels-first' if last else 'channels-last'} arrays {shape}: pass layout='{other}' "
+                      f"(check-impl --layout {other})")
+    return dataclasses.replace(comparison, findings=(finding, *comparison.findings))
 
 
 # ------------------------------------------------------------------------------------------ 4. numeric runs

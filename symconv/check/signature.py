@@ -13,8 +13,9 @@
   an object that is not callable — is called.
 
 Every convention accepts a returned tuple ``(out, cache)``: its first element is the output. Stride and pad
-are passed as ints when equal on both axes, else as (row, column) pairs; padding that differs before and after
-cannot be said in these conventions and is refused.
+are passed as ints when equal on every spatial axis (1-D, 2-D, 3-D alike), else as one value per axis — (row,
+column) pairs in 2-D, (depth, height, width) triples in 3-D; padding that differs before and after cannot be said
+in these conventions and is refused.
 """
 
 from __future__ import annotations
@@ -207,15 +208,17 @@ def _by_parameters(fn: Any) -> Convention:
     return Convention("x,w,b")
 
 
-def adapter_text(fn: Any) -> str:
-    """The message for a fn that fits no convention: the conventions tried and a three-line adapter."""
+def adapter_text(fn: Any, ndim: int = 2) -> str:
+    """The message for a fn that fits no convention: the conventions tried and a three-line adapter (for ``ndim``)."""
+    x_axes, k_axes = {1: ("L", "k"), 2: ("H, W", "h, w"), 3: ("D, H, W", "d, h, w")}.get(ndim, ("*spatial", "*kernel"))
+    y_axes = ", ".join(a + "'" for a in x_axes.split(", ")) if ndim <= 3 else "*spatial'"
     try:
         shown = f"{getattr(fn, '__name__', type(fn).__name__)}{inspect.signature(fn)}"
     except (TypeError, ValueError):
         shown = getattr(fn, "__name__", type(fn).__name__)
     tried = "; ".join(_CALLS[name] for name in SIGNATURES[1:])
     return (f"{shown} matches none of the calling conventions tried ({tried}). Write a three-line adapter:\n"
-            "    def conv(x, weight, bias):          # x (N, C1, H, W), weight (C2, C1/g, h, w), bias (C2,)\n"
+            f"    def conv(x, weight, bias):          # x (N, C1, {x_axes}), weight (C2, C1/g, {k_axes}), bias (C2,)\n"
             "        out = my_layer(...)             # call yours with what it needs\n"
-            "        return out                      # (N, C2, H', W')\n"
+            f"        return out                      # (N, C2, {y_axes})\n"
             "and check conv instead (symconv check-impl mymodule:conv …)")

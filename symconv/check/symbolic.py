@@ -18,6 +18,7 @@ from ..core.symbols import bias_symbols, input_symbols, weight_symbols
 from .caller import Caller, CallFailed
 from .finding import Finding
 from .form import Form, KeySpace
+from .options import auto_layouts
 
 __all__ = ["SYMBOLIC_BATCH", "SYMBOLIC_GUARANTEE", "Parsed", "parse_symbolic", "per_sample_findings", "run_symbolic",
            "second_sample", "symbolic_findings"]
@@ -114,7 +115,7 @@ def _term_key(space: KeySpace, table: dict[sympy.Symbol, tuple[int, int]], facto
 
 
 def parse_symbolic(spec: ConvSpec, y: np.ndarray, inputs: np.ndarray | None = None) -> Parsed:
-    """An object array of SymPy outputs (C, H', W') as a Form; terms that are not affine per argument or
+    """An object array of SymPy outputs (C, *spatial') as a Form; terms that are not affine per argument or
     whose coefficient is not exactly a float64 are listed apart (see :class:`Parsed`). ``inputs``: the x
     symbols of the sample (default x_…)."""
     space = KeySpace(spec)
@@ -151,19 +152,21 @@ def parse_symbolic(spec: ConvSpec, y: np.ndarray, inputs: np.ndarray | None = No
 
 
 def run_symbolic(caller: Caller, layout: str) -> np.ndarray | None:
-    """fn's output on a batch of :data:`SYMBOLIC_BATCH` samples of independent symbols, (k, C, H', W') object
+    """fn's output on a batch of :data:`SYMBOLIC_BATCH` samples of independent symbols, (k, C, *spatial') object
     array; None when fn does not compute with symbols."""
     spec = caller.spec
     x = np.stack(_input_samples(spec))
     w = np.array(weight_symbols(spec).tolist(), dtype=object)
     b = np.array(bias_symbols(spec).tolist(), dtype=object) if spec.bias != "none" else None
-    for lay in (["NCHW", "CHW"] if layout == "auto" else [layout]):
+    for lay in auto_layouts(layout, spec.ndim):
         try:
             y = caller.invoke(x, w, b, lay, "numpy", symbolic=True)
         except CallFailed:
             continue
         entries = y.reshape(-1).tolist()
-        if any(isinstance(e, sympy.Basic) and e.free_symbols for e in entries) or not entries:
+        # SymPy objects without symbols are still exact (a layer whose every tap reads padding is all S.Zero)
+        if any(isinstance(e, sympy.Basic) and e.free_symbols for e in entries) or \
+                all(isinstance(e, sympy.Basic) for e in entries):
             caller.layout = lay
             return y
         return None  # fn turned the symbols into numbers: not a symbolic computation
@@ -181,7 +184,7 @@ def _free(entries: list) -> set:
 def per_sample_findings(spec: ConvSpec, y: np.ndarray, first: Parsed) -> list[Finding]:
     """A batch-dependent Finding unless every output sample is the same form of its own input sample only.
 
-    ``y``: fn's (k, C, H', W') output on :func:`run_symbolic`'s samples; ``first``: sample 0's output parsed.
+    ``y``: fn's (k, C, *spatial') output on :func:`run_symbolic`'s samples; ``first``: sample 0's output parsed.
     """
     samples = _input_samples(spec)
     own = [set(s.reshape(-1).tolist()) for s in samples]

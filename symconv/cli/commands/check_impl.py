@@ -5,6 +5,10 @@ symbols and computed exactly the layer per sample, and numeric runs on non-integ
 agreed within the rounding bound: proved for a deterministic per-sample map, on every call made),
 ``AGREES (sampled, exact values)`` or ``AGREES (sampled, within atol …)`` (fn was probed with numbers: no
 difference found, not a proof), or ``FAILS``.
+
+Any number of spatial axes: ``--input 16 --ndim 1`` checks a Conv1d (e.g. ``torch.nn.functional:conv1d
+--pass-params``), ``--input 8x8x8`` a Conv3d; ``--layout`` and ``--weight-layout`` take the names of that ndim
+(NCL/NLC, NCDHW/NDHWC, OIL/LIO, OIDHW/DHWIO), and a name of another ndim is a one-line error (exit 2).
 """
 
 from __future__ import annotations
@@ -35,8 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the layer is a ConvTranspose (PyTorch's semantics; weight (C_in, C_out/groups, *kernel))")
     parser.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
     g = parser.add_argument_group("calling the function")
-    g.add_argument("--layout", default="auto", choices=LAYOUTS, help="x and y layout (default auto: NCHW, then CHW)")
-    g.add_argument("--weight-layout", default="OIHW", choices=WEIGHT_LAYOUTS, help="weight layout (default OIHW)")
+    g.add_argument("--layout", default="auto", choices=LAYOUTS, metavar="LAYOUT",
+                   help="x and y layout for the layer's ndim: 1-D NCL, CL, NLC, LC; 2-D NCHW, CHW, NHWC, HWC; 3-D NCDHW, "
+                        "CDHW, NDHWC, DHWC; beyond, NC..., C..., N...C, ...C (default auto: batched channels-first, "
+                        "then unbatched)")
+    g.add_argument("--weight-layout", default="auto", choices=WEIGHT_LAYOUTS, metavar="WLAYOUT",
+                   help="weight layout: OIL/LIO, OIHW/HWIO, OIDHW/DHWIO (default auto: PyTorch's (C2, C1/g, *kernel))")
     g.add_argument("--backend", default="auto", choices=BACKENDS, help="arrays passed to the function (default auto)")
     g.add_argument("--pass-params", action="store_true",
                    help="also pass stride=, padding=, dilation=, groups= (e.g. torch.nn.functional:conv2d)")
