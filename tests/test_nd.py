@@ -385,8 +385,3 @@ def test_zero_padded_constructions_refuse_other_padding_modes(call, instead, mod
     spec = ConvSpec(1, 2, input_size=5, kernel_size=3, padding=1, padding_mode=mode)
     with pytest.raises(SpecError, match=rf"^.* builds the zero-padded layer; spec has padding_mode='{mode}': use .*{instead}"):
         call(spec)
-
-
-def test_verify_implementation_says_it_is_2d_only():
-    with pytest.raises(SpecError, match=r"^verify_implementation \(its data layouts NCHW/NHWC are 2-D so far\) needs 2 "):
-        __import__("symconv").verify_implementation(lambda x, w, b: x, ConvSpec(1, 1, input_size=8, kernel_size=3, ndim=1))
