@@ -43,7 +43,7 @@ import sympy
 
 from ..core.symbols import C1, C2, check_order
 from ..errors import SpecError
-from .adjoint import ADJOINTS, AdjointForms, adjoint_named, transposed_layers, transposed_steps
+from .adjoint import ADJOINTS, AdjointForms, adjoint_named, transposed_hypotheses, transposed_layers, transposed_steps
 from .backprop import backprop_steps
 from .closed_forms import nnz_formula, prove_closed_forms
 from .construction import (
@@ -179,7 +179,10 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
 
     # 8. the adjoint identities, if asked: conv_transpose = 𝒲ᵀ on transposed layers, then backprop (citing both)
     title, statement = _adjoint_steps(b, extra, forms, all_fixed, true_hyps, E, bias, rechecks, seed, title, statement)
-    return Proof(title, statement, tuple(b.steps), all_fixed, order, perf_counter() - start, len(b.specs), assumptions)
+    conditions = (("the conv_transpose identities", sympy.And(*transposed_hypotheses(forms, all_fixed))),) \
+        if extra else ()
+    return Proof(title, statement, tuple(b.steps), all_fixed, order, perf_counter() - start, len(b.specs), assumptions,
+                 conditions)
 
 
 def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: dict[str, int],

@@ -120,6 +120,8 @@ class Proof:
     seconds: float = 0.0
     rechecks: int = 0
     assumptions: Any = None
+    #: further parts of the theorem with their own hypotheses, e.g. ("conv_transpose(y) = 𝒲ᵀy + b_T", H = H_T ∧ …)
+    conditions: tuple[tuple[str, Any], ...] = ()
 
     @property
     def holds(self) -> bool:
@@ -164,6 +166,7 @@ class Proof:
                  f"  for all sizes satisfying {sympy.sstr(self.assumptions)}" if self.assumptions is not None else "",
                  f"  fixed: {fixed}; rows of 𝒲 in {self.order} order",
                  "Proof."]
+        lines[2:2] = [f"  {part}: for all sizes satisfying {sympy.sstr(hyps)}" for part, hyps in self.conditions]
         lines = [line for line in lines if line]
         lines += [s.describe(n) for n, s in enumerate(self.steps, 1)]
         verdict = {"proved": "∎ PROVED for all sizes", "refuted": "✗ REFUTED", "undetermined":
@@ -186,6 +189,8 @@ class Proof:
             "seconds": round(self.seconds, 6),
             "rechecks": self.rechecks,
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            **({"conditions": [{"part": part, "assumptions": sympy.sstr(hyps)} for part, hyps in self.conditions]}
+               if self.conditions else {}),
             "steps": [s.to_dict() for s in self.steps],
         }
 
