@@ -85,7 +85,7 @@ def test_forward_conv_called_instead_fails_with_a_counterexample():
     def forward(x, w, b):
         return F.conv2d(x, w.transpose(0, 1), b, padding=1)  # shapes fit, but the kernel is not flipped
     result = verify_implementation(forward, spec)
-    assert result.status == "FAILS" and "on an integer probe: expected" in result.describe()
+    assert result.status == "FAILS" and "on an integer probe at output" in result.describe() and "missing-flip" in result.codes
 
 
 def test_cli_check_impl_transposed(tmp_path, capsys, monkeypatch):
