@@ -161,8 +161,8 @@ def _probe_failure(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.rand
     """A probe that differs: fn called again on it (state), on it reversed (batch), then the bugs named."""
     x, w, b, got = run
     expected = expected_output(spec, x, w, b)
-    if got.shape == expected.shape:
-        reading.counterexample = "on an integer probe " + _difference_text(expected, got)
+    reading.counterexample = ("on an integer probe " + _difference_text(expected, got) if got.shape == expected.shape
+                              else f"on an integer probe fn returned shape {got.shape}, the layer's is {expected.shape}")
     again = call(x, w, b)
     if not np.array_equal(again, got):
         reading.findings.append(Finding("state-dependent", "state", "fn returned different outputs for the same "

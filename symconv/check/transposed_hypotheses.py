@@ -56,7 +56,7 @@ CODES: tuple[str, ...] = (
 #: channel wiring of a hypothesis: PyTorch's, or the ways groups get mixed up
 CHANNELS: tuple[str, ...] = ("grouped", "interleaved-out", "interleaved-in", "first-group")
 #: how a hypothesis adds b
-BIAS_RULES: tuple[str, ...] = ("add", "none", "per-tap", "doubled", "last-axis", "first-channel")
+BIAS_RULES: tuple[str, ...] = ("add", "none", "per-position", "doubled", "last-axis", "first-channel")
 
 
 def _output_channels(spec: ConvTransposeSpec, c: np.ndarray, j: np.ndarray, channels: str) -> np.ndarray:
@@ -118,7 +118,7 @@ class TransposedHypothesis:
     message: str
     terms: BilinearTerms
     bias: str = "add"
-    tap_count: np.ndarray | None = None  # per output position: (input position, tap) pairs landing there
+    factor: np.ndarray | None = None  # "per-position": b times this at each output position (spatial shape)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -135,13 +135,23 @@ class TransposedHypothesis:
         column = b.reshape(1, -1, *([1] * ndim))
         added = {"add": column, "doubled": column * 2, "first-channel": b[:1].reshape(1, 1, *([1] * ndim)),
                  "last-axis": b.reshape(1, 1, *([1] * (ndim - 1)), -1)}.get(self.bias)
-        if self.bias == "per-tap":
-            added = column * np.asarray(self.tap_count).reshape(1, 1, *self.shape[1:])
+        if self.bias == "per-position":
+            added = column * np.asarray(self.factor).reshape(1, 1, *self.shape[1:])
         return out + added
 
 
 def _hyp(codes: tuple[str, ...] | str, message: str, spec: ConvTransposeSpec, **changes: Any) -> TransposedHypothesis:
     return TransposedHypothesis((codes,) if isinstance(codes, str) else codes, message, variant_terms(spec, **changes))
+
+
+def _zero_filled(code: str, message: str, spec: ConvTransposeSpec, **changes: Any) -> list[TransposedHypothesis]:
+    """A layer computed on part of the output, the rest zero-filled: b added everywhere, or only where computed."""
+    hyp = _hyp(code, message, spec, **changes)
+    if not spec.bias:
+        return [hyp]
+    inside = np.zeros(spec.output_size, dtype=np.int64)
+    inside[tuple(slice(lo, hi) for lo, hi in changes["keep"])] = 1
+    return [hyp, TransposedHypothesis(hyp.codes, message + " (b added only there)", hyp.terms, "per-position", inside)]
 
 
 def _padding_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
@@ -152,11 +162,14 @@ def _padding_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
         cut = tuple(o - aa for o, aa in zip(out, a))
         text = f"output_padding a = {a} ignored: "
         hyps.append(_hyp("output-padding-ignored", text + f"the output cut to a = 0, size {cut}", spec, size=cut))
-        hyps.append(_hyp("output-padding-ignored", text + f"the last a rows left at zero (computed at a = 0, size {cut})",
-                         spec, keep=tuple((0, c) for c in cut)))
+        hyps += _zero_filled("output-padding-ignored", text + f"the last a rows left at zero (computed at a = 0, "
+                             f"size {cut})", spec, keep=tuple((0, c) for c in cut))
         hyps.append(_hyp("output-padding-wrong-side", f"the output_padding rows a = {a} added at the start instead of "
                          "the end (output o is full position o + p − a)", spec,
                          padding=tuple(pp - aa for pp, aa in zip(p, a))))
+        hyps += _zero_filled("output-padding-wrong-side", f"computed at a = 0 and the output_padding rows a = {a} "
+                             "prepended as zeros instead of appended", spec,
+                             padding=tuple(pp - aa for pp, aa in zip(p, a)), keep=tuple((aa, o) for aa, o in zip(a, out)))
     if any(p):
         zero = (0,) * spec.ndim
         full = tuple(o + 2 * pp for o, pp in zip(out, p))
@@ -223,13 +236,14 @@ def _bias_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
                             spec.output_size)
     count = np.bincount(flat[valid], minlength=math.prod(spec.output_size))
     rules = [("bias-missing", "none", "the bias b is not added"),
-             ("bias-wrong", "per-tap", "b added once per (input position, tap) landing on an output, not once per output"),
+             ("bias-wrong", "per-position", "b added once per (input position, tap) landing on an output, not once per output"),
              ("bias-wrong", "doubled", "b added twice")]
     if spec.out_channels > 1:
         rules.append(("bias-wrong", "first-channel", "b[0] added to every output channel"))
         if spec.output_size[-1] == spec.out_channels:
             rules.append(("bias-wrong", "last-axis", "b broadcast along the last spatial axis instead of the channels"))
-    return [TransposedHypothesis((code,), text, terms, rule, count) for code, rule, text in rules]
+    return [TransposedHypothesis((code,), text, terms, rule, count if rule == "per-position" else None)
+            for code, rule, text in rules]
 
 
 def transposed_hypotheses(spec: ConvTransposeSpec) -> tuple[TransposedHypothesis, ...]:
@@ -240,9 +254,13 @@ def transposed_hypotheses(spec: ConvTransposeSpec) -> tuple[TransposedHypothesis
     ['bias-missing', 'bias-wrong', 'missing-flip']
     """
     definition = variant_terms(spec)
-    key = definition.canonical()
-    hyps = [*_weight_hypotheses(spec), *_padding_hypotheses(spec), *_stride_hypotheses(spec)]
-    distinct = [h for h in hyps if h.shape != definition.out_shape or not np.array_equal(h.terms.canonical(), key)]
+    seen = {(definition.out_shape, definition.canonical().tobytes(), "add", b"")}  # a bug that is the layer is no bug
+    distinct = []
+    for h in [*_weight_hypotheses(spec), *_padding_hypotheses(spec), *_stride_hypotheses(spec)]:
+        key = (h.shape, h.terms.canonical().tobytes(), h.bias, b"" if h.factor is None else h.factor.tobytes())
+        if key not in seen:  # the same layer under two descriptions keeps the first (the simpler) one
+            seen.add(key)
+            distinct.append(h)
     return (*distinct, *_bias_hypotheses(spec))
 
 
