@@ -35,7 +35,7 @@ def scatter(x, w, b, spec, *, flip=False, stride=None, dilation=None, a_first=Fa
     c1, opg = spec.in_channels, spec.out_per_group
     ipg = c1 // spec.groups
     full = [(n - 1) * ss + dd * (kk - 1) + 1 + aa for n, ss, dd, kk, aa in zip(spec.input_size, s, d, k, a)]
-    buf = np.zeros((len(x), spec.out_channels, *full), dtype=object if x.dtype == object else np.float64)
+    buf = np.zeros((len(x), spec.out_channels, *full), dtype=object if x.dtype == object else np.result_type(x, w))
     wf = w.reshape(spec.out_channels, ipg, *k) if forward_layout else w
     count = np.zeros(full, dtype=int)
     for q in itertools.product(*[range(n) for n in spec.input_size]):

@@ -47,7 +47,7 @@ from ..prove.verdict import Mismatch, Verdict
 from .finding import Finding
 from .transposed_caller import TransposedCaller, TransposedCallFailed, layout_text
 from .transposed_hypotheses import agrees, findings_of, matching_hypotheses, shape_finding, transposed_hypotheses
-from .transposed_runs import expected_output, transposed_numeric_runs
+from .transposed_runs import TransposedRuns, expected_output, transposed_numeric_runs
 from .verdict import ImplementationVerdict, fn_name
 
 __all__ = ["PROBES", "SYMBOLIC_TERMS", "TransposedImplementationVerdict", "verify_transposed_implementation"]
@@ -277,16 +277,15 @@ def verify_transposed_implementation(
     except TransposedCallFailed as exc:  # fn raised, or returned NaN/±inf, on a probe: a failure of fn
         reading = _Reading([Finding(exc.code, "call", str(exc))], level="", source="integer probes")
     # 2. when the reading agrees: non-integer values, a permuted batch, other values, within the rounding bound
-    rounding = ""
+    runs = None
     if not reading.findings:
         runs = transposed_numeric_runs(call, spec, rng, atol, reading.source)
         reading.findings.extend(runs.findings)
-        rounding = runs.text
-    return _verdict(fn, spec, call, reading, tolerance, rounding, max_mismatches, perf_counter() - start)
+    return _verdict(fn, spec, call, reading, tolerance, runs, max_mismatches, perf_counter() - start)
 
 
 def _verdict(fn: Callable[..., Any], spec: ConvTransposeSpec, call: TransposedCaller, reading: _Reading, atol: float,
-             rounding: str, max_mismatches: int, seconds: float) -> TransposedImplementationVerdict:
+             runs: TransposedRuns | None, max_mismatches: int, seconds: float) -> TransposedImplementationVerdict:
     holds = not reading.findings
     symbolic = reading.source == "symbols"
     level = reading.level if holds or symbolic else ""
@@ -305,6 +304,7 @@ def _verdict(fn: Callable[..., Any], spec: ConvTransposeSpec, call: TransposedCa
         verdict=verdict, method="symbolic" if symbolic else "probes", diagnosis=tuple(reading.findings),
         mismatches=tuple(mismatches), output_shape=spec.output_shape, calls=call.calls, samples=call.samples,
         guarantee=guarantee, layout="NCHW", backend=call.backend, level=level,
-        details={"fn": fn_name(fn), "atol": atol, "deviation": reading.deviation, "rounding": rounding,
-                 "counterexample": reading.counterexample}, transposed=spec,
+        details={"fn": fn_name(fn), "atol": atol, "deviation": reading.deviation, "counterexample": reading.counterexample,
+                 "rounding": runs.text if runs else "", "computes_in": runs.computes_in if runs else "",
+                 "rounding_ratio": runs.ratio if runs else None}, transposed=spec,
     )
