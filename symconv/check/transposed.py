@@ -46,16 +46,21 @@ from ..forms.transposed import transposed_terms
 from ..prove.verdict import Mismatch, Verdict
 from .finding import Finding
 from .transposed_caller import TransposedCaller, TransposedCallFailed, layout_text
-from .transposed_hypotheses import agrees, findings_of, matching_hypotheses, shape_finding, transposed_hypotheses
+from .transposed_hypotheses import differing_entries, findings_of, matching_hypotheses, shape_finding, transposed_hypotheses
 from .transposed_runs import TransposedRuns, expected_output, transposed_numeric_runs
 from .verdict import ImplementationVerdict, fn_name
 
-__all__ = ["PROBES", "SYMBOLIC_TERMS", "TransposedImplementationVerdict", "verify_transposed_implementation"]
+__all__ = ["MAX_DIAGNOSIS_TERMS", "MISMATCHES_SHOWN", "PROBES", "SYMBOLIC_TERMS", "TransposedImplementationVerdict",
+           "verify_transposed_implementation"]
 
 #: method="auto" runs fn on symbols up to this many terms of the definition.
 SYMBOLIC_TERMS = 20_000
 #: Random integer probes (each a batch of two) compared with the definition in the sampled check.
 PROBES = 8
+#: The bugs are named only up to this many terms of the definition (each hypothesis is a layer of that size).
+MAX_DIAGNOSIS_TERMS = 4_000_000
+#: Differing outputs whose expected and found terms are kept (the report shows max_mismatches of them).
+MISMATCHES_SHOWN = 20
 _R = 1 << 10
 
 Run = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]  # x, ω, b and fn's output on them
@@ -68,6 +73,7 @@ class _Reading:
     findings: list[Finding] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     level: str = "exact"
+    differing: int = 0  # outputs of sample 0 that differ (on symbols)
     deviation: float = 0.0
     counterexample: str = ""
     source: str = "symbols"
@@ -82,6 +88,11 @@ def _probe(rng: np.random.Generator, spec: ConvTransposeSpec, n: int = 2) -> tup
 
 def _diagnose(spec: ConvTransposeSpec, runs: list[Run], pass_params: bool) -> list[Finding]:
     """The named bugs equal to fn on every run; output-shape when the shape is not the layer's; else unknown."""
+    size = len(transposed_terms(spec))
+    if size > MAX_DIAGNOSIS_TERMS:
+        return [Finding("unknown", "terms", f"fn differs from the transposed layer; its {size:,} terms are more than "
+                        f"the {MAX_DIAGNOSIS_TERMS:,} the bug hypotheses are built for: check a smaller layer with the "
+                        "same stride, padding, output_padding, dilation and groups to name the bug", exact=False)]
     findings = findings_of(matching_hypotheses(transposed_hypotheses(spec), runs))
     found = runs[-1][3].shape
     if found != (len(runs[-1][0]), *spec.output_shape):
@@ -105,12 +116,9 @@ def _numeric_companion(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.
 
 def _expanded_differences(got: np.ndarray, expected: np.ndarray) -> list[tuple[int, int, Any, Any]]:
     """(sample, row, expected, found) of every output that differs as a polynomial."""
-    out = []
-    for sample in range(len(got)):
-        for row, (e, g) in enumerate(zip(expected[sample].reshape(-1).tolist(), got[sample].reshape(-1).tolist())):
-            if not agrees(np.array([e], dtype=object), np.array([g], dtype=object)):
-                out.append((sample, row, e, g))
-    return out
+    per_sample = [(sample, row) for sample in range(len(got))
+                  for row in differing_entries(expected[sample], got[sample])]
+    return [(n, row, expected[n].reshape(-1)[row], got[n].reshape(-1)[row]) for n, row in per_sample]
 
 
 def _terms(expr: Any) -> tuple[sympy.Expr, ...]:
@@ -134,7 +142,8 @@ def _symbolic(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Ge
     if got.shape == expected.shape and not differences:
         return reading
     first = [d for d in differences if d[0] == 0]
-    for _, row, e, g in first:
+    reading.differing = len(first)
+    for _, row, e, g in first[:MISMATCHES_SHOWN]:  # their terms, expanded, for the report
         index = tuple(int(v) for v in np.unravel_index(row, spec.output_shape))
         reading.mismatches.append(Mismatch(row, index, _terms(e), _terms(g)))
     if differences and not first:  # sample 0 is the layer, sample 1 is not
@@ -293,7 +302,7 @@ def _verdict(fn: Callable[..., Any], spec: ConvTransposeSpec, call: TransposedCa
     verdict = Verdict(holds=holds, method=f"implementation/{'symbolic' if symbolic else 'probes'}",
                       spec=spec.forward_spec(), order="channel_major", terms=len(transposed_terms(spec)),
                       seconds=seconds, mismatch=mismatches[0] if mismatches else None,
-                      mismatched_rows=0 if holds else max(len(reading.mismatches), 1), source="supplied",
+                      mismatched_rows=0 if holds else max(reading.differing, 1), source="supplied",
                       details={"calls": call.calls, "samples": call.samples, "level": level,
                                "proved": holds and level == "exact"})
     guarantee = ("fn ran on two samples of symbols and computed the transposed layer exactly per sample" if symbolic

@@ -33,7 +33,10 @@ padding, d dilation):
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +48,8 @@ from ..core.transposed import ConvTransposeSpec
 from ..forms.transposed import BilinearTerms
 from .finding import Finding
 
-__all__ = ["BIAS_RULES", "CHANNELS", "CODES", "TransposedHypothesis", "agrees", "findings_of", "matching_hypotheses",
+__all__ = ["BIAS_RULES", "CHANNELS", "CODES", "TransposedHypothesis", "agrees", "differing_entries", "findings_of",
+           "matching_hypotheses",
            "shape_finding", "transposed_hypotheses", "variant_terms"]
 
 CODES: tuple[str, ...] = (
@@ -154,34 +158,32 @@ def _zero_filled(code: str, message: str, spec: ConvTransposeSpec, **changes: An
     return [hyp, TransposedHypothesis(hyp.codes, message + " (b added only there)", hyp.terms, "per-position", inside)]
 
 
-def _padding_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
+def _padding_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
     """output-padding-ignored, output-padding-wrong-side, padding-not-removed."""
     out, a, p = spec.output_size, spec.output_padding, spec.padding
-    hyps = []
     if any(a):
         cut = tuple(o - aa for o, aa in zip(out, a))
+        early = tuple(pp - aa for pp, aa in zip(p, a))  # output o is full position o + p − a
         text = f"output_padding a = {a} ignored: "
-        hyps.append(_hyp("output-padding-ignored", text + f"the output cut to a = 0, size {cut}", spec, size=cut))
-        hyps += _zero_filled("output-padding-ignored", text + f"the last a rows left at zero (computed at a = 0, "
-                             f"size {cut})", spec, keep=tuple((0, c) for c in cut))
-        hyps.append(_hyp("output-padding-wrong-side", f"the output_padding rows a = {a} added at the start instead of "
-                         "the end (output o is full position o + p − a)", spec,
-                         padding=tuple(pp - aa for pp, aa in zip(p, a))))
-        hyps += _zero_filled("output-padding-wrong-side", f"computed at a = 0 and the output_padding rows a = {a} "
-                             "prepended as zeros instead of appended", spec,
-                             padding=tuple(pp - aa for pp, aa in zip(p, a)), keep=tuple((aa, o) for aa, o in zip(a, out)))
+        yield _hyp("output-padding-ignored", text + f"the output cut to a = 0, size {cut}", spec, size=cut)
+        yield from _zero_filled("output-padding-ignored", text + f"the last a rows left at zero (computed at a = 0, "
+                                f"size {cut})", spec, keep=tuple((0, c) for c in cut))
+        yield _hyp("output-padding-wrong-side", f"the output_padding rows a = {a} added at the start instead of the "
+                   "end (output o is full position o + p − a)", spec, padding=early)
+        yield from _zero_filled("output-padding-wrong-side", f"computed at a = 0 and the output_padding rows a = {a} "
+                                "prepended as zeros instead of appended", spec, padding=early,
+                                keep=tuple((aa, o) for aa, o in zip(a, out)))
     if any(p):
         zero = (0,) * spec.ndim
         full = tuple(o + 2 * pp for o, pp in zip(out, p))
-        hyps.append(_hyp("padding-not-removed", f"padding p = {p} not cropped: the full output of size {full} "
-                         "((n − 1)·s + d(k − 1) + 1 + a)", spec, padding=zero, size=full))
+        yield _hyp("padding-not-removed", f"padding p = {p} not cropped: the full output of size {full} "
+                   "((n − 1)·s + d(k − 1) + 1 + a)", spec, padding=zero, size=full)
         if any(a):
             bare = tuple(f - aa for f, aa in zip(full, a))
-            hyps.append(_hyp("padding-not-removed", f"padding p = {p} not cropped and a ignored: the full output of "
-                             f"size {bare} ((n − 1)·s + d(k − 1) + 1)", spec, padding=zero, size=bare))
-        hyps.append(_hyp("padding-not-removed", f"padding p = {p} not cropped at the start: the first {out} entries "
-                         "of the full output", spec, padding=zero))
-    return hyps
+            yield _hyp("padding-not-removed", f"padding p = {p} not cropped and a ignored: the full output of size "
+                       f"{bare} ((n − 1)·s + d(k − 1) + 1)", spec, padding=zero, size=bare)
+        yield _hyp("padding-not-removed", f"padding p = {p} not cropped at the start: the first {out} entries of the "
+                   "full output", spec, padding=zero)
 
 
 def _natural(spec: ConvTransposeSpec, stride: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
@@ -190,9 +192,8 @@ def _natural(spec: ConvTransposeSpec, stride: tuple[int, ...], dilation: tuple[i
                  zip(spec.input_size, stride, spec.padding, dilation, spec.kernel_size, spec.output_padding))
 
 
-def _stride_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
+def _stride_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
     """stride-dilation-swapped and no-zero-insertion, at the layer's output size and at their own."""
-    hyps = []
     variants = []
     if spec.stride != spec.dilation:
         variants.append(("stride-dilation-swapped", f"stride s = {spec.stride} and dilation d = {spec.dilation} "
@@ -201,36 +202,34 @@ def _stride_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
         variants.append(("no-zero-insertion", f"stride s = {spec.stride} ignored (no s − 1 zeros inserted between "
                          "inputs): a stride-1 transposed convolution", (1,) * spec.ndim, spec.dilation))
     for code, text, stride, dilation in variants:
-        hyps.append(_hyp(code, text + f", cut or zero-filled to the output size {spec.output_size}", spec,
-                         stride=stride, dilation=dilation))
+        yield _hyp(code, text + f", cut or zero-filled to the output size {spec.output_size}", spec,
+                   stride=stride, dilation=dilation)
         own = _natural(spec, stride, dilation)
         if own != spec.output_size and min(own) >= 1:
-            hyps.append(_hyp(code, text + f", at its own output size {own}", spec, stride=stride, dilation=dilation,
-                             size=own))
-    return hyps
+            yield _hyp(code, text + f", at its own output size {own}", spec, stride=stride, dilation=dilation,
+                       size=own)
 
 
-def _weight_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
+def _weight_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
     """missing-flip, weight-layout-swapped (alone and with the flip) and mixed-groups."""
-    hyps = [_hyp(("missing-flip", "flipped-kernel"), "the kernel taps reversed (ω flipped on every spatial axis): "
-                 "a transposed convolution scatters with ω as stored", spec, flip=True)]
+    yield _hyp(("missing-flip", "flipped-kernel"), "the kernel taps reversed (ω flipped on every spatial axis): "
+               "a transposed convolution scatters with ω as stored", spec, flip=True)
     layout = (f"ω read in the forward layout (C₂, C₁/g, *k) = ({spec.out_channels}, {spec.in_per_group}, *k) instead "
               f"of PyTorch's transposed (C₁, C₂/g, *k) = ({spec.in_channels}, {spec.out_per_group}, *k)")
-    hyps.append(_hyp("weight-layout-swapped", layout, spec, forward_weight=True))
-    hyps.append(_hyp(("weight-layout-swapped", "missing-flip"), layout + ", and the taps reversed", spec,
-                     forward_weight=True, flip=True))
+    yield _hyp("weight-layout-swapped", layout, spec, forward_weight=True)
+    yield _hyp(("weight-layout-swapped", "missing-flip"), layout + ", and the taps reversed", spec,
+               forward_weight=True, flip=True)
     if spec.groups > 1:
         for channels, text in (("interleaved-out", "output channel j·g + G for input group G (groups interleaved)"),
                                ("interleaved-in", "input channel c taken to group c mod g (groups interleaved)"),
                                ("first-group", "every input group writes group 0's output channels")):
-            hyps.append(_hyp("mixed-groups", f"groups = {spec.groups} mixed up: {text}", spec, channels=channels))
-    return hyps
+            yield _hyp("mixed-groups", f"groups = {spec.groups} mixed up: {text}", spec, channels=channels)
 
 
-def _bias_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
+def _bias_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
     """bias-missing and bias-wrong: the definition's products with b added wrongly."""
     if not spec.bias:
-        return []
+        return
     terms = variant_terms(spec)
     flat, valid = grid_taps(spec.input_size, spec.kernel_size, spec.stride, spec.padding, spec.dilation,
                             spec.output_size)
@@ -242,33 +241,67 @@ def _bias_hypotheses(spec: ConvTransposeSpec) -> list[TransposedHypothesis]:
         rules.append(("bias-wrong", "first-channel", "b[0] added to every output channel"))
         if spec.output_size[-1] == spec.out_channels:
             rules.append(("bias-wrong", "last-axis", "b broadcast along the last spatial axis instead of the channels"))
-    return [TransposedHypothesis((code,), text, terms, rule, count if rule == "per-position" else None)
-            for code, rule, text in rules]
+    for code, rule, text in rules:
+        yield TransposedHypothesis((code,), text, terms, rule, count if rule == "per-position" else None)
 
 
-def transposed_hypotheses(spec: ConvTransposeSpec) -> tuple[TransposedHypothesis, ...]:
-    """Every hypothesis for ``spec`` whose layer differs from the definition (see the module docstring).
+def transposed_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
+    """Every hypothesis for ``spec`` whose layer differs from the definition, one at a time (see the module docstring).
+
+    Built lazily: only one buggy layer's terms are in memory at once; two descriptions of one layer keep the first.
 
     >>> t = ConvTransposeSpec(2, 2, input_size=(3,), kernel_size=3, stride=2, padding=1, output_padding=1)
     >>> sorted({h.codes[0] for h in transposed_hypotheses(t)})[:3]
     ['bias-missing', 'bias-wrong', 'missing-flip']
     """
-    definition = variant_terms(spec)
-    seen = {(definition.out_shape, definition.canonical().tobytes(), "add", b"")}  # a bug that is the layer is no bug
-    distinct = []
-    for h in [*_weight_hypotheses(spec), *_padding_hypotheses(spec), *_stride_hypotheses(spec)]:
-        key = (h.shape, h.terms.canonical().tobytes(), h.bias, b"" if h.factor is None else h.factor.tobytes())
-        if key not in seen:  # the same layer under two descriptions keeps the first (the simpler) one
+    seen = {_key(TransposedHypothesis((), "", variant_terms(spec)))}  # a bug that is the layer is no bug
+    for h in itertools.chain(_weight_hypotheses(spec), _padding_hypotheses(spec), _stride_hypotheses(spec)):
+        key = _key(h)
+        if key not in seen:
             seen.add(key)
-            distinct.append(h)
-    return (*distinct, *_bias_hypotheses(spec))
+            yield h
+    yield from _bias_hypotheses(spec)
+
+
+def _key(h: TransposedHypothesis) -> tuple[Any, ...]:
+    """What makes two hypotheses the same layer: shape, a digest of the sorted triples, the bias rule."""
+    digest = hashlib.sha256(h.terms.canonical().tobytes()).hexdigest()
+    return h.shape, digest, h.bias, None if h.factor is None else h.factor.tobytes()
+
+
+def _monomial(term: sympy.Basic) -> bool:
+    """A number times a product of symbols (to positive integer powers)."""
+    factors = term.args if term.is_Mul else (term,)
+    return all(f.is_Symbol or f.is_Number or (f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp > 0)
+               for f in factors)
+
+
+def _expanded(expr: Any) -> bool:
+    """Whether ``expr`` is a number or a SymPy sum of monomials: then its structure is its polynomial."""
+    if not isinstance(expr, sympy.Basic):
+        return isinstance(expr, (int, float))
+    return all(_monomial(t) for t in sympy.Add.make_args(expr))
 
 
 def _same(u: Any, v: Any) -> bool:
-    """u = v exactly: numbers compared as they are, SymPy expressions as polynomials."""
+    """u = v exactly: numbers compared as they are, SymPy expressions as polynomials.
+
+    Two expanded polynomials are equal iff SymPy's canonical sums are (like monomials are collected, factors
+    sorted), so only expressions that are not sums of monomials pay for an expansion.
+    """
     if isinstance(u, sympy.Basic) or isinstance(v, sympy.Basic):
-        return bool(u == v) or sympy.expand(sympy.sympify(u) - sympy.sympify(v)) == 0
+        if u == v:
+            return True
+        if _expanded(u) and _expanded(v):
+            return False
+        return sympy.expand(sympy.sympify(u) - sympy.sympify(v)) == 0
     return bool(u == v)
+
+
+def differing_entries(expected: np.ndarray, found: np.ndarray) -> list[int]:
+    """Flat C-order indices where two arrays of one shape differ exactly (numbers, or SymPy polynomials)."""
+    return [i for i, (e, f) in enumerate(zip(expected.reshape(-1).tolist(), found.reshape(-1).tolist()))
+            if not _same(e, f)]
 
 
 def agrees(expected: np.ndarray, found: np.ndarray) -> bool:
@@ -281,13 +314,12 @@ def agrees(expected: np.ndarray, found: np.ndarray) -> bool:
 
 
 def matching_hypotheses(
-    hypotheses: tuple[TransposedHypothesis, ...], runs: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]],
+    hypotheses: Iterable[TransposedHypothesis], runs: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]],
 ) -> list[TransposedHypothesis]:
-    """The hypotheses equal to fn on every run (x, ω, b, fn's output): shapes first, then every value exactly."""
-    left = [h for h in hypotheses if all(got.shape == (len(x), *h.shape) for x, _, _, got in runs)]
-    for x, w, b, got in runs:
-        left = [h for h in left if agrees(h.evaluate(x, w, b), got)]
-    return left
+    """The hypotheses equal to fn on every run (x, ω, b, fn's output), in the order of ``runs`` (put numbers before
+    symbols: a wrong hypothesis is then rejected cheaply): shapes first, then every value exactly."""
+    return [h for h in hypotheses if all(got.shape == (len(x), *h.shape) for x, _, _, got in runs)
+            and all(agrees(h.evaluate(x, w, b), got) for x, w, b, got in runs)]
 
 
 def findings_of(matches: list[TransposedHypothesis]) -> list[Finding]:
