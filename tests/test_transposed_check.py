@@ -285,3 +285,38 @@ def test_the_doctest_bug_names_are_stable_across_seeds():
     spec = SPECS["2d-dilation"]
     fn = torch_fn(spec, weight=lambda w: w.flip((2, 3)))
     assert {verify_implementation(fn, spec, seed=s).codes for s in range(3)} == {("missing-flip", "flipped-kernel")}
+
+
+# ------------------------------------------------------------------------------------------ more ways to be wrong
+
+def _pad_before(y, amounts):
+    pads = []
+    for amount in reversed(amounts):
+        pads += [amount, 0]
+    return F.pad(y, pads)
+
+
+def _variants():
+    g = SPECS["2d-groups"]
+    bias_last = ConvTransposeSpec(2, 4, input_size=(2, 2), kernel_size=3)  # output 4×4: b broadcasts on the last axis
+    order = sorted(range(4), key=lambda c: (c % 2, c // 2))
+    interleaved = ConvTransposeSpec(4, 4, input_size=(3,), kernel_size=2, stride=2, groups=2)
+    column = (1, -1, 1, 1)
+    return [
+        ("bias-wrong", bias_last, torch_fn(bias_last, out=lambda y, b: y + b)),
+        ("bias-wrong", g, torch_fn(g, out=lambda y, b: y + b[0])),
+        ("mixed-groups", interleaved, lambda x, w, b: F.conv_transpose1d(x[:, order], w[order], b, stride=2, groups=2)),
+        ("output-padding-wrong-side", g, torch_fn(g, **_a0(g), out=lambda y, b: _pad_before(y + b.reshape(column), (1, 2)))),
+        ("padding-not-removed", g, torch_fn(g, padding=(0, 0), out=lambda y, b: (y + b.reshape(column))[..., :6, :11])),
+    ]
+
+
+VARIANTS = _variants()
+
+
+@pytest.mark.parametrize(("code", "spec", "fn"), VARIANTS, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(VARIANTS)])
+def test_other_forms_of_the_bugs_are_named(code, spec, fn):
+    got, want = reference(spec, fn)
+    assert got.shape != want.shape or not np.allclose(got, want, atol=1e-6)
+    result = verify_implementation(fn, spec)
+    assert result.status == "FAILS" and code in result.codes, result.describe()

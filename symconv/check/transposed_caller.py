@@ -33,7 +33,12 @@ def _error(exc: BaseException) -> str:
 
 
 def layout_text(spec: ConvTransposeSpec, batch: int, pass_params: bool) -> str:
-    """What fn is given, in one phrase: the arrays' layouts and shapes, and the keywords when pass_params."""
+    """What fn is given, in one phrase: the arrays' layouts and shapes, and the keywords when pass_params.
+
+    >>> print(layout_text(ConvTransposeSpec(2, 3, input_size=(4,), kernel_size=3), 2, False))
+    fn(x, weight, bias) with x as (N, C₁, *input) = (2, 2, 4),
+    weight in PyTorch's ConvTranspose layout (C₁, C₂/g, *k) = (2, 3, 3), bias (C₂,) = (3,)
+    """
     bias = f"bias (C₂,) = ({spec.out_channels},)" if spec.bias else "bias=None"
     keywords = ", stride=, padding=, output_padding=, dilation=, groups=" if pass_params else ""
     return (f"fn(x, weight, {'bias' if spec.bias else 'None'}{keywords}) with x as (N, C₁, *input) = "
@@ -43,7 +48,12 @@ def layout_text(spec: ConvTransposeSpec, batch: int, pass_params: bool) -> str:
 
 @dataclass
 class TransposedCaller:
-    """fn with its backend (``"numpy"``, ``"torch"``, or ``"auto"`` until the first call); counts calls and samples."""
+    """fn with its backend (``"numpy"``, ``"torch"``, or ``"auto"`` until the first call); counts calls and samples.
+
+    >>> call = TransposedCaller(lambda x, w, b: x * 2, ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=1), False)
+    >>> call(np.ones((1, 1, 2)), np.ones((1, 1, 1)), np.zeros(1)).tolist(), call.backend, call.calls
+    ([[[2.0, 2.0]]], 'numpy', 1)
+    """
 
     fn: Callable[..., Any]
     spec: ConvTransposeSpec

@@ -130,7 +130,13 @@ class TransposedHypothesis:
         return self.terms.out_shape
 
     def evaluate(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-        """The buggy layer on a batch x (N, C₁, *input) — numbers or SymPy symbols alike."""
+        """The buggy layer on a batch x (N, C₁, *input) — numbers or SymPy symbols alike.
+
+        >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2)
+        >>> flip = next(transposed_hypotheses(t))
+        >>> flip.codes, flip.evaluate(np.array([[[1.0, 10.0]]]), np.array([[[1.0, 2.0]]]), np.array([0.5])).tolist()
+        (('missing-flip', 'flipped-kernel'), [[[2.5, 1.5, 20.5, 10.5]]])
+        """
         out = np.stack([self.terms.evaluate(w, sample) for sample in x])
         if b is None or self.bias == "none":
             return out
@@ -299,13 +305,22 @@ def _same(u: Any, v: Any) -> bool:
 
 
 def differing_entries(expected: np.ndarray, found: np.ndarray) -> list[int]:
-    """Flat C-order indices where two arrays of one shape differ exactly (numbers, or SymPy polynomials)."""
+    """Flat C-order indices where two arrays of one shape differ exactly (numbers, or SymPy polynomials).
+
+    >>> a, b = sympy.symbols("a b")
+    >>> differing_entries(np.array([a * (b + 1), a], dtype=object), np.array([a * b + a, 1.0 * a], dtype=object))
+    [1]
+    """
     return [i for i, (e, f) in enumerate(zip(expected.reshape(-1).tolist(), found.reshape(-1).tolist()))
             if not _same(e, f)]
 
 
 def agrees(expected: np.ndarray, found: np.ndarray) -> bool:
-    """Every entry equal (and the shapes): exact, for numbers and for SymPy expressions."""
+    """Every entry equal (and the shapes): exact, for numbers and for SymPy expressions.
+
+    >>> agrees(np.array([1.0, 2.0]), np.array([1.0, 2.0])), agrees(np.array([1.0]), np.array([1.0 + 1e-12]))
+    (True, False)
+    """
     if expected.shape != found.shape:
         return False
     if expected.dtype != object and found.dtype != object:
@@ -317,13 +332,24 @@ def matching_hypotheses(
     hypotheses: Iterable[TransposedHypothesis], runs: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]],
 ) -> list[TransposedHypothesis]:
     """The hypotheses equal to fn on every run (x, ω, b, fn's output), in the order of ``runs`` (put numbers before
-    symbols: a wrong hypothesis is then rejected cheaply): shapes first, then every value exactly."""
+    symbols: a wrong hypothesis is then rejected cheaply): shapes first, then every value exactly.
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2)
+    >>> x, w, b = np.array([[[1.0, 10.0]]]), np.array([[[1.0, 2.0]]]), np.array([0.5])
+    >>> [h.codes[0] for h in matching_hypotheses(transposed_hypotheses(t), [(x, w, b, np.array([[[1, 2, 10, 20.]]]))])]
+    ['bias-missing']
+    """
     return [h for h in hypotheses if all(got.shape == (len(x), *h.shape) for x, _, _, got in runs)
             and all(agrees(h.evaluate(x, w, b), got) for x, w, b, got in runs)]
 
 
 def findings_of(matches: list[TransposedHypothesis]) -> list[Finding]:
-    """One Finding per code of every matching hypothesis, in order, without repeating a (code, message)."""
+    """One Finding per code of every matching hypothesis, in order, without repeating a (code, message).
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2)
+    >>> [f.code for f in findings_of([next(transposed_hypotheses(t))])]
+    ['missing-flip', 'flipped-kernel']
+    """
     out: list[Finding] = []
     for h in matches:
         for code in h.codes:
@@ -334,7 +360,11 @@ def findings_of(matches: list[TransposedHypothesis]) -> list[Finding]:
 
 
 def shape_finding(spec: ConvTransposeSpec, found: tuple[int, ...]) -> Finding:
-    """``output-shape``: fn's per-sample shape against (C₂, *output) with the formula, per axis."""
+    """``output-shape``: fn's per-sample shape against (C₂, *output) with the formula, per axis.
+
+    >>> shape_finding(ConvTransposeSpec(1, 2, input_size=(3,), kernel_size=3, stride=2), (2, 6)).message.split(": ")[1]
+    '(3 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 7)'
+    """
     per_axis = ", ".join(f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {a} + 1 = {o}" for n, s, p, d, k, a, o in
                          zip(spec.input_size, spec.stride, spec.padding, spec.dilation, spec.kernel_size,
                              spec.output_padding, spec.output_size))

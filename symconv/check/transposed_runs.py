@@ -48,7 +48,12 @@ class TransposedRuns:
 
 
 def expected_output(spec: ConvTransposeSpec, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    """The definition on a batch (numbers or symbols): (N, C₂, *output_size)."""
+    """The definition on a batch (numbers or symbols): (N, C₂, *output_size).
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2)
+    >>> expected_output(t, np.array([[[1.0, 10.0]]]), np.array([[[1.0, 2.0]]]), np.array([0.5])).tolist()
+    [[[1.5, 2.5, 10.5, 20.5]]]
+    """
     terms = transposed_terms(spec)
     out = np.stack([terms.evaluate(w, sample) for sample in x])
     return out if b is None else out + np.asarray(b).reshape(1, -1, *([1] * spec.ndim))
@@ -97,6 +102,11 @@ def transposed_numeric_runs(call: TransposedCaller, spec: ConvTransposeSpec, rng
     """Calls A, B (A permuted), C against the definition within the rounding bound (or ``atol``); see the module.
 
     ``source``: what fn's earlier reading was made on ("symbols", "integer probes"), for the messages.
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2)
+    >>> call = TransposedCaller(lambda x, w, b: expected_output(t, x, w, b) + 1e-9, t, False)
+    >>> transposed_numeric_runs(call, t, np.random.default_rng(0), None, "symbols").findings[0].code
+    'low-precision'
     """
     # 1. the three calls (a failure of fn, or a changed shape, ends the runs)
     def inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
