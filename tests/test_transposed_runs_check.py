@@ -162,3 +162,21 @@ def test_fn_that_needs_keywords_is_bad_input_and_the_cli_exits_2(tmp_path, capsy
 def test_atol_must_be_a_number():
     with pytest.raises(SpecError, match=r"^atol must be a number ≥ 0 or None, got -1$"):
         verify_implementation(RIGHT, SPEC, atol=-1)
+
+
+@pytest.mark.parametrize("numbers", [False, True], ids=["numpy", "torch"])
+def test_fn_that_overwrites_its_input_or_reuses_its_output_fails(numbers):
+    def zeroes_its_input(x, w, b):  # the layer of zeros, after wiping x: only b is left
+        x[...] = 0
+        return (RIGHT if numbers else loop)(x, w, b)
+    result = verify_implementation(zeroes_its_input, SPEC)
+    assert result.status == "FAILS", result.describe()
+    buffer = []
+
+    def reuses_its_output(x, w, b):  # returns one buffer, overwritten by the next call
+        y = RIGHT(x, w, b) if numbers else np.asarray(loop(x, w, b), dtype=np.float64)
+        if not buffer or buffer[0].shape != y.shape:
+            buffer[:] = [y]
+        buffer[0][...] = y
+        return buffer[0]
+    assert verify_implementation(reuses_its_output, SPEC).holds  # each call's output is right when returned

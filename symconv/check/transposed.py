@@ -19,14 +19,20 @@ The check, top to bottom (:func:`verify_transposed_implementation`):
    (``batch-dependent``) before the bug is named.
 2. **Naming the bug** when the reading differs: the complete hypotheses of
    :mod:`symconv.check.transposed_hypotheses` (its docstring lists the codes) are evaluated on the same inputs
-   and named only when equal to fn on every output of every sample (on symbols: as polynomials). Otherwise
-   ``unknown`` (not exact), with the first differing outputs.
+   and named only when equal to fn on every output of every sample — on symbols as polynomials (a proof), on
+   numbers on two random integer batches (sampled). Otherwise ``unknown`` (not exact), with the first
+   differing outputs.
 3. **Numeric runs** when the reading agrees (:mod:`symconv.check.transposed_runs`): non-integer values, a
    permuted batch, other values, within the derived rounding bound γ(n + 1)·(Σ|ω||y| + |b|) of float64 (or
    ``atol``): ``state-dependent``, ``batch-dependent``, ``low-precision``, ``type-dependent``.
 
 A failure names the first outputs that differ: with symbols, their expected and found terms (a
 :class:`~symconv.prove.verdict.Mismatch`); with numbers, the probe values (``details["counterexample"]``).
+
+Every finding code the check may give: the named bugs (:data:`symconv.check.transposed_hypotheses.CODES`),
+``unknown`` (differs, no bug matches exactly: ``exact=False``), ``state-dependent``, ``batch-dependent``,
+``not-affine``, ``low-precision``, ``type-dependent``, ``non-finite`` and ``raised`` (fn raised; the message says
+what fn was given and what to write when it takes neither NumPy arrays nor PyTorch tensors in this layout).
 """
 
 from __future__ import annotations
@@ -121,6 +127,11 @@ def _expanded_differences(got: np.ndarray, expected: np.ndarray) -> list[tuple[i
     return [(n, row, expected[n].reshape(-1)[row], got[n].reshape(-1)[row]) for n, row in per_sample]
 
 
+def _short(expr: Any, limit: int = 160) -> str:
+    text = str(expr)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def _terms(expr: Any) -> tuple[sympy.Expr, ...]:
     return tuple(sympy.Add.make_args(sympy.expand(expr))) if expr != 0 else ()
 
@@ -149,7 +160,7 @@ def _symbolic(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Ge
     if differences and not first:  # sample 0 is the layer, sample 1 is not
         _, row, e, g = differences[0]
         reading.counterexample = (f"sample 1, z[{', '.join(map(str, np.unravel_index(row, spec.output_shape)))}]: "
-                                  f"expected {e}, found {g}")
+                                  f"expected {_short(e)}, found {_short(g)}")
         reading.findings.append(Finding("batch-dependent", "batch", "sample 1 of the batch is not the layer of its "
                                         f"own input (sample 0 is): {reading.counterexample}"))
         return reading

@@ -24,7 +24,7 @@ class TransposedCallFailed(Exception):
 
     def __init__(self, message: str, code: str = "raised") -> None:
         super().__init__(message)
-        self.code = code  # "raised" or "non-finite"
+        self.code = code  # "raised", "non-finite", or "type-dependent" (not numbers for numeric input)
 
 
 def _error(exc: BaseException) -> str:
@@ -68,19 +68,20 @@ class TransposedCaller:
                     groups=s.groups) if self.pass_params else {}
 
     def _raw(self, backend: str, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        """One call on copies (fn may write into its inputs), its output copied (fn may reuse that buffer later)."""
         self.calls += 1
         self.samples += len(x)
         if backend == "torch" and x.dtype != object:
             import torch
 
             def tensor(a: np.ndarray | None) -> Any:
-                return None if a is None else torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))
+                return None if a is None else torch.from_numpy(np.array(a, dtype=np.float64, order="C"))
             value = self.fn(tensor(x), tensor(w), tensor(b), **self._params())
         else:
-            value = self.fn(x, w, b, **self._params())
+            value = self.fn(x.copy(), w.copy(), None if b is None else b.copy(), **self._params())
         if hasattr(value, "detach"):
             value = value.detach().cpu().numpy()
-        return np.asarray(value)
+        return np.array(value, copy=True)
 
     def __call__(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         """fn's output on canonical arrays; the first numeric call picks the backend (see :meth:`first`)."""

@@ -85,7 +85,8 @@ def _call(call: TransposedCaller, x: np.ndarray, w: np.ndarray, b: np.ndarray | 
     try:
         return np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TransposedCallFailed(f"fn returned {out.dtype} values that are not numbers for numeric input") from None
+        raise TransposedCallFailed(f"fn returned {out.dtype} values that are not numbers for numeric input",
+                                   "type-dependent") from None
 
 
 def _ratio(spec: ConvTransposeSpec, errors: list[np.ndarray], magnitudes: list[np.ndarray], fmt: str) -> float:
