@@ -180,3 +180,20 @@ def test_fn_that_overwrites_its_input_or_reuses_its_output_fails(numbers):
         buffer[0][...] = y
         return buffer[0]
     assert verify_implementation(reuses_its_output, SPEC).holds  # each call's output is right when returned
+
+
+def test_wrong_only_on_integer_values_after_symbols():
+    def fn(x, w, b):
+        y = loop(x, w, b)
+        return y if x.dtype == object or not np.all(x == np.round(x)) else y + 1
+    result = verify_implementation(fn, SPEC)
+    assert result.method == "symbolic" and result.status == "FAILS" and result.codes == ("type-dependent",)
+    assert "on an integer probe at output" in result.describe()
+
+
+def test_pytorch_in_float32_is_low_precision():
+    def in_float32(x, w, b):
+        return torch_fn(SPEC)(x.float(), w.float(), b.float()).double()
+    result = verify_implementation(in_float32, SPEC)
+    assert result.status == "FAILS" and result.codes == ("low-precision",), result.describe()
+    assert "float32" in result.diagnosis[0].message

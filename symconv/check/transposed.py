@@ -53,7 +53,7 @@ from ..prove.verdict import Mismatch, Verdict
 from .finding import Finding
 from .transposed_caller import TransposedCaller, TransposedCallFailed, layout_text
 from .transposed_hypotheses import differing_entries, findings_of, matching_hypotheses, shape_finding, transposed_hypotheses
-from .transposed_runs import TransposedRuns, expected_output, transposed_numeric_runs
+from .transposed_runs import TransposedRuns, expected_output, finest_format, transposed_numeric_runs
 from .verdict import ImplementationVerdict, fn_name
 
 __all__ = ["MAX_DIAGNOSIS_TERMS", "MISMATCHES_SHOWN", "PROBES", "SYMBOLIC_TERMS", "TransposedImplementationVerdict",
@@ -83,6 +83,11 @@ class _Reading:
     deviation: float = 0.0
     counterexample: str = ""
     source: str = "symbols"
+    pending: Finding | None = None  # a finding that stands unless the numeric runs find a more specific one
+
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the findings so far."""
+        return tuple(f.code for f in self.findings)
 
 
 def _probe(rng: np.random.Generator, spec: ConvTransposeSpec, n: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -136,7 +141,8 @@ def _terms(expr: Any) -> tuple[sympy.Expr, ...]:
     return tuple(sympy.Add.make_args(sympy.expand(expr))) if expr != 0 else ()
 
 
-def _symbolic(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator) -> _Reading | None:
+def _symbolic(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator,
+              atol: float) -> _Reading | None:
     """fn on two samples of symbols (None when fn does not compute with symbols): mismatches and named bugs."""
     x = np.stack([symbol_array("y", spec.input_shape), symbol_array("v", spec.input_shape)])
     w = weight_array(spec.forward_spec())
@@ -151,6 +157,7 @@ def _symbolic(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Ge
     expected = expected_output(spec, x, w, b)
     differences = [] if got.shape != expected.shape else _expanded_differences(got, expected)
     if got.shape == expected.shape and not differences:
+        _integer_probe(call, spec, rng, atol, reading)  # the layer on symbols: and on integer-valued numbers?
         return reading
     first = [d for d in differences if d[0] == 0]
     reading.differing = len(first)
@@ -176,9 +183,21 @@ def _difference_text(expected: np.ndarray, got: np.ndarray) -> str:
     return f"at output {where[1:]} of sample {where[0]}: expected {expected[where]:.17g}, fn gave {got[where]:.17g}"
 
 
-def _probe_failure(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator, run: Run,
+def _integer_probe(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator, atol: float,
                    reading: _Reading) -> None:
-    """A probe that differs: fn called again on it (state), on it reversed (batch), then the bugs named."""
+    """After an exact reading: fn on one integer batch too (when it computes with numbers), which must agree."""
+    run = _numeric_companion(call, spec, rng)
+    if run:
+        x, w, b, got = run[0]
+        expected = expected_output(spec, x, w, b)
+        if got.shape != expected.shape or float(np.abs(got - expected).max(initial=0)) > atol:
+            _probe_failure(call, spec, rng, run[0], reading, symbols_agreed=True)
+
+
+def _probe_failure(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator, run: Run,
+                   reading: _Reading, symbols_agreed: bool = False) -> None:
+    """A probe that differs: fn called again on it (state), on it reversed (batch), then the bugs named (or, when
+    fn computed the layer on symbols, ``type-dependent``)."""
     x, w, b, got = run
     expected = expected_output(spec, x, w, b)
     reading.counterexample = ("on an integer probe " + _difference_text(expected, got) if got.shape == expected.shape
@@ -194,8 +213,18 @@ def _probe_failure(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.rand
                                         f"output reversed: a sample's output depends on the others or on its position "
                                         f"({reading.counterexample})"))
         return
+    if symbols_agreed:  # rounding (the numeric runs will say low-precision) or a branch on the input's type
+        reading.pending = Finding("type-dependent", "values", "fn computed the layer on symbols but not on "
+                                  f"integer-valued numbers ({reading.counterexample}): it branches on the type or on "
+                                  "the values of its input")
+        return
     second = _probe(rng, spec)
     reading.findings = _diagnose(spec, [run, (*second, call(*second))], call.pass_params)
+    fmt = finest_format(spec, x, w, b, np.abs(got - expected)) if got.shape == expected.shape else ""
+    if reading.codes() == ("unknown",) and fmt not in ("", "float64"):  # no bug named: is it rounding?
+        reading.findings = [Finding("low-precision", "precision", f"fn computes in {fmt}, not float64: on integer "
+                                    f"values its errors exceed the float64 rounding bound but not the {fmt} one "
+                                    f"({reading.counterexample}); pass atol= to accept it")]
 
 
 def _affinity(call: TransposedCaller, spec: ConvTransposeSpec, rng: np.random.Generator, atol: float) -> list[str]:
@@ -290,7 +319,7 @@ def verify_transposed_implementation(
     # 1. a reading: on symbols when fn computes with them (and the layer is small enough), else integer probes
     symbolic = method == "symbolic" or (method == "auto" and len(transposed_terms(spec)) <= SYMBOLIC_TERMS)
     try:
-        reading = _symbolic(call, spec, rng) if symbolic and backend != "torch" else None
+        reading = _symbolic(call, spec, rng, tolerance) if symbolic and backend != "torch" else None
         if reading is None and method == "symbolic":
             raise SpecError("method='symbolic' needs a fn that computes with NumPy object arrays of SymPy symbols")
         reading = reading or _sampled(call, spec, rng, tolerance)
@@ -300,7 +329,7 @@ def verify_transposed_implementation(
     runs = None
     if not reading.findings:
         runs = transposed_numeric_runs(call, spec, rng, atol, reading.source)
-        reading.findings.extend(runs.findings)
+        reading.findings.extend(runs.findings or ([reading.pending] if reading.pending else []))
     return _verdict(fn, spec, call, reading, tolerance, runs, max_mismatches, perf_counter() - start)
 
 

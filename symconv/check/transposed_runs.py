@@ -32,7 +32,7 @@ from .rounding import FORMATS, UNIT_ROUNDOFF, gamma
 from .runs import dyadic
 from .transposed_caller import TransposedCaller, TransposedCallFailed
 
-__all__ = ["TransposedRuns", "expected_output", "transposed_numeric_runs", "transposed_rounding_bound"]
+__all__ = ["TransposedRuns", "expected_output", "finest_format", "transposed_numeric_runs", "transposed_rounding_bound"]
 
 _PERMUTATION = np.array([2, 0, 1])  # call B: call A's samples in this order
 
@@ -72,6 +72,20 @@ def transposed_rounding_bound(spec: ConvTransposeSpec, magnitude: np.ndarray, fm
     per = np.array([gamma(int(k) + extra, UNIT_ROUNDOFF[fmt]) + gamma(int(k), UNIT_ROUNDOFF["float64"])
                     for k in values])
     return per[inverse].reshape(spec.output_shape) * magnitude
+
+
+def finest_format(spec: ConvTransposeSpec, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                  error: np.ndarray) -> str:
+    """The finest format (:data:`~symconv.check.rounding.FORMATS`) whose rounding bound covers ``error`` on every
+    output of the batch x, or "" when none does.
+
+    >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2, bias=False)
+    >>> x, w = np.ones((1, 1, 2)), np.ones((1, 1, 2))
+    >>> finest_format(t, x, w, None, np.zeros((1, 1, 4))), finest_format(t, x, w, None, np.full((1, 1, 4), 1e-9))
+    ('float64', 'float32')
+    """
+    magnitude = expected_output(spec, np.abs(x), np.abs(w), None if b is None else np.abs(b))
+    return next((f for f in FORMATS if (error <= transposed_rounding_bound(spec, magnitude, f)).all()), "")
 
 
 def _where(spec: ConvTransposeSpec, flat: int) -> str:
