@@ -197,3 +197,15 @@ def test_pytorch_in_float32_is_low_precision():
     result = verify_implementation(in_float32, SPEC)
     assert result.status == "FAILS" and result.codes == ("low-precision",), result.describe()
     assert "float32" in result.diagnosis[0].message
+
+
+def test_the_verdict_as_json_says_what_was_found():
+    import json
+
+    flipped = verify_implementation(lambda x, w, b: scatter(x, w, b, SPEC, flip=True), SPEC).to_dict()
+    assert json.loads(json.dumps(flipped))["diagnosis"][0]["code"] == "missing-flip" and flipped["mismatches"]
+    agreed = json.loads(json.dumps(verify_implementation(RIGHT, SPEC).to_dict()))
+    assert agreed["status"] == "AGREES (sampled, exact values)" and agreed["computes_in"] == "float64"
+    assert agreed["rounding_ratio"] == 0 and agreed["transposed"].startswith("ConvTranspose2d 2→3")
+    failed = verify_implementation(_on_call(RIGHT, 2), SPEC).to_dict()
+    assert failed["counterexample"].startswith("on an integer probe at output")
