@@ -320,3 +320,15 @@ def test_other_forms_of_the_bugs_are_named(code, spec, fn):
     assert got.shape != want.shape or not np.allclose(got, want, atol=1e-6)
     result = verify_implementation(fn, spec)
     assert result.status == "FAILS" and code in result.codes, result.describe()
+
+
+def test_a_layer_without_bias():
+    spec = ConvTransposeSpec(2, 2, input_size=(4,), kernel_size=3, stride=2, padding=1, output_padding=1, bias=False)
+    assert verify_implementation(torch_fn(spec), spec).status == "AGREES (sampled, exact values)"
+    assert verify_implementation(lambda x, w, b: scatter(x, w, b, spec), spec).status == "HOLDS (exact)"
+    flipped = verify_implementation(lambda x, w, b: scatter(x, w, b, spec, flip=True), spec)
+    assert flipped.codes == ("missing-flip", "flipped-kernel"), flipped.describe()
+    assert not any(h.bias != "add" for h in transposed_hypotheses(spec))
+    given = []
+    verify_implementation(lambda x, w, b: given.append(b) or torch_fn(spec)(x, w, b), spec)
+    assert given and all(b is None for b in given)
