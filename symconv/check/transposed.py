@@ -10,13 +10,15 @@ takes neither NumPy arrays nor PyTorch tensors in it, the failure says what was 
 The check, top to bottom (:func:`verify_transposed_implementation`):
 
 1. **A reading.** ``"exact"``: fn runs on a batch of two samples of independent SymPy symbols and every output of
-   each sample, expanded, must equal the definition on its own sample (a proof of what fn computed on that call).
+   each sample, expanded, must equal the definition on its own sample (a proof of what fn computed on that call);
+   then fn on one integer batch must too, when it computes with numbers (else ``type-dependent``).
    ``"sampled"`` (fn computes with numbers only, e.g. PyTorch): fn is compared with the definition on
    :data:`PROBES` random integer batches of two — every value exact, every comparison an equality (``"sampled-
    atol"`` when only within ``atol``) — then tested affine in each of x, ω and b on integer probes. If fn is a
    polynomial of degree ≤ 2 a wrong one survives each probe with probability ≤ 2/(2R+1) (Schwartz–Zippel,
    R = 2¹⁰). Not a proof. A probe that differs is called again (same inputs: ``state-dependent``) and reversed
-   (``batch-dependent``) before the bug is named.
+   (``batch-dependent``) before the bug is named; a difference that names no bug and is within the rounding
+   bound of a narrower format is ``low-precision``.
 2. **Naming the bug** when the reading differs: the complete hypotheses of
    :mod:`symconv.check.transposed_hypotheses` (its docstring lists the codes) are evaluated on the same inputs
    and named only when equal to fn on every output of every sample — on symbols as polynomials (a proof), on
