@@ -38,6 +38,8 @@ CASES = [
      "prove_padding_mode(ConvSpec(4, 4, input_size=16, kernel_size=3, padding=1), 'circular', method='index')", "full"),
     ("DFT diagonalises circular 2→2 3×4",
      "prove_circular_theorem(ConvSpec(2, 2, input_size=(3, 4), kernel_size=3, padding=1))", "quick"),
+    ("verify_implementation ConvTranspose2d s2 (sampled)", "verify_implementation(torch.nn.functional.conv_transpose2d, "
+     "ConvTransposeSpec(4, 4, input_size=16, kernel_size=3, stride=2), pass_params=True)", "full"),
     ("verify_backward (probe) torch autograd",
      "verify_backward(torch_backward, ConvSpec(4, 4, input_size=16, kernel_size=3), method='probe')", "full"),
     ("verify_backward (symbolic) 2→2 6×6",
@@ -53,6 +55,7 @@ from symconv.prove.transposed import prove_transposed
 from symconv.prove.backward import prove_backward, backward_closed_forms
 from symconv.prove.padding_modes import prove_padding_mode, prove_circular_theorem
 from symconv.check.backward import verify_backward
+from symconv.check.implementation import verify_implementation
 
 def torch_backward(x, w, g):
     x, w = x.clone().requires_grad_(), w.clone().requires_grad_()

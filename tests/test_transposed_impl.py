@@ -55,20 +55,22 @@ S, P, OP = SPEC.stride, SPEC.padding, SPEC.output_padding
 
 
 @pytest.mark.parametrize(
-    "wrong",
+    ("wrong", "codes"),
     [
-        lambda x, w, b: scatter(x, w, b, S, P, OP, flip=True),  # the kernel flipped (a convolution's habit)
-        lambda x, w, b: scatter(x, w, b, S, P, (0, 0)) if False else _pad_missing(scatter(x, w, b, S, P, (0, 0))),
-        lambda x, w, b: scatter(x, w, b, S[::-1], P, OP)[:, :, :SPEC.output_size[0], :SPEC.output_size[1]]
-        if scatter(x, w, b, S[::-1], P, OP).shape[2] >= SPEC.output_size[0] else scatter(x, w, b, S, P, OP) * 2,
+        (lambda x, w, b: scatter(x, w, b, S, P, OP, flip=True), ("missing-flip", "flipped-kernel")),  # a conv's habit
+        (lambda x, w, b: _pad_missing(scatter(x, w, b, S, P, (0, 0))), ("output-padding-ignored",)),
+        (lambda x, w, b: scatter(x, w, b, S[::-1], P, OP)[:, :, :SPEC.output_size[0], :SPEC.output_size[1]]
+         if scatter(x, w, b, S[::-1], P, OP).shape[2] >= SPEC.output_size[0] else scatter(x, w, b, S, P, OP) * 2,
+         ("unknown",)),  # no single named bug: found, shown, not named
     ],
     ids=["unflipped-vs-flipped", "output-padding-ignored", "stride-on-the-wrong-axis"],
 )
-def test_wrong_numpy_transposed_convs_fail_with_terms(wrong):
+def test_wrong_numpy_transposed_convs_fail_with_terms(wrong, codes):
     result = verify_implementation(wrong, SPEC)
     assert result.status == "FAILS" and result.level == "exact" and result.mismatches, result.describe()
     m = result.mismatches[0]
     assert m.expected != m.found and "expected:" in result.describe()
+    assert result.codes == codes and all(f.exact == (codes != ("unknown",)) for f in result.diagnosis)
 
 
 def _pad_missing(y):
@@ -85,7 +87,7 @@ def test_forward_conv_called_instead_fails_with_a_counterexample():
     def forward(x, w, b):
         return F.conv2d(x, w.transpose(0, 1), b, padding=1)  # shapes fit, but the kernel is not flipped
     result = verify_implementation(forward, spec)
-    assert result.status == "FAILS" and "on an integer probe: expected" in result.describe()
+    assert result.status == "FAILS" and "on an integer probe at output" in result.describe() and "missing-flip" in result.codes
 
 
 def test_cli_check_impl_transposed(tmp_path, capsys, monkeypatch):
