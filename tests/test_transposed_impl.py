@@ -57,7 +57,7 @@ S, P, OP = SPEC.stride, SPEC.padding, SPEC.output_padding
 @pytest.mark.parametrize(
     ("wrong", "codes"),
     [
-        (lambda x, w, b: scatter(x, w, b, S, P, OP, flip=True), ("missing-flip", "flipped-kernel")),  # a conv's habit
+        (lambda x, w, b: scatter(x, w, b, S, P, OP, flip=True), ("missing-flip",)),  # a conv's habit
         (lambda x, w, b: _pad_missing(scatter(x, w, b, S, P, (0, 0))), ("output-padding-ignored",)),
         (lambda x, w, b: scatter(x, w, b, S[::-1], P, OP)[:, :, :SPEC.output_size[0], :SPEC.output_size[1]]
          if scatter(x, w, b, S[::-1], P, OP).shape[2] >= SPEC.output_size[0] else scatter(x, w, b, S, P, OP) * 2,
@@ -109,3 +109,16 @@ def test_cli_check_impl_transposed(tmp_path, capsys, monkeypatch):
 def test_unsupported_options_are_refused():
     with pytest.raises(SpecError, match=r"^a transposed layer is checked with layout NCHW"):
         verify_implementation(F.conv_transpose2d, SPEC, weight_layout="HWIO")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, w, b: scatter(x, w, b, S, P, OP, flip=True),                                 # on symbols
+    lambda x, w, b: F.conv_transpose2d(x, torch.flip(w, (-1, -2)), b, stride=S, padding=P, output_padding=OP),
+], ids=["symbols", "probes"])
+def test_a_failing_verdict_does_not_say_what_only_a_passing_one_may(fn):
+    """A FAILS verdict's guarantee says what was compared, never 'equal to the definition' or 'within the bound'."""
+    result = verify_implementation(fn, SPEC)
+    text = result.describe()
+    assert result.status == "FAILS" and result.codes == ("missing-flip",), text
+    assert "equal to the definition" not in text and "computed the transposed layer exactly" not in text
+    assert "within the derived rounding bound" not in result.guarantee and "compared" in result.guarantee

@@ -13,8 +13,8 @@ sample equals the hypothesis; otherwise nothing is named.
 Codes (:data:`CODES`; 0-based positions, per spatial axis n input, k kernel, s stride, p padding, a output
 padding, d dilation):
 
-* ``missing-flip`` — the kernel taps reversed (ω flipped on every spatial axis, a convolution's habit);
-  ``flipped-kernel`` is the same bug under the forward check's name (both are reported).
+* ``missing-flip`` — the kernel taps reversed (ω flipped on every spatial axis): zero insertion + a direct
+  convolution without flipping ω, or a scatter with a flipped ω (the forward check's ``flipped-kernel``).
 * ``output-padding-ignored`` — the output cut to a = 0, or computed so and the last a rows zero-filled.
 * ``output-padding-wrong-side`` — the a extra rows at the start: output o is full position o + p − a.
 * ``padding-not-removed`` — p not cropped: the 'full' output (n − 1)·s + d(k − 1) + 1 (+ a), or its first
@@ -53,7 +53,7 @@ __all__ = ["BIAS_RULES", "CHANNELS", "CODES", "TransposedHypothesis", "agrees", 
            "shape_finding", "transposed_hypotheses", "variant_terms"]
 
 CODES: tuple[str, ...] = (
-    "missing-flip", "flipped-kernel", "output-padding-ignored", "output-padding-wrong-side", "padding-not-removed",
+    "missing-flip", "output-padding-ignored", "output-padding-wrong-side", "padding-not-removed",
     "stride-dilation-swapped", "no-zero-insertion", "weight-layout-swapped", "mixed-groups", "bias-missing",
     "bias-wrong", "output-shape",
 )
@@ -135,7 +135,7 @@ class TransposedHypothesis:
         >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2, stride=2)
         >>> flip = next(transposed_hypotheses(t))
         >>> flip.codes, flip.evaluate(np.array([[[1.0, 10.0]]]), np.array([[[1.0, 2.0]]]), np.array([0.5])).tolist()
-        (('missing-flip', 'flipped-kernel'), [[[2.5, 1.5, 20.5, 10.5]]])
+        (('missing-flip',), [[[2.5, 1.5, 20.5, 10.5]]])
         """
         out = np.stack([self.terms.evaluate(w, sample) for sample in x])
         if b is None or self.bias == "none":
@@ -218,8 +218,9 @@ def _stride_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis
 
 def _weight_hypotheses(spec: ConvTransposeSpec) -> Iterator[TransposedHypothesis]:
     """missing-flip, weight-layout-swapped (alone and with the flip) and mixed-groups."""
-    yield _hyp(("missing-flip", "flipped-kernel"), "the kernel taps reversed (ω flipped on every spatial axis): "
-               "a transposed convolution scatters with ω as stored", spec, flip=True)
+    yield _hyp(("missing-flip",), "the kernel taps reversed (ω flipped on every spatial axis; the forward check's "
+               "flipped-kernel): a transposed convolution scatters with ω as stored — zero insertion + a direct "
+               "convolution must flip ω", spec, flip=True)
     layout = (f"ω read in the forward layout (C₂, C₁/g, *k) = ({spec.out_channels}, {spec.in_per_group}, *k) instead "
               f"of PyTorch's transposed (C₁, C₂/g, *k) = ({spec.in_channels}, {spec.out_per_group}, *k)")
     yield _hyp("weight-layout-swapped", layout, spec, forward_weight=True)
@@ -348,7 +349,7 @@ def findings_of(matches: list[TransposedHypothesis]) -> list[Finding]:
 
     >>> t = ConvTransposeSpec(1, 1, input_size=(2,), kernel_size=2)
     >>> [f.code for f in findings_of([next(transposed_hypotheses(t))])]
-    ['missing-flip', 'flipped-kernel']
+    ['missing-flip']
     """
     out: list[Finding] = []
     for h in matches:
