@@ -163,6 +163,40 @@ def sparsity_figure(sparsity: SparsityCounts, position: tuple[int, int] = (0, 0)
     )
 
 
+# ----------------------------------------------------------------------------- 𝒲's pattern in any ndim
+@dataclass(frozen=True)
+class PatternFigure:
+    """𝒲's nonzero pattern (channel-major rows, C-order columns) entry by entry, as TikZ rectangles in cell units.
+
+    ``runs`` are (row, first column, end column, shade) with shade = input channel (mod 4) + 1; the lines
+    separate output channels (horizontal) and input channels (vertical).
+    """
+
+    rows: int
+    cols: int
+    unit: Tex
+    runs: tuple[tuple[int, int, int, int], ...]
+    hlines: tuple[Tex, ...]
+    vlines: tuple[Tex, ...]
+
+
+def pattern_figure(pattern: np.ndarray, out_channels: int, in_channels: int) -> PatternFigure:
+    """The boolean pattern of 𝒲 (``d_y × d_x``, small enough to draw entry by entry) laid out for TikZ.
+
+    >>> f = pattern_figure(np.array([[1, 1, 0], [0, 1, 1]], dtype=bool), 1, 1)
+    >>> f.runs, f.hlines
+    (((0, 0, 2, 1), (1, 1, 3, 1)), ())
+    """
+    rows, cols = pattern.shape
+    per_in, per_out = cols // in_channels, rows // out_channels
+    shade = (np.arange(cols) // per_in) % _PALETTE + 1
+    runs = _level_runs(np.where(pattern, shade[None, :], 0))
+    unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
+    return PatternFigure(rows, cols, Tex(f"{unit:.4f}cm"), tuple(runs),
+                         tuple(_coord(v) for v in range(per_out, rows, per_out)),
+                         tuple(_coord(v) for v in range(per_in, cols, per_in)))
+
+
 # ----------------------------------------------------------------------------- receptive-field maps
 @dataclass(frozen=True)
 class MapPicture:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, ratios
+from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, output_names, ratios
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, weight_array
 from ..errors import SpecError
@@ -69,6 +69,8 @@ __all__ = [
     "ReceptiveResults",
     "SparsityCounts",
     "StackResults",
+    "check_position",
+    "flat_position",
     "gather_blocks",
     "gather_counts",
     "gather_definition",
@@ -107,16 +109,31 @@ def in_note_setting(spec: ConvSpec) -> bool:
             and all(d == 1 for d in spec.dilation) and spec.groups == 1)
 
 
-def _check_position(spec: ConvSpec, position: tuple[int, int]) -> None:
-    rows_out, cols_out = spec.output_size
-    j, k = position
-    if not (0 <= j < rows_out and 0 <= k < cols_out):
-        raise SpecError(f"position must be within 0..{rows_out - 1} x 0..{cols_out - 1} (0-based), got {position!r}")
+def check_position(spec: ConvSpec, position: tuple[int, ...]) -> None:
+    """A one-line SpecError unless ``position`` is an output position of ``spec`` (0-based, one index per axis).
+
+    >>> check_position(ConvSpec(1, 1, input_size=(8,), kernel_size=3), (6,))
+    Traceback (most recent call last):
+    symconv.errors.SpecError: position must be within 0..5 (0-based), got (6,)
+    """
+    ranges = " x ".join(f"0..{n - 1}" for n in spec.output_size)
+    if len(position) != spec.ndim:
+        example = "x".join("0" * spec.ndim)
+        raise SpecError(f"position must have {spec.ndim} index{'es' * (spec.ndim != 1)} (one per spatial axis, "
+                        f"e.g. {example}) within {ranges} (0-based), got {position!r}")
+    if not all(0 <= v < n for v, n in zip(position, spec.output_size)):
+        raise SpecError(f"position must be within {ranges} (0-based), got {position!r}")
 
 
-def _flat(spec: ConvSpec, position: tuple[int, ...]) -> int:
-    """The flat output position (C-order over the output grid) of a 0-based (j, k)."""
-    return position[0] * spec.output_size[1] + position[1]
+
+def flat_position(spec: ConvSpec, position: tuple[int, ...]) -> int:
+    """The flat output position (C-order over the output grid) of a 0-based position, any ndim.
+
+    >>> flat_position(ConvSpec(1, 1, input_size=5, kernel_size=3), (1, 2))
+    5
+    """
+    return int(np.ravel_multi_index(position, spec.output_size))
+
 
 
 # ----------------------------------------------------------------------------- the proof
@@ -386,10 +403,10 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
 # ----------------------------------------------------------------------------- the index sum, written out
 @dataclass(frozen=True)
 class OutputTerms:
-    """Output (channel, j, k) of the index sum (0-based): its x·ω products and bias terms, in the sum's order."""
+    """Output (channel, j, k) of the index sum (0-based; one index per axis in N-D): its x·ω products and bias terms."""
 
     channel: int
-    position: tuple[int, int]
+    position: tuple[int, ...]
     products: tuple[tuple[sympy.Symbol, sympy.Symbol], ...]  # (x, ω), symconv's 0-based symbols
     bias: tuple[sympy.Symbol, ...]
     taps: int  # products the sum would have without padding (C₁/G · h · w)
@@ -403,8 +420,8 @@ class DefinitionResults:
     examples: tuple[OutputTerms, ...]
 
 
-def _output_terms(spec: ConvSpec, channel: int, position: tuple[int, int]) -> OutputTerms:
-    terms = direct_terms(spec, positions=np.array([_flat(spec, position)]), channels=range(channel, channel + 1))
+def _output_terms(spec: ConvSpec, channel: int, position: tuple[int, ...]) -> OutputTerms:
+    terms = direct_terms(spec, positions=np.array([flat_position(spec, position)]), channels=range(channel, channel + 1))
     keys = terms.keys[0, 0][np.broadcast_to(terms.valid[0, 0], terms.keys.shape[2:])].tolist()
     n_weights = math.prod(spec.weight_shape)
     weights, inputs = weight_array(spec).reshape(-1), input_array(spec).reshape(-1)
@@ -424,11 +441,11 @@ def gather_definition(spec: ConvSpec) -> DefinitionResults:
     >>> [len(e.products) for e in gather_definition(ConvSpec(1, 1, input_size=3, kernel_size=2, padding=1)).examples]
     [1, 4]
     """
-    examples = [_output_terms(spec, 0, (0, 0))]
+    corner = (0,) * spec.ndim
+    examples = [_output_terms(spec, 0, corner)]
     if len(examples[0].products) < examples[0].taps:
-        rows_out, cols_out = spec.output_size
-        centre = (rows_out // 2, cols_out // 2)
-        if centre != (0, 0):
+        centre = tuple(n // 2 for n in spec.output_size)
+        if centre != corner:
             examples.append(_output_terms(spec, 0, centre))
     return DefinitionResults(spec, tuple(examples))
 
@@ -469,7 +486,7 @@ def gather_blocks(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> BlockRe
     >>> [(p.l, p.m, p.row) for p in b.placed], b.W.shape
     ([(0, 0, 0), (0, 1, 1)], (8, 9))
     """
-    _check_position(spec, position)
+    check_position(spec, position)
     j, k = position
     b = blocks(spec)
     height, width = spec.input_size
@@ -585,7 +602,7 @@ def _cells(region: Region) -> int:
 
 def _block_disagreement(spec: ConvSpec, position: tuple[int, int]) -> FieldDisagreement | None:
     """The first row i of 𝒲_{j,k} whose nonzero columns differ from :func:`conv_inputs` (i, j, k)."""
-    terms = block_terms(spec, np.array([_flat(spec, position)]))
+    terms = block_terms(spec, np.array([flat_position(spec, position)]))
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     n_weights = math.prod(spec.weight_shape)
     for i in range(spec.out_channels):
@@ -636,7 +653,7 @@ class CountResults:
 
 
 def _count_value(name: str, spec: ConvSpec) -> CountValue:
-    f = formula(name)
+    f = formula(name, spec.ndim)
     closed = None if f.expr.has(sympy.Sum) else f.expr
     return CountValue(f, closed, None if closed is None else note_setting(closed), f.at(spec))
 
@@ -654,7 +671,7 @@ def gather_counts(spec: ConvSpec) -> CountResults:
     if spec.bias != "none":
         names.append("params_bias_" + spec.bias)
     names += [bias, "params_fc", "params_local", found.nnz_formula, "density" + found.nnz_formula[3:], "macs_dense"]
-    derived = ("output_height", "params_weights", bias, "params_fc", found.nnz_formula)
+    derived = (output_names(spec.ndim)[0], "params_weights", bias, "params_fc", found.nnz_formula)
     return CountResults(found, tuple(_count_value(n, spec) for n in names),
                         tuple(_count_value(n, spec) for n in derived), tuple(ratios().values()))
 
@@ -683,7 +700,7 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> Lay
     centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
     field_at = centre if position is None else position
     position = (0, 0) if position is None else position
-    _check_position(spec, position)
+    check_position(spec, position)
     return LayerResults(
         spec=spec,
         position=position,
