@@ -29,13 +29,15 @@ import sympy
 
 from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, output_names, ratios
 from ..core.spec import ConvSpec
+from ..core.transposed import ConvTransposeSpec
 from ..core.symbols import bias_array, input_array, weight_array
 from ..errors import SpecError
 from ..forms.blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
 from ..forms.direct import direct_terms
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
-from ..receptive.check import FieldCheck, check_receptive_field
+from ..forms.transposed import transposed_matrix_terms
+from ..receptive.check import FieldCheck, check_receptive_field, layer_operator
 from ..receptive.field import (
     EffectiveField,
     ReceptiveField,
@@ -45,6 +47,7 @@ from ..receptive.field import (
     receptive_field,
 )
 from ..receptive.forms import ReceptiveForms, receptive_forms
+from ..receptive.layers import Layer
 
 __all__ = [
     "BOTH_ENGINES_TERMS",
@@ -60,6 +63,8 @@ __all__ = [
     "EffectiveResults",
     "FieldDisagreement",
     "LayerResults",
+    "MAX_MASK_CHECK_POSITIONS",
+    "MaskCheck",
     "Lemma",
     "OutputTerms",
     "PlacedBlock",
@@ -71,6 +76,7 @@ __all__ = [
     "StackResults",
     "check_position",
     "flat_position",
+    "check_masks",
     "gather_blocks",
     "gather_counts",
     "gather_definition",
@@ -723,9 +729,32 @@ class EffectiveResults:
     uniform_std_over_size: tuple[float, ...]  # per axis: std / r of a uniform spread over the r positions
 
 
+#: The exact-mask check of a stack with transposed layers multiplies dense 0/1 matrices: maps up to this many positions.
+MAX_MASK_CHECK_POSITIONS = 4096
+
+
+@dataclass(frozen=True)
+class MaskCheck:
+    """Every output's exact region (``ReceptiveField.region``) against the product of the layers' 0/1 matrices.
+
+    The matrices come from the forms, not from the receptive-field code: a convolution's or pooling's from its
+    window (:func:`symconv.receptive.check.layer_operator`), a transposed convolution's is the pattern of 𝒲ᵀ
+    (:func:`symconv.forms.transposed.transposed_matrix_terms`). ``mismatch`` names the first output that differs.
+    """
+
+    holds: bool
+    outputs: int
+    nnz: int
+    mismatch: str | None
+
+
 @dataclass(frozen=True)
 class StackResults:
-    """The receptive field of a stack at output ``index`` (0-based), its closed forms, its check against 𝒲."""
+    """The receptive field of a stack at output ``index`` (0-based), its closed forms, its check against 𝒲.
+
+    ``check`` is the summary's check against the 𝒲 product (conv and pooling stacks); a stack with a transposed
+    layer has ``masks`` instead (its field may have no (size, stride, padding) summary), or ``masks_refusal``.
+    """
 
     field: ReceptiveField
     input_size: tuple[int, ...]
@@ -734,9 +763,11 @@ class StackResults:
     region: Region
     cells: int
     forms: ReceptiveForms
-    check: FieldCheck
+    check: FieldCheck | None
     effective: EffectiveResults | None
     effective_refusal: str | None  # why there is no effective field (max pooling, branches)
+    masks: MaskCheck | None = None
+    masks_refusal: str | None = None
 
 
 def _effective(layers: list[Any]) -> tuple[EffectiveResults | None, str | None]:
@@ -747,6 +778,59 @@ def _effective(layers: list[Any]) -> tuple[EffectiveResults | None, str | None]:
     centred = all(2 * ax.mean == ax.size - 1 for ax in erf.axes)
     uniform = tuple(math.sqrt((ax.size**2 - 1) / 12) / ax.size for ax in erf.axes)
     return EffectiveResults(erf, centred, uniform), None
+
+
+def _layer_matrix(layer: Any, size: tuple[int, ...]) -> np.ndarray:
+    """One layer's 0/1 matrix on one channel's flattened map (rows: its outputs, columns: its inputs, C-order)."""
+    if isinstance(layer, ConvSpec):
+        layer = Layer.from_spec(layer)
+    if layer.kind != "tconv":
+        return layer_operator(layer, size).to_dense() > 0
+    t = ConvTransposeSpec(1, 1, input_size=size, kernel_size=layer.kernel_size, stride=layer.stride,
+                          padding=layer.padding, output_padding=layer.output_padding, dilation=layer.dilation,
+                          bias=False, ndim=len(size))
+    terms = transposed_matrix_terms(t)  # 𝒲ᵀ of the forward layer: (output, weight, input) triples
+    dense = np.zeros((math.prod(t.output_size), math.prod(size)), dtype=bool)
+    dense[terms.out, terms.b] = True
+    return dense
+
+
+def check_masks(layers: list[Any], rf: ReceptiveField) -> MaskCheck:
+    """Every output's exact region of ``rf`` against the product of the ``layers``' 0/1 matrices (a sequence).
+
+    >>> from symconv.receptive.layers import parse_layer
+    >>> layers = [parse_layer("conv:k=3,s=2"), parse_layer("tconv:k=3,s=2")]
+    >>> c = check_masks(layers, receptive_field(layers, input_size=(8, 8)))
+    >>> c.holds, c.outputs
+    (True, 49)
+    """
+    sizes = [lf.map_size for lf in rf.layers]
+    product = np.eye(math.prod(sizes[0]), dtype=np.int64)
+    for layer, size in zip(layers, sizes[:-1]):
+        product = (_layer_matrix(layer, tuple(size)).astype(np.int64) @ product > 0).astype(np.int64)
+    out_size = tuple(sizes[-1])
+    for flat, index in enumerate(np.ndindex(*out_size)):
+        mask = rf.region(index).mask
+        read = np.zeros(product.shape[1], dtype=bool) if mask is None else mask.reshape(-1)
+        expected = product[flat] > 0
+        if not np.array_equal(read, expected):
+            return MaskCheck(False, math.prod(out_size), int(product.sum()),
+                             f"output {index}: {int(np.count_nonzero(read & ~expected))} positions of its region are "
+                             f"not in its row of the product, {int(np.count_nonzero(expected & ~read))} of the row are "
+                             "not in the region")
+    return MaskCheck(True, math.prod(out_size), int(product.sum()), None)
+
+
+def _stack_check(layers: list[Any], rf: ReceptiveField) -> tuple[FieldCheck | None, MaskCheck | None, str | None]:
+    """The summary's check against the 𝒲 product, or for a stack with a transposed layer the exact masks' check."""
+    kinds = [getattr(Layer.from_spec(lay) if isinstance(lay, ConvSpec) else lay, "kind", None) for lay in layers]
+    if "tconv" not in kinds:
+        return check_receptive_field(rf), None, None
+    largest = max(math.prod(lf.map_size) for lf in rf.layers)
+    if largest > MAX_MASK_CHECK_POSITIONS:
+        return None, None, (f"a map of the stack has {largest:,} positions, above the {MAX_MASK_CHECK_POSITIONS:,} "
+                            "that the dense product of the layers' matrices is built for")
+    return None, check_masks(layers, rf), None
 
 
 def gather_stack(layers: list[Any], input_size: tuple[int, int], index: tuple[int, ...] | None = None) -> StackResults:
@@ -764,8 +848,9 @@ def gather_stack(layers: list[Any], input_size: tuple[int, int], index: tuple[in
         index = tuple(n // 2 for n in rf.output_size)
     region = rf.region(index)
     effective, refusal = _effective(layers)
+    check, masks, masks_refusal = _stack_check(layers, rf)
     return StackResults(
         field=rf, input_size=rf.input_size, output_size=rf.output_size, index=index, region=region,
-        cells=_cells(region), forms=receptive_forms(), check=check_receptive_field(rf),
-        effective=effective, effective_refusal=refusal,
+        cells=_cells(region), forms=receptive_forms(), check=check,
+        effective=effective, effective_refusal=refusal, masks=masks, masks_refusal=masks_refusal,
     )

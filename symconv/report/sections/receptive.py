@@ -116,6 +116,9 @@ class StackSection:
     check_nnz: int
     check_mismatch: str | None
     check_undetermined: str  # what the product cannot pin ("" when everything claimed was pinned)
+    check_kind: str  # "summary": the (size, stride, padding) against the 𝒲 product; "masks": every exact region; "none"
+    check_refusal: str | None  # why no check ran (check_kind "none")
+    inexact: str | None  # why the field has no (size, stride, padding) summary (a strided transposed layer)
     effective: tuple[tuple[str, Tex, Tex, int, str, str], ...]  # (axis, mean, variance, size r, std / r, uniform's std / r)
     effective_centred: bool  # the mean is the centre of the box, (r − 1)/2, on every axis
     effective_note: str | None
@@ -124,9 +127,12 @@ class StackSection:
 
 
 def _stack_rows(s: StackResults) -> tuple[StackRow, ...]:
+    def summary(values: tuple[int, ...] | None) -> str:
+        return "—" if values is None else x_join(values)  # behind a strided transposed layer: no such number
+
     return tuple(
         StackRow(lf.name, "" if lf.layer is None else lf.layer.describe() if lf.merge is None else lf.merge,
-                 x_join(lf.size), x_join(lf.stride), x_join(lf.padding), x_join(lf.map_size))
+                 summary(lf.size), summary(lf.stride), summary(lf.padding), x_join(lf.map_size))
         for lf in s.field.layers
     )
 
@@ -191,7 +197,9 @@ def stack_section(s: StackResults) -> StackSection:
     >>> t.size, t.stride, t.check_holds
     ('5×5', '2×2', True)
     """
-    rf, forms, check = s.field, s.forms, s.check
+    rf, forms = s.field, s.forms
+    check = s.check if s.check is not None else s.masks
+    kind = "summary" if s.check is not None else "masks" if s.masks is not None else "none"
     return StackSection(
         rows=_stack_rows(s), size=x_join(rf.size), stride=x_join(rf.stride), padding=x_join(rf.padding),
         input_size=x_join(s.input_size), output_size=x_join(s.output_size), index=f"({', '.join(map(str, s.index))})",
@@ -200,8 +208,11 @@ def stack_section(s: StackResults) -> StackSection:
         recurrences=tuple((d.name, d.recurrence, d.initial, d.closed, d.identical) for d in (forms.r, forms.S, forms.P)),
         start=forms.start, end=forms.end,
         proofs=tuple((_statement(p.statement), _method(p.method), p.holds) for p in forms.proofs),
-        check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
-        check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined),
+        check_holds=check is not None and check.holds, check_outputs=0 if check is None else check.outputs,
+        check_interior=s.check.interior_outputs if s.check is not None else 0, check_nnz=0 if check is None else check.nnz,
+        check_mismatch=None if check is None else check.mismatch,
+        check_undetermined="; ".join(s.check.undetermined) if s.check is not None else "",
+        check_kind=kind, check_refusal=s.masks_refusal, inexact=rf.inexact,
         effective=_effective_rows(s), effective_centred=s.effective is not None and s.effective.centred,
         effective_note=s.effective_refusal,
         misaligned=tuple(m.describe() for m in rf.misaligned), paths=sum(p.count for p in rf.paths),
