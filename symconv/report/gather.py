@@ -29,14 +29,14 @@ import sympy
 
 from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, output_names, ratios
 from ..core.spec import ConvSpec
-from ..core.transposed import ConvTransposeSpec
 from ..core.symbols import bias_array, input_array, weight_array
+from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
 from ..forms.direct import direct_terms
+from ..forms.transposed import transposed_matrix_terms
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
-from ..forms.transposed import transposed_matrix_terms
 from ..receptive.check import FieldCheck, check_receptive_field, layer_operator
 from ..receptive.field import (
     EffectiveField,
