@@ -132,6 +132,8 @@ def test_a_wrong_W_makes_the_report_say_fails(monkeypatch):
     theorem = tex[tex.index(r"\begin{symconvtheorem}"):tex.index(r"\end{symconvtheorem}")]
     assert r"\symconvfails" in theorem and r"\symconvholds" not in theorem
     assert re.search(r"\\symconvfails & \d+ & 1 of 8", tex)
+    assert ("First difference (\\texttt{index}): output $y_{0,0}$; terms only in the index sum: $\\omega_{0,0,1} x_{0,0}$; "
+            "only in $\\symconvW x + b$: none.") in tex
 
 
 def test_the_row_check_catches_a_missing_entry(monkeypatch):
@@ -162,6 +164,7 @@ def test_cli_writes_1d_and_3d_reports(tmp_path, capsys):
          "--position must have 1 index (one per spatial axis of the output, e.g. 0), got '1x1'"),
         (["--input", "4x4x4", "--position", "0x0"],
          "--position must have 3 indexes (one per spatial axis of the output, e.g. 0x0x0), got '0x0'"),
+        (["--input", "8", "--ndim", "1", "--timings"], "timings are printed in the 2-D layer report only; this layer is 1-D"),
         (["--input", "4x4x4", "--position", "a"], "--position must be 3 ints joined by x with 0-based ints (e.g. 0x0x0), "
                                                   "got 'a'"),
     ],

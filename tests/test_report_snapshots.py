@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from symconv import ConvSpec
-from symconv.receptive.layers import parse_layer
 from symconv.core.transposed import ConvTransposeSpec
+from symconv.receptive.layers import parse_layer
 from symconv.report import build_pdf, layers_report, spec_report, transposed_report
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -81,7 +81,7 @@ def test_worked_output_and_receptive_field_against_torch(spec):
     ys = dict(zip(transposed_input(spec).reshape(-1).tolist(), y.detach().reshape(-1).tolist()))
     worked = sum(float(values[wt]) * ys[yy] for wt, yy in results.products)
     worked += float(b[0]) if results.bias is not None else 0.0
-    assert worked == pytest.approx(float(out), abs=1e-12)
+    assert worked == pytest.approx(float(out.detach()), abs=1e-12)
     (grad,) = torch.autograd.grad(out, y)
     assert int((grad[0, 0] != 0).sum()) == results.cells and (results.extra, results.missing) == (0, 0)
 
@@ -172,3 +172,29 @@ def test_cli_transposed_report_records_its_command(tmp_path, capsys):
     assert r"\title{The transposed convolution 1 \ensuremath{\to} 1 channels" in tex
     assert main(["report", "--transposed", *BASE, "--stride", "2", "--output-padding", "1", "-o", str(out)]) == 0
     assert out.read_text() == tex  # deterministic
+
+
+def test_one_dimensional_stack_with_tconv_matches_torch(tmp_path):
+    out = tmp_path / "s.tex"
+    assert main(["report", "--layers", "conv:k=3,s=2", "tconv:k=3,s=2", "--input", "12", "--ndim", "1",
+                 "-o", str(out)]) == 0
+    tex = out.read_text()
+    assert "-{}-input 12 -{}-ndim 1" in tex and "a 12 input to a 11 output" in tex
+    stack = gather_stack([parse_layer("conv:k=3,s=2"), parse_layer("tconv:k=3,s=2")], (12,))
+    net = torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3, stride=2, bias=False),
+                              torch.nn.ConvTranspose1d(1, 1, 3, stride=2, bias=False))
+    for module in net:
+        torch.nn.init.uniform_(module.weight, 0.5, 1.0)
+    x = torch.randn(1, 1, 12, requires_grad=True)
+    z = net(x)
+    assert tuple(z.shape[2:]) == stack.output_size
+    for o in range(z.shape[2]):  # every output: its exact region is what autograd says it depends on
+        (grad,) = torch.autograd.grad(z[0, 0, o], x, retain_graph=True)
+        assert np.array_equal(grad[0, 0].numpy() != 0, stack.field.region((o,)).mask)
+    assert stack.masks is not None and stack.masks.holds
+
+
+def test_stack_ndim_must_match_the_input(tmp_path, capsys):
+    assert main(["report", "--layers", "conv:k=3", "--input", "12x12", "--ndim", "1", "-o", str(tmp_path / "s.tex")]) == 2
+    assert capsys.readouterr().err == ("symconv report: error: --input must have 1 size (one per spatial axis, as --ndim 1 "
+                                       "gives), got '12x12'\n")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.spec import ConvSpec
 from ..core.transposed import ConvTransposeSpec
+from ..errors import SpecError
 from .figures import sparsity_figure
 from .gather import gather_layer, gather_stack, note_theorem
 from .gather_nd import gather_nd_layer, gather_transposed
@@ -98,6 +99,8 @@ def spec_report(
     (True, True)
     """
     if spec.ndim != 2:  # the note's construction is 2-D: the N-D document
+        if timings:
+            raise SpecError(f"timings are printed in the 2-D layer report only; this layer is {spec.ndim}-D")
         return _nd_report(spec, title, command, position, body_only=body_only, template_dir=template_dir, date=date,
                           engine=engine)
     # the mathematics, computed once by the library

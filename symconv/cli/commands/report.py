@@ -64,6 +64,8 @@ def command_line(args: argparse.Namespace) -> str:
             words.append("--no-torch")
     elif args.layers:
         words += ["--layers", *args.layers, "--input", args.input]
+        if args.ndim is not None:
+            words += ["--ndim", str(args.ndim)]
     else:
         if args.transposed:
             words.append("--transposed")
@@ -170,7 +172,12 @@ def document(args: argparse.Namespace) -> str:
         from ...receptive.layers import parse_layer
 
         size = parse_sizes("input", args.input)
-        size = (size, size) if isinstance(size, int) else size
+        if isinstance(size, int):
+            size = (size,) * (args.ndim or 2)
+        elif args.ndim is not None and len(size) != args.ndim:
+            count = "1 size" if args.ndim == 1 else f"1 or {args.ndim} sizes"
+            raise SpecError(f"--input must have {count} (one per spatial axis, as --ndim {args.ndim} gives), "
+                            f"got {args.input!r}")
         index = None if args.position is None else _position(args.position, len(size))
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
                              index=index, **options)

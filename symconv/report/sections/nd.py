@@ -14,6 +14,7 @@ import sympy
 
 from ...core.spec import ConvSpec
 from ...core.transposed import ConvTransposeSpec
+from ...prove.verdict import Verdict
 from ..figures import PatternFigure, pattern_figure
 from ..gather import OutputTerms
 from ..gather_nd import NdLayerResults, TransposedResults
@@ -91,7 +92,7 @@ class ProofRow:
     holds: bool
     compared: int
     mismatched: int
-    counterexample: str | None
+    counterexample: str | None  # plain words (transposed engines) or LaTeX (the forward engines' first mismatch)
 
 
 def _boxes(results: NdLayerResults | TransposedResults, names: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[AxisBox, ...]:
@@ -153,6 +154,20 @@ def _entry(spec: ConvSpec) -> Tex:
     return Tex(rf"\symconvW_{{(i,{_sub(*outs)}),\,(l,{_sub(*ins)})}} = {sums} \omega_{{{_sub('i', 'l', *taps)}}}\,{deltas}")
 
 
+def _terms(terms: tuple[sympy.Expr, ...], limit: int = 4) -> str:
+    shown = ", ".join(f"${sympy.latex(t)}$" for t in terms[:limit])
+    return (shown or "none") + (f" and {len(terms) - limit} more" if len(terms) > limit else "")
+
+
+def _mismatch(v: Verdict) -> Tex | None:
+    """The first output where the engine found the two sides different, and the terms on one side only."""
+    m = v.mismatch
+    if m is None:
+        return None
+    return Tex(rf"output $y_{{{_sub(*m.output)}}}$; terms only in the index sum: {_terms(m.missing)}; "
+               rf"only in $\symconvW x + b$: {_terms(m.extra)}")
+
+
 def _row_lines(row: tuple[tuple[int, sympy.Symbol], ...], per_line: int = 6) -> tuple[Tex, ...]:
     """A row's nonzeros "column ↦ entry", ``per_line`` to a display line."""
     items = [rf"{c} \mapsto {sympy.latex(w)}" for c, w in row]
@@ -187,7 +202,7 @@ def nd_layer_section(r: NdLayerResults) -> NdLayerSection:
         row_name=Tex(f"({_sub(0, *r.position)})"),
         row=_row_lines(r.row), nnz=r.nnz, d_x=spec.d_x, d_y=spec.d_y,
         figure=None if r.pattern is None else pattern_figure(r.pattern, spec.out_channels, spec.in_channels),
-        runs=tuple(ProofRow(v.method, v.holds, v.terms, v.mismatched_rows, None) for v in r.verdicts),
+        runs=tuple(ProofRow(v.method, v.holds, v.terms, v.mismatched_rows, _mismatch(v)) for v in r.verdicts),
         holds=all(v.holds for v in r.verdicts),
         sizes=_sizes_shown(spec),
         output=Tex(f"({_sub(*r.position)})"), boxes=_boxes(r, names, spec.input_size), cells=r.cells,

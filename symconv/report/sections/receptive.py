@@ -29,8 +29,13 @@ class AxisBox:
     clipped: bool
 
 
+def _axis_names(ndim: int) -> tuple[str, ...]:
+    """How the report names the axes: rows and columns in 2-D, positions in 1-D, numbered axes otherwise."""
+    return ("rows", "columns") if ndim == 2 else ("positions",) if ndim == 1 else tuple(f"axis {a}" for a in range(ndim))
+
+
 def _boxes(region: Region, input_size: tuple[int, ...], shift: int) -> tuple[AxisBox, ...]:
-    names = ("rows", "columns")
+    names = _axis_names(len(input_size))
     return tuple(
         AxisBox(names[a], ax.start + shift, ax.end + shift, Tex(f"{ax.centre + shift:g}"), ax.size,
                 not (in_range(ax.start, input_size[a]) and in_range(ax.end, input_size[a])))
@@ -141,7 +146,7 @@ def _effective_rows(s: StackResults) -> tuple[tuple[str, Tex, Tex, int, str, str
     if s.effective is None:
         return ()
     return tuple(
-        (("rows", "columns")[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
+        (_axis_names(len(s.input_size))[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
          latex(sympy.Rational(ax.variance.numerator, ax.variance.denominator)), ax.size, f"{ax.std_over_size:.3f}",
          f"{uniform:.3f}")
         for a, (ax, uniform) in enumerate(zip(s.effective.field.axes, s.effective.uniform_std_over_size))
