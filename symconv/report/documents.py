@@ -25,12 +25,13 @@ from .sections import (
     definition_section,
     footer,
     front,
+    nd_layer_section,
     proof_section,
     receptive_section,
     spec_section,
     stack_section,
+    transposed_section,
 )
-from .sections.nd import nd_layer_section, transposed_section
 
 if TYPE_CHECKING:
     from ..claims.audit import Audit
