@@ -23,7 +23,8 @@ from .counts import CountsSection, counts_section
 from .note import x_join
 from .receptive import AxisBox
 
-__all__ = ["NdLayerSection", "ProofRow", "TransposedSection", "axis_letters", "nd_layer_section", "transposed_section"]
+__all__ = ["BAND_COLUMNS", "NdLayerSection", "ProofRow", "TransposedSection", "axis_letters", "column_bands",
+           "nd_layer_section", "transposed_section"]
 
 
 def axis_letters(ndim: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -112,8 +113,8 @@ class NdLayerSection:
     ranges: Tex
     examples: tuple[ExampleSum, ...]
     entry: Tex  # 𝒲's entries as a formula
-    W: Tex | None
-    block: Tex | None
+    W: tuple[tuple[int, int, Tex], ...] | None  # bands of columns: (first, last, the band)
+    block: tuple[tuple[int, int, Tex], ...] | None
     block_shape: str
     row_name: Tex
     row: tuple[Tex, ...]
@@ -152,6 +153,19 @@ def _entry(spec: ConvSpec) -> Tex:
                         zip(ins, outs, taps, spec.stride, spec.padding_before, spec.dilation))
     sums = "".join(rf"\sum_{{{t}=0}}^{{{k - 1}}}" for t, k in zip(taps, spec.kernel_size))
     return Tex(rf"\symconvW_{{(i,{_sub(*outs)}),\,(l,{_sub(*ins)})}} = {sums} \omega_{{{_sub('i', 'l', *taps)}}}\,{deltas}")
+
+
+#: Columns of an explicit matrix per display: wider matrices are split into bands of columns (never scaled down).
+BAND_COLUMNS = 8
+
+
+def column_bands(m: sympy.MatrixBase, width: int = BAND_COLUMNS) -> tuple[tuple[int, int, Tex], ...]:
+    """``m`` cut into bands of at most ``width`` columns: (first column, last column, the band as LaTeX), 0-based.
+
+    >>> [(a, b) for a, b, _ in column_bands(sympy.ones(2, 10), 4)]
+    [(0, 3), (4, 7), (8, 9)]
+    """
+    return tuple((c, min(c + width, m.cols) - 1, latex(m[:, c:c + width])) for c in range(0, m.cols, width))
 
 
 def _terms(terms: tuple[sympy.Expr, ...], limit: int = 4) -> str:
@@ -197,7 +211,7 @@ def nd_layer_section(r: NdLayerResults) -> NdLayerSection:
     return NdLayerSection(
         ndim=spec.ndim, description=spec.describe(), quantities=_quantities(spec), definition=definition, ranges=ranges,
         examples=tuple(_example(e) for e in r.examples), entry=_entry(spec),
-        W=None if r.W is None else latex(r.W), block=None if r.block is None else latex(r.block),
+        W=None if r.W is None else column_bands(r.W), block=None if r.block is None else column_bands(r.block),
         block_shape=f"{math.prod(spec.output_size)} × {math.prod(spec.input_size)}",
         row_name=Tex(f"({_sub(0, *r.position)})"),
         row=_row_lines(r.row), nnz=r.nnz, d_x=spec.d_x, d_y=spec.d_y,
@@ -229,7 +243,7 @@ class TransposedSection:
     holds: bool
     stretch: tuple[Tex, ...]  # per axis: stretched size, p′, a
     direct: str
-    WT: Tex | None
+    WT: tuple[tuple[int, int, Tex], ...] | None
     WT_shape: str
     output: Tex
     position: Tex
@@ -319,7 +333,7 @@ def transposed_section(t: TransposedResults) -> TransposedSection:
         runs=tuple((i.name, ProofRow(p.method, i.holds, i.compared, i.mismatched, i.counterexample))
                    for p in t.proofs for i in p.identities),
         holds=all(p.holds for p in t.proofs), stretch=_stretch(t), direct=t.form.direct.describe(),
-        WT=None if t.WT is None else latex(t.WT), WT_shape=f"{spec.d_out} × {spec.d_in}",
+        WT=None if t.WT is None else column_bands(t.WT), WT_shape=f"{spec.d_out} × {spec.d_in}",
         output=Tex(f"z_{{{_sub(0, *t.position)}}}"), position=Tex(f"({_sub(*t.position)})"), products=lines,
         n_products=len(t.products),
         boxes=_boxes(t, names, spec.input_size), cells=t.cells, inexact=t.field.inexact,
