@@ -17,7 +17,7 @@ import sympy
 from symconv.cli import main
 from symconv.core.symbols import weight_array
 from symconv.core.transposed import ConvTransposeSpec
-from symconv.forms.transposed import transposed_direct, transposed_input, transposed_matrix
+from symconv.forms.transposed import BilinearTerms, transposed_direct, transposed_input, transposed_matrix
 from symconv.prove import transposed as prove_module
 from symconv.receptive.field import receptive_field
 from symconv.receptive.layers import parse_layer
@@ -123,7 +123,7 @@ def test_stack_with_tconv_regions_match_torch_and_say_no_summary():
     assert np.array_equal(grad[0, 0].numpy() != 0, stack.region.mask)
     tex = layers_report(layers, (8, 8))
     assert "is not a rectangle/stride pattern, so it has no single size, stride and padding" in tex
-    assert "exact region of every one of the 64\noutputs" in tex and r"regions\n\symconvholds" not in tex
+    assert "exact region of every one of the 64\noutputs" in tex and "the regions\n\\symconvholds." in tex
 
 
 def test_mask_check_fails_on_the_wrong_field():
@@ -198,3 +198,20 @@ def test_stack_ndim_must_match_the_input(tmp_path, capsys):
     assert main(["report", "--layers", "conv:k=3", "--input", "12x12", "--ndim", "1", "-o", str(tmp_path / "s.tex")]) == 2
     assert capsys.readouterr().err == ("symconv report: error: --input must have 1 size (one per spatial axis, as --ndim 1 "
                                        "gives), got '12x12'\n")
+
+
+def test_a_wrong_WT_row_makes_the_receptive_check_fail(monkeypatch):
+    spec = LAYERS[0]
+    real = gather_nd.transposed_matrix_terms
+
+    def dropped(s):  # the row of the output shown loses its first input position
+        t = real(s)
+        row = t.out == int(np.ravel_multi_index(tuple(n // 2 for n in s.output_size), s.output_size))
+        keep = ~(row & (t.b == t.b[row].min()))
+        return BilinearTerms(t.out[keep], t.a[keep], t.b[keep], t.out_shape)
+
+    monkeypatch.setattr(gather_nd, "transposed_matrix_terms", dropped)
+    results = gather_transposed(spec)
+    assert (results.extra, results.missing) == (0, 1)
+    tex = transposed_report(spec)
+    assert "the region\n\\symconvfails: 0 columns outside it, 1 positions missing." in tex

@@ -96,11 +96,6 @@ def command_line(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-def _position(text: str, ndim: int = 2) -> tuple[int, ...]:
-    """--position for a layer with ``ndim`` spatial axes (the range is checked against the layer's output later)."""
-    return parse_position(text, ndim)
-
-
 def _check_mode(args: argparse.Namespace) -> None:
     """One-line SpecErrors for arguments that do not fit the kind of report asked for."""
     from ...report.render import title_tex
@@ -178,15 +173,15 @@ def document(args: argparse.Namespace) -> str:
             count = "1 size" if args.ndim == 1 else f"1 or {args.ndim} sizes"
             raise SpecError(f"--input must have {count} (one per spatial axis, as --ndim {args.ndim} gives), "
                             f"got {args.input!r}")
-        index = None if args.position is None else _position(args.position, len(size))
+        index = None if args.position is None else parse_position(args.position, len(size))
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
                              index=index, **options)
     if args.transposed:
         layer = transposed_from_args(args)
-        position = None if args.position is None else _position(args.position, layer.ndim)
+        position = None if args.position is None else parse_position(args.position, layer.ndim)
         return transposed_report(layer, title=args.title, command=command, position=position, **options)
     spec = spec_from_args(args)
-    position = None if args.position is None else _position(args.position, spec.ndim)
+    position = None if args.position is None else parse_position(args.position, spec.ndim)
     return spec_report(spec, title=args.title, command=command, position=position, timings=args.timings, **options)
 
 
