@@ -39,6 +39,17 @@ EXAMPLES: dict[str, list[str]] = {
     # a receptive-field stack: padding, stride, dilation and pooling
     "receptive-stack": ["--layers", "conv:k=3,p=1", "conv:k=3,s=2,p=1", "conv:k=3,d=2,p=2", "avgpool:k=2,s=2",
                         "--input", "24x24"],
+    # beyond 2-D: a 1-D layer (an audio-like signal), strided and padded; 𝒲 small enough to print whole
+    "conv1d-audio": ["--in-channels", "1", "--out-channels", "2", "--input", "16", "--ndim", "1", "--kernel", "5",
+                     "--stride", "2", "--padding", "2"],
+    # a small 3-D layer (a volume), padded: 𝒲 drawn entry by entry
+    "conv3d-volume": ["--in-channels", "1", "--out-channels", "2", "--input", "4x4x4", "--kernel", "3",
+                      "--padding", "1"],
+    # a transposed convolution that doubles a 3×3 map to 6×6 (stride 2, padding 1, output padding 1): 𝒲ᵀ printed
+    "transposed-upsampling": ["--transposed", "--in-channels", "2", "--out-channels", "1", "--input", "3x3",
+                              "--kernel", "3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
+    # a stack with a transposed layer: down by a strided conv, up by a tconv; exact regions, no single stride
+    "transposed-stack": ["--layers", "conv:k=3,s=2,p=1", "tconv:k=3,s=2,p=1,op=1", "--input", "8x8"],
     # the audit of the note's claims
     "audit": ["--audit"],
     # the lecture note, corrected: the document to hand out instead of the note

@@ -18,7 +18,8 @@ from symconv.report.render import _UNICODE, environment, prose, render, texjoin
 from symconv.report.sections import footer
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "symconv" / "report" / "templates"
-DOCUMENTS = ("spec_report.tex.j2", "layers_report.tex.j2", "audit_report.tex.j2", "note_report.tex.j2")
+DOCUMENTS = ("spec_report.tex.j2", "layers_report.tex.j2", "audit_report.tex.j2", "note_report.tex.j2", "nd_report.tex.j2",
+             "transposed_report.tex.j2")
 
 
 # ------------------------------------------------------------------------------------ escaping

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from symconv import ConvSpec
+from symconv.core.transposed import ConvTransposeSpec
 from symconv.receptive.layers import parse_layer
-from symconv.report import build_pdf, layers_report, spec_report
+from symconv.report import build_pdf, layers_report, spec_report, transposed_report
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("SYMCONV_UPDATE_SNAPSHOTS") == "1"
@@ -35,6 +36,18 @@ CASES: dict[str, Callable[[], str]] = {
     "stack-maxpool": lambda: layers_report(
         [parse_layer("conv:k=3"), parse_layer("maxpool:k=2,s=2"), parse_layer("conv:k=3x1,d=2x1")], (12, 10),
         command="symconv report --layers conv:k=3 maxpool:k=2,s=2 conv:k=3x1,d=2x1 --input 12x10 -o x.tex"),
+    # beyond the note's 2-D setting: groups and dilation in 1-D, a non-cubic 3-D layer with stride, a grouped
+    # transposed layer with dilation and no bias, a tconv first in a stack
+    "conv1d-groups-dilation": lambda: spec_report(
+        ConvSpec(2, 4, input_size=(9,), kernel_size=3, dilation=2, groups=2, padding=1, bias="per_location"),
+        position=(0,)),
+    "conv3d-stride": lambda: spec_report(ConvSpec(1, 1, input_size=(3, 4, 5), kernel_size=(1, 2, 3), stride=(1, 2, 1))),
+    "transposed-groups-dilation": lambda: transposed_report(
+        ConvTransposeSpec(2, 4, input_size=(4,), kernel_size=2, stride=3, dilation=2, groups=2, bias=False,
+                          output_padding=1), position=(2,)),
+    "stack-tconv-first": lambda: layers_report(
+        [parse_layer("tconv:k=2,s=2"), parse_layer("conv:k=3,p=1")], (4, 4),
+        command="symconv report --layers tconv:k=2,s=2 conv:k=3,p=1 --input 4x4 -o x.tex"),
 }
 
 

@@ -8,7 +8,15 @@ This package is the only place that imports jinja2 (in :mod:`.render`); the core
 True
 """
 
-from .documents import audit_report, default_title, layers_report, note_report, spec_report
+from .documents import (
+    audit_report,
+    default_title,
+    layers_report,
+    note_report,
+    spec_report,
+    transposed_report,
+    transposed_title,
+)
 from .output import write_atomic
 from .pdf import DEBIAN_PACKAGES, LatexError, PdfResult, TexNotFoundError, build_pdf
 from .render import Tex, escape_tex, render
@@ -27,5 +35,7 @@ __all__ = [
     "note_report",
     "render",
     "spec_report",
+    "transposed_report",
+    "transposed_title",
     "write_atomic",
 ]

@@ -11,8 +11,11 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..core.spec import ConvSpec
+from ..core.transposed import ConvTransposeSpec
+from ..errors import SpecError
 from .figures import sparsity_figure
 from .gather import gather_layer, gather_stack, note_theorem
+from .gather_nd import gather_nd_layer, gather_transposed
 from .render import render
 from .sections import (
     audit_section,
@@ -22,16 +25,19 @@ from .sections import (
     definition_section,
     footer,
     front,
+    nd_layer_section,
     proof_section,
     receptive_section,
     spec_section,
     stack_section,
+    transposed_section,
 )
 
 if TYPE_CHECKING:
     from ..claims.audit import Audit
 
-__all__ = ["audit_report", "default_title", "layers_report", "note_report", "spec_report"]
+__all__ = ["audit_report", "default_title", "layers_report", "note_report", "spec_report", "transposed_report",
+           "transposed_title"]
 
 
 def default_title(spec: ConvSpec) -> str:
@@ -45,8 +51,11 @@ def default_title(spec: ConvSpec) -> str:
     def axes(values: tuple[int, ...]) -> str:
         return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
 
-    words = [f"The convolution {spec.in_channels} → {spec.out_channels} channels",
+    kind = "convolution" if spec.ndim == 2 else f"{spec.ndim}-D convolution"
+    words = [f"The {kind} {spec.in_channels} → {spec.out_channels} channels",
              f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
+    if spec.ndim == 1:
+        words[1:] = [f"input length {spec.input_size[0]}", f"kernel {spec.kernel_size[0]}"]
     if any(s != 1 for s in spec.stride):
         words.append(f"stride {axes(spec.stride)}")
     if spec.padding_before != spec.padding_after:
@@ -66,7 +75,7 @@ def spec_report(
     spec: ConvSpec,
     title: str | None = None,
     command: str | None = None,
-    position: tuple[int, int] | None = None,
+    position: tuple[int, ...] | None = None,
     timings: bool = False,
     *,
     body_only: bool = False,
@@ -75,6 +84,9 @@ def spec_report(
     engine: str = "pdflatex",
 ) -> str:
     """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
+
+    A layer of ndim ≠ 2 gets the N-D document (the note's blocks are 2-D): the index sum for its ndim, 𝒲 from the
+    per-axis assembly, the identity proved at its sizes, its pattern, receptive field and counts.
 
     ``position`` is the 0-based output position whose blocks and receptive field are shown (default: the
     blocks at (0, 0) as in the note, the receptive field at the centre); ``timings`` adds the proof's
@@ -87,6 +99,11 @@ def spec_report(
     >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
     (True, True)
     """
+    if spec.ndim != 2:  # the note's construction is 2-D: the N-D document
+        if timings:
+            raise SpecError(f"timings are printed in the 2-D layer report only; this layer is {spec.ndim}-D")
+        return _nd_report(spec, title, command, position, body_only=body_only, template_dir=template_dir, date=date,
+                          engine=engine)
     # the mathematics, computed once by the library
     results = gather_layer(spec, position)
     # shaped for the templates
@@ -103,6 +120,66 @@ def spec_report(
     # the layout
     return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
                   **sections)
+
+
+def _nd_report(spec: ConvSpec, title: str | None, command: str | None, position: tuple[int, ...] | None, *,
+               body_only: bool, template_dir: str | os.PathLike[str] | None, date: str | None, engine: str) -> str:
+    """The LaTeX source of the report on one layer of ndim ≠ 2 (see :func:`spec_report`)."""
+    layer = nd_layer_section(gather_nd_layer(spec, position))
+    return render("nd_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
+                  layer=layer, footer=footer(command, engine == "lualatex"))
+
+
+def transposed_title(spec: ConvTransposeSpec) -> str:
+    """The default title of a transposed layer's report: channels, sizes, and what departs from the defaults.
+
+    >>> transposed_title(ConvTransposeSpec(1, 1, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1))
+    'The transposed convolution 1 → 1 channels, 3×3 input, 3×3 kernel, stride 2, padding 1, output padding 1'
+    """
+    def axes(values: tuple[int, ...]) -> str:
+        return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
+
+    kind = "transposed convolution" if spec.ndim == 2 else f"{spec.ndim}-D transposed convolution"
+    words = [f"The {kind} {spec.in_channels} → {spec.out_channels} channels",
+             f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
+    if spec.ndim == 1:
+        words[1:] = [f"input length {spec.input_size[0]}", f"kernel {spec.kernel_size[0]}"]
+    for name, values, default in (("stride", spec.stride, 1), ("padding", spec.padding, 0),
+                                  ("output padding", spec.output_padding, 0), ("dilation", spec.dilation, 1)):
+        if any(v != default for v in values):
+            words.append(f"{name} {axes(values)}")
+    if spec.groups != 1:
+        words.append(f"{spec.groups} groups")
+    if not spec.bias:
+        words.append("no bias")
+    return ", ".join(words)
+
+
+def transposed_report(
+    spec: ConvTransposeSpec,
+    title: str | None = None,
+    command: str | None = None,
+    position: tuple[int, ...] | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
+) -> str:
+    """The LaTeX source of the report on one transposed layer (PyTorch's ConvTranspose): definition, output size,
+    conv_transpose(y) = 𝒲ᵀy + b and the zero-insertion form proved at its sizes, 𝒲ᵀ, counts, receptive field.
+
+    ``position`` (0-based, one index per axis; default the centre) is the output written out and followed back.
+
+    >>> tex = transposed_report(ConvTransposeSpec(1, 1, input_size=(3,), kernel_size=3, stride=2))
+    >>> "\\\\section{The definition}" in tex
+    True
+    """
+    # the mathematics (both engines when small), then its shape for the template
+    layer = transposed_section(gather_transposed(spec, position))
+    return render("transposed_report.tex.j2", template_dir,
+                  front=front(title or transposed_title(spec), body_only, date, engine), layer=layer,
+                  footer=footer(command, engine == "lualatex"))
 
 
 def layers_report(

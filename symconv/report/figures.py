@@ -7,12 +7,12 @@ templates only draw rectangles at the coordinates given. Every coordinate is a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import SpecError
-from ..receptive.field import MapRegion, ReceptiveField, Region
+from ..receptive.field import AxisRegion, MapRegion, ReceptiveField, Region
 from .gather import SparsityCounts
 from .render import Tex
 
@@ -163,6 +163,40 @@ def sparsity_figure(sparsity: SparsityCounts, position: tuple[int, int] = (0, 0)
     )
 
 
+# ----------------------------------------------------------------------------- 𝒲's pattern in any ndim
+@dataclass(frozen=True)
+class PatternFigure:
+    """𝒲's nonzero pattern (channel-major rows, C-order columns) entry by entry, as TikZ rectangles in cell units.
+
+    ``runs`` are (row, first column, end column, shade) with shade = input channel (mod 4) + 1; the lines
+    separate output channels (horizontal) and input channels (vertical).
+    """
+
+    rows: int
+    cols: int
+    unit: Tex
+    runs: tuple[tuple[int, int, int, int], ...]
+    hlines: tuple[Tex, ...]
+    vlines: tuple[Tex, ...]
+
+
+def pattern_figure(pattern: np.ndarray, out_channels: int, in_channels: int) -> PatternFigure:
+    """The boolean pattern of 𝒲 (``d_y × d_x``, small enough to draw entry by entry) laid out for TikZ.
+
+    >>> f = pattern_figure(np.array([[1, 1, 0], [0, 1, 1]], dtype=bool), 1, 1)
+    >>> f.runs, f.hlines
+    (((0, 0, 2, 1), (1, 1, 3, 1)), ())
+    """
+    rows, cols = pattern.shape
+    per_in, per_out = cols // in_channels, rows // out_channels
+    shade = (np.arange(cols) // per_in) % _PALETTE + 1
+    runs = _level_runs(np.where(pattern, shade[None, :], 0))
+    unit = min(_FIG_WIDTH_CM / cols, _FIG_HEIGHT_CM / rows, _MAX_UNIT_CM)
+    return PatternFigure(rows, cols, Tex(f"{unit:.4f}cm"), tuple(runs),
+                         tuple(_coord(v) for v in range(per_out, rows, per_out)),
+                         tuple(_coord(v) for v in range(per_in, cols, per_in)))
+
+
 # ----------------------------------------------------------------------------- receptive-field maps
 @dataclass(frozen=True)
 class MapPicture:
@@ -218,6 +252,14 @@ def _drawn(m: MapRegion) -> tuple[tuple[int, ...], np.ndarray]:
     return m.map_size, m.mask
 
 
+def _as_plane(m: MapRegion) -> MapRegion:
+    """A 1-D map as a 1 × n one (row 0), so that 1-D stacks draw like 2-D ones; other maps unchanged."""
+    if len(m.axes) != 1:
+        return m
+    size, mask = _drawn(m)
+    return replace(m, map_size=(1, *size), mask=mask[None, :], axes=(AxisRegion(0, 0, 0.0, 0, 0), *m.axes))
+
+
 def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
     """``region`` (one output's, from ``rf.region``) in every feature map of ``rf``, laid out left to right.
 
@@ -229,13 +271,14 @@ def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
     >>> [(m.name, m.cells) for m in receptive_figure(rf, rf.region((1, 1))).maps]
     [('input', 4), ('conv1', 1)]
     """
-    windows = [tuple(_window(n, a.start, a.end) for n, a in zip(_drawn(m)[0], m.axes)) for m in region.maps]
+    maps_in = tuple(_as_plane(m) for m in region.maps)  # a 1-D map is drawn as one row of cells
+    windows = [tuple(_window(n, a.start, a.end) for n, a in zip(_drawn(m)[0], m.axes)) for m in maps_in]
     largest = max(max(hi - lo for lo, hi in w) for w in windows)
     unit = min(_RF_MAX_UNIT_CM, _RF_MAX_MAP_CM / largest)
     captions = {lf.name: lf.layer.describe() if lf.layer is not None else (lf.merge or "") for lf in rf.layers}
     maps: list[MapPicture] = []
     x, y, row_height = 0.0, 0.0, 0.0
-    for number, (m, ((wr0, wr1), (wc0, wc1))) in enumerate(zip(region.maps, windows)):
+    for number, (m, ((wr0, wr1), (wc0, wc1))) in enumerate(zip(maps_in, windows)):
         (full_rows, full_cols), full_mask = _drawn(m)
         mask = full_mask[wr0:wr1, wc0:wc1]
         rows, cols = mask.shape
@@ -254,7 +297,7 @@ def receptive_figure(rf: ReceptiveField, region: Region) -> ReceptiveFigure:
             x=Tex(f"{x + (slot - cols * unit) / 2:.3f}"), y=Tex(f"{-y:.3f}"),
             runs=tuple((r, a, b) for r, a, b, _ in _level_runs(mask.astype(np.int8))),
             box=(_coord(c0), _coord(r0), _coord(c1), _coord(r1)), middle=_coord(cols / 2), grid=unit >= _RF_GRID_MIN_UNIT_CM,
-            cells=int(full_mask.sum()), is_output=number == len(region.maps) - 1,
+            cells=int(full_mask.sum()), is_output=number == len(maps_in) - 1,
             size=Tex(f"{full_rows}\\,\\texttimes\\,{full_cols}"),
             window=f"rows {wr0}–{wr1 - 1}, columns {wc0}–{wc1 - 1} (from 0)" if cropped else "",
         ))

@@ -27,15 +27,17 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, ratios
+from ..closed.counts import Counts, Formula, Ratio, counts, formula, note_setting, output_names, ratios
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, weight_array
+from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.blocks import block_terms, blocks, kernel_rows, matrix, matrix_as_written
 from ..forms.direct import direct_terms
+from ..forms.transposed import transposed_matrix_terms
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
-from ..receptive.check import FieldCheck, check_receptive_field
+from ..receptive.check import FieldCheck, check_receptive_field, layer_operator
 from ..receptive.field import (
     EffectiveField,
     ReceptiveField,
@@ -45,6 +47,7 @@ from ..receptive.field import (
     receptive_field,
 )
 from ..receptive.forms import ReceptiveForms, receptive_forms
+from ..receptive.layers import Layer
 
 __all__ = [
     "BOTH_ENGINES_TERMS",
@@ -60,6 +63,8 @@ __all__ = [
     "EffectiveResults",
     "FieldDisagreement",
     "LayerResults",
+    "MAX_MASK_CHECK_POSITIONS",
+    "MaskCheck",
     "Lemma",
     "OutputTerms",
     "PlacedBlock",
@@ -69,6 +74,9 @@ __all__ = [
     "ReceptiveResults",
     "SparsityCounts",
     "StackResults",
+    "check_position",
+    "flat_position",
+    "check_masks",
     "gather_blocks",
     "gather_counts",
     "gather_definition",
@@ -107,16 +115,31 @@ def in_note_setting(spec: ConvSpec) -> bool:
             and all(d == 1 for d in spec.dilation) and spec.groups == 1)
 
 
-def _check_position(spec: ConvSpec, position: tuple[int, int]) -> None:
-    rows_out, cols_out = spec.output_size
-    j, k = position
-    if not (0 <= j < rows_out and 0 <= k < cols_out):
-        raise SpecError(f"position must be within 0..{rows_out - 1} x 0..{cols_out - 1} (0-based), got {position!r}")
+def check_position(spec: ConvSpec, position: tuple[int, ...]) -> None:
+    """A one-line SpecError unless ``position`` is an output position of ``spec`` (0-based, one index per axis).
+
+    >>> check_position(ConvSpec(1, 1, input_size=(8,), kernel_size=3), (6,))
+    Traceback (most recent call last):
+    symconv.errors.SpecError: position must be within 0..5 (0-based), got (6,)
+    """
+    ranges = " x ".join(f"0..{n - 1}" for n in spec.output_size)
+    if len(position) != spec.ndim:
+        example = "x".join("0" * spec.ndim)
+        raise SpecError(f"position must have {spec.ndim} index{'es' * (spec.ndim != 1)} (one per spatial axis, "
+                        f"e.g. {example}) within {ranges} (0-based), got {position!r}")
+    if not all(0 <= v < n for v, n in zip(position, spec.output_size)):
+        raise SpecError(f"position must be within {ranges} (0-based), got {position!r}")
 
 
-def _flat(spec: ConvSpec, position: tuple[int, ...]) -> int:
-    """The flat output position (C-order over the output grid) of a 0-based (j, k)."""
-    return position[0] * spec.output_size[1] + position[1]
+
+def flat_position(spec: ConvSpec, position: tuple[int, ...]) -> int:
+    """The flat output position (C-order over the output grid) of a 0-based position, any ndim.
+
+    >>> flat_position(ConvSpec(1, 1, input_size=5, kernel_size=3), (1, 2))
+    5
+    """
+    return int(np.ravel_multi_index(position, spec.output_size))
+
 
 
 # ----------------------------------------------------------------------------- the proof
@@ -386,10 +409,10 @@ def gather_proof(spec: ConvSpec) -> ProofResults:
 # ----------------------------------------------------------------------------- the index sum, written out
 @dataclass(frozen=True)
 class OutputTerms:
-    """Output (channel, j, k) of the index sum (0-based): its x·ω products and bias terms, in the sum's order."""
+    """Output (channel, j, k) of the index sum (0-based; one index per axis in N-D): its x·ω products and bias terms."""
 
     channel: int
-    position: tuple[int, int]
+    position: tuple[int, ...]
     products: tuple[tuple[sympy.Symbol, sympy.Symbol], ...]  # (x, ω), symconv's 0-based symbols
     bias: tuple[sympy.Symbol, ...]
     taps: int  # products the sum would have without padding (C₁/G · h · w)
@@ -403,8 +426,8 @@ class DefinitionResults:
     examples: tuple[OutputTerms, ...]
 
 
-def _output_terms(spec: ConvSpec, channel: int, position: tuple[int, int]) -> OutputTerms:
-    terms = direct_terms(spec, positions=np.array([_flat(spec, position)]), channels=range(channel, channel + 1))
+def _output_terms(spec: ConvSpec, channel: int, position: tuple[int, ...]) -> OutputTerms:
+    terms = direct_terms(spec, positions=np.array([flat_position(spec, position)]), channels=range(channel, channel + 1))
     keys = terms.keys[0, 0][np.broadcast_to(terms.valid[0, 0], terms.keys.shape[2:])].tolist()
     n_weights = math.prod(spec.weight_shape)
     weights, inputs = weight_array(spec).reshape(-1), input_array(spec).reshape(-1)
@@ -424,11 +447,11 @@ def gather_definition(spec: ConvSpec) -> DefinitionResults:
     >>> [len(e.products) for e in gather_definition(ConvSpec(1, 1, input_size=3, kernel_size=2, padding=1)).examples]
     [1, 4]
     """
-    examples = [_output_terms(spec, 0, (0, 0))]
+    corner = (0,) * spec.ndim
+    examples = [_output_terms(spec, 0, corner)]
     if len(examples[0].products) < examples[0].taps:
-        rows_out, cols_out = spec.output_size
-        centre = (rows_out // 2, cols_out // 2)
-        if centre != (0, 0):
+        centre = tuple(n // 2 for n in spec.output_size)
+        if centre != corner:
             examples.append(_output_terms(spec, 0, centre))
     return DefinitionResults(spec, tuple(examples))
 
@@ -469,7 +492,7 @@ def gather_blocks(spec: ConvSpec, position: tuple[int, int] = (0, 0)) -> BlockRe
     >>> [(p.l, p.m, p.row) for p in b.placed], b.W.shape
     ([(0, 0, 0), (0, 1, 1)], (8, 9))
     """
-    _check_position(spec, position)
+    check_position(spec, position)
     j, k = position
     b = blocks(spec)
     height, width = spec.input_size
@@ -585,7 +608,7 @@ def _cells(region: Region) -> int:
 
 def _block_disagreement(spec: ConvSpec, position: tuple[int, int]) -> FieldDisagreement | None:
     """The first row i of 𝒲_{j,k} whose nonzero columns differ from :func:`conv_inputs` (i, j, k)."""
-    terms = block_terms(spec, np.array([_flat(spec, position)]))
+    terms = block_terms(spec, np.array([flat_position(spec, position)]))
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
     n_weights = math.prod(spec.weight_shape)
     for i in range(spec.out_channels):
@@ -636,7 +659,7 @@ class CountResults:
 
 
 def _count_value(name: str, spec: ConvSpec) -> CountValue:
-    f = formula(name)
+    f = formula(name, spec.ndim)
     closed = None if f.expr.has(sympy.Sum) else f.expr
     return CountValue(f, closed, None if closed is None else note_setting(closed), f.at(spec))
 
@@ -654,7 +677,7 @@ def gather_counts(spec: ConvSpec) -> CountResults:
     if spec.bias != "none":
         names.append("params_bias_" + spec.bias)
     names += [bias, "params_fc", "params_local", found.nnz_formula, "density" + found.nnz_formula[3:], "macs_dense"]
-    derived = ("output_height", "params_weights", bias, "params_fc", found.nnz_formula)
+    derived = (output_names(spec.ndim)[0], "params_weights", bias, "params_fc", found.nnz_formula)
     return CountResults(found, tuple(_count_value(n, spec) for n in names),
                         tuple(_count_value(n, spec) for n in derived), tuple(ratios().values()))
 
@@ -683,7 +706,7 @@ def gather_layer(spec: ConvSpec, position: tuple[int, int] | None = None) -> Lay
     centre = (spec.output_size[0] // 2, spec.output_size[1] // 2)
     field_at = centre if position is None else position
     position = (0, 0) if position is None else position
-    _check_position(spec, position)
+    check_position(spec, position)
     return LayerResults(
         spec=spec,
         position=position,
@@ -706,9 +729,32 @@ class EffectiveResults:
     uniform_std_over_size: tuple[float, ...]  # per axis: std / r of a uniform spread over the r positions
 
 
+#: The exact-mask check of a stack with transposed layers multiplies dense 0/1 matrices: maps up to this many positions.
+MAX_MASK_CHECK_POSITIONS = 4096
+
+
+@dataclass(frozen=True)
+class MaskCheck:
+    """Every output's exact region (``ReceptiveField.region``) against the product of the layers' 0/1 matrices.
+
+    The matrices come from the forms, not from the receptive-field code: a convolution's or pooling's from its
+    window (:func:`symconv.receptive.check.layer_operator`), a transposed convolution's is the pattern of 𝒲ᵀ
+    (:func:`symconv.forms.transposed.transposed_matrix_terms`). ``mismatch`` names the first output that differs.
+    """
+
+    holds: bool
+    outputs: int
+    nnz: int
+    mismatch: str | None
+
+
 @dataclass(frozen=True)
 class StackResults:
-    """The receptive field of a stack at output ``index`` (0-based), its closed forms, its check against 𝒲."""
+    """The receptive field of a stack at output ``index`` (0-based), its closed forms, its check against 𝒲.
+
+    ``check`` is the summary's check against the 𝒲 product (conv and pooling stacks); a stack with a transposed
+    layer has ``masks`` instead (its field may have no (size, stride, padding) summary), or ``masks_refusal``.
+    """
 
     field: ReceptiveField
     input_size: tuple[int, ...]
@@ -717,9 +763,11 @@ class StackResults:
     region: Region
     cells: int
     forms: ReceptiveForms
-    check: FieldCheck
+    check: FieldCheck | None
     effective: EffectiveResults | None
     effective_refusal: str | None  # why there is no effective field (max pooling, branches)
+    masks: MaskCheck | None = None
+    masks_refusal: str | None = None
 
 
 def _effective(layers: list[Any]) -> tuple[EffectiveResults | None, str | None]:
@@ -730,6 +778,59 @@ def _effective(layers: list[Any]) -> tuple[EffectiveResults | None, str | None]:
     centred = all(2 * ax.mean == ax.size - 1 for ax in erf.axes)
     uniform = tuple(math.sqrt((ax.size**2 - 1) / 12) / ax.size for ax in erf.axes)
     return EffectiveResults(erf, centred, uniform), None
+
+
+def _layer_matrix(layer: Any, size: tuple[int, ...]) -> np.ndarray:
+    """One layer's 0/1 matrix on one channel's flattened map (rows: its outputs, columns: its inputs, C-order)."""
+    if isinstance(layer, ConvSpec):
+        layer = Layer.from_spec(layer)
+    if layer.kind != "tconv":
+        return layer_operator(layer, size).to_dense() > 0
+    t = ConvTransposeSpec(1, 1, input_size=size, kernel_size=layer.kernel_size, stride=layer.stride,
+                          padding=layer.padding, output_padding=layer.output_padding, dilation=layer.dilation,
+                          bias=False, ndim=len(size))
+    terms = transposed_matrix_terms(t)  # 𝒲ᵀ of the forward layer: (output, weight, input) triples
+    dense = np.zeros((math.prod(t.output_size), math.prod(size)), dtype=bool)
+    dense[terms.out, terms.b] = True
+    return dense
+
+
+def check_masks(layers: list[Any], rf: ReceptiveField) -> MaskCheck:
+    """Every output's exact region of ``rf`` against the product of the ``layers``' 0/1 matrices (a sequence).
+
+    >>> from symconv.receptive.layers import parse_layer
+    >>> layers = [parse_layer("conv:k=3,s=2"), parse_layer("tconv:k=3,s=2")]
+    >>> c = check_masks(layers, receptive_field(layers, input_size=(8, 8)))
+    >>> c.holds, c.outputs
+    (True, 49)
+    """
+    sizes = [lf.map_size for lf in rf.layers]
+    product = np.eye(math.prod(sizes[0]), dtype=np.int64)
+    for layer, size in zip(layers, sizes[:-1]):
+        product = (_layer_matrix(layer, tuple(size)).astype(np.int64) @ product > 0).astype(np.int64)
+    out_size = tuple(sizes[-1])
+    for flat, index in enumerate(np.ndindex(*out_size)):
+        mask = rf.region(index).mask
+        read = np.zeros(product.shape[1], dtype=bool) if mask is None else mask.reshape(-1)
+        expected = product[flat] > 0
+        if not np.array_equal(read, expected):
+            return MaskCheck(False, math.prod(out_size), int(product.sum()),
+                             f"output {index}: {int(np.count_nonzero(read & ~expected))} positions of its region are "
+                             f"not in its row of the product, {int(np.count_nonzero(expected & ~read))} of the row are "
+                             "not in the region")
+    return MaskCheck(True, math.prod(out_size), int(product.sum()), None)
+
+
+def _stack_check(layers: list[Any], rf: ReceptiveField) -> tuple[FieldCheck | None, MaskCheck | None, str | None]:
+    """The summary's check against the 𝒲 product, or for a stack with a transposed layer the exact masks' check."""
+    kinds = [getattr(Layer.from_spec(lay) if isinstance(lay, ConvSpec) else lay, "kind", None) for lay in layers]
+    if "tconv" not in kinds:
+        return check_receptive_field(rf), None, None
+    largest = max(math.prod(lf.map_size) for lf in rf.layers)
+    if largest > MAX_MASK_CHECK_POSITIONS:
+        return None, None, (f"a map of the stack has {largest:,} positions, above the {MAX_MASK_CHECK_POSITIONS:,} "
+                            "that the dense product of the layers' matrices is built for")
+    return None, check_masks(layers, rf), None
 
 
 def gather_stack(layers: list[Any], input_size: tuple[int, int], index: tuple[int, ...] | None = None) -> StackResults:
@@ -747,8 +848,9 @@ def gather_stack(layers: list[Any], input_size: tuple[int, int], index: tuple[in
         index = tuple(n // 2 for n in rf.output_size)
     region = rf.region(index)
     effective, refusal = _effective(layers)
+    check, masks, masks_refusal = _stack_check(layers, rf)
     return StackResults(
         field=rf, input_size=rf.input_size, output_size=rf.output_size, index=index, region=region,
-        cells=_cells(region), forms=receptive_forms(), check=check_receptive_field(rf),
-        effective=effective, effective_refusal=refusal,
+        cells=_cells(region), forms=receptive_forms(), check=check,
+        effective=effective, effective_refusal=refusal, masks=masks, masks_refusal=masks_refusal,
     )

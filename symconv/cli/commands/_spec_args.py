@@ -111,7 +111,7 @@ def transposed_from_args(args: argparse.Namespace) -> ConvTransposeSpec:
     from ...core.transposed import ConvTransposeSpec  # here, not at the top: `symconv --help` must not load NumPy
 
     sizes, padding = _sizes(args)
-    sizes["output_padding"] = parse_sizes("--output-padding", args.output_padding)
+    sizes["output_padding"] = parse_sizes("--output-padding", args.output_padding or "0")
     if isinstance(padding, str):
         raise SpecError(f"--padding must be ints for --transposed (ConvTranspose has no 'same'/'valid'), got {padding!r}")
     if args.bias == "per_location":
@@ -122,3 +122,22 @@ def transposed_from_args(args: argparse.Namespace) -> ConvTransposeSpec:
         sizes["output_padding"], sizes["dilation"], args.groups, bias=args.bias == "shared",
         ndim=layer_ndim(args, sizes, padding),
     )
+
+
+def parse_position(text: str, ndim: int = 2) -> tuple[int, ...]:
+    """``--position``: one 0-based int per spatial axis joined by x (``5``, ``0x0``, ``1x1x1``); a one-line SpecError
+    naming the flag when it is not ints or has the wrong number of axes. Ranges are the layer's to check.
+
+    >>> parse_position("3x4"), parse_position("5", ndim=1)
+    ((3, 4), (5,))
+    """
+    example = "x".join("0" * ndim)
+    try:
+        values = tuple(int(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        shape = "JxK" if ndim == 2 else f"{ndim} ints joined by x" if ndim != 1 else "one int"
+        raise SpecError(f"--position must be {shape} with 0-based ints (e.g. {example}), got {text!r}") from None
+    if len(values) != ndim:
+        raise SpecError(f"--position must have {ndim} index{'es' * (ndim != 1)} (one per spatial axis of the output, "
+                        f"e.g. {example}), got {text!r}")
+    return values

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ...errors import SpecError
 from ..progress import progress_bar
-from ._spec_args import add_spec_arguments, parse_sizes, spec_from_args
+from ._spec_args import add_spec_arguments, parse_position, parse_sizes, spec_from_args, transposed_from_args
 
 NAME = "report"
-HELP = ("write a LaTeX report (--pdf: also a PDF) on one layer, a layer stack (--layers), the note's audit (--audit) "
-        "or the corrected note (--note)")
+HELP = ("write a LaTeX report (--pdf: also a PDF) on one layer (any ndim; --transposed: a ConvTranspose), a layer "
+        "stack (--layers), the note's audit (--audit) or the corrected note (--note)")
 
 _LAYER_FLAGS = ("in_channels", "out_channels", "input", "kernel")
 _SPEC_DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "bias": "shared"}
@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     modes.add_argument("--note", action="store_true",
                        help="the lecture note, corrected: each claim as written, verdict, correction; prose errata")
     kind.add_argument("--no-torch", action="store_true", help="--audit, --note: skip the PyTorch cross-checks")
+    kind.add_argument("--transposed", action="store_true",
+                      help="the layer arguments describe a ConvTranspose layer (PyTorch's semantics)")
+    kind.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
     g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
@@ -47,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--template-dir", default=None, metavar="DIR",
                    help="templates here replace the shipped ones by name (e.g. section_counts.tex.j2)")
     g.add_argument("--position", default=None, metavar="JxK",
-                   help="output position shown (0-based; default: blocks at 0x0 and the receptive field at the centre)")
+                   help="output position shown, one index per axis (0-based, e.g. 5 in 1-D, 1x1x1 in 3-D; default: "
+                        "blocks at 0x0 and the receptive field at the centre)")
     g.add_argument("--timings", action="store_true", help="print the proof's seconds (the .tex then differs run to run)")
 
 
@@ -60,13 +64,20 @@ def command_line(args: argparse.Namespace) -> str:
             words.append("--no-torch")
     elif args.layers:
         words += ["--layers", *args.layers, "--input", args.input]
+        if args.ndim is not None:
+            words += ["--ndim", str(args.ndim)]
     else:
+        if args.transposed:
+            words.append("--transposed")
         words += ["--in-channels", str(args.in_channels), "--out-channels", str(args.out_channels),
                   "--input", args.input, "--kernel", args.kernel]
         for name, default in _SPEC_DEFAULTS.items():
             value = getattr(args, name)
             if value != default:
                 words += [f"--{name}", str(value)]
+        for name in ("output_padding", "ndim"):
+            if getattr(args, name) is not None:
+                words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     if args.position is not None:
         words += ["--position", args.position]
     if args.title is not None:
@@ -83,14 +94,6 @@ def command_line(args: argparse.Namespace) -> str:
     if args.pdf:
         words.append("--pdf")
     return shlex.join(words)
-
-
-def _position(text: str) -> tuple[int, int]:
-    try:
-        j, k = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise SpecError(f"--position must be JxK with 0-based ints (e.g. 0x0), got {text!r}") from None
-    return j, k
 
 
 def _check_mode(args: argparse.Namespace) -> None:
@@ -124,12 +127,30 @@ def _check_mode(args: argparse.Namespace) -> None:
                 f"the layer to report on is incomplete: {', '.join(missing)} required (or --layers, --audit, --note)")
     if args.no_torch and not (args.audit or args.note):
         raise SpecError("--no-torch applies to --audit and --note only")
+    _check_transposed(args)
+
+
+def _check_transposed(args: argparse.Namespace) -> None:
+    """One-line SpecErrors for --transposed / --output-padding with arguments they do not combine with."""
+    if args.output_padding is not None and not args.transposed:
+        raise SpecError("--output-padding needs --transposed (it is a ConvTranspose parameter)")
+    if not args.transposed:
+        return
+    for flag, given in (("--layers", args.layers), ("--audit", args.audit), ("--note", args.note)):
+        if given:
+            raise SpecError(f"--transposed describes one ConvTranspose layer; it cannot be combined with {flag} "
+                            "(a stack takes tconv:k=…,s=… layers)")
+    if args.bias == "per_location":
+        raise SpecError("--bias must be 'shared' or 'none' for --transposed (ConvTranspose has one bias per channel), "
+                        "got 'per_location'")
+    if args.timings:
+        raise SpecError("--timings is for the forward layer's proof; it cannot be combined with --transposed")
 
 
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
     # the library (SymPy, Jinja) loads here, not when the CLI is built: --help stays instant
-    from ...report import audit_report, layers_report, note_report, spec_report
+    from ...report import audit_report, layers_report, note_report, spec_report, transposed_report
 
     _check_mode(args)
     command = command_line(args)
@@ -146,13 +167,22 @@ def document(args: argparse.Namespace) -> str:
         from ...receptive.layers import parse_layer
 
         size = parse_sizes("input", args.input)
-        size = (size, size) if isinstance(size, int) else size
-        index = None if args.position is None else _position(args.position)
+        if isinstance(size, int):
+            size = (size,) * (args.ndim or 2)
+        elif args.ndim is not None and len(size) != args.ndim:
+            count = "1 size" if args.ndim == 1 else f"1 or {args.ndim} sizes"
+            raise SpecError(f"--input must have {count} (one per spatial axis, as --ndim {args.ndim} gives), "
+                            f"got {args.input!r}")
+        index = None if args.position is None else parse_position(args.position, len(size))
         return layers_report([parse_layer(text) for text in args.layers], size, title=args.title, command=command,
                              index=index, **options)
-    position = None if args.position is None else _position(args.position)
-    return spec_report(spec_from_args(args), title=args.title, command=command, position=position, timings=args.timings,
-                       **options)
+    if args.transposed:
+        layer = transposed_from_args(args)
+        position = None if args.position is None else parse_position(args.position, layer.ndim)
+        return transposed_report(layer, title=args.title, command=command, position=position, **options)
+    spec = spec_from_args(args)
+    position = None if args.position is None else parse_position(args.position, spec.ndim)
+    return spec_report(spec, title=args.title, command=command, position=position, timings=args.timings, **options)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ strings (:class:`~symconv.report.render.Tex`) built here, plain words that templ
 mathematics uses the note's numbering (:mod:`.note`); figures are laid out in :mod:`symconv.report.figures`.
 
 One module per part of a document: :mod:`.layer` (notation, index sum), :mod:`.blocks`, :mod:`.proof`,
-:mod:`.counts`, :mod:`.receptive` (one layer, a stack), :mod:`.audit`, :mod:`.footer`.
+:mod:`.counts`, :mod:`.receptive` (one layer, a stack), :mod:`.audit`, :mod:`.footer`; :mod:`.nd` the whole of
+the documents on a layer of ndim ≠ 2 and on a transposed layer.
 """
 
 from .audit import AuditSection, ClaimView, audit_section
@@ -15,6 +16,7 @@ from .corrected import CorrectedNote, Erratum, NotePart, corrected_note
 from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
 from .footer import Footer, Front, footer, front
 from .layer import DefinitionSection, Expansion, Quantity, SpecSection, definition_section, spec_section
+from .nd import NdLayerSection, TransposedSection, nd_layer_section, transposed_section
 from .note import elide, to_note
 from .proof import MismatchView, ProofRun, ProofSection, mismatch_view, proof_section
 from .receptive import AxisBox, ReceptiveSection, StackRow, StackSection, receptive_section, stack_section
@@ -36,6 +38,7 @@ __all__ = [
     "Front",
     "MismatchView",
     "NamedMatrix",
+    "NdLayerSection",
     "NotePart",
     "ProofRun",
     "ProofSection",
@@ -45,6 +48,7 @@ __all__ = [
     "SpecSection",
     "StackRow",
     "StackSection",
+    "TransposedSection",
     "audit_section",
     "blocks_section",
     "corrected_note",
@@ -54,9 +58,11 @@ __all__ = [
     "footer",
     "front",
     "mismatch_view",
+    "nd_layer_section",
     "proof_section",
     "receptive_section",
     "spec_section",
     "stack_section",
     "to_note",
+    "transposed_section",
 ]

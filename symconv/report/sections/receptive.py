@@ -29,8 +29,13 @@ class AxisBox:
     clipped: bool
 
 
+def _axis_names(ndim: int) -> tuple[str, ...]:
+    """How the report names the axes: rows and columns in 2-D, positions in 1-D, numbered axes otherwise."""
+    return ("rows", "columns") if ndim == 2 else ("positions",) if ndim == 1 else tuple(f"axis {a}" for a in range(ndim))
+
+
 def _boxes(region: Region, input_size: tuple[int, ...], shift: int) -> tuple[AxisBox, ...]:
-    names = ("rows", "columns")
+    names = _axis_names(len(input_size))
     return tuple(
         AxisBox(names[a], ax.start + shift, ax.end + shift, Tex(f"{ax.centre + shift:g}"), ax.size,
                 not (in_range(ax.start, input_size[a]) and in_range(ax.end, input_size[a])))
@@ -116,6 +121,9 @@ class StackSection:
     check_nnz: int
     check_mismatch: str | None
     check_undetermined: str  # what the product cannot pin ("" when everything claimed was pinned)
+    check_kind: str  # "summary": the (size, stride, padding) against the 𝒲 product; "masks": every exact region; "none"
+    check_refusal: str | None  # why no check ran (check_kind "none")
+    inexact: str | None  # why the field has no (size, stride, padding) summary (a strided transposed layer)
     effective: tuple[tuple[str, Tex, Tex, int, str, str], ...]  # (axis, mean, variance, size r, std / r, uniform's std / r)
     effective_centred: bool  # the mean is the centre of the box, (r − 1)/2, on every axis
     effective_note: str | None
@@ -124,9 +132,12 @@ class StackSection:
 
 
 def _stack_rows(s: StackResults) -> tuple[StackRow, ...]:
+    def summary(values: tuple[int, ...] | None) -> str:
+        return "—" if values is None else x_join(values)  # behind a strided transposed layer: no such number
+
     return tuple(
         StackRow(lf.name, "" if lf.layer is None else lf.layer.describe() if lf.merge is None else lf.merge,
-                 x_join(lf.size), x_join(lf.stride), x_join(lf.padding), x_join(lf.map_size))
+                 summary(lf.size), summary(lf.stride), summary(lf.padding), x_join(lf.map_size))
         for lf in s.field.layers
     )
 
@@ -135,7 +146,7 @@ def _effective_rows(s: StackResults) -> tuple[tuple[str, Tex, Tex, int, str, str
     if s.effective is None:
         return ()
     return tuple(
-        (("rows", "columns")[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
+        (_axis_names(len(s.input_size))[a], latex(sympy.Rational(ax.mean.numerator, ax.mean.denominator)),
          latex(sympy.Rational(ax.variance.numerator, ax.variance.denominator)), ax.size, f"{ax.std_over_size:.3f}",
          f"{uniform:.3f}")
         for a, (ax, uniform) in enumerate(zip(s.effective.field.axes, s.effective.uniform_std_over_size))
@@ -191,7 +202,9 @@ def stack_section(s: StackResults) -> StackSection:
     >>> t.size, t.stride, t.check_holds
     ('5×5', '2×2', True)
     """
-    rf, forms, check = s.field, s.forms, s.check
+    rf, forms = s.field, s.forms
+    check = s.check if s.check is not None else s.masks
+    kind = "summary" if s.check is not None else "masks" if s.masks is not None else "none"
     return StackSection(
         rows=_stack_rows(s), size=x_join(rf.size), stride=x_join(rf.stride), padding=x_join(rf.padding),
         input_size=x_join(s.input_size), output_size=x_join(s.output_size), index=f"({', '.join(map(str, s.index))})",
@@ -200,8 +213,11 @@ def stack_section(s: StackResults) -> StackSection:
         recurrences=tuple((d.name, d.recurrence, d.initial, d.closed, d.identical) for d in (forms.r, forms.S, forms.P)),
         start=forms.start, end=forms.end,
         proofs=tuple((_statement(p.statement), _method(p.method), p.holds) for p in forms.proofs),
-        check_holds=check.holds, check_outputs=check.outputs, check_interior=check.interior_outputs, check_nnz=check.nnz,
-        check_mismatch=check.mismatch, check_undetermined="; ".join(check.undetermined),
+        check_holds=check is not None and check.holds, check_outputs=0 if check is None else check.outputs,
+        check_interior=s.check.interior_outputs if s.check is not None else 0, check_nnz=0 if check is None else check.nnz,
+        check_mismatch=None if check is None else check.mismatch,
+        check_undetermined="; ".join(s.check.undetermined) if s.check is not None else "",
+        check_kind=kind, check_refusal=s.masks_refusal, inexact=rf.inexact,
         effective=_effective_rows(s), effective_centred=s.effective is not None and s.effective.centred,
         effective_note=s.effective_refusal,
         misaligned=tuple(m.describe() for m in rf.misaligned), paths=sum(p.count for p in rf.paths),
