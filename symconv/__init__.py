@@ -90,6 +90,7 @@ _LAZY: dict[str, str] = {
     "layers_report": ".report",
     "note_report": ".report",
     "spec_report": ".report",
+    "transposed_report": ".report",
 }
 
 __all__ = [
@@ -162,6 +163,7 @@ __all__ = [
     "transposed_counts",
     "transposed_direct",
     "transposed_matrix",
+    "transposed_report",
     "verify",
     "verify_backward",
     "verify_implementation",
@@ -216,4 +218,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from .receptive.forms import effective_forms, receptive_forms
     from .receptive.layers import Branches, Graph, Layer
-    from .report import audit_report, build_pdf, layers_report, note_report, spec_report
+    from .report import audit_report, build_pdf, layers_report, note_report, spec_report, transposed_report
