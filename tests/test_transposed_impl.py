@@ -104,6 +104,11 @@ def test_cli_check_impl_transposed(tmp_path, capsys, monkeypatch):
     assert main(["check-impl", "tc:up", "--in-channels", "2", "--out-channels", "2", "--input", "3", "--kernel", "3",
                  "--output-padding", "1"]) == 2
     assert capsys.readouterr().err.endswith("--output-padding is for --transposed layers only\n")
+    # --output-padding left out is PyTorch's default 0 (it once crashed: exit 3); torch agrees at that layer
+    code = main(["check-impl", "tc:up", "--transposed", "--in-channels", "2", "--out-channels", "2", "--input", "3",
+                 "--kernel", "3", "--stride", "2", "--pass-params"])
+    out = capsys.readouterr().out
+    assert code == 0 and "output_padding 0×0" in out.splitlines()[0] and "output 7×7" in out.splitlines()[0]
 
 
 def test_unsupported_options_are_refused():
