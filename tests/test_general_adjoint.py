@@ -211,3 +211,30 @@ def test_cli_transposed_and_backward(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["prove", "--transposed", "--output-padding", "x"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("symconv prove: error: output_padding must be an int") and "\n" not in err
+
+
+def test_the_transposed_hypotheses_are_stated_and_hold_exactly_at_pytorchs_layers(proof: Proof) -> None:
+    """The theorem states its transposed part's hypotheses (describe, JSON); they hold at every layer PyTorch accepts
+    (sizes from ConvTransposeSpec, not from the prover's formula) and fail when the output size is off by one."""
+    (part, hyps), = proof.conditions
+    assert f"{part}: for all sizes satisfying" in proof.describe()
+    assert json.loads(proof.to_json())["conditions"][0]["part"] == part
+    assert prove_general(rechecks=2).conditions == ()  # the forward theorem alone has no further part
+    names = {str(x): x for x in hyps.free_symbols}
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        s, d, k = (int(v) for v in rng.integers(1, 4, size=3))
+        a = int(rng.integers(0, max(s, d)))
+        p = int(rng.integers(0, d * (k - 1) + 1))
+        n = int(rng.integers(1, 5))
+        try:
+            t = ConvTransposeSpec(2, 2, input_size=(n, n), kernel_size=k, stride=s, padding=p, output_padding=a,
+                                  dilation=d)
+        except SpecError:
+            continue
+        values = {"C_1": 2, "C_2": 2, "g": 1, "q_1": 2, "q_2": 2, "H'": n, "W'": n, "H": t.output_size[0],
+                  "W": t.output_size[1], "h": k, "w": k, "s_h": s, "s_w": s, "p_h": p, "p_w": p, "d_h": d, "d_w": d,
+                  "a_h": a, "a_w": a}
+        at = {names[key]: v for key, v in values.items() if key in names}
+        assert hyps.subs(at) is sympy.true, (t, hyps.subs(at))
+        assert hyps.subs({**at, names["H"]: t.output_size[0] + 1}) is sympy.false

@@ -176,13 +176,15 @@ def prove_general(fixed: dict[str, Any] | None = None, *, entry: Any = None, ord
     if claimed is not None:
         title, statement = "a claimed formula for 𝒲's entries", sympy.Eq(sympy.Symbol("𝒲_{R,Q}"), claimed)
     assumptions = sympy.And(*[hh for hh in size_hyps if hh is not sympy.true])
-
     # 8. the adjoint identities, if asked: conv_transpose = 𝒲ᵀ on transposed layers, then backprop (citing both)
     title, statement = _adjoint_steps(b, extra, forms, all_fixed, true_hyps, E, bias, rechecks, seed, title, statement)
-    conditions = (("the conv_transpose identities", sympy.And(*transposed_hypotheses(forms, all_fixed))),) \
-        if extra else ()
     return Proof(title, statement, tuple(b.steps), all_fixed, order, perf_counter() - start, len(b.specs), assumptions,
-                 conditions)
+                 _conditions(extra, forms, all_fixed))
+
+
+def _conditions(extra: tuple[str, ...], forms: AdjointForms, fixed: dict[str, int]) -> tuple[tuple[str, Any], ...]:
+    """The hypotheses of the adjoint parts of the theorem (the transposed layer's sizes), if there are any."""
+    return (("the conv_transpose identities", sympy.And(*transposed_hypotheses(forms, fixed))),) if extra else ()
 
 
 def _adjoint_inputs(identities: Any, adjoint: AdjointForms | str, fixed_sizes: dict[str, int],
