@@ -273,22 +273,24 @@ _GENERAL: dict[tuple[Any, ...], Any] = {}
 NOTE_SETTING: dict[str, int] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
 
 
-def _prove(order: str, bias: str, **fixed: int) -> Any:
+def _prove(order: str, bias: str, identities: tuple[str, ...], **fixed: int) -> Any:
     from ..prove.general import prove_general  # Z3 loads only for the reports that prove
 
-    return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS, **fixed)
+    return prove_general(order=order, bias=bias, rechecks=GENERAL_RECHECKS, identities=identities, **fixed)
 
 
-def general_proof(order: str, bias: str, **fixed: int) -> Any:
+def general_proof(order: str, bias: str, identities: tuple[str, ...] = ("forward",), **fixed: int) -> Any:
     """The all-size proof of conv(x) = 𝒲x + b for rows in ``order`` and bias mode ``bias``, every size a symbol
-    except those in ``fixed`` (``stride=1``, ``padding=0``, … as :func:`symconv.prove.general.prove_general` takes them).
+    except those in ``fixed`` (``stride=1``, ``padding=0``, … as :func:`symconv.prove.general.prove_general` takes them);
+    with ``identities=("transposed",)`` also conv_transpose(y) = 𝒲ᵀ_{o<H'}y + b_T (the prover's further steps).
 
     Cached per process, and proved in this process: no worker is forked, since a fork after PyTorch or a BLAS
     has started its threads can deadlock.
     """
-    key: tuple[Any, ...] = (order, bias, *sorted(fixed.items()))
+    further = () if tuple(identities) == ("forward",) else (tuple(identities),)  # the forward key stays (order, bias, …)
+    key: tuple[Any, ...] = (order, bias, *further, *sorted(fixed.items()))
     if key not in _GENERAL:
-        _GENERAL[key] = _prove(order, bias, **fixed)
+        _GENERAL[key] = _prove(order, bias, tuple(identities), **fixed)
     return _GENERAL[key]
 
 

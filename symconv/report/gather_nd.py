@@ -3,8 +3,10 @@
 The sibling of :mod:`.gather` for the layers the note does not cover: its block construction of 𝒲 is 2-D, so
 𝒲 here is symconv's per-axis assembly (:func:`symconv.forms.built.built_matrix_terms`, rows channel-major:
 row ``i·P' + o`` for output channel i and flat output position o, columns ``l·P + q``; P, P' the numbers of
-input and output positions, all flat indices C-order and 0-based). The all-size prover is 2-D: for these layers
-what is proved is the identity at the layer's own sizes, by both exact engines. Nothing here knows LaTeX.
+input and output positions, all flat indices C-order and 0-based). The all-size prover is 2-D: for N-D layers
+what is proved is the identity at the layer's own sizes, by both exact engines; a 2-D transposed layer also gets
+the prover's theorem conv_transpose(y) = 𝒲ᵀ_{o<H'}y + b_T for all sizes (:func:`transposed_theorem`, proved once
+per process). Nothing here knows LaTeX.
 
 >>> from symconv.core.spec import ConvSpec
 >>> r = gather_nd_layer(ConvSpec(1, 1, input_size=(5,), kernel_size=3))
@@ -15,7 +17,8 @@ what is proved is the identity at the layer's own sizes, by both exact engines. 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import sympy
@@ -46,10 +49,13 @@ from .gather import (
     CountResults,
     FieldDisagreement,
     OutputTerms,
+    StepProof,
     check_position,
     flat_position,
     gather_counts,
     gather_definition,
+    general_proof,
+    step_proof,
 )
 
 __all__ = [
@@ -58,9 +64,13 @@ __all__ = [
     "MAX_EXPLICIT_WT_ROWS",
     "MatrixEntries",
     "NdLayerResults",
+    "TRANSPOSED_CLAIM",
     "TransposedResults",
+    "TransposedTheorem",
     "gather_nd_layer",
     "gather_transposed",
+    "transposed_general",
+    "transposed_theorem",
     "matrix_entries",
 ]
 
@@ -183,6 +193,40 @@ def gather_nd_layer(spec: ConvSpec, position: tuple[int, ...] | None = None) -> 
 
 
 # ----------------------------------------------------------------------------- a transposed layer
+#: What the all-size prover proves about conv_transpose, as the report states it (𝒲 restricted to its rows o < H').
+TRANSPOSED_CLAIM = sympy.Eq(sympy.Symbol(r"\operatorname{conv}^{\top}(y)"),
+                            sympy.Symbol(r"\symconvW_{o<H'}^{\top} y + b_T"), evaluate=False)
+
+
+@dataclass(frozen=True)
+class TransposedTheorem:
+    """The all-size theorem on 2-D conv_transpose: the prover's proof (its hypotheses the conv_transpose part's) and
+    its finding: where the unrestricted size lemma fails (s ≤ a < d), as the counterexample in words, or None."""
+
+    proof: StepProof
+    finding: str | None
+
+
+def transposed_general() -> Any:
+    """The prover's :class:`~symconv.prove.proof.Proof` of conv(x) = 𝒲x + b and conv_transpose(y) = 𝒲ᵀ_{o<H'}y + b_T
+    for every size of a 2-D layer (rows channel-major, as the transposed report flattens), cached per process."""
+    return general_proof("channel_major", "shared", identities=("transposed",))
+
+
+def transposed_theorem() -> TransposedTheorem:
+    """The all-size transposed theorem ready for the report: hypotheses, steps, lemmas, verdict, the finding.
+
+    >>> t = transposed_theorem()
+    >>> t.proof.status, [s.name for s in t.proof.steps][-1], t.finding is not None
+    ('proved', 'transposed_theorem', True)
+    """
+    proof = transposed_general()
+    hypotheses = dict(getattr(proof, "conditions", ())).get("the conv_transpose identities")
+    sizes = next((s for s in proof.steps if s.name == "transposed_size"), None)
+    finding = None if sizes is None else getattr(sizes, "objects", {}).get("finding")
+    theorem = replace(step_proof(proof, TRANSPOSED_CLAIM), assumptions=hypotheses)
+    return TransposedTheorem(theorem, None if finding is None else finding.describe())
+
 @dataclass(frozen=True)
 class TransposedResults:
     """Everything the report on one transposed layer prints; ``position`` (0-based) is the output written out.
@@ -190,7 +234,8 @@ class TransposedResults:
     ``proofs`` are :func:`symconv.prove.transposed.prove_transposed` by each engine run; ``WT`` the explicit 𝒲ᵀ
     when small; ``products`` the (ω, y) products of output (0, ``position``) by the definition (PyTorch's scatter),
     ``bias`` its bias symbol; ``region`` the input cells that output reads, checked against the nonzero columns of
-    its row of 𝒲ᵀ (``extra``/``missing`` columns: 0 and 0 when they agree).
+    its row of 𝒲ᵀ (``extra``/``missing`` columns: 0 and 0 when they agree); ``theorem`` the all-size theorem
+    (2-D only, else None).
     """
 
     spec: ConvTransposeSpec
@@ -206,6 +251,7 @@ class TransposedResults:
     cells: int
     extra: int
     missing: int
+    theorem: TransposedTheorem | None = None
 
 
 def _transposed_position(spec: ConvTransposeSpec, position: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -258,4 +304,5 @@ def gather_transposed(spec: ConvTransposeSpec, position: tuple[int, ...] | None 
         products=_output_products(spec, flat), bias=transposed_bias(spec)[0] if spec.bias else None,
         counts=transposed_counts(spec), field=rf, region=region, cells=int(read.sum()),
         extra=int(np.count_nonzero(columns & ~read)), missing=int(np.count_nonzero(read & ~columns)),
+        theorem=transposed_theorem() if spec.ndim == 2 else None,
     )

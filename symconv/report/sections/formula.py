@@ -30,7 +30,7 @@ _RENAMED = {
     "R_seed": "R", "R_channel_major": "R'",
     "O_before_h": r"z_{\mathrm{before}}", "O_gap_h": r"z_{\mathrm{gap}}", "zeros_before_w": r"z_{B}",
 }
-_MATRICES = {"conv(x)": r"\operatorname{conv}(x)"}
+_MATRICES = {"conv(x)": r"\operatorname{conv}(x)", "conv_transpose(y)": r"\operatorname{conv}^{\top}(y)"}
 #: u_h, u_w: the offset of input row r (column c) from the first row (column) of output (o_h, o_w)'s window.
 ABBREVIATIONS = (("u_h", ("r", "o_h", "s_h", "p_h")), ("u_w", ("c", "o_w", "s_w", "p_w")))
 

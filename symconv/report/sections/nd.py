@@ -17,14 +17,15 @@ from ...core.transposed import ConvTransposeSpec
 from ...prove.verdict import Verdict
 from ..figures import PatternFigure, pattern_figure
 from ..gather import OutputTerms
-from ..gather_nd import NdLayerResults, TransposedResults
-from ..render import Tex, latex, thousands
+from ..gather_nd import NdLayerResults, TransposedResults, TransposedTheorem
+from ..render import Tex, escape_tex, latex, thousands
 from .counts import CountsSection, counts_section
 from .note import x_join
 from .receptive import AxisBox
+from .theorem import TheoremView, theorem_view
 
-__all__ = ["BAND_COLUMNS", "NdLayerSection", "ProofRow", "TransposedSection", "axis_letters", "column_bands",
-           "nd_layer_section", "transposed_section"]
+__all__ = ["BAND_COLUMNS", "NdLayerSection", "ProofRow", "TransposedAllSizes", "TransposedSection", "axis_letters",
+           "column_bands", "nd_layer_section", "transposed_all_sizes", "transposed_section"]
 
 
 def axis_letters(ndim: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -256,6 +257,49 @@ class TransposedSection:
     extra: int
     missing: int
     counts: tuple[tuple[str, Tex, Tex], ...]  # (words, closed form, value)
+    all_sizes: TransposedAllSizes | None = None  # the all-size theorem (2-D layers only)
+
+
+@dataclass(frozen=True)
+class TransposedAllSizes:
+    """The all-size theorem on conv_transpose and what it gives for this layer (0-based, the forward layer's names).
+
+    ``restricted`` names the axes where a ≥ s (empty: conv^T = 𝒲ᵀy + b at this layer's sizes, an instance), with
+    ``forward_outputs`` the output size of the convolution at this layer's output size (bigger than the input
+    there); ``finding`` the prover's counterexample to the unrestricted size lemma, in words.
+    """
+
+    view: TheoremView
+    values: Tex  # this layer's sizes as the theorem's symbols
+    restricted: tuple[Tex, ...]  # per axis with a ≥ s: "height ($a_h = 1 \ge s_h = 1$)"
+    inputs: str
+    forward_outputs: str
+    finding: Tex | None
+
+
+#: How the transposed report points at the forward index sum from the forward steps' words.
+_FORWARD_DEFINITION = r" of $\operatorname{conv}$, the convolution this layer transposes,"
+
+
+def transposed_all_sizes(spec: ConvTransposeSpec, theorem: TransposedTheorem) -> TransposedAllSizes:
+    """The all-size theorem ``theorem`` shaped for the transposed report of the 2-D layer ``spec``.
+
+    >>> from symconv.report.gather_nd import transposed_theorem
+    >>> t = transposed_all_sizes(ConvTransposeSpec(1, 1, input_size=3, kernel_size=2, dilation=2, output_padding=1),
+    ...                          transposed_theorem())
+    >>> t.view.status, [str(r).split()[0] for r in t.restricted], t.forward_outputs
+    ('proved', ['height', 'width'], '4×4')
+    """
+    names = ("C_1", "C_2", "g", "H'", "W'", "H", "W", "h", "w", "s_h", "s_w", "p_h", "p_w", "d_h", "d_w", "a_h", "a_w")
+    numbers = (spec.out_channels, spec.in_channels, spec.groups, *spec.input_size, *spec.output_size, *spec.kernel_size,
+               *spec.stride, *spec.padding, *spec.dilation, *spec.output_padding)
+    values = ", ".join(f"${n} = {v}$" for n, v in zip(names, numbers))
+    restricted = tuple(Tex(rf"{axis} ($a_{x} = {a} \ge s_{x} = {s}$)") for axis, x, a, s in
+                       zip(("height", "width"), "hw", spec.output_padding, spec.stride) if a >= s)
+    return TransposedAllSizes(
+        view=theorem_view(theorem.proof, "shared", _FORWARD_DEFINITION), values=Tex(values), restricted=restricted,
+        inputs=x_join(spec.input_size), forward_outputs=x_join(spec.forward_spec().output_size),
+        finding=None if theorem.finding is None else escape_tex(theorem.finding))
 
 
 def _transposed_definition(spec: ConvTransposeSpec) -> tuple[Tex, Tex]:
@@ -338,6 +382,7 @@ def transposed_section(t: TransposedResults) -> TransposedSection:
         n_products=len(t.products),
         boxes=_boxes(t, names, spec.input_size), cells=t.cells, inexact=t.field.inexact,
         agree=t.extra == 0 and t.missing == 0, extra=t.extra, missing=t.missing, counts=_transposed_counts(t),
+        all_sizes=None if t.theorem is None else transposed_all_sizes(spec, t.theorem),
     )
 
 

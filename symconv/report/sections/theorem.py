@@ -67,6 +67,32 @@ WORDS: dict[str, tuple[str, str]] = {
                       r"placements collide"),
     "bias": ("The bias", r"entry $b_R$ of the bias vector is the constant term of $y_{i,o_h,o_w}$, found through "
              r"{L:row_order}"),
+    # the conv_transpose steps (prove_general(identities=("transposed",))), in the forward layer's names
+    "transposed_coefficient": (
+        r"The coefficients of $\operatorname{conv}^{\top}$",
+        r"PyTorch's index sum~\eqref{symconv-eq:definition} in the forward layer's names (output $z_{l,r,c}$ of size "
+        r"$C_1 \times H \times W$, input $y$ of size $C_2 \times H' \times W'$, weight $\omega_{i,l',m,n}$ in PyTorch's "
+        r"layout $(C_2, q_1, h, w)$), differentiated by SymPy with respect to $y_{i,o_h,o_w}$; Z3 proves the range "
+        r"conditions of the outer sums for $0 \le i < C_2$, $0 \le o_h < H'$, $0 \le o_w < W'$; the constant term "
+        r"is $b_T(l)$, one bias per output channel. Here $[x_{l,r,c}]\,y_{i_2,u,v}$ is the coefficient~{E:definition} of "
+        r"the forward index sum at output $(i_2, u, v)$: the same sum, named"),
+    "transposed_size": (
+        r"The output size of the convolution at input $H \times W$",
+        r"with $H = (H' - 1)s_h - 2p_h + d_h(h - 1) + a_h + 1$, $a_h \ge 0$ and $a_h < s_h$ or $a_h < d_h$ (the width "
+        r"likewise), the kernel fits and the convolution with input $H \times W$ has $H' + \lfloor a_h/s_h \rfloor$ "
+        r"output rows and $W' + \lfloor a_w/s_w \rfloor$ columns; the equalities with $H'$ and $W'$ alone assume "
+        r"$a_h < s_h$ and $a_w < s_w$"),
+    "transposed_entry": (
+        r"The coefficients are entries of $\symconvW$",
+        r"on the transposed ranges ($0 \le o_h < H'$, $0 \le r < H$, the width likewise) Z3 solves each tap "
+        r"condition as in {L:tap_solve}, and SymPy sums over the taps and channels as in {L:sum_taps} and "
+        r"{L:sum_channels}: the coefficient of $y_{i,o_h,o_w}$ in $z_{l,r,c}$ is the entry~{E:entry} of $\symconvW$ in "
+        r"row $(i, o_h, o_w)$ and column $(l, r, c)$"),
+    "transposed_theorem": (
+        "", r"by {L:transposed_coefficient} and {L:transposed_entry}, $z_{l,r,c} = b_T(l) + \sum_{i,o_h,o_w} "
+            r"\symconvW_{(i,o_h,o_w),(l,r,c)}\, y_{i,o_h,o_w}$, the sum over $o_h < H'$, $o_w < W'$: column $(l, r, c)$ "
+            r"of the rows $o < H'$ of $\symconvW$, the matrix of $\operatorname{conv}$ by~{E:theorem}. By "
+            r"{L:transposed_size} these are all its rows when $a_h < s_h$ and $a_w < s_w$"),
 }
 _REFERENCE = re.compile(r"\{([LEX]):(\w+)\}")
 
@@ -139,6 +165,75 @@ def _refuted(lemma: Lemma) -> tuple[Tex | None, Tex | None]:
     return display(lemma.refuted_form), Tex(f"${values}$, where it gives {gives}")
 
 
+def _merged(expr: sympy.Basic) -> sympy.Basic:
+    """Nested guards "v if c₂ else 0" inside "… if c₁ else 0" as one "v if c₁ ∧ c₂ else 0" (SymPy's outer sums nest them).
+
+    >>> x = sympy.Symbol("x")
+    >>> _merged(sympy.Piecewise((sympy.Piecewise((x, x < 2), (0, True)), x > 0), (0, True)))
+    Piecewise((x, (x > 0) & (x < 2)), (0, True))
+    """
+    def guarded(e: sympy.Basic) -> bool:
+        return isinstance(e, sympy.Piecewise) and len(e.args) == 2 and e.args[1].cond == sympy.true and e.args[1].expr == 0
+
+    def merge(e: sympy.Basic) -> sympy.Basic:
+        inner, cond = e.args[0]
+        if not guarded(inner):
+            return e
+        return sympy.Piecewise((inner.args[0].expr, sympy.And(cond, inner.args[0].cond)), (0, True))
+
+    return expr.replace(guarded, merge)
+
+
+#: The output indices under which the conv_transpose steps use the forward coefficient: the prover's names.
+_OUTPUTS = (("i", "o_h", "o_w"), ("i_2", "u", "v"))
+
+
+def _flat_sums(expr: sympy.Basic) -> sympy.Basic:
+    """Σ_a f·Σ_b g (f free of b) as Σ_{b,a} f·g, repeatedly: SymPy's evaluation nests the sums of one coefficient."""
+    def nested(e: sympy.Basic) -> bool:
+        if not isinstance(e, sympy.Sum) or not isinstance(e.function, (sympy.Mul, sympy.Sum)):
+            return False
+        inner = [f for f in sympy.Mul.make_args(e.function) if isinstance(f, sympy.Sum)]
+        return len(inner) == 1 and not (sympy.Mul(*[f for f in sympy.Mul.make_args(e.function) if f is not inner[0]])
+                                         .free_symbols & set(inner[0].variables))
+
+    def merge(e: sympy.Basic) -> sympy.Basic:
+        inner = next(f for f in sympy.Mul.make_args(e.function) if isinstance(f, sympy.Sum))
+        rest = sympy.Mul(*[f for f in sympy.Mul.make_args(e.function) if f is not inner])
+        return sympy.Sum(rest * inner.function, *inner.limits, *e.limits)
+
+    previous = None
+    while previous != expr:
+        previous, expr = expr, expr.replace(nested, merge)
+    return expr
+
+
+def _coefficients(expr: sympy.Basic, definition: sympy.Eq | None) -> sympy.Basic:
+    """Every sum in ``expr`` that is the forward coefficient ``definition`` (step ``definition``: [x_{l,r,c}] y_{i,o_h,o_w}
+    = Σ …) at output (i, o_h, o_w) or (i₂, u, v), written as that coefficient: the same expression, named."""
+    if definition is None or not isinstance(expr, sympy.Basic) or not expr.has(sympy.Sum):
+        return expr
+    symbols = {str(x): x for x in expr.atoms(sympy.Symbol) | definition.rhs.atoms(sympy.Symbol)}  # bound ones too
+    known = {}
+    for names in _OUTPUTS:
+        if all(n in symbols for n in names):
+            rename = {symbols[a]: symbols[b] for a, b in zip(_OUTPUTS[0], names)}
+            known[definition.rhs.xreplace(rename)] = sympy.Symbol(
+                str(definition.lhs).replace("y_{i,o_h,o_w}", "y_{" + ",".join(names) + "}"))
+    return _flat_sums(expr.xreplace(known)).xreplace(known)  # as written, then with SymPy's nested sums flattened
+
+
+def _sides(statement: sympy.Basic) -> tuple[sympy.Basic, Tex | None]:
+    """A step's statement as (lhs, rhs typeset); a tuple of an equation and further statements (the transposed
+    theorem and its "a < s ⇒ …") as the equation with the others after it on the same line; no rhs: not an equation."""
+    if isinstance(statement, sympy.Eq):
+        return statement.lhs, side(statement.rhs)
+    if isinstance(statement, sympy.Tuple) and statement.args and isinstance(statement.args[0], sympy.Eq):
+        first, *more = statement.args
+        return first.lhs, Tex(side(first.rhs) + "".join(rf",\qquad {side(m)}" for m in more))
+    return statement, None
+
+
 def theorem_view(proof: StepProof, bias: str, definition: str = r"~\eqref{symconv-eq:definition}") -> TheoremView:
     """The all-size proof ``proof`` (from the prover, through :func:`~symconv.report.gather.step_proof`), ready to print.
 
@@ -153,18 +248,23 @@ def theorem_view(proof: StepProof, bias: str, definition: str = r"~\eqref{symcon
     refs = {("X", "definition"): definition}
     refs |= {("L", lemma.name): rf"(\ref{{{_label(lemma.name)}}})" for lemma in proof.lemmas if lemma.name}
     refs |= {("E", step.name): rf"\eqref{{symconv-eq:thm-{n}}}" for n, step in enumerate(proof.steps, 1) if step.name}
+    definition_step = next((s.statement for s in proof.steps if s.name == "definition"
+                            and isinstance(s.statement, sympy.Eq)), None)
     lines, previous = [], None
     for step in proof.steps:
-        lhs, rhs = (step.statement.lhs, step.statement.rhs) if isinstance(step.statement, sympy.Eq) else (step.statement, None)
+        lhs, rhs = _sides(step.statement)
         justification = _words(step.name, step.justification, refs)[1]
-        lines.append(TheoremLine(None if lhs == previous else side(lhs), Tex("") if rhs is None else side(rhs),
+        lines.append(TheoremLine(None if lhs == previous else side(lhs), Tex("") if rhs is None else rhs,
                                  justification, step.holds))
         previous = lhs if rhs is not None else None
     lemmas = []
     for lemma in proof.lemmas:
         title, justification = _words(lemma.name, lemma.justification, refs)
         statement = lemma.statement
+        statement = _coefficients(_merged(statement), definition_step) if lemma.name.startswith("transposed") else statement
         shown = (display(statement) if isinstance(statement, sympy.Basic) else prose(str(statement)))
+        if shown.startswith("["):  # amsmath would read a leading [...] as an option of the display environment
+            shown = Tex("{}" + shown)
         lemmas.append(TheoremLemma(_label(lemma.name or f"side-{len(lemmas) + 1}"), title, shown, justification,
                                    lemma.holds, *_refuted(lemma)))
     failed = None if proof.failed is None else escape_tex(proof.failed.replace("_", " "))
