@@ -8,6 +8,7 @@ combinations are one-line errors, exit 2.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -21,7 +22,7 @@ from symconv.forms.transposed import BilinearTerms, transposed_direct, transpose
 from symconv.prove import transposed as prove_module
 from symconv.receptive.field import receptive_field
 from symconv.receptive.layers import parse_layer
-from symconv.report import gather_nd, layers_report, transposed_report
+from symconv.report import gather, gather_nd, layers_report, transposed_report
 from symconv.report.gather import check_masks, gather_stack
 from symconv.report.gather_nd import gather_transposed
 from symconv.report.sections.nd import transposed_section
@@ -215,3 +216,131 @@ def test_a_wrong_WT_row_makes_the_receptive_check_fail(monkeypatch):
     assert (results.extra, results.missing) == (0, 1)
     tex = transposed_report(spec)
     assert "the region\n\\symconvfails: 0 columns outside it, 1 positions missing." in tex
+
+
+# ----------------------------------------------------------------------------- the all-size theorem (2-D)
+RESTRICTED = ConvTransposeSpec(1, 1, input_size=(3, 3), kernel_size=2, stride=1, dilation=2, output_padding=1)
+
+
+def _between(tex: str, start: str, end: str) -> str:
+    return tex[tex.index(start):tex.index(end, tex.index(start))]
+
+
+def _printed_values(tex: str) -> dict[str, int]:
+    """The theorem's sizes as the report gives them for this layer ("$H' = 3$, …" in the paragraph "For this layer")."""
+    paragraph = _between(tex, r"\paragraph{For this layer.}", r"\paragraph{The matrix.}")
+    return {name: int(v) for name, v in re.findall(r"\$([A-Za-z]'?(?:_\w)?) = (\d+)\$", paragraph)}
+
+
+def _torch_matrix(fn, in_shape: tuple[int, ...]) -> np.ndarray:
+    """The matrix of a linear torch map on inputs of ``in_shape``: its Jacobian, rows the flat outputs (C-order)."""
+    jac = torch.autograd.functional.jacobian(fn, torch.zeros((1, *in_shape), dtype=torch.float64))
+    out = int(np.prod(jac.shape[:jac.dim() - len(in_shape) - 1]))
+    return jac.reshape(out, -1).numpy()
+
+
+def test_the_2d_report_states_and_proves_the_all_size_theorem():
+    spec = LAYERS[0]
+    proof = gather_nd.transposed_general()
+    tex = transposed_report(spec)
+    assert tex.index(r"\begin{symconvtheorem}[this layer]") < tex.index(r"\begin{symconvtheorem}[all sizes]")
+    assert "What is not claimed" not in tex and "does not prove this transposed identity" not in tex
+    part = _between(tex, r"\begin{symconvtheorem}[all sizes]", r"\paragraph{The matrix.}")
+    assert r"\operatorname{conv}^{\top}(y) = \symconvW_{o<H'}^{\top} y + b_T" in part and r"\end{proof}" in part
+    # every step of the prover's proof: the lemma steps as (L1), (L2), …, the transposed ones among them
+    lemmas = [s.name for s in proof.steps if s.lemma]
+    assert {"transposed_coefficient", "transposed_size", "transposed_entry"} <= set(lemmas)
+    labels = re.findall(r"\\item\\label\{symconv-lem:([\w-]+)\}", part)
+    assert labels == [name.replace("_", "-") for name in lemmas]
+    assert part.count(r"\label{symconv-eq:thm-") == len(proof.steps) - len(lemmas)
+    assert f"on {gather.GENERAL_RECHECKS} concrete layers" in part
+    assert not re.search(r"\d\s*ms\b|seconds|\d\.\d+\s*s\b", part), "a timing in the .tex makes it non-deterministic"
+    # the layer is an instance: its sizes, read back from the report, are torch's and satisfy the hypotheses
+    values = _printed_values(tex)
+    w, _, _ = _weights(spec)
+    out = _tconv(spec, w)(torch.zeros((1, *spec.input_shape), dtype=torch.float64)).shape
+    assert (values["C_1"], values["H"], values["W"]) == tuple(out[1:])
+    assert (values["C_2"], values["H'"], values["W'"]) == spec.input_shape
+    hypotheses = dict(proof.conditions)["the conv_transpose identities"]
+    assert hypotheses.subs({s: values[str(s)] for s in hypotheses.free_symbols if str(s) in values}) == sympy.true
+    assert "Here $a < s$ along every axis" in part and "finding" not in part
+
+
+def test_with_a_at_least_s_the_report_states_the_restriction_and_the_finding():
+    spec = RESTRICTED
+    tex = transposed_report(spec)
+    paragraph = _between(tex, r"\paragraph{For this layer.}", r"\paragraph{The matrix.}")
+    assert r"Here $a \ge s$ along the height ($a_h = 1 \ge s_h = 1$) and width" in paragraph
+    assert r"gives $\operatorname{conv}^{\top}(y) =" in paragraph and r"\symconvW_{o<H'}^{\top} y + b$ only" in paragraph
+    # torch: the convolution at this layer's output size has 4×4 outputs, and conv_transpose is 𝒲ᵀ of its rows o < 3
+    w, _, _ = _weights(spec)
+    conv = _torch_matrix(lambda x: F.conv2d(x, w, stride=spec.stride, padding=spec.padding, dilation=spec.dilation),
+                         (spec.out_channels, *spec.output_size))
+    forward_out = F.conv2d(torch.zeros((1, spec.out_channels, *spec.output_size), dtype=torch.float64), w,
+                           dilation=spec.dilation).shape[2:]
+    words = " ".join(paragraph.replace(r"\ensuremath{\times}", "×").split())
+    assert f"transposes has {forward_out[0]}×{forward_out[1]} output positions" in words
+    assert tuple(forward_out) == (4, 4) != spec.input_size
+    rows = np.array([(o_h, o_w) for o_h in range(forward_out[0]) for o_w in range(forward_out[1])])
+    kept = (rows[:, 0] < spec.input_size[0]) & (rows[:, 1] < spec.input_size[1])
+    tconv = _torch_matrix(_tconv(spec, w), spec.input_shape)
+    assert np.allclose(tconv, conv[kept].T) and not np.allclose(tconv.shape, conv.T.shape)
+    # the finding: the layer Z3 named is a valid ConvTranspose2d whose forward size is not its input size (torch)
+    finding = paragraph[paragraph.index("The prover's finding"):]
+    sizes = {name: int(v) for name, v in re.findall(r"\$([A-Za-z](?:_\w)?'?) = (\d+)\$", finding)}
+    s, p, d, a = ((sizes[f"{x}_h"], sizes[f"{x}_w"]) for x in "spda")
+    n, k = (sizes["H'"], sizes["W'"]), (sizes["h"], sizes["w"])
+    weight = torch.ones((sizes["C_2"], sizes["C_1"], *k), dtype=torch.float64)
+    z = F.conv_transpose2d(torch.zeros((1, sizes["C_2"], *n), dtype=torch.float64), weight, stride=s, padding=p,
+                           output_padding=a, dilation=d)
+    assert tuple(z.shape[2:]) == (sizes["H"], sizes["W"])
+    back = F.conv2d(z, weight, stride=s, padding=p, dilation=d)
+    assert tuple(back.shape[2:]) != n
+
+
+@pytest.mark.parametrize("status", ["refuted", "undetermined"])
+def test_an_all_size_proof_that_did_not_go_through_is_never_printed_as_proved(monkeypatch, status):
+    proof = gather_nd.transposed_general()
+    at = [s.name for s in proof.steps].index("transposed_entry")
+    failed = dataclasses.replace(proof.steps[at], status=status)
+    broken = dataclasses.replace(proof, steps=(*proof.steps[:at], failed, *proof.steps[at + 1:]))
+    assert broken.status == status
+    monkeypatch.setattr(gather_nd, "transposed_general", lambda: broken)
+    tex = transposed_report(LAYERS[0])
+    assert r"\begin{symconvtheorem}[all sizes]" not in tex and r"\begin{symconvclaim}[all sizes; \emph{not proved}]" in tex
+    assert "The all-size prover did not prove this claim" in tex and "transposed entry" in tex
+    assert ("is\nrefuted" in tex) == (status == "refuted")
+    paragraph = _between(tex, r"\paragraph{For this layer.}", r"\paragraph{The matrix.}")
+    assert "nothing follows from it" in paragraph and "instance" not in paragraph
+    assert r"\begin{symconvtheorem}[this layer]" in tex  # the layer itself is still checked exactly
+
+
+@pytest.mark.parametrize("spec", [LAYERS[1], LAYERS[2]], ids=lambda s: f"{s.ndim}-D")
+def test_other_dimensions_keep_the_honest_not_claimed_sentence(spec):
+    tex = transposed_report(spec)
+    assert "symconvtheorem}[all sizes]" not in tex and "symconvclaim}[all sizes" not in tex
+    paragraph = _between(tex, r"\paragraph{What is not claimed.}", r"\paragraph{The matrix.}")
+    assert "for every size of a\n2-D layer only" in paragraph and f"this {spec.ndim}-D layer" in paragraph
+    assert gather_transposed(spec).theorem is None
+
+
+def test_the_all_size_proof_is_proved_once_per_process_and_the_tex_is_deterministic(monkeypatch):
+    first = transposed_report(RESTRICTED)
+    proof = gather_nd.transposed_general()
+    assert gather_nd.transposed_general() is proof and proof.rechecks == gather.GENERAL_RECHECKS
+    monkeypatch.setattr(gather, "_GENERAL", {})  # a fresh proof: other timings, the same bytes
+    assert transposed_report(RESTRICTED) == first and gather_nd.transposed_general() is not proof
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["restricted", "not-proved"])
+def test_theorem_2_compiles_with_pdflatex(monkeypatch, tmp_path, broken):
+    from symconv.report import build_pdf
+
+    if broken:
+        proof = gather_nd.transposed_general()
+        failed = dataclasses.replace(proof.steps[-1], status="refuted")
+        monkeypatch.setattr(gather_nd, "transposed_general",
+                            lambda: dataclasses.replace(proof, steps=(*proof.steps[:-1], failed)))
+    result = build_pdf(transposed_report(RESTRICTED), tmp_path / "t.pdf")
+    assert result.pages >= 1 and result.undefined_references == () and result.overfull_boxes == 0
+    assert not [w for w in result.warnings if "undefined" in w.lower() or "Rerun" in w or "Bracket group" in w]

@@ -37,6 +37,7 @@ from ..forms.transposed import (
     transposed_terms,
     zero_insertion,
 )
+from ..prove.proof import Counterexample
 from ..prove.transposed import IdentityProof, prove_transposed
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
@@ -201,10 +202,10 @@ TRANSPOSED_CLAIM = sympy.Eq(sympy.Symbol(r"\operatorname{conv}^{\top}(y)"),
 @dataclass(frozen=True)
 class TransposedTheorem:
     """The all-size theorem on 2-D conv_transpose: the prover's proof (its hypotheses the conv_transpose part's) and
-    its finding: where the unrestricted size lemma fails (s ≤ a < d), as the counterexample in words, or None."""
+    its finding: where the unrestricted size lemma fails (s ≤ a < d), the prover's counterexample, or None."""
 
     proof: StepProof
-    finding: str | None
+    finding: Counterexample | None
 
 
 def transposed_general() -> Any:
@@ -225,7 +226,7 @@ def transposed_theorem() -> TransposedTheorem:
     sizes = next((s for s in proof.steps if s.name == "transposed_size"), None)
     finding = None if sizes is None else getattr(sizes, "objects", {}).get("finding")
     theorem = replace(step_proof(proof, TRANSPOSED_CLAIM), assumptions=hypotheses)
-    return TransposedTheorem(theorem, None if finding is None else finding.describe())
+    return TransposedTheorem(theorem, finding if isinstance(finding, Counterexample) else None)
 
 @dataclass(frozen=True)
 class TransposedResults:

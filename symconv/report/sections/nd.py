@@ -14,6 +14,7 @@ import sympy
 
 from ...core.spec import ConvSpec
 from ...core.transposed import ConvTransposeSpec
+from ...prove.proof import Counterexample
 from ...prove.verdict import Verdict
 from ..figures import PatternFigure, pattern_figure
 from ..gather import OutputTerms
@@ -290,8 +291,10 @@ def transposed_all_sizes(spec: ConvTransposeSpec, theorem: TransposedTheorem) ->
     >>> t.view.status, [str(r).split()[0] for r in t.restricted], t.forward_outputs
     ('proved', ['height', 'width'], '4×4')
     """
-    names = ("C_1", "C_2", "g", "H'", "W'", "H", "W", "h", "w", "s_h", "s_w", "p_h", "p_w", "d_h", "d_w", "a_h", "a_w")
-    numbers = (spec.out_channels, spec.in_channels, spec.groups, *spec.input_size, *spec.output_size, *spec.kernel_size,
+    names = ("C_1", "C_2", "g", "q_1", "q_2", "H'", "W'", "H", "W", "h", "w", "s_h", "s_w", "p_h", "p_w", "d_h", "d_w",
+             "a_h", "a_w")
+    numbers = (spec.out_channels, spec.in_channels, spec.groups, spec.out_channels // spec.groups,
+               spec.in_channels // spec.groups, *spec.input_size, *spec.output_size, *spec.kernel_size,
                *spec.stride, *spec.padding, *spec.dilation, *spec.output_padding)
     values = ", ".join(f"${n} = {v}$" for n, v in zip(names, numbers))
     restricted = tuple(Tex(rf"{axis} ($a_{x} = {a} \ge s_{x} = {s}$)") for axis, x, a, s in
@@ -299,7 +302,14 @@ def transposed_all_sizes(spec: ConvTransposeSpec, theorem: TransposedTheorem) ->
     return TransposedAllSizes(
         view=theorem_view(theorem.proof, "shared", _FORWARD_DEFINITION), values=Tex(values), restricted=restricted,
         inputs=x_join(spec.input_size), forward_outputs=x_join(spec.forward_spec().output_size),
-        finding=None if theorem.finding is None else escape_tex(theorem.finding))
+        finding=None if theorem.finding is None else _finding(theorem.finding))
+
+
+def _finding(cx: Counterexample) -> Tex:
+    """Where Z3 refutes the unrestricted size lemma (math) and how a built layer confirms it (words)."""
+    at = ", ".join(f"${name} = {value}$" for name, value in cx.sizes.items())
+    how = f", confirmed on a built layer: {escape_tex(cx.note)}" if cx.confirmed else ""
+    return Tex(at + how)
 
 
 def _transposed_definition(spec: ConvTransposeSpec) -> tuple[Tex, Tex]:
