@@ -245,6 +245,8 @@ def test_the_2d_report_states_and_proves_the_all_size_theorem():
     tex = transposed_report(spec)
     assert tex.index(r"\begin{symconvtheorem}[this layer]") < tex.index(r"\begin{symconvtheorem}[all sizes]")
     assert "What is not claimed" not in tex and "does not prove this transposed identity" not in tex
+    abstract = _between(tex, r"\begin{abstract}", r"\end{abstract}")
+    assert r"proves the identity for every size of a 2-D layer (Theorem~\ref{symconv-thm:transposed-all})" in abstract
     part = _between(tex, r"\begin{symconvtheorem}[all sizes]", r"\paragraph{The matrix.}")
     assert r"\operatorname{conv}^{\top}(y) = \symconvW_{o<H'}^{\top} y + b_T" in part and r"\end{proof}" in part
     # every step of the prover's proof: the lemma steps as (L1), (L2), …, the transposed ones among them
@@ -309,6 +311,7 @@ def test_an_all_size_proof_that_did_not_go_through_is_never_printed_as_proved(mo
     tex = transposed_report(LAYERS[0])
     assert r"\begin{symconvtheorem}[all sizes]" not in tex and r"\begin{symconvclaim}[all sizes; \emph{not proved}]" in tex
     assert "The all-size prover did not prove this claim" in tex and "transposed entry" in tex
+    assert "all-size prover proves the identity" not in tex  # nor in the abstract
     assert ("is\nrefuted" in tex) == (status == "refuted")
     paragraph = _between(tex, r"\paragraph{For this layer.}", r"\paragraph{The matrix.}")
     assert "nothing follows from it" in paragraph and "instance" not in paragraph
@@ -321,6 +324,7 @@ def test_other_dimensions_keep_the_honest_not_claimed_sentence(spec):
     assert "symconvtheorem}[all sizes]" not in tex and "symconvclaim}[all sizes" not in tex
     paragraph = _between(tex, r"\paragraph{What is not claimed.}", r"\paragraph{The matrix.}")
     assert "for every size of a\n2-D layer only" in paragraph and f"this {spec.ndim}-D layer" in paragraph
+    assert "restricted to its rows" in paragraph and "all-size prover proves the identity" not in tex
     assert gather_transposed(spec).theorem is None
 
 
