@@ -8,6 +8,8 @@ combinations are one-line errors, exit 2.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dataclasses
 import re
 
@@ -273,6 +275,10 @@ def test_with_a_at_least_s_the_report_states_the_restriction_and_the_finding():
     tex = transposed_report(spec)
     paragraph = _between(tex, r"\paragraph{For this layer.}", r"\paragraph{The matrix.}")
     assert r"Here $a \ge s$ along the height ($a_h = 1 \ge s_h = 1$) and width" in paragraph
+    # Theorem 1's lead-in says which rows of 𝒲 it means; a layer with a < s says nothing of the kind
+    lead_in = " ".join(_between(tex, r"\section{The theorem", r"\begin{align*}").split())
+    assert r"here $a \ge s$ along the height and width" in lead_in and "its rows at the output positions $o < n$" in lead_in
+    assert r"here $a \ge s$" not in transposed_report(replace(spec, stride=(2, 2), dilation=(1, 1)))
     assert r"gives $\operatorname{conv}^{\top}(y) =" in paragraph and r"\symconvW_{o<H'}^{\top} y + b$ only" in paragraph
     # torch: the convolution at this layer's output size has 4×4 outputs, and conv_transpose is 𝒲ᵀ of its rows o < 3
     w, _, _ = _weights(spec)

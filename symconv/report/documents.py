@@ -40,6 +40,21 @@ __all__ = ["audit_report", "default_title", "layers_report", "note_report", "spe
            "transposed_title"]
 
 
+def _axes(values: tuple[int, ...]) -> str:
+    """One number when every axis agrees, else one per axis: ``2`` or ``1×2``."""
+    return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
+
+
+def _layer_words(kind: str, spec: ConvSpec | ConvTransposeSpec) -> list[str]:
+    """The start of a layer's title: kind (with its ndim unless 2-D), channels, input and kernel sizes."""
+    kind = kind if spec.ndim == 2 else f"{spec.ndim}-D {kind}"
+    if spec.ndim == 1:
+        sizes = [f"input length {spec.input_size[0]}", f"kernel {spec.kernel_size[0]}"]
+    else:
+        sizes = [f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
+    return [f"The {kind} {spec.in_channels} → {spec.out_channels} channels", *sizes]
+
+
 def default_title(spec: ConvSpec) -> str:
     """A title carrying the whole layer: channels, sizes, and stride, padding, dilation, groups, bias when not the default.
 
@@ -48,22 +63,15 @@ def default_title(spec: ConvSpec) -> str:
     >>> default_title(ConvSpec(2, 2, input_size=(7, 6), kernel_size=3, stride=2, padding=1, dilation=(1, 2)))
     'The convolution 2 → 2 channels, 7×6 input, 3×3 kernel, stride 2, padding 1, dilation 1×2'
     """
-    def axes(values: tuple[int, ...]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
-
-    kind = "convolution" if spec.ndim == 2 else f"{spec.ndim}-D convolution"
-    words = [f"The {kind} {spec.in_channels} → {spec.out_channels} channels",
-             f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
-    if spec.ndim == 1:
-        words[1:] = [f"input length {spec.input_size[0]}", f"kernel {spec.kernel_size[0]}"]
+    words = _layer_words("convolution", spec)
     if any(s != 1 for s in spec.stride):
-        words.append(f"stride {axes(spec.stride)}")
+        words.append(f"stride {_axes(spec.stride)}")
     if spec.padding_before != spec.padding_after:
-        words.append(f"padding {axes(spec.padding_before)} before, {axes(spec.padding_after)} after")
+        words.append(f"padding {_axes(spec.padding_before)} before, {_axes(spec.padding_after)} after")
     elif any(spec.padding_before):
-        words.append(f"padding {axes(spec.padding_before)}")
+        words.append(f"padding {_axes(spec.padding_before)}")
     if any(d != 1 for d in spec.dilation):
-        words.append(f"dilation {axes(spec.dilation)}")
+        words.append(f"dilation {_axes(spec.dilation)}")
     if spec.groups != 1:
         words.append(f"{spec.groups} groups")
     if spec.bias != "shared":
@@ -136,18 +144,11 @@ def transposed_title(spec: ConvTransposeSpec) -> str:
     >>> transposed_title(ConvTransposeSpec(1, 1, input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1))
     'The transposed convolution 1 → 1 channels, 3×3 input, 3×3 kernel, stride 2, padding 1, output padding 1'
     """
-    def axes(values: tuple[int, ...]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
-
-    kind = "transposed convolution" if spec.ndim == 2 else f"{spec.ndim}-D transposed convolution"
-    words = [f"The {kind} {spec.in_channels} → {spec.out_channels} channels",
-             f"{'×'.join(map(str, spec.input_size))} input", f"{'×'.join(map(str, spec.kernel_size))} kernel"]
-    if spec.ndim == 1:
-        words[1:] = [f"input length {spec.input_size[0]}", f"kernel {spec.kernel_size[0]}"]
+    words = _layer_words("transposed convolution", spec)
     for name, values, default in (("stride", spec.stride, 1), ("padding", spec.padding, 0),
                                   ("output padding", spec.output_padding, 0), ("dilation", spec.dilation, 1)):
         if any(v != default for v in values):
-            words.append(f"{name} {axes(values)}")
+            words.append(f"{name} {_axes(values)}")
     if spec.groups != 1:
         words.append(f"{spec.groups} groups")
     if not spec.bias:

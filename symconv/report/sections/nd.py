@@ -259,6 +259,8 @@ class TransposedSection:
     missing: int
     counts: tuple[tuple[str, Tex, Tex], ...]  # (words, closed form, value)
     all_sizes: TransposedAllSizes | None = None  # the all-size theorem (2-D layers only)
+    #: the axes where a ≥ s: there the forward convolution has more outputs than this layer has inputs (𝒲 = its rows)
+    wide_axes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,7 @@ def transposed_section(t: TransposedResults) -> TransposedSection:
         boxes=_boxes(t, names, spec.input_size), cells=t.cells, inexact=t.field.inexact,
         agree=t.extra == 0 and t.missing == 0, extra=t.extra, missing=t.missing, counts=_transposed_counts(t),
         all_sizes=None if t.theorem is None else transposed_all_sizes(spec, t.theorem),
+        wide_axes=tuple(name for name, a, st in zip(names, spec.output_padding, spec.stride) if a >= st),
     )
 
 
