@@ -26,6 +26,7 @@ SLOW = (
     "tests/test_testing.py::test_failure_reports_compile_with_latex",
     "tests/test_receptive_check.py::test_no_wrong_claim_passes_on_small_one_layer_stacks",
     "tests/test_soundness.py::test_index_engine_catches_one_wrong_entry_in_85_million",
+    "tests/test_report_transposed.py::test_theorem_2_compiles_with_pdflatex",
 )
 
 
