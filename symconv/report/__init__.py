@@ -10,6 +10,7 @@ True
 
 from .documents import (
     audit_report,
+    backward_report,
     default_title,
     layers_report,
     note_report,
@@ -28,6 +29,7 @@ __all__ = [
     "Tex",
     "TexNotFoundError",
     "audit_report",
+    "backward_report",
     "build_pdf",
     "default_title",
     "escape_tex",

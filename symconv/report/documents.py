@@ -15,10 +15,12 @@ from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from .figures import sparsity_figure
 from .gather import gather_layer, gather_stack, note_theorem
+from .gather_backward import gather_backward
 from .gather_nd import gather_nd_layer, gather_transposed
 from .render import render
 from .sections import (
     audit_section,
+    backward_section,
     blocks_section,
     corrected_note,
     counts_section,
@@ -36,7 +38,7 @@ from .sections import (
 if TYPE_CHECKING:
     from ..claims.audit import Audit
 
-__all__ = ["audit_report", "default_title", "layers_report", "note_report", "spec_report", "transposed_report",
+__all__ = ["audit_report", "backward_report", "default_title", "layers_report", "note_report", "spec_report", "transposed_report",
            "transposed_title"]
 
 
@@ -181,6 +183,30 @@ def transposed_report(
     return render("transposed_report.tex.j2", template_dir,
                   front=front(title or transposed_title(spec), body_only, date, engine), layer=layer,
                   footer=footer(command, engine == "lualatex"))
+
+
+def backward_report(
+    spec: ConvSpec,
+    title: str | None = None,
+    command: str | None = None,
+    *,
+    body_only: bool = False,
+    template_dir: str | os.PathLike[str] | None = None,
+    date: str | None = None,
+    engine: str = "pdflatex",
+) -> str:
+    """The LaTeX source of the report on the backprop identities of one layer (any ndim, zeros padding): ∂L/∂x = 𝒲ᵀg =
+    conv_transpose(g), ∂L/∂ω = xcorr(x, g), ∂L/∂b = Σ g, proved at its sizes (and for all sizes when 2-D), worked entries.
+
+    >>> tex = backward_report(ConvSpec(1, 1, input_size=(4,), kernel_size=2, stride=2))
+    >>> "\\section{The input gradient is a transposed convolution}" in tex
+    True
+    """
+    # the mathematics (the exact check, the all-size theorem when it applies), then its shape for the template
+    layer = backward_section(gather_backward(spec))
+    default = f"Backpropagation through {default_title(spec)[0].lower()}{default_title(spec)[1:]}"
+    return render("backward_report.tex.j2", template_dir, front=front(title or default, body_only, date, engine),
+                  layer=layer, footer=footer(command, engine == "lualatex"))
 
 
 def layers_report(

@@ -11,6 +11,7 @@ the documents on a layer of ndim ≠ 2 and on a transposed layer.
 """
 
 from .audit import AuditSection, ClaimView, audit_section
+from .backward import BackwardAllSizes, BackwardSection, backward_section
 from .blocks import BlockRow, BlocksSection, NamedMatrix, blocks_section
 from .corrected import CorrectedNote, Erratum, NotePart, corrected_note
 from .counts import CountRow, CountsSection, Derivation, RatioRow, counts_section
@@ -24,6 +25,8 @@ from .receptive import AxisBox, ReceptiveSection, StackRow, StackSection, recept
 __all__ = [
     "AuditSection",
     "AxisBox",
+    "BackwardAllSizes",
+    "BackwardSection",
     "BlockRow",
     "BlocksSection",
     "ClaimView",
@@ -50,6 +53,7 @@ __all__ = [
     "StackSection",
     "TransposedSection",
     "audit_section",
+    "backward_section",
     "blocks_section",
     "corrected_note",
     "counts_section",
