@@ -10,11 +10,12 @@ PyTorch's autograd. All indices are 0-based; flat indices C-order.
 
 >>> r = gather_backward(ConvSpec(1, 1, input_size=(4,), kernel_size=2, stride=2))
 >>> r.proof.holds, r.transposed.output_padding, r.grad_x.index, len(r.grad_x.products)
-(True, (0,), (0, 2), 1)
+(True, (0,), (0, 0), 1)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +27,11 @@ from ..core.symbols import input_array, weight_array
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.transposed import BilinearTerms
-from ..prove.backward import gradient_symbols, grad_input_terms, grad_weight_terms, prove_backward
+from ..prove.backward import grad_input_terms, grad_weight_terms, gradient_symbols, prove_backward
 from ..prove.transposed import IdentityProof
 from .gather import StepProof, general_proof, step_proof
 
-__all__ = ["BACKWARD_CLAIM", "BackwardResults", "WorkedEntry", "backward_general", "backward_theorem",
+__all__ = ["BACKWARD_CLAIM", "BackwardResults", "WorkedEntry", "backward_general", "backward_theorem", "busiest",
            "gather_backward", "worked_entry"]
 
 #: What the all-size prover proves about backprop, as the report states it.
@@ -51,8 +52,9 @@ class BackwardResults:
 
     ``proof`` is :func:`~symconv.prove.backward.prove_backward` at the layer's sizes; ``transposed`` the ConvTranspose
     that ∂L/∂x is (None when the padding differs before and after: no ConvTranspose has x's size); ``grad_x``,
-    ``grad_w`` the worked entries of ∂L/∂x (channel 0, centre of x) and ∂L/∂ω (ω[0, 0, centre tap]), ``grad_b`` the g
-    entries summed into ∂L/∂b₀ (None without bias); ``theorem`` the all-size theorem (None unless it applies).
+    ``grad_w`` the worked entries of ∂L/∂x (channel 0) and ∂L/∂ω (ω[0, 0]) at the position with the most products,
+    ``grad_b`` the g entries summed into ∂L/∂b₀ (None without bias); ``theorem`` the all-size theorem (None unless
+    it applies).
     """
 
     spec: ConvSpec
@@ -97,6 +99,17 @@ def worked_entry(terms: BilinearTerms, index: tuple[int, ...], first: np.ndarray
                                                                                        terms.b[at].tolist()))))
 
 
+def busiest(terms: BilinearTerms, first: int) -> tuple[int, ...]:
+    """The 0-based index, among the ``first`` flat outputs of ``terms``, that collects the most products (the first
+    such): the entry worth writing out (an input at the border of a strided layer may collect none).
+
+    >>> busiest(grad_input_terms(ConvSpec(1, 1, input_size=(5,), kernel_size=3, stride=2)), 5)
+    (0, 2)
+    """
+    counts = np.bincount(terms.out[terms.out < first], minlength=first)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(counts)), terms.out_shape))
+
+
 def _bias_entries(spec: ConvSpec, g: np.ndarray) -> tuple[sympy.Symbol, ...] | None:
     """The g entries that make up ∂L/∂b₀ (the bias of output channel 0, or of output (0, 0, …) per location)."""
     if spec.bias == "none":
@@ -112,19 +125,17 @@ def gather_backward(spec: ConvSpec) -> BackwardResults:
 
     >>> gather_backward(ConvSpec(1, 1, input_size=3, kernel_size=2, padding_mode="circular", padding=1))
     Traceback (most recent call last):
-    symconv.errors.SpecError: padding_mode must be 'zeros' for the backprop report (its identities are for zero padding), got 'circular'
+    symconv.errors.SpecError: padding_mode must be 'zeros' for the backprop report, got 'circular'
     """
     if spec.padding_mode != "zeros":
-        raise SpecError(f"padding_mode must be 'zeros' for the backprop report (its identities are for zero padding), "
-                        f"got {spec.padding_mode!r}")
+        raise SpecError(f"padding_mode must be 'zeros' for the backprop report, got {spec.padding_mode!r}")
     g = gradient_symbols(spec)
-    x_centre = (0, *(n // 2 for n in spec.input_size))
-    tap_centre = (0, 0, *(k // 2 for k in spec.kernel_size))
+    dx, dw = grad_input_terms(spec), grad_weight_terms(spec)
     symmetric = spec.padding_before == spec.padding_after
     return BackwardResults(
         spec=spec, proof=prove_backward(spec), transposed=ConvTransposeSpec.of(spec) if symmetric else None,
-        grad_x=worked_entry(grad_input_terms(spec), x_centre, weight_array(spec), g),
-        grad_w=worked_entry(grad_weight_terms(spec), tap_centre, input_array(spec), g),
+        grad_x=worked_entry(dx, busiest(dx, math.prod(spec.input_size)), weight_array(spec), g),
+        grad_w=worked_entry(dw, busiest(dw, math.prod(spec.kernel_size)), input_array(spec), g),
         grad_b=_bias_entries(spec, g), theorem=backward_theorem(spec),
     )
 

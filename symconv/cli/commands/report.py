@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--no-torch", action="store_true", help="--audit, --note: skip the PyTorch cross-checks")
     kind.add_argument("--transposed", action="store_true",
                       help="the layer arguments describe a ConvTranspose layer (PyTorch's semantics)")
+    kind.add_argument("--backward", action="store_true",
+                      help="the backprop identities of the layer: ∂L/∂x as a ConvTranspose, ∂L/∂ω, ∂L/∂b, proved")
     kind.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
@@ -69,6 +71,8 @@ def command_line(args: argparse.Namespace) -> str:
     else:
         if args.transposed:
             words.append("--transposed")
+        if args.backward:
+            words.append("--backward")
         words += ["--in-channels", str(args.in_channels), "--out-channels", str(args.out_channels),
                   "--input", args.input, "--kernel", args.kernel]
         for name, default in _SPEC_DEFAULTS.items():
@@ -128,6 +132,20 @@ def _check_mode(args: argparse.Namespace) -> None:
     if args.no_torch and not (args.audit or args.note):
         raise SpecError("--no-torch applies to --audit and --note only")
     _check_transposed(args)
+    _check_backward(args)
+
+
+def _check_backward(args: argparse.Namespace) -> None:
+    """One-line SpecErrors for --backward with arguments it does not combine with."""
+    if not args.backward:
+        return
+    for flag, given in (("--transposed", args.transposed), ("--layers", args.layers), ("--audit", args.audit),
+                        ("--note", args.note), ("--timings", args.timings), ("--position", args.position is not None)):
+        if given:
+            raise SpecError(f"--backward reports on one convolution layer; it cannot be combined with {flag}")
+    mode = getattr(args, "padding_mode", None) or "zeros"
+    if mode != "zeros":
+        raise SpecError(f"--padding-mode must be 'zeros' for --backward (its identities are for zero padding), got {mode!r}")
 
 
 def _check_transposed(args: argparse.Namespace) -> None:
@@ -150,7 +168,7 @@ def _check_transposed(args: argparse.Namespace) -> None:
 def document(args: argparse.Namespace) -> str:
     """The LaTeX source that ``args`` ask for (nothing written)."""
     # the library (SymPy, Jinja) loads here, not when the CLI is built: --help stays instant
-    from ...report import audit_report, layers_report, note_report, spec_report, transposed_report
+    from ...report import audit_report, backward_report, layers_report, note_report, spec_report, transposed_report
 
     _check_mode(args)
     command = command_line(args)
@@ -181,6 +199,8 @@ def document(args: argparse.Namespace) -> str:
         position = None if args.position is None else parse_position(args.position, layer.ndim)
         return transposed_report(layer, title=args.title, command=command, position=position, **options)
     spec = spec_from_args(args)
+    if args.backward:
+        return backward_report(spec, title=args.title, command=command, **options)
     position = None if args.position is None else parse_position(args.position, spec.ndim)
     return spec_report(spec, title=args.title, command=command, position=position, timings=args.timings, **options)
 

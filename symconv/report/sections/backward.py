@@ -7,6 +7,7 @@ padding): output letters and tap letters as in the N-D report (:func:`.nd.axis_l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -175,7 +176,7 @@ def _all_sizes(spec: ConvSpec, proof: StepProof) -> BackwardAllSizes:
     values = ", ".join(f"${n} = {v}$" for n, v in zip(names, numbers))
     status = proof.status or ("proved" if proof.holds else "undetermined")
     return BackwardAllSizes(status, None if proof.failed is None else escape_tex(proof.failed.replace("_", " ")),
-                            None if proof.counterexample is None else escape_tex(proof.counterexample),
+                            None if proof.counterexample is None else _said(proof.counterexample),
                             len(proof.steps) + len(proof.lemmas) - len(grads), steps, proof.rechecks, Tex(values))
 
 
@@ -200,10 +201,20 @@ def _quantities(spec: ConvSpec) -> tuple[tuple[str, str], ...]:
             ("output size", x_join(spec.output_size)))
 
 
+#: Characters of the provers' messages that pdflatex cannot print as text, as LaTeX.
+_SYMBOLS = {"∂": r"$\partial$", "ω": r"$\omega$", "×": r"$\times$", "→": r"$\to$", "𝒲": r"$\symconvW$",
+            "Σ": r"$\Sigma$", "≤": r"$\le$", "≥": r"$\ge$", "≠": r"$\ne$", "ᵀ": r"$^{\top}$", "′": "'"}
+
+
 def _said(text: str) -> Tex:
-    """A counterexample in words, escaped (a character pdflatex cannot print: a pointer to the command instead)."""
+    """A prover's message, escaped; its mathematical characters typeset (any other non-ASCII: a pointer instead).
+
+    >>> print(_said("∂L/∂ω at 2×1"))
+    $\\partial$L/$\\partial$$\\omega$ at 2$\\times$1
+    """
+    pieces = re.split("(" + "|".join(map(re.escape, _SYMBOLS)) + ")", text)
     try:
-        return escape_tex(text)
+        return Tex("".join(_SYMBOLS[p] if p in _SYMBOLS else escape_tex(p) for p in pieces))
     except SpecError:
         return Tex(r"see \texttt{symconv prove --backward}")
 
