@@ -50,6 +50,9 @@ EXAMPLES: dict[str, list[str]] = {
                               "--kernel", "3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
     # a stack with a transposed layer: down by a strided conv, up by a tconv; exact regions, no single stride
     "transposed-stack": ["--layers", "conv:k=3,s=2,p=1", "tconv:k=3,s=2,p=1,op=1", "--input", "8x8"],
+    # backprop through a strided, padded layer: ∂L/∂x as a ConvTranspose, ∂L/∂ω, ∂L/∂b, proved here and for all sizes
+    "backward-example": ["--backward", "--in-channels", "2", "--out-channels", "2", "--input", "5x5", "--kernel", "3",
+                         "--stride", "2", "--padding", "1"],
     # the audit of the note's claims
     "audit": ["--audit"],
     # the lecture note, corrected: the document to hand out instead of the note
