@@ -22,7 +22,7 @@ from symconv.prove.general import prove_general
 from symconv.report import backward_report
 from symconv.report import gather_backward as gather_module
 from symconv.report.gather_backward import gather_backward
-from symconv.report.sections.backward import backward_section
+from symconv.report.sections.backward import MAX_WORKED_TERMS, backward_section
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -85,6 +85,7 @@ def test_worked_entries_equal_torch_autograd(spec):
         printed = _value(" + ".join(worked.lines), values)
         assert printed == pytest.approx(grads[name][index], abs=1e-9), (name, index)
         assert worked.count == len(" + ".join(worked.lines).split(" + ")) or worked.lines == ("0",)
+        assert worked.count <= MAX_WORKED_TERMS  # every product printed, so the value above is the whole entry
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.ndim == 2] + [
@@ -100,6 +101,13 @@ def test_printed_output_padding_gives_x_shape_and_x_grad(spec):
     assert tuple(z.shape) == spec.input_shape
     assert torch.equal(z, dx)
     assert f"output_padding {'×'.join(map(str, a))}" in section.transposed
+
+
+def test_a_long_worked_entry_is_elided_with_the_count():
+    spec = ConvSpec(1, 1, input_size=(40,), kernel_size=3)  # ∂L/∂ω sums over 38 output positions
+    w = backward_section(gather_backward(spec)).worked[1]
+    assert w.count == 38 and w.lines[-1].endswith(r"\text{(6 more)}")
+    assert sum(line.count(r"\,") for line in w.lines) == MAX_WORKED_TERMS
 
 
 def test_output_padding_differs_from_zero_somewhere():

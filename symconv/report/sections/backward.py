@@ -21,7 +21,7 @@ from .formula import side
 from .nd import ProofRow, _definition, _sub, _tap_latex, axis_letters
 from .note import x_join
 
-__all__ = ["BackwardAllSizes", "BackwardSection", "GradStep", "WorkedView", "backward_section"]
+__all__ = ["MAX_WORKED_TERMS", "BackwardAllSizes", "BackwardSection", "GradStep", "WorkedView", "backward_section"]
 
 #: What each grad_* step of the all-size prover says, in the report's words.
 GRAD_WORDS: dict[str, str] = {
@@ -150,10 +150,23 @@ def _xcorr(spec: ConvSpec) -> tuple[Tex, ...]:
                                                    spec.padding_before, spec.kernel_size))
 
 
+#: A worked entry prints at most this many products (a wide layer's weight gradient sums over every output position).
+MAX_WORKED_TERMS = 32
+
+
+def _lines(terms: list[str], per_line: int) -> tuple[Tex, ...]:
+    """The terms joined by +, ``per_line`` to a line, at most :data:`MAX_WORKED_TERMS` of them, then how many more."""
+    shown = terms[:MAX_WORKED_TERMS]
+    lines = [" + ".join(shown[n:n + per_line]) for n in range(0, len(shown), per_line)] or ["0"]
+    if len(terms) > len(shown):
+        lines.append(rf"\dots \quad \text{{({len(terms) - len(shown)} more)}}")
+    return tuple(Tex(line) for line in lines)
+
+
 def _worked(name: str, entry: WorkedEntry, per_line: int = 4) -> WorkedView:
     terms = [rf"{latex(a)}\, {latex(g)}" for a, g in entry.products]
-    lines = tuple(Tex(" + ".join(terms[n:n + per_line])) for n in range(0, len(terms), per_line)) or (Tex("0"),)
-    return WorkedView(Tex(rf"\frac{{\partial L}}{{\partial {name}_{{{_sub(*entry.index)}}}}}"), lines, len(terms))
+    return WorkedView(Tex(rf"\frac{{\partial L}}{{\partial {name}_{{{_sub(*entry.index)}}}}}"), _lines(terms, per_line),
+                      len(terms))
 
 
 def _bias_worked(r: BackwardResults) -> tuple[WorkedView, ...]:
@@ -161,8 +174,7 @@ def _bias_worked(r: BackwardResults) -> tuple[WorkedView, ...]:
         return ()
     index = (0,) if r.spec.bias == "shared" else (0,) * (1 + r.spec.ndim)
     terms = [latex(g) for g in r.grad_b]
-    lines = tuple(Tex(" + ".join(terms[n:n + 6])) for n in range(0, len(terms), 6))
-    return (WorkedView(Tex(rf"\frac{{\partial L}}{{\partial b_{{{_sub(*index)}}}}}"), lines, len(terms)),)
+    return (WorkedView(Tex(rf"\frac{{\partial L}}{{\partial b_{{{_sub(*index)}}}}}"), _lines(terms, 6), len(terms)),)
 
 
 def _all_sizes(spec: ConvSpec, proof: StepProof) -> BackwardAllSizes:
