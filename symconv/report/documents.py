@@ -199,7 +199,7 @@ def backward_report(
     conv_transpose(g), ∂L/∂ω = xcorr(x, g), ∂L/∂b = Σ g, proved at its sizes (and for all sizes when 2-D), worked entries.
 
     >>> tex = backward_report(ConvSpec(1, 1, input_size=(4,), kernel_size=2, stride=2))
-    >>> "\\section{The input gradient is a transposed convolution}" in tex
+    >>> "\\\\section{The input gradient is a transposed convolution}" in tex
     True
     """
     # the mathematics (the exact check, the all-size theorem when it applies), then its shape for the template
