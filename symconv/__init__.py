@@ -86,6 +86,7 @@ _LAZY: dict[str, str] = {
     "TransposedCounts": ".closed.counts",
     "transposed_counts": ".closed.counts",
     "audit_report": ".report",
+    "backward_report": ".report",
     "build_pdf": ".report",
     "layers_report": ".report",
     "note_report": ".report",
@@ -125,6 +126,7 @@ __all__ = [
     "Verdict",
     "audit",
     "audit_report",
+    "backward_report",
     "bias_symbols",
     "bias_vector",
     "blocks",
@@ -218,4 +220,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from .receptive.forms import effective_forms, receptive_forms
     from .receptive.layers import Branches, Graph, Layer
-    from .report import audit_report, build_pdf, layers_report, note_report, spec_report, transposed_report
+    from .report import audit_report, backward_report, build_pdf, layers_report, note_report, spec_report, transposed_report

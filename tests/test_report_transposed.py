@@ -8,10 +8,9 @@ combinations are one-line errors, exit 2.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import dataclasses
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
