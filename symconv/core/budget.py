@@ -14,6 +14,7 @@ from ..errors import TooLargeError
 from .spec import ConvSpec
 
 __all__ = [
+    "MAX_ARRAY_TERMS",
     "MAX_DIRECT_TERMS",
     "MAX_KEY",
     "MAX_SYMBOLIC_TERMS",
@@ -22,6 +23,7 @@ __all__ = [
     "check_key_range",
     "check_symbol_count",
     "check_symbolic_size",
+    "check_terms",
 ]
 
 #: Largest number of (output, weight, input) terms a symbolic (SymPy) build accepts by default:
@@ -29,6 +31,9 @@ __all__ = [
 MAX_SYMBOLIC_TERMS = 8_000_000
 #: direct(spec) builds one SymPy Mul per term (≈14 µs, ≈1 KiB each): a lower default ceiling.
 MAX_DIRECT_TERMS = 1_000_000
+#: Largest list of (output, weight, input) int64 triples held whole in NumPy (the engines of the transposed and
+#: padding-mode identities sort two of them): 3 × 8 bytes a term, about 2 GiB with the sorts' copies.
+MAX_ARRAY_TERMS = 40_000_000
 #: Largest symbol array (ω, b or x) built: one SymPy Symbol is ≈ 0.3 KiB.
 MAX_SYMBOLS = 5_000_000
 #: Term keys x-index · n_weights + weight-index (and the negative keys below them) must stay under this in int64.
@@ -47,6 +52,17 @@ def check_symbolic_size(spec: ConvSpec, what: str, max_terms: int | None = None)
             f"{what}: the symbolic build has {terms:,} terms, above the limit of {limit:,} "
             f"(about {terms * 512 / 2**30:.1f} GiB); use method='index' for exact checks at this size"
         )
+
+
+def check_terms(what: str, terms: int, limit: int, hint: str) -> None:
+    """Raise :class:`TooLargeError` naming ``what`` if ``terms`` is above ``limit``; ``hint`` says what to do instead.
+
+    >>> check_terms("prove_backward", 10, 5, "use a smaller layer")
+    Traceback (most recent call last):
+    symconv.errors.TooLargeError: prove_backward: 10 terms, above the limit of 5; use a smaller layer
+    """
+    if terms > limit:
+        raise TooLargeError(f"{what}: {terms:,} terms, above the limit of {limit:,}; {hint}")
 
 
 def check_symbol_count(what: str, shape: tuple[int, ...]) -> None:

@@ -26,6 +26,7 @@ from time import perf_counter
 import numpy as np
 import sympy
 
+from ..core.budget import MAX_DIRECT_TERMS, check_terms
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_array, input_array, symbol_array, weight_array
 from ..core.taps import grid_taps
@@ -206,6 +207,9 @@ def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
     """
     if engine not in ENGINES:
         raise SpecError(f"engine must be 'rule' or 'diff', got {engine!r}")
+    check_terms("prove_backward", spec.n_terms + spec.n_bias_terms, MAX_DIRECT_TERMS,
+                "the identities are proved by differentiating the SymPy index sum: check a smaller layer (the all-size "
+                "proof, prove_general(identities=('backward',)), covers every size of a 2-D layer)")
     g = gradient_symbols(spec)
     x, w, b = input_array(spec), weight_array(spec), bias_array(spec)
     start = perf_counter()

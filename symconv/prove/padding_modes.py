@@ -28,7 +28,7 @@ from ..core.symbols import bias_array, input_array, weight_array
 from ..errors import SpecError
 from ..forms.padding import mode_direct, mode_matrix, mode_matrix_terms, mode_terms, padding_operator
 from ..forms.transposed import symbol_product
-from .transposed import METHODS, Identity, IdentityProof, compare_arrays, compare_terms
+from .transposed import METHODS, Identity, IdentityProof, check_size, compare_arrays, compare_terms
 
 __all__ = ["prove_circular_theorem", "prove_padding_mode"]
 
@@ -65,6 +65,7 @@ def prove_padding_mode(spec: ConvSpec, mode: str | None = None, method: str = "s
     if method not in METHODS:
         raise SpecError(f"method must be 'sympy' or 'index', got {method!r}")
     mode = padding_operator(spec, mode).mode  # the spec's own mode when None, checked against PyTorch's limits
+    check_size(spec, "prove_padding_mode", method)
     identities = []
     if method == "index":
         start = perf_counter()

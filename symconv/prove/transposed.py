@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ..core.budget import MAX_ARRAY_TERMS, MAX_SYMBOLIC_TERMS, check_terms
+from ..core.spec import ConvSpec
 from ..core.symbols import weight_array
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
@@ -40,7 +42,7 @@ from ..forms.transposed import (
     zero_insertion_terms,
 )
 
-__all__ = ["METHODS", "Identity", "IdentityProof", "compare_arrays", "compare_terms", "prove_transposed"]
+__all__ = ["METHODS", "Identity", "IdentityProof", "check_size", "compare_arrays", "compare_terms", "prove_transposed"]
 
 METHODS: tuple[str, ...] = ("sympy", "index")
 
@@ -199,6 +201,7 @@ def prove_transposed(
     """
     if method not in METHODS:
         raise SpecError(f"method must be 'sympy' or 'index', got {method!r}")
+    check_size(spec.forward_spec(), "prove_transposed", method)
     form = zero_insertion(spec)
     identities = []
     start = perf_counter()
@@ -230,3 +233,14 @@ def prove_transposed(
     details = {"p_prime": list(form.padding), "remainder": list(form.remainder), "stretched": list(form.stretched),
                "weights": int(weight_array(spec.forward_spec()).size)}
     return IdentityProof(spec.describe(), method, tuple(identities), details)
+
+
+def check_size(spec: ConvSpec, what: str, method: str) -> None:
+    """TooLargeError before building when ``spec``'s terms exceed the budget of ``method`` (SymPy objects, or whole
+    NumPy term arrays — these engines do not stream as the forward index engine does)."""
+    if method == "sympy":
+        check_terms(what, spec.n_terms + spec.n_bias_terms, MAX_SYMBOLIC_TERMS // 4,
+                    "use method='index' (exact integer terms) at this size")
+    else:
+        check_terms(what, spec.n_terms + spec.n_bias_terms, MAX_ARRAY_TERMS,
+                    "the term arrays are held whole in memory; check a smaller layer")

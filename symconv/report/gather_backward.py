@@ -129,11 +129,12 @@ def gather_backward(spec: ConvSpec) -> BackwardResults:
     """
     if spec.padding_mode != "zeros":
         raise SpecError(f"padding_mode must be 'zeros' for the backprop report, got {spec.padding_mode!r}")
+    proof = prove_backward(spec)  # first: it refuses a layer too large to differentiate before anything is built
     g = gradient_symbols(spec)
     dx, dw = grad_input_terms(spec), grad_weight_terms(spec)
     symmetric = spec.padding_before == spec.padding_after
     return BackwardResults(
-        spec=spec, proof=prove_backward(spec), transposed=ConvTransposeSpec.of(spec) if symmetric else None,
+        spec=spec, proof=proof, transposed=ConvTransposeSpec.of(spec) if symmetric else None,
         grad_x=worked_entry(dx, busiest(dx, math.prod(spec.input_size)), weight_array(spec), g),
         grad_w=worked_entry(dw, busiest(dw, math.prod(spec.kernel_size)), input_array(spec), g),
         grad_b=_bias_entries(spec, g), theorem=backward_theorem(spec),

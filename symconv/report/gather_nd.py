@@ -24,6 +24,7 @@ import numpy as np
 import sympy
 
 from ..closed.counts import TransposedCounts, transposed_counts
+from ..core.budget import MAX_ARRAY_TERMS, check_terms
 from ..core.spec import ConvSpec
 from ..core.symbols import weight_array
 from ..core.transposed import ConvTransposeSpec
@@ -38,7 +39,7 @@ from ..forms.transposed import (
     zero_insertion,
 )
 from ..prove.proof import Counterexample
-from ..prove.transposed import IdentityProof, prove_transposed
+from ..prove.transposed import IdentityProof, check_size, prove_transposed
 from ..prove.verdict import Verdict
 from ..prove.verify import verify
 from ..receptive.field import ReceptiveField, Region, conv_inputs, receptive_field
@@ -173,6 +174,9 @@ def gather_nd_layer(spec: ConvSpec, position: tuple[int, ...] | None = None) -> 
     """
     position = tuple(n // 2 for n in spec.output_size) if position is None else tuple(position)
     check_position(spec, position)
+    check_terms("the report on a layer of ndim ≠ 2", spec.n_terms + spec.n_bias_terms, MAX_ARRAY_TERMS,
+                "it holds 𝒲's entries whole: check a smaller layer (symconv verify --method index proves conv(x) = 𝒲x + b "
+                "at any size)")
     entries = matrix_entries(spec)
     small = spec.d_x <= MAX_EXPLICIT_COLS and spec.d_y <= MAX_EXPLICIT_ROWS
     drawn = spec.d_y <= MAX_DRAWN_ROWS and spec.d_x <= MAX_DRAWN_COLS
@@ -290,6 +294,7 @@ def gather_transposed(spec: ConvTransposeSpec, position: tuple[int, ...] | None 
     >>> [p.method for p in t.proofs], t.WT.shape, t.cells, (t.extra, t.missing)
     (['sympy', 'index'], (7, 3), 1, (0, 0))
     """
+    check_size(spec.forward_spec(), "the transposed report", "index")  # before anything is built
     position = _transposed_position(spec, position)
     flat = int(np.ravel_multi_index(position, spec.output_size))
     small = spec.forward_spec().n_terms <= BOTH_ENGINES_TERMS
