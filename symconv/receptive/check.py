@@ -144,9 +144,9 @@ def layer_operator(layer: Layer, input_size: tuple[int, ...], counts: bool = Fal
 
 
 def _conv_keys(layer: Layer, ops: tuple[AxisOp, ...], size: tuple[int, ...]) -> tuple[tuple[int, int], np.ndarray]:
-    """A 2-D convolution's operator as (shape, sorted flat keys, repeated per tap that reads the cell): the pattern of 𝒲 for one input and one output
-    channel (every channel pair has the same spatial pattern) — the note's blocks with zero padding, 𝒲_valid · P
-    (:func:`symconv.forms.padding.mode_matrix_terms`) with a padding mode."""
+    """A 2-D convolution's operator as (shape, sorted flat keys, repeated per tap that reads the cell): the pattern
+    of 𝒲 for one input and one output channel (every channel pair has the same spatial pattern) — the note's
+    blocks with zero padding, 𝒲_valid · P (:func:`symconv.forms.padding.mode_matrix_terms`) with a padding mode."""
     before = tuple(op.before for op in ops)
     after = tuple(op.after for op in ops)
     padding: Any = "same" if before != after else before
