@@ -16,6 +16,7 @@ import pytest
 
 from symconv.core.spec import ConvSpec
 from symconv.errors import SpecError
+from symconv.forms import padding as padding_module
 from symconv.receptive import field as field_module
 from symconv.receptive.check import check_receptive_field, layer_operator, predicted_pattern
 from symconv.receptive.field import receptive_field
@@ -176,27 +177,33 @@ def test_layer_operator_is_the_mode_matrix_pattern_with_multiplicities(mode):
 
 
 # ------------------------------------------------------------------------------------------- soundness
+_ORIGINAL_MAP = padding_module.axis_padding_map
+
+
 def _wrong_after(n, before, after, mode):
     """The padding map with the far border replicated: right where only output 0 is looked at."""
-    pi = _original_map(n, before, after, mode)
+    pi = _ORIGINAL_MAP(n, before, after, mode)
     if mode != "zeros":
         pi[before + n:] = n - 1
     return pi
 
 
-_original_map = field_module.axis_padding_map
+_CACHES = (field_module._axis_matrix, field_module._padding_map)
 
 
 @pytest.fixture
 def fresh_patterns():
-    field_module._axis_matrix.cache_clear()
+    """Per-axis patterns and maps built under a corruption must not outlive it (both are lru_cached)."""
+    for cached in _CACHES:
+        cached.cache_clear()
     yield
-    field_module._axis_matrix.cache_clear()
+    for cached in _CACHES:
+        cached.cache_clear()
 
 
 @pytest.mark.parametrize("mode", ["reflect", "circular"])
 def test_check_fails_when_the_far_border_is_wrong(monkeypatch, fresh_patterns, mode):
-    monkeypatch.setattr(field_module, "axis_padding_map", _wrong_after)
+    monkeypatch.setattr(field_module, "_padding_map", _wrong_after)  # the field's copy of π only, not the product's
     layers = [Layer(3, padding=2, padding_mode=mode), Layer(3, stride=2, padding=1, padding_mode=mode)]
     check = check_receptive_field(layers, (6, 7))
     assert not check.holds and check.status == "DISAGREES"

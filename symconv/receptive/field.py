@@ -59,7 +59,6 @@ import numpy as np
 from ..core.spec import ConvSpec, check_padding_mode
 from ..core.taps import axis_taps, grid_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
-from ..forms.padding import axis_padding_map
 from .build import graph_of
 from .layers import AxisOp, Graph, Layer, Node
 
@@ -523,6 +522,17 @@ def _mode_padded(op: AxisOp) -> bool:
     return op.mode != "zeros" and (op.before > 0 or op.after > 0)
 
 
+@lru_cache(maxsize=1024)
+def _padding_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """π of :func:`symconv.forms.padding.axis_padding_map`, imported here only: forms.padding loads SymPy, which a
+    zero-padded stack (and ``symconv rf`` without modes) need not wait for."""
+    from ..forms.padding import axis_padding_map
+
+    pi = axis_padding_map(n, before, after, mode)
+    pi.setflags(write=False)
+    return pi
+
+
 def _read(op: AxisOp, n: int, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(input position read, whether one is read) for tap positions ``coords`` of a forward axis on an input of n.
 
@@ -531,7 +541,7 @@ def _read(op: AxisOp, n: int, coords: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     if not _mode_padded(op):
         return coords, in_range(coords, n)
-    pi = axis_padding_map(n, op.before, op.after, op.mode)
+    pi = _padding_map(n, op.before, op.after, op.mode)
     shifted = coords + op.before
     inside = in_range(shifted, pi.size)
     source = pi[np.where(inside, shifted, 0)]
