@@ -281,7 +281,8 @@ class ReceptiveField:
     ``layers`` holds the same values for every feature map (input first), ``paths`` the distinct
     path fields at the output, ``misaligned`` the merges whose branches are centred differently.
     ``inexact`` is None when ``size``, ``stride`` and ``padding`` describe every output exactly; behind a
-    transposed layer with stride > 1 they are None and ``inexact`` says why (:meth:`region` stays exact).
+    transposed layer with stride > 1 or a padded convolution with a padding mode they are None and ``inexact``
+    says why (:meth:`region` stays exact).
 
     >>> rf = receptive_field([Layer(3, padding=1), Layer(2, stride=2, kind="maxpool"), Layer(3, dilation=2)])
     >>> rf.size, rf.stride, rf.padding

@@ -123,7 +123,7 @@ class Layer:
 
     Ints apply to every axis; tuples give one value per axis (their lengths fix ``ndim``).
     ``padding`` also takes ``"valid"`` and, for convolutions with stride 1, ``"same"`` (the odd pixel
-    after, as in PyTorch).
+    after, as in PyTorch). ``padding_mode`` (convolutions only) is PyTorch's: zeros, reflect, replicate, circular.
 
     >>> Layer(3, stride=2, padding=1).describe()
     'conv:k=3,s=2,p=1,d=1'
@@ -131,6 +131,8 @@ class Layer:
     2
     >>> Layer(3, stride=2, padding=1, output_padding=1, kind="tconv").describe()
     'tconv:k=3,s=2,p=1,d=1,op=1'
+    >>> Layer(3, padding=1, padding_mode="circular").describe()
+    'conv:k=3,s=1,p=1,d=1,mode=circular'
     >>> Layer(0)
     Traceback (most recent call last):
     ...
@@ -207,7 +209,7 @@ class Layer:
     def axes(self, ndim: int) -> tuple[AxisOp, ...]:
         """The layer along each of ``ndim`` axes.
 
-        >>> [tuple(op) for op in Layer((3, 2), padding="same").axes(2)]  # kernel, stride, dilation, before, after, transposed
+        >>> [tuple(op)[:6] for op in Layer((3, 2), padding="same").axes(2)]  # kernel, stride, dilation, before, after, transposed
         [(3, 1, 1, 1, 1, False), (2, 1, 1, 0, 1, False)]
         """
         if self.ndim not in (None, ndim):
@@ -442,9 +444,9 @@ def parse_layer(text: str) -> Layer:
     """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…[,op=…][,mode=…]``.
 
     >>> parse_layer("maxpool:k=2,s=2")
-    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool', output_padding=0)
+    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool', output_padding=0, padding_mode='zeros')
     >>> parse_layer("tconv:k=3,s=2,p=1,op=1").axes(1)
-    (AxisOp(kernel=3, stride=2, dilation=1, before=1, after=0, transposed=True),)
+    (AxisOp(kernel=3, stride=2, dilation=1, before=1, after=0, transposed=True, mode='zeros'),)
     >>> parse_layer("conv:k=3x1,p=same").axes(2)[0].before
     1
     >>> parse_layer("conv:k=3,p=1,mode=circular").axes(1)[0].mode
