@@ -81,7 +81,8 @@ def test_json_input_formats():
     assert isinstance(layers[2], Branches) and layers[2].paths[1] == ()
     rf = receptive_field(layers, size)
     assert rf.output_size == (8, 8) and rf.size == (8, 8)  # 3, +1·1 (pool) = 4, +2·2 = 8
-    with pytest.raises(SpecError, match=r"^a layer object has keys kind, kernel_size, stride, padding, dilation, output_padding "
+    with pytest.raises(SpecError, match=r"^a layer object has keys kind, kernel_size, stride, padding, dilation, "
+                                        r"output_padding, padding_mode "
                                         r"\(kernel_size required\), got \['kind'\]$"):
         layers_from_json([{"kind": "conv"}])
     with pytest.raises(SpecError, match=r"^the JSON must be a list of layers or an object with 'layers', got str$"):

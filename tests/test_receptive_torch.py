@@ -164,8 +164,6 @@ class Branchy(nn.Module):
         (nn.Sequential(nn.Conv2d(1, 2, 3), nn.GroupNorm(1, 2)),
          r"^module '1' \(GroupNorm\) is not supported: it normalises over spatial positions"),
         (nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), r"^module '0' \(Flatten\) is not supported: it is not a convolution"),
-        (nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")),
-         r"^module '0' \(Conv2d\) has padding_mode='reflect'; only zero padding is supported"),
         (nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), r"^module '0' \(MaxPool2d\) has ceil_mode=True"),
         (Branchy(lambda self, x: torch.cat([x, self.conv(x)], dim=2)),
          r"^node 'cat' concatenates along dim=2; only channels \(dim=1\) keep the spatial grid$"),

@@ -50,7 +50,8 @@ from ..core.spec import ConvSpec
 from ..core.taps import axis_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
 from ..forms.blocks import block_terms
-from .field import ReceptiveField, axis_pattern, receptive_field
+from ..forms.padding import mode_matrix_terms
+from .field import ReceptiveField, _listed, axis_pattern, receptive_field
 from .layers import AxisOp, Graph, Layer, Node
 
 __all__ = [
@@ -134,25 +135,36 @@ def layer_operator(layer: Layer, input_size: tuple[int, ...], counts: bool = Fal
     if layer.kind == "maxpool" and counts:
         raise SpecError("path counts need linear layers: maxpool has no uniform-weight operator")
     if layer.kind == "conv":
-        # the pattern of 𝒲 for one input and one output channel, from the note's blocks
-        before = tuple(op.before for op in ops)
-        after = tuple(op.after for op in ops)
-        padding: Any = "same" if before != after else before
-        spec = ConvSpec(1, 1, input_size=size, kernel_size=tuple(op.kernel for op in ops),
-                        stride=tuple(op.stride for op in ops), padding=padding,
-                        dilation=tuple(op.dilation for op in ops), bias="none")
-        if (spec.padding_before, spec.padding_after) != (before, after):
-            raise SpecError(f"padding before {before} / after {after} is not expressible as a ConvSpec")
-        terms = block_terms(spec)
-        n_weights = math.prod(spec.weight_shape)
-        valid = np.broadcast_to(terms.valid, terms.keys.shape).reshape(len(terms.keys), -1)
-        columns = (terms.keys.reshape(len(terms.keys), -1) // n_weights)
-        rows = np.broadcast_to(np.arange(len(terms.keys))[:, None], columns.shape)
-        shape = (math.prod(spec.output_size), math.prod(size))
-        keys = np.sort(rows[valid].astype(np.int64) * shape[1] + columns[valid])
+        shape, keys = _conv_keys(layer, ops, size)
     else:
         shape, keys = _pooling_keys(layer, ops, size)
-    return _from_keys(shape, keys, np.ones(len(keys), dtype=np.int64) if counts else None)
+    # a padding mode can send several taps to one input (replicate's edge): the entry is then a sum of weights
+    keys, multiplicity = np.unique(keys, return_counts=True)
+    return _from_keys(shape, keys, multiplicity.astype(np.int64) if counts else None)
+
+
+def _conv_keys(layer: Layer, ops: tuple[AxisOp, ...], size: tuple[int, ...]) -> tuple[tuple[int, int], np.ndarray]:
+    """A 2-D convolution's operator as (shape, sorted flat keys, repeated per tap that reads the cell): the pattern
+    of 𝒲 for one input and one output channel (every channel pair has the same spatial pattern) — the note's
+    blocks with zero padding, 𝒲_valid · P (:func:`symconv.forms.padding.mode_matrix_terms`) with a padding mode."""
+    before = tuple(op.before for op in ops)
+    after = tuple(op.after for op in ops)
+    padding: Any = "same" if before != after else before
+    spec = ConvSpec(1, 1, input_size=size, kernel_size=tuple(op.kernel for op in ops),
+                    stride=tuple(op.stride for op in ops), padding=padding,
+                    dilation=tuple(op.dilation for op in ops), bias="none", padding_mode=layer.padding_mode)
+    if (spec.padding_before, spec.padding_after) != (before, after):
+        raise SpecError(f"padding before {before} / after {after} is not expressible as a ConvSpec")
+    shape = (math.prod(spec.output_size), math.prod(size))
+    if layer.padding_mode != "zeros":
+        terms = mode_matrix_terms(spec)  # one channel pair: the flat output and input indices are spatial
+        return shape, np.sort(terms.out.astype(np.int64) * shape[1] + terms.b)
+    terms = block_terms(spec)
+    n_weights = math.prod(spec.weight_shape)
+    valid = np.broadcast_to(terms.valid, terms.keys.shape).reshape(len(terms.keys), -1)
+    columns = (terms.keys.reshape(len(terms.keys), -1) // n_weights)
+    rows = np.broadcast_to(np.arange(len(terms.keys))[:, None], columns.shape)
+    return shape, np.sort(rows[valid].astype(np.int64) * shape[1] + columns[valid])
 
 
 def _pooling_keys(layer: Layer, ops: tuple[AxisOp, ...], size: tuple[int, ...]) -> tuple[tuple[int, int], np.ndarray]:
@@ -453,20 +465,25 @@ class FieldCheck:
     ``status`` is ``"AGREES"``, ``"DISAGREES"`` (``mismatch`` says where) or ``"UNDETERMINED"``.
     ``outputs`` rows were checked, ``interior_outputs`` of them have their unclipped box inside the
     input; ``nnz`` is the product's number of nonzeros. A check is truthy iff it holds.
+
+    A stack with padding modes has no exact summary (``size``, ``stride``, ``padding`` None, see
+    :attr:`ReceptiveField.inexact`): the check is then the exact sets against the product of the 𝒲_mode patterns,
+    and ``regions`` counts the outputs whose :meth:`ReceptiveField.region` mask was compared with its product row.
     """
 
     holds: bool
     input_size: tuple[int, ...]
     output_size: tuple[int, ...]
-    size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
+    size: tuple[int, ...] | None
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...] | None
     outputs: int
     interior_outputs: int
     nnz: int
     seconds: float
     mismatch: str | None = None
     undetermined: tuple[str, ...] = ()
+    regions: int = 0
 
     def __bool__(self) -> bool:
         return self.holds
@@ -485,6 +502,9 @@ class FieldCheck:
         lines = [head]
         if self.mismatch is not None:
             lines.append(f"  {self.mismatch}")
+        if self.size is None:
+            lines.append(f"  the stack has no exact size/stride/padding (padding modes): exact sets checked, "
+                         f"{self.regions:,} region masks among them")
         if self.undetermined:
             lines.append(f"  undetermined: {'; '.join(self.undetermined)} — the data cannot pin it, so the check does not hold")
         return "\n".join(lines)
@@ -492,14 +512,15 @@ class FieldCheck:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly."""
         return {"holds": self.holds, "status": self.status, "input_size": list(self.input_size),
-                "output_size": list(self.output_size), "size": list(self.size), "stride": list(self.stride),
-                "padding": list(self.padding), "outputs": self.outputs, "interior_outputs": self.interior_outputs,
+                "output_size": list(self.output_size), "size": _listed(self.size), "stride": _listed(self.stride),
+                "padding": _listed(self.padding), "regions": self.regions, "outputs": self.outputs,
+                "interior_outputs": self.interior_outputs,
                 "nnz": self.nnz, "seconds": round(self.seconds, 6), "mismatch": self.mismatch,
                 "undetermined": list(self.undetermined)}
 
 
-def _t(values: tuple[int, ...]) -> str:
-    return "×".join(map(str, values))
+def _t(values: tuple[int, ...] | None) -> str:
+    return "?" if values is None else "×".join(map(str, values))
 
 
 def check_receptive_field(layers: Any, input_size: Any = None, claimed: ReceptiveField | None = None) -> FieldCheck:
@@ -518,13 +539,13 @@ def check_receptive_field(layers: Any, input_size: Any = None, claimed: Receptiv
     given = _field_and_size(layers, input_size)
     claimed = given if claimed is None else claimed
     rf = receptive_field(given.graph, given.input_size)
+    if rf.inexact is not None:  # padding modes: no summary is exact, the exact sets are the whole claim
+        return _check_sets_only(rf, claimed, started)
     size, stride, padding = _summary(claimed)
     if len(size) != rf.ndim:
         raise SpecError(f"claimed field has {len(size)} axes, the stack {rf.ndim}")
     in_size, out_size = _sizes(rf)
-    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(_summary(rf)[0], in_size))
-    if estimate > MAX_CHECK_NNZ:
-        raise TooLargeError(f"the 𝒲 product would hold up to {estimate:,} nonzeros, above {MAX_CHECK_NNZ:,}")
+    _check_budget(out_size, _summary(rf)[0], in_size)
     # 2. the product of the layers' operators, the prediction, and the unclipped product per axis
     product = graph_operator(rf)
     predicted = predicted_pattern(rf)
@@ -543,6 +564,50 @@ def check_receptive_field(layers: Any, input_size: Any = None, claimed: Receptiv
     return FieldCheck(mismatch is None and not undetermined, in_size, out_size, size, stride,
                       padding, product.shape[0], int(interior.sum()), product.nnz, perf_counter() - started,
                       mismatch, undetermined)
+
+
+#: At most this many outputs get their region() mask compared with the product row (evenly spread beyond).
+MAX_REGION_OUTPUTS = 512
+
+
+def _check_budget(out_size: tuple[int, ...], field_size: tuple[int, ...], in_size: tuple[int, ...]) -> None:
+    estimate = math.prod(out_size) * math.prod(min(r, n) for r, n in zip(field_size, in_size))
+    if estimate > MAX_CHECK_NNZ:
+        raise TooLargeError(f"the 𝒲 product would hold up to {estimate:,} nonzeros, above {MAX_CHECK_NNZ:,}")
+
+
+def _check_sets_only(rf: ReceptiveField, claimed: ReceptiveField, started: float) -> FieldCheck:
+    """The check of a field without an exact summary (padding modes): the predicted sets and the region masks
+    equal the product of the layers' 𝒲_mode patterns; a claimed summary is refused with a counterexample."""
+    in_size, out_size = _sizes(rf)
+    _check_budget(out_size, in_size, in_size)
+    product = graph_operator(rf)
+    mismatch = _exact_sets(product, predicted_pattern(rf), out_size, in_size)
+    rows = np.unique(np.linspace(0, product.shape[0] - 1, min(product.shape[0], MAX_REGION_OUTPUTS)).astype(np.int64))
+    mismatch = mismatch or _region_masks(rf, product, rows)
+    if mismatch is None and claimed.size is not None:  # a summary claimed where none is exact
+        mismatch = (_outside_box(product, claimed, out_size, in_size)
+                    or f"a size {_t(claimed.size)}, stride {_t(claimed.stride)}, padding {_t(claimed.padding)} is "
+                       f"claimed, but no summary is exact: {rf.inexact}")
+    return FieldCheck(mismatch is None, in_size, out_size, None, None, None, product.shape[0], 0, product.nnz,
+                      perf_counter() - started, mismatch, (), len(rows))
+
+
+def _region_masks(rf: ReceptiveField, product: Pattern, rows: np.ndarray) -> str | None:
+    """Each output in ``rows`` (C-order flat): its :meth:`ReceptiveField.region` mask equals its product row."""
+    in_size, out_size = _sizes(rf)
+    for row in rows.tolist():
+        index = tuple(int(v) for v in np.unravel_index(row, out_size))
+        mask = rf.region(index, masks=True).mask
+        expected = product.indices[product.indptr[row]:product.indptr[row + 1]]
+        found = np.flatnonzero(mask.reshape(-1)) if mask is not None else np.zeros(0, dtype=np.int64)
+        if not np.array_equal(found, expected):
+            extra = sorted(set(found.tolist()) - set(expected.tolist()))[:6]
+            missing = sorted(set(expected.tolist()) - set(found.tolist()))[:6]
+            shown = [[tuple(int(v) for v in np.unravel_index(c, in_size)) for c in cols] for cols in (extra, missing)]
+            return (f"output {index}: region() reads {len(found)} inputs, the 𝒲 product {len(expected)}; only in "
+                    f"the region: {shown[0] or 'none'}; only in the product: {shown[1] or 'none'}")
+    return None
 
 
 def _exact_sets(product: Pattern, predicted: Pattern, out_size: tuple[int, ...], in_size: tuple[int, ...]) -> str | None:

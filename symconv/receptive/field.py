@@ -25,6 +25,17 @@ pulled back as it is); the summary is then None for every map from that layer on
 :attr:`ReceptiveField.inexact` says why — never a wrong number. Stride-1 transposed layers are convolutions
 with padding d(k−1) − p (see :mod:`symconv.receptive.layers`) and keep the summary.
 
+Padding modes (a convolution's ``padding_mode``: reflect, replicate, circular, as in PyTorch) send a tap that
+lands on padding to the input cell the mode copies there — per axis through the padding map π of
+:mod:`symconv.forms.padding`, composed with the tap map, in the masks and the per-axis patterns. An output
+near a border then reads cells outside its zero-padding box (circular: the far border; reflect: mirrored cells;
+replicate: the edge cell, even where every tap is padding). The summary is therefore None from the first layer
+with non-zero padding and a mode on, with the reason in :attr:`ReceptiveField.inexact`, as for transposed
+layers: no border exception is folded into numbers. Outputs whose paths reach no padding cell (``interior`` of
+the same stack with zero padding) read exactly their zero-padding region; a mode layer with padding 0 changes
+nothing and keeps the summary. PyTorch's limits (reflect: padding < size; circular: padding ≤ size) are
+checked per feature map.
+
 In a DAG (branches merged by ``add`` or ``concat``) the field is the union over paths. Paths are
 grouped by their (r, S, P); a merge whose branches have different centre offsets ((r−1)/2 − P) is
 reported as a :class:`Misalignment` (their features are added out of register), and one whose
@@ -45,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.spec import ConvSpec
+from ..core.spec import ConvSpec, check_padding_mode
 from ..core.taps import axis_taps, grid_taps, in_range, tap
 from ..errors import SpecError, TooLargeError
 from .build import graph_of
@@ -270,7 +281,8 @@ class ReceptiveField:
     ``layers`` holds the same values for every feature map (input first), ``paths`` the distinct
     path fields at the output, ``misaligned`` the merges whose branches are centred differently.
     ``inexact`` is None when ``size``, ``stride`` and ``padding`` describe every output exactly; behind a
-    transposed layer with stride > 1 they are None and ``inexact`` says why (:meth:`region` stays exact).
+    transposed layer with stride > 1 or a padded convolution with a padding mode they are None and ``inexact``
+    says why (:meth:`region` stays exact).
 
     >>> rf = receptive_field([Layer(3, padding=1), Layer(2, stride=2, kind="maxpool"), Layer(3, dilation=2)])
     >>> rf.size, rf.stride, rf.padding
@@ -499,11 +511,42 @@ def _axis_matrix(op: AxisOp, n_in: int) -> np.ndarray:
         matrix[o[valid], i[valid]] = True
         matrix.setflags(write=False)
         return matrix
-    i, valid = axis_taps(n_in, op.kernel, op.stride, op.before, op.dilation, out=matrix.shape[0])
+    i, valid = _read(op, n_in, axis_taps(n_in, op.kernel, op.stride, op.before, op.dilation, out=matrix.shape[0])[0])
     o = np.broadcast_to(np.arange(matrix.shape[0])[:, None], i.shape)
     matrix[o[valid], i[valid]] = True
     matrix.setflags(write=False)
     return matrix
+
+
+def _mode_padded(op: AxisOp) -> bool:
+    """Whether ``op`` pads with a non-zero mode, so that its padding cells read input cells."""
+    return op.mode != "zeros" and (op.before > 0 or op.after > 0)
+
+
+@lru_cache(maxsize=1024)
+def _padding_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """π of :func:`symconv.forms.padding.axis_padding_map`, imported here only: forms.padding loads SymPy, which a
+    zero-padded stack (and ``symconv rf`` without modes) need not wait for."""
+    from ..forms.padding import axis_padding_map
+
+    pi = axis_padding_map(n, before, after, mode)
+    pi.setflags(write=False)
+    return pi
+
+
+def _read(op: AxisOp, n: int, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(input position read, whether one is read) for tap positions ``coords`` of a forward axis on an input of n.
+
+    Zero padding reads nothing outside 0 … n − 1; a padding mode reads π(c) there (the padding map of
+    :mod:`symconv.forms.padding`, defined on −before … n + after − 1, where every tap of an output lands).
+    """
+    if not _mode_padded(op):
+        return coords, in_range(coords, n)
+    pi = _padding_map(n, op.before, op.after, op.mode)
+    shifted = coords + op.before
+    inside = in_range(shifted, pi.size)
+    source = pi[np.where(inside, shifted, 0)]
+    return source, inside & (source >= 0)
 
 
 def axis_pattern(op: AxisOp, n_in: int) -> np.ndarray:
@@ -513,6 +556,8 @@ def axis_pattern(op: AxisOp, n_in: int) -> np.ndarray:
     [[1, 0, 0], [0, 1, 1]]
     >>> axis_pattern(Layer(2, stride=2, kind="tconv").axes(1)[0], 2).astype(int).tolist()
     [[1, 0], [1, 0], [0, 1], [0, 1]]
+    >>> axis_pattern(Layer(3, padding=1, padding_mode="circular").axes(1)[0], 4).astype(int).tolist()
+    [[1, 1, 0, 1], [1, 1, 1, 0], [0, 1, 1, 1], [1, 0, 1, 1]]
     """
     return _axis_matrix(op, n_in)
 
@@ -522,7 +567,9 @@ def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ..
 
     Per axis and tap t, output o lands on input o·s − before + t·d; those targets are distinct for one
     t, so a fancy-indexed OR per tap is exact — k passes over the mask instead of a dense product. A transposed
-    axis reads the same map from the other side: input i reaches output i·s − before + t·d.
+    axis reads the same map from the other side: input i reaches output i·s − before + t·d. With a padding mode
+    the targets go through the padding map π, which can send several outputs to one input (replicate's edge,
+    circular on a short axis): there the OR is unbuffered (``np.logical_or.at``).
     """
     out = mask
     for a, (op, n) in enumerate(zip(ops, size_in)):
@@ -535,13 +582,16 @@ def _pull_back(mask: np.ndarray, ops: tuple[AxisOp, ...], size_in: tuple[int, ..
                 source, target = tap(i, t, op.stride, op.before, op.dilation), i
                 keep = in_range(source, out.shape[a])
             else:
-                source, target = o, tap(o, t, op.stride, op.before, op.dilation)
-                keep = in_range(target, n)
+                source = o
+                target, keep = _read(op, n, tap(o, t, op.stride, op.before, op.dilation))
             if keep.any():
-                index_in = [slice(None)] * out.ndim
-                index_out = [slice(None)] * out.ndim
+                index_in: list[Any] = [slice(None)] * out.ndim
+                index_out: list[Any] = [slice(None)] * out.ndim
                 index_in[a], index_out[a] = target[keep], source[keep]
-                pulled[tuple(index_in)] |= out[tuple(index_out)]
+                if _mode_padded(op):
+                    np.logical_or.at(pulled, tuple(index_in), out[tuple(index_out)])
+                else:
+                    pulled[tuple(index_in)] |= out[tuple(index_out)]
         out = pulled
     return out
 
@@ -604,8 +654,9 @@ _Paths = dict[_Key, tuple[tuple[str, ...], int]]
 
 
 def _extended(before: _Paths | None, name: str, ops: tuple[AxisOp, ...]) -> _Paths | None:
-    """The path fields after one more layer; None (no exact summary) behind or at a strided transposed layer."""
-    if before is None or any(op.transposed for op in ops):
+    """The path fields after one more layer; None (no exact summary) behind or at a strided transposed layer or a
+    layer padded with a mode (reflect, replicate, circular)."""
+    if before is None or any(op.transposed or _mode_padded(op) for op in ops):
         return None
     found: _Paths = {}
     for key, (via, count) in before.items():
@@ -613,8 +664,16 @@ def _extended(before: _Paths | None, name: str, ops: tuple[AxisOp, ...]) -> _Pat
     return found
 
 
+_MODE_READS = {"circular": "cells wrapped around from the opposite border", "reflect": "mirrored cells inside the input",
+               "replicate": "the edge cell once per padding cell"}
+
+
 def _why_inexact(node: Node, layer: Layer, ops: tuple[AxisOp, ...]) -> str:
-    a, op = next((a, op) for a, op in enumerate(ops) if op.transposed)
+    a, op = next((a, op) for a, op in enumerate(ops) if op.transposed or _mode_padded(op))
+    if not op.transposed:
+        return (f"layer {node.name!r} ({layer.describe()}) pads with padding_mode={op.mode!r} on axis {a}: outputs "
+                f"that reach its padding read {_MODE_READS[op.mode]} instead of zeros, so no one size/stride/padding "
+                f"describes every output; outputs that reach no padding cell read what zero padding gives")
     return (f"layer {node.name!r} ({layer.describe()}) is a transposed convolution with stride {op.stride} on axis {a}: "
             f"its outputs read the input at stride 1/{op.stride}, so where an output's region starts and how long it "
             f"is depend on the output index modulo {op.stride}")
@@ -651,6 +710,11 @@ def _layer_output_size(node: Node, ops: tuple[AxisOp, ...], size_in: tuple[int, 
         return None
     out = []
     for a, (op, n) in enumerate(zip(ops, size_in)):
+        if _mode_padded(op):
+            try:
+                check_padding_mode(op.mode, max(op.before, op.after), (op.before,), (op.after,), (n,))
+            except SpecError as exc:
+                raise SpecError(f"layer {node.name!r} on axis {a}: {exc}") from None
         if op.output_size(n) < 1:
             span = op.dilation * (op.kernel - 1) + 1
             raise SpecError(

@@ -18,6 +18,10 @@ The pipeline (each stage one function, results frozen):
    summation; that means and variances add under composition (a product of generating functions)
    is proved with abstract functions; the L-layer mean and variance follow by ``rsolve``.
 
+The forms are those of zero padding; with a padding mode (reflect, replicate, circular) they describe exactly the
+outputs that reach no padding cell — the others read cells the mode copies in, and
+:func:`symconv.receptive.field.receptive_field` gives no summary for them (see its module docstring).
+
 Why SymPy's own solvers: they do the algebra a reader would otherwise have to trust; the results are
 then checked numerically against 𝒲 products and exact convolution powers (tests, receptive_check).
 """

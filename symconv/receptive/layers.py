@@ -2,7 +2,9 @@
 
 A :class:`Layer` is the spatial part of a convolution or pooling layer — kernel size, stride, padding,
 dilation, per axis — with PyTorch's names and meaning: output position ``o`` reads input positions
-``o·s − p_before + t·d`` for ``t = 0 … k−1``, and positions outside the input are zero padding.
+``o·s − p_before + t·d`` for ``t = 0 … k−1``, and positions outside the input are zero padding — or, with a
+convolution's ``padding_mode`` (reflect, replicate, circular, as in PyTorch), read the input cell the mode
+copies there.
 Channels do not enter: a receptive field is spatial (with ``groups`` a channel sees fewer input
 channels, but over the same spatial region).
 
@@ -22,13 +24,15 @@ and the axis is marked ``transposed`` (see :class:`AxisOp`).
 Text syntax of one layer (command line, JSON): ``KIND:KEY=VALUE,…`` with ``KIND`` one of ``conv``,
 ``maxpool``, ``avgpool``, ``tconv`` and keys ``k`` (kernel, required), ``s`` (stride, default 1), ``p``
 (padding, default 0; ``same``/``valid`` for conv), ``d`` (dilation, default 1), ``op`` (output padding,
-tconv only, default 0); a value is one int for every axis or one per axis joined by ``x`` —
-``conv:k=3,s=2,p=1``, ``maxpool:k=2,s=2``, ``conv:k=3x1,d=2x1``, ``tconv:k=3,s=2,p=1,op=1``.
+tconv only, default 0), ``mode`` (PyTorch's padding_mode, conv only: ``zeros`` (default), ``reflect``,
+``replicate``, ``circular``); a value is one int for every axis or one per axis joined by ``x`` —
+``conv:k=3,s=2,p=1``, ``maxpool:k=2,s=2``, ``conv:k=3x1,d=2x1``, ``tconv:k=3,s=2,p=1,op=1``,
+``conv:k=3,p=1,mode=circular``.
 
 JSON (already parsed; reading the file is the caller's job): either a list of layers or
 ``{"input_size": [H, W], "layers": [...]}``; a layer is a text string as above, an object
 ``{"kind": "conv", "kernel_size": 3, "stride": 1, "padding": 0, "dilation": 1}`` (``"output_padding"`` for
-``"tconv"``), or
+``"tconv"``, ``"padding_mode"`` for ``"conv"``), or
 ``{"branches": [[layer, …], [layer, …], []], "merge": "add"}`` (an empty path is an identity
 shortcut).
 """
@@ -41,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeGuard, Union
 
-from ..core.spec import MAX_INT, ConvSpec, axis_output_size, same_padding
+from ..core.spec import MAX_INT, PADDING_MODES, ConvSpec, axis_output_size, same_padding
 from ..core.taps import axis_transposed_output_size
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
@@ -91,6 +95,9 @@ class AxisOp(NamedTuple):
     ``transposed=True`` (a transposed convolution with stride > 1) reverses the roles: output o reads input i iff
     o = i·stride − before + t·dilation, ``before`` = the padding p and ``after`` = p − output_padding (the
     positions cropped from each end of the full transposed output).
+
+    ``mode`` is PyTorch's ``padding_mode``: a tap that lands on padded position c < 0 or c ≥ n reads input π(c)
+    (:func:`symconv.forms.padding.axis_padding_map`) instead of a zero.
     """
 
     kernel: int
@@ -99,6 +106,7 @@ class AxisOp(NamedTuple):
     before: int
     after: int
     transposed: bool = False
+    mode: str = "zeros"
 
     def output_size(self, n: int) -> int:
         """PyTorch's ⌊(n + before + after − d(k−1) − 1)/s⌋ + 1, or (n − 1)·s − before − after + d(k − 1) + 1 when
@@ -115,7 +123,7 @@ class Layer:
 
     Ints apply to every axis; tuples give one value per axis (their lengths fix ``ndim``).
     ``padding`` also takes ``"valid"`` and, for convolutions with stride 1, ``"same"`` (the odd pixel
-    after, as in PyTorch).
+    after, as in PyTorch). ``padding_mode`` (convolutions only) is PyTorch's: zeros, reflect, replicate, circular.
 
     >>> Layer(3, stride=2, padding=1).describe()
     'conv:k=3,s=2,p=1,d=1'
@@ -123,6 +131,8 @@ class Layer:
     2
     >>> Layer(3, stride=2, padding=1, output_padding=1, kind="tconv").describe()
     'tconv:k=3,s=2,p=1,d=1,op=1'
+    >>> Layer(3, padding=1, padding_mode="circular").describe()
+    'conv:k=3,s=1,p=1,d=1,mode=circular'
     >>> Layer(0)
     Traceback (most recent call last):
     ...
@@ -135,6 +145,7 @@ class Layer:
     dilation: IntOrTuple = 1
     kind: str = "conv"
     output_padding: IntOrTuple = 0
+    padding_mode: str = "zeros"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here
@@ -163,6 +174,12 @@ class Layer:
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in lengths)
             raise SpecError(f"per-axis values must all have the same number of axes, got {shown}")
+        if self.padding_mode not in PADDING_MODES:
+            raise SpecError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
+                            f"got {self.padding_mode!r}")
+        if self.padding_mode != "zeros" and self.kind != "conv":
+            raise SpecError(f"padding_mode={self.padding_mode!r} is for kind='conv' only (as in PyTorch), "
+                            f"got kind={self.kind!r}")
         if self.kind == "tconv":
             self._check_transposed()
         elif _values(self.output_padding) != (0,) * len(_values(self.output_padding)):
@@ -192,7 +209,7 @@ class Layer:
     def axes(self, ndim: int) -> tuple[AxisOp, ...]:
         """The layer along each of ``ndim`` axes.
 
-        >>> [tuple(op) for op in Layer((3, 2), padding="same").axes(2)]  # kernel, stride, dilation, before, after, transposed
+        >>> [tuple(op)[:6] for op in Layer((3, 2), padding="same").axes(2)]  # kernel, stride, dilation, before, after, transposed
         [(3, 1, 1, 1, 1, False), (2, 1, 1, 0, 1, False)]
         """
         if self.ndim not in (None, ndim):
@@ -202,11 +219,11 @@ class Layer:
             k, s, d = _axis(self.kernel_size, a), _axis(self.stride, a), _axis(self.dilation, a)
             if isinstance(self.padding, str):  # 'valid' or 'same', checked on construction (never for tconv)
                 before, after = (0, 0) if self.padding == "valid" else same_padding(k, d)
-                out.append(AxisOp(k, s, d, before, after))
+                out.append(AxisOp(k, s, d, before, after, mode=self.padding_mode))
             elif self.kind == "tconv":
                 out.append(_transposed_axis(k, s, d, _axis(self.padding, a), _axis(self.output_padding, a)))
             else:
-                out.append(AxisOp(k, s, d, _axis(self.padding, a), _axis(self.padding, a)))
+                out.append(AxisOp(k, s, d, _axis(self.padding, a), _axis(self.padding, a), mode=self.padding_mode))
         return tuple(out)
 
     def describe(self) -> str:
@@ -220,6 +237,8 @@ class Layer:
             parts.append(f"d={_text(self.dilation)}")
         if self.kind == "tconv":
             parts.append(f"op={_text(self.output_padding)}")
+        if self.padding_mode != "zeros":
+            parts.append(f"mode={self.padding_mode}")
         return f"{self.kind}:" + ",".join(parts)
 
     @classmethod
@@ -234,7 +253,7 @@ class Layer:
         """
         if isinstance(spec, ConvTransposeSpec):
             return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "tconv", spec.output_padding)
-        return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv")
+        return cls(spec.kernel_size, spec.stride, spec.padding, spec.dilation, "conv", padding_mode=spec.padding_mode)
 
 
 def _transposed_axis(k: int, s: int, d: int, p: int, op: int) -> AxisOp:
@@ -415,20 +434,23 @@ def _append_chain(nodes: list[Node], chain: list, source: str, prefix: str) -> s
 # ------------------------------------------------------------------------------ text and JSON input
 _KEYS = {"k": "kernel_size", "kernel": "kernel_size", "s": "stride", "stride": "stride",
          "p": "padding", "padding": "padding", "d": "dilation", "dilation": "dilation",
-         "op": "output_padding", "output_padding": "output_padding"}
+         "op": "output_padding", "output_padding": "output_padding", "mode": "padding_mode",
+         "padding_mode": "padding_mode"}
 _SYNTAX = ("layer must look like 'conv:k=3,s=2,p=1,d=1' (kinds conv, maxpool, avgpool, tconv; keys k, s, p, d, "
-           "op for tconv; per axis 3x1)")
+           "op for tconv, mode for conv; per axis 3x1)")
 
 
 def parse_layer(text: str) -> Layer:
-    """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…[,op=…]``.
+    """A :class:`Layer` from the text syntax ``KIND:k=…,s=…,p=…,d=…[,op=…][,mode=…]``.
 
     >>> parse_layer("maxpool:k=2,s=2")
-    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool', output_padding=0)
+    Layer(kernel_size=2, stride=2, padding=0, dilation=1, kind='maxpool', output_padding=0, padding_mode='zeros')
     >>> parse_layer("tconv:k=3,s=2,p=1,op=1").axes(1)
-    (AxisOp(kernel=3, stride=2, dilation=1, before=1, after=0, transposed=True),)
+    (AxisOp(kernel=3, stride=2, dilation=1, before=1, after=0, transposed=True, mode='zeros'),)
     >>> parse_layer("conv:k=3x1,p=same").axes(2)[0].before
     1
+    >>> parse_layer("conv:k=3,p=1,mode=circular").axes(1)[0].mode
+    'circular'
     >>> parse_layer("pool:k=2")
     Traceback (most recent call last):
     ...
@@ -448,6 +470,12 @@ def parse_layer(text: str) -> Layer:
         if field in values:
             raise SpecError(f"{field} is given twice in {text!r}")
         value = value.strip()
+        if field == "padding_mode":
+            if value not in PADDING_MODES:
+                raise SpecError(f"padding_mode (mode=) must be one of 'zeros', 'reflect', 'replicate', 'circular', "
+                                f"got {value!r} in {text!r}")
+            values[field] = value
+            continue
         if field == "padding" and value in ("same", "valid"):
             values[field] = value
             continue
@@ -460,7 +488,7 @@ def parse_layer(text: str) -> Layer:
     return Layer(kind=kind, **values)
 
 
-_JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation", "output_padding")
+_JSON_FIELDS = ("kind", "kernel_size", "stride", "padding", "dilation", "output_padding", "padding_mode")
 
 
 def _layer_from_json(item: object) -> LayerLike:

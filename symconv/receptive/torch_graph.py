@@ -4,7 +4,7 @@ The module is traced with ``torch.fx.symbolic_trace``, so the module itself tell
 ``Sequential`` is a chain, a ``forward`` that adds a shortcut (``x + self.body(x)``) or concatenates
 branches (``torch.cat([...], dim=1)``) is a DAG. Supported nodes:
 
-* layers: ``Conv1d/2d/3d`` (zero padding, any stride/padding/dilation/groups, ``padding='same'``),
+* layers: ``Conv1d/2d/3d`` (any ``padding_mode``, stride/padding/dilation/groups, ``padding='same'``),
   ``ConvTranspose1d/2d/3d`` (zero padding, any stride/padding/output_padding/dilation/groups),
   ``MaxPool1d/2d/3d`` and ``AvgPool1d/2d/3d`` (``ceil_mode=False``);
 * pointwise, passed through: activations (ReLU, GELU, SiLU, Sigmoid, Tanh, …), ``Identity``,
@@ -13,7 +13,7 @@ branches (``torch.cat([...], dim=1)``) is a DAG. Supported nodes:
 * merges: elementwise ``+ − ×`` between two maps (``torch.add``, ``x.add(y)``, …) and
   ``torch.cat(…, dim=1)``.
 
-Anything else — non-zero-padded convolutions, adaptive or ``ceil_mode`` pooling,
+Anything else — adaptive or ``ceil_mode`` pooling,
 normalisations over space (InstanceNorm, GroupNorm, LayerNorm), Linear/Flatten, untraceable control
 flow — raises a one-line :class:`~symconv.errors.SpecError` naming the node and what is supported.
 """
@@ -92,13 +92,10 @@ def _layer_of(name: str, module: Any, t: dict[str, Any]) -> Layer | None:
             why = "it is not a convolution, pooling or pointwise layer"
         raise SpecError(f"module {name!r} ({kind_name}) is not supported: {why}; supported: {SUPPORTED}")
     if "Conv" in kind_name:
-        if module.padding_mode != "zeros":
-            raise SpecError(f"module {name!r} ({kind_name}) has padding_mode={module.padding_mode!r}; "
-                            f"only zero padding is supported (it decides which inputs a border output reads)")
         transposed = "Transpose" in kind_name
         return Layer(_per_axis(module.kernel_size, ndim), _per_axis(module.stride, ndim),
                      _padding(module.padding, ndim), _per_axis(module.dilation, ndim), "tconv" if transposed else "conv",
-                     _per_axis(module.output_padding, ndim) if transposed else 0)
+                     _per_axis(module.output_padding, ndim) if transposed else 0, module.padding_mode)
     if module.ceil_mode:
         raise SpecError(f"module {name!r} ({kind_name}) has ceil_mode=True; only ceil_mode=False is supported")
     if "MaxPool" in kind_name:

@@ -18,25 +18,29 @@ HELP = ("receptive field of a stack of conv/pool/transposed conv layers: size, s
 
 EPILOG = """\
 LAYERS, one argument per layer, in order from the input:
-  KIND:k=K[,s=S][,p=P][,d=D][,op=A]   KIND is conv, maxpool, avgpool or tconv (transposed conv)
+  KIND:k=K[,s=S][,p=P][,d=D][,op=A][,mode=M]   KIND is conv, maxpool, avgpool or tconv (transposed conv)
   k kernel (required), s stride (default 1, also for pooling), p padding (default 0; conv also
-  same/valid), d dilation (default 1; not for avgpool), op output padding (tconv only, default 0).
+  same/valid), d dilation (default 1; not for avgpool), op output padding (tconv only, default 0),
+  mode PyTorch's padding_mode (conv only): zeros (default), reflect, replicate or circular.
   One int for every axis or one per axis joined by x:
     conv:k=3,s=2,p=1   maxpool:k=2,s=2   conv:k=3x1,d=2x1   avgpool:k=3,p=1   tconv:k=3,s=2,p=1,op=1
-  Behind a tconv with stride > 1 no single size/stride/padding is exact (printed as ?); --index
-  then gives the exact region from masks (needs --input).
+    conv:k=3,p=1,mode=circular
+  Behind a tconv with stride > 1, or a padded conv with mode reflect/replicate/circular, no single
+  size/stride/padding is exact (printed as ?, with the reason); --index then gives the exact region
+  from masks (needs --input).
 
 --json-file F: a list of layers, or {"input_size": [H, W], "layers": [...]}; a layer is a string as
-  above, {"kind": "conv", "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1}, or
+  above, {"kind": "conv", "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1, "padding_mode": "circular"}, or
   {"branches": [[...], [...], []], "merge": "add"|"concat"} (paths that merge; [] is an identity).
 --module pkg.mod:attr: a torch.nn.Module instance (or a class/function returning one, called with no
-  arguments), traced with torch.fx: Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool, AvgPool, pointwise
+  arguments), traced with torch.fx: Conv1d/2d/3d (any padding_mode), ConvTranspose1d/2d/3d, MaxPool, AvgPool, pointwise
   layers, + and cat.
 
 Indices are 0-based; positions before 0 or past the end of a map are padding.
 
 --check compares size, stride and padding with the product of the layers' W matrices, and with the
-same product with every padding cell kept as a position. It prints AGREES (exit 0), DISAGREES (exit
+same product with every padding cell kept as a position (with padding modes: the exact sets and
+region masks against the product of the W_mode = W_valid·P patterns). It prints AGREES (exit 0), DISAGREES (exit
 1), or UNDETERMINED (exit 1) when the output has one position along an axis, so that no stride can be
 read off there.
 
