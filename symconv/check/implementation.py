@@ -75,7 +75,7 @@ import numpy as np
 import sympy
 
 from ..core.budget import check_key_range
-from ..core.spec import ConvSpec, require_zeros_padding
+from ..core.spec import ConvSpec
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
@@ -315,7 +315,6 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    require_zeros_padding(spec, "verify_implementation", "a spec with padding_mode='zeros' and padding done by fn")
     if not callable(fn) and not hasattr(fn, "forward"):
         raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
     layout_axes(options.layout, spec.ndim)  # a one-line SpecError listing the names valid for this ndim
