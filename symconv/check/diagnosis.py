@@ -3,8 +3,11 @@
 The implementation's :class:`~symconv.check.form.Form` is split into its parts — products ω·x, bias, terms no
 convolution has — and each part is compared with the definition's and with the forms of the known bugs
 (:mod:`symconv.check.hypotheses`: a flipped kernel, off-by-one padding, a stride or dilation applied wrongly,
-swapped channels, mixed groups, a transposed kernel; a bias that is missing, scaled or broadcast along the
-wrong axis). A bug is named only when its whole form matches; nothing is inferred from names in the user's
+swapped channels, mixed groups, a transposed kernel; for a layer with a padding_mode, x padded with zeros, with
+another mode, with NumPy's symmetric mode or with a circular wrap from the wrong end — every other bug is read
+through the spec's padding; a bias that is missing, scaled or broadcast along the wrong axis). Two bugs with the same
+form on this layer (replicate and np.pad's symmetric with padding 1) are named once, the first, with the other said
+in its message. A bug is named only when its whole form matches; nothing is inferred from names in the user's
 code. When none matches exactly, the closest hypothesis is reported as not exact, or ``unknown``.
 
 The forms and readers live in :mod:`symconv.check.form` and :mod:`symconv.check.hypotheses`; their names are

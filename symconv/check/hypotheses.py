@@ -7,6 +7,10 @@ term, and the diagnosis compares it with the implementation's. A bug is named on
 Input positions go through the one tap map :func:`symconv.core.taps.tap`; a hypothesis about the tap map
 (off-by-one padding, stride or dilation ignored or swapped) is that same map called with the buggy arguments.
 
+For a layer padded with reflect, replicate or circular every reader reads through that padding
+(:mod:`symconv.check.padded`), so the bugs above are found on top of the mode, and the padding itself is a
+hypothesis: zeros, another of PyTorch's modes, NumPy's symmetric, a circular wrap from the wrong end.
+
 Every hypothesis is per spatial axis, for any number of axes, and its words name the axes: length (1-D);
 rows and columns (2-D); depth, height and width (3-D); axis k beyond. A swap of two axes (a transposed kernel
 or input, strides exchanged) needs two axes of equal size and is only built then.

@@ -53,6 +53,19 @@ dilation 2, groups 2, even in float32 (``benchmarks/bench_impl.py --onehot``). A
 per (output, weight), which the tags exploit: two calls per group of C₂ weights (0.06 s for that layer), and
 the random confirmation guards the decoding.
 
+Padding modes: a spec with ``padding_mode`` reflect, replicate or circular is the layer of
+``nn.Conv2d(padding_mode=…)``; fn gets x unpadded and pads it itself (``F.pad(x, …, mode)``; ``np.pad`` with
+"reflect", "edge", "wrap"), and the form expected is the mode's (:func:`symconv.check.form.mode_form`: every tap
+kept, so an output may read one x through two weights, ω_a·x + ω_b·x). The padding is a hypothesis of the
+diagnosis too: ``padding-mode-zeros``, ``padding-mode-wrong``, ``reflect-symmetric``, ``circular-wrong-side``.
+
+>>> import torch
+>>> spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1, padding_mode="replicate")
+>>> verify_implementation(torch.nn.Conv2d(2, 2, 3, padding=1, padding_mode="replicate").double(), spec).status
+'AGREES (sampled, exact values)'
+>>> verify_implementation(torch.nn.Conv2d(2, 2, 3, padding=1).double(), spec).codes
+('padding-mode-zeros',)
+
 This module is the front door; the stages live one per module, each importing only those before it:
 :mod:`~symconv.check.caller` (calling fn in its layout, backend and dtype), :mod:`~symconv.check.symbolic`
 (the run on symbols), :mod:`~symconv.check.probe` (bi-affinity and confirmation on integer probes),
