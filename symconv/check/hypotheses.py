@@ -403,9 +403,9 @@ def _mode_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
     mode = spec.padding_mode
     if mode == "zeros" or not any(spec.padding_before + spec.padding_after):
         return []
-    out = [Hypothesis("padding-mode-zeros", f"padded with zeros instead of padding_mode='{mode}' (e.g. F.conv2d(padding="
-                      f"p) or np.pad's default): taps outside x read 0, where {mode} reads {_READS[mode]}",
-                      {"padding": "zeros"})]
+    conv = f"F.conv{spec.ndim}d(padding=p)" if spec.ndim <= 3 else "a convolution's padding=p"
+    out = [Hypothesis("padding-mode-zeros", f"padded with zeros instead of padding_mode='{mode}' (e.g. {conv} or "
+                      f"np.pad's default): taps outside x read 0, where {mode} reads {_READS[mode]}", {"padding": "zeros"})]
     for other in ("reflect", "replicate", "circular"):
         try:
             check_padding_mode(other, spec.padding, spec.padding_before, spec.padding_after, spec.input_size)
