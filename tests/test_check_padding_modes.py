@@ -322,6 +322,41 @@ def test_code_wrong_only_where_a_lazy_check_does_not_look_fails_under_a_mode(mak
     assert result.mismatches or result.diagnosis
 
 
+def _corner_read_once(spec):
+    """Replicate padding right except at y[:, :, 0, 0], where x[0, 0] is read through one tap too few (ω[…,0,0]
+    dropped): wrong only where the mode makes one output read one x through several weights."""
+    layer = mode_layer(spec)
+
+    def fn(x, w, b):
+        y = layer(x, w, b)
+        y[:, :, 0, 0] -= np.einsum("nl,il->ni", x[:, :, 0, 0], w[:, :, 0, 0])
+        return y
+    return fn
+
+
+def _reflect_before_zeros_after(spec):
+    """Reflect on the first side of every axis, zeros on the last: right on most outputs."""
+    def pad(x, before, after):
+        xp = np.pad(x, ((0, 0), (0, 0), *[(p, 0) for p in before]), mode="reflect")
+        return np.pad(xp, ((0, 0), (0, 0), *[(0, q) for q in after]))
+    return PaddedND(spec, pad=pad)
+
+
+@pytest.mark.parametrize("method", ["symbolic", "onehot", "sparse"])
+def test_a_double_read_with_one_tap_missing_fails_at_that_output_only(method):
+    result = verify_implementation(_corner_read_once(P2), P2, method=method)
+    assert result.status == "FAILS", result.describe()
+    assert result.verdict.mismatched_rows == P2.out_channels  # y[i, 0, 0] for each output channel i
+    assert result.mismatches[0].output == (0, 0, 0)
+    assert not any(f.exact and f.code in MODE_CODES for f in result.diagnosis), result.describe()
+
+
+def test_the_right_padding_on_one_side_only_fails_and_names_no_mode_bug():
+    result = verify_implementation(_reflect_before_zeros_after(R2), R2)
+    assert result.status == "FAILS", result.describe()
+    assert not any(f.exact for f in result.diagnosis if f.part == "products"), result.describe()
+
+
 # ------------------------------------------------------------------------------------------ CLI and refusals
 
 _GOOD = '''
