@@ -464,3 +464,71 @@ def good_conv_nd(x, w, b):
 def flipped_conv_nd(x, w, b):
     """The same with the kernel flipped on every axis: a true convolution."""
     return good_conv_nd(x, w[(slice(None), slice(None), *[slice(None, None, -1)] * (w.ndim - 2))], b)
+
+
+# ------------------------------------------------------------------------------------------ padding modes
+# PyTorch's padding_mode written with np.pad, as NumPy users write it, and the classic mistakes: zeros padding
+# (np.pad's default), another mode, NumPy's "symmetric" for PyTorch's reflect, a circular wrap from the wrong end.
+
+#: np.pad's name for each of PyTorch's modes.
+NP_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def swapped_wrap(x, before, after):
+    """Circular padding with each wrap from the wrong end: [x[:p], x, x[n−q:]] on every spatial axis."""
+    for a, (p, q) in enumerate(zip(before, after)):
+        axis = 2 + a
+        n = x.shape[axis]
+        parts = [np.take(x, range(p), axis=axis), x, np.take(x, range(n - q, n), axis=axis)]
+        x = np.concatenate(parts, axis=axis)
+    return x
+
+
+@dataclass(frozen=True)
+class PaddedND(LayerND):
+    """The layer with x padded by ``np.pad(mode=np_mode)`` (any ndim, batched channels-first); ``pad`` replaces it."""
+
+    np_mode: str = "constant"
+    pad: Callable | None = None
+    sides: tuple[tuple[int, int], ...] | None = None  # (before, after) per axis, default the spec's
+
+    def products(self, x, w, before=None, after=None, **changes):
+        s = self.spec
+        sides = self.sides or tuple(zip(s.padding_before, s.padding_after))
+        before = before or tuple(p for p, _ in sides)
+        after = after or tuple(q for _, q in sides)
+        if self.pad is not None:
+            xpad = self.pad(x, before, after)
+        else:
+            xpad = np.pad(x, ((0, 0), (0, 0), *zip(before, after)), mode=self.np_mode)
+        options = {"step": s.stride, "dil": s.dilation, "groups": s.groups, **changes}
+        return correlate_nd(xpad, w, s.output_size, **options)
+
+
+def mode_layer(spec: ConvSpec, mode: str | None = None) -> PaddedND:
+    """The right NumPy layer for ``spec`` padded with PyTorch's ``mode`` (default the spec's) through np.pad."""
+    return PaddedND(spec, NP_PAD[mode or spec.padding_mode])
+
+
+def wrap_after(spec: ConvSpec) -> PaddedND:
+    """Circular padding all after x, np.pad(x, (0, p + q), mode="wrap"): the output shifted cyclically."""
+    sides = tuple((0, p + q) for p, q in zip(spec.padding_before, spec.padding_after))
+    return PaddedND(spec, "wrap", sides=sides)
+
+
+def mode_flipped(spec: ConvSpec):
+    """The right padding, the kernel flipped on every axis."""
+    layer = mode_layer(spec)
+    return lambda x, w, b: layer(x, _flip(w, range(spec.ndim)), b)
+
+
+def mode_stride_ignored(spec: ConvSpec):
+    """The right padding, windows stepping by 1 although the output has the strided size."""
+    layer = mode_layer(spec)
+    return lambda x, w, b: layer.add_bias(layer.products(x, w, step=(1,) * spec.ndim), b)
+
+
+def mode_stride_not_applied(spec: ConvSpec):
+    """The right padding, the stride-1 layer computed (wrong output shape)."""
+    import dataclasses
+    return mode_layer(dataclasses.replace(spec, stride=1))

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..core.spec import ConvSpec, axis_names
+from ..core.spec import ConvSpec, axis_names, require_zeros_padding
 from ..core.symbols import symbol_array
 from ..errors import SpecError
 from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms, scatter_terms
@@ -333,6 +333,8 @@ def verify_backward(
     if backend not in ("auto", "numpy", "torch"):
         raise SpecError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
     started = perf_counter()
+    # the closed forms below are the zero-padded layer's: a reflect/replicate/circular layer's grad_x is Pᵀ·(…)
+    require_zeros_padding(spec, "verify_backward", "a spec with padding_mode='zeros'")
     grad_input_terms(spec)  # refuses (SpecError) what the closed forms cannot express, before fn runs
     runs, results, level, used_backend, calls = _runs(fn, spec, method, backend, trials, seed)
     parts, diagnosis, counterexample = _judge(spec, runs, results)

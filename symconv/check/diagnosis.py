@@ -3,8 +3,11 @@
 The implementation's :class:`~symconv.check.form.Form` is split into its parts — products ω·x, bias, terms no
 convolution has — and each part is compared with the definition's and with the forms of the known bugs
 (:mod:`symconv.check.hypotheses`: a flipped kernel, off-by-one padding, a stride or dilation applied wrongly,
-swapped channels, mixed groups, a transposed kernel; a bias that is missing, scaled or broadcast along the
-wrong axis). A bug is named only when its whole form matches; nothing is inferred from names in the user's
+swapped channels, mixed groups, a transposed kernel; for a layer with a padding_mode, x padded with zeros, with
+another mode, with NumPy's symmetric mode or with a circular wrap from the wrong end — every other bug is read
+through the spec's padding; a bias that is missing, scaled or broadcast along the wrong axis). Two bugs with the same
+form on this layer (replicate and np.pad's symmetric with padding 1) are named once, the first, with the other said
+in its message. A bug is named only when its whole form matches; nothing is inferred from names in the user's
 code. When none matches exactly, the closest hypothesis is reported as not exact, or ``unknown``.
 
 The forms and readers live in :mod:`symconv.check.form` and :mod:`symconv.check.hypotheses`; their names are
@@ -81,17 +84,21 @@ class _Search:
     base: Reader
     products: Form
     reference: Form | None  # the definition's products (None when the output shape differs)
-    seen: list[Form] = field(default_factory=list)
+    seen: list[tuple[Form, Hypothesis]] = field(default_factory=list)
     matches: list[tuple[Hypothesis, float | None]] = field(default_factory=list)
+    same: list[tuple[Hypothesis, Hypothesis]] = field(default_factory=list)  # (matched, another bug with its form)
     best: tuple[int, Hypothesis | None] = (-1, None)
 
     def test(self, hypothesis: Hypothesis) -> None:
         form = reader_form(self.spec, replace(self.base, **hypothesis.changes))
         if form is None or (self.reference is not None and form.same_terms(self.reference)):
             return  # does not apply, or indistinguishable from the correct layer
-        if any(form.same_terms(f) for f in self.seen):
-            return  # same bug as an earlier hypothesis
-        self.seen.append(form)
+        earlier = next((h for f, h in self.seen if form.same_terms(f)), None)
+        if earlier is not None:  # same form as an earlier hypothesis: named once, the other said in its words
+            if any(earlier is m for m, _ in self.matches) and earlier.code != hypothesis.code:
+                self.same.append((earlier, hypothesis))
+            return
+        self.seen.append((form, hypothesis))
         if form.same_terms(self.products):
             self.matches.append((hypothesis, self.products.uniform_coefficient()))
         elif not self.matches and form.output_shape == self.products.output_shape:
@@ -113,15 +120,17 @@ class _Search:
                 break
 
 
-def _match_findings(matches: list[tuple[Hypothesis, float | None]]) -> list[Finding]:
-    """Findings for hypotheses that matched exactly (a pair of bugs gives one finding each)."""
+def _match_findings(matches: list[tuple[Hypothesis, float | None]],
+                    same: tuple[tuple[Hypothesis, Hypothesis], ...] = ()) -> list[Finding]:
+    """Findings for hypotheses that matched exactly (a pair of bugs gives one finding each); ``same``: other bugs
+    whose forms are identical to a match's on this layer, said in its message (the code named is the first's)."""
     out = []
     for hypothesis, scale in matches:
-        suffix = ""
+        suffix = "".join(f"; on this layer identical to {o.code}: {o.text}" for m, o in same if m is hypothesis)
         if scale is None:
-            suffix = " (with wrong coefficients)"
+            suffix += " (with wrong coefficients)"
         elif scale != 1.0:
-            suffix = f" (every product scaled by {coefficient_expr(scale)})"
+            suffix += f" (every product scaled by {coefficient_expr(scale)})"
         if hypothesis.parts:
             a, b = hypothesis.parts
             out.append(Finding(a.code, "products", f"{a.text}{suffix} — together with {b.code}"))
@@ -144,7 +153,7 @@ def _products_findings(spec: ConvSpec, found: Form, expected: Form | None, chann
     search = _Search(spec, base, products, None if expected is None else expected.part(0))
     search.run(singles)
     if search.matches:
-        return _match_findings(search.matches)
+        return _match_findings(search.matches, tuple(search.same))
     common, closest = search.best
     if closest is not None and len(products) and common >= len(products) / 2:
         return [Finding(closest.code, "products", f"{closest.text} — agrees on {common} of {len(products)} "

@@ -16,7 +16,11 @@ class Finding:
     hypothesis form matched the implementation's form term by term.
 
     Codes: flipped-kernel, transposed-kernel, transposed-input, padding-off-by-one, padding-ignored,
-    stride-ignored, stride-wrong, dilation-ignored, dilation-wrong, swapped-channels, mixed-groups,
+    padding-mode-zeros (x padded with zeros where the spec's padding_mode is reflect, replicate or circular),
+    padding-mode-wrong (another mode: e.g. replicate instead of reflect; or np.pad's symmetric for replicate/circular),
+    reflect-symmetric (np.pad's mode="symmetric", edge repeated, where PyTorch's reflect excludes the edge),
+    circular-wrong-side (circular padding with the wrap taken from the wrong end of x, or all of it on one side: a
+    cyclic shift), stride-ignored, stride-wrong, dilation-ignored, dilation-wrong, swapped-channels, mixed-groups,
     outputs-permuted, input-layout (x reshaped where a transpose belongs), wrong-layout (fn computes the layer in
     the other channel placement: pass that layout), scaled-products, output-shape, bias-missing, bias-scaled,
     bias-wrong, bias-shared, bias-per-location, extra-input-term, extra-weight-term, constant-term, not-bilinear, unknown.

@@ -27,9 +27,10 @@ import sympy
 
 from ..core.spec import ConvSpec
 from ..core.symbols import bias_symbols, input_symbols, weight_symbols
-from ..forms.direct import direct_terms
+from ..forms.direct import direct_bias, direct_terms
+from ..forms.padding import mode_terms
 
-__all__ = ["Form", "KeySpace", "coefficient_expr", "expected_form"]
+__all__ = ["Form", "KeySpace", "coefficient_expr", "expected_form", "mode_form"]
 
 
 @dataclass(frozen=True)
@@ -315,9 +316,13 @@ class Form:
 def expected_form(spec: ConvSpec) -> Form:
     """The definition's form (the index sum of :func:`symconv.forms.direct.direct_terms`), rows channel-major.
 
+    A spec with ``padding_mode`` other than zeros gets :func:`mode_form` (taps read x through the padding map).
+
     >>> len(expected_form(ConvSpec(2, 3, input_size=5, kernel_size=3))) == ConvSpec(2, 3, 5, 3).n_terms + 27
     True
     """
+    if spec.padding_mode != "zeros":
+        return mode_form(spec)
     terms = direct_terms(spec)
     positions = len(terms.positions)
     valid = np.broadcast_to(terms.valid, terms.keys.shape)
@@ -328,3 +333,24 @@ def expected_form(spec: ConvSpec) -> Form:
     bias_rows = np.broadcast_to(row_grid[:, :, None], terms.bias.shape).reshape(-1)
     bias_keys = (-1 - terms.bias).reshape(-1)
     return Form.build(spec, spec.output_shape, np.concatenate([rows, bias_rows]), np.concatenate([keys, bias_keys]))
+
+
+def mode_form(spec: ConvSpec, mode: str | None = None) -> Form:
+    """The form of ``spec`` padded with ``mode`` (default ``spec.padding_mode``): the products of
+    :func:`symconv.forms.padding.mode_terms` — every tap kept, x read through the padding map, so one output may
+    read one x through two weights (ω_a·x + ω_b·x) — and the bias, rows channel-major.
+
+    >>> spec = ConvSpec(1, 1, input_size=3, kernel_size=3, padding=1, bias="none", padding_mode="replicate")
+    >>> corner = sum(mode_form(spec).terms_of(0))      # y[0,0,0] reads x[0,0,0] through four taps
+    >>> corner.coeff(sympy.Symbol("x_0,0,0"))
+    omega_0,0,0,0 + omega_0,0,0,1 + omega_0,0,1,0 + omega_0,0,1,1
+    """
+    terms = mode_terms(spec, mode)
+    space = KeySpace(spec)
+    positions = math.prod(spec.output_size)
+    bias = direct_bias(spec, np.arange(positions), range(spec.out_channels))  # (P, C, 1) or (P, C, 0)
+    bias_rows = np.broadcast_to(np.arange(spec.out_channels)[None, :, None] * positions
+                                + np.arange(positions)[:, None, None], bias.shape).reshape(-1)
+    rows = np.concatenate([terms.out, bias_rows])
+    keys = np.concatenate([space.bilinear(terms.b, terms.a), space.bias(bias.reshape(-1))])
+    return Form.build(spec, spec.output_shape, rows, keys)

@@ -7,6 +7,10 @@ term, and the diagnosis compares it with the implementation's. A bug is named on
 Input positions go through the one tap map :func:`symconv.core.taps.tap`; a hypothesis about the tap map
 (off-by-one padding, stride or dilation ignored or swapped) is that same map called with the buggy arguments.
 
+For a layer padded with reflect, replicate or circular every reader reads through that padding
+(:mod:`symconv.check.padded`), so the bugs above are found on top of the mode, and the padding itself is a
+hypothesis: zeros, another of PyTorch's modes, NumPy's symmetric, a circular wrap from the wrong end.
+
 Every hypothesis is per spatial axis, for any number of axes, and its words name the axes: length (1-D);
 rows and columns (2-D); depth, height and width (3-D); axis k beyond. A swap of two axes (a transposed kernel
 or input, strides exchanged) needs two axes of equal size and is only built then.
@@ -21,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.spec import ConvSpec, axis_names
-from ..core.taps import in_range, tap
-from ..errors import TooLargeError
+from ..core.spec import ConvSpec, axis_names, check_padding_mode
+from ..core.taps import tap
+from ..errors import SpecError, TooLargeError
 from .form import Form, KeySpace
+from .padded import axis_source
 
 __all__ = [
     "CHANNEL_MODES",
@@ -62,6 +67,8 @@ class Reader:
     ``"swapped"`` (reads ω[l, i] instead of ω[i, l] within a group: in/out channel axes exchanged).
     ``input_order``: ``"channels-last"`` reads x's channels-first buffer as if it were (*spatial, C₁),
     ``"channels-first"`` a channels-last buffer as (C₁, *spatial) — a reshape where a transpose belongs.
+    ``padding``: what a coordinate outside x reads (:func:`symconv.check.padded.axis_source`): ``"zeros"``
+    (nothing), PyTorch's ``"reflect"``, ``"replicate"``, ``"circular"``, or a buggy padding (``"symmetric"``, …).
     """
 
     output_shape: tuple[int, ...]
@@ -73,6 +80,7 @@ class Reader:
     transpose_input: tuple[int, ...] = ()
     channels: str = "grouped"
     input_order: str = ""
+    padding: str = "zeros"
 
 
 def standard_reader(spec: ConvSpec, output_shape: tuple[int, ...] | None = None) -> Reader:
@@ -83,6 +91,7 @@ def standard_reader(spec: ConvSpec, output_shape: tuple[int, ...] | None = None)
         stride=spec.stride,
         dilation=spec.dilation,
         offset=tuple(-p for p in spec.padding_before),
+        padding=spec.padding_mode,
     )
 
 
@@ -170,10 +179,11 @@ def reader_form(spec: ConvSpec, reader: Reader) -> Form | None:
     weight_flat, channel = _weight_index(spec, reader, i, lp, taps)
     valid = channel < spec.in_channels
     row, input_flat = i, channel
-    for a in range(nd):
-        valid = valid & in_range(coords[a], spec.input_size[a])
+    for a in range(nd):  # the coordinate read through the reader's padding (zeros: inside x only)
+        source = axis_source(reader.padding, coords[a], spec.input_size[a], spec.padding_before[a], spec.padding_after[a])
+        valid = valid & (source >= 0)
         row = row * out[a] + positions[a]
-        input_flat = input_flat * spec.input_size[a] + coords[a]
+        input_flat = input_flat * spec.input_size[a] + source
     shape = np.broadcast_shapes(valid.shape, weight_flat.shape, input_flat.shape)
     valid = np.broadcast_to(valid, shape)
     row = np.broadcast_to(row, shape)[valid]
@@ -361,12 +371,64 @@ def _channel_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
     return out
 
 
+#: How each padding reads the entry just before x on an axis (x[−1]) and the one before it (x[−2]).
+_READS = {
+    "zeros": "zeros outside x",
+    "reflect": "a mirror without the edge: x[−1] reads x[1], x[−2] reads x[2]",
+    "replicate": "the nearest edge: x[−1] and x[−2] read x[0]",
+    "circular": "a wrap-around: x[−1] reads x[n−1]",
+    "symmetric": "a mirror with the edge repeated: x[−1] reads x[0], x[−2] reads x[1]",
+}
+
+
+def _wrong_side_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
+    """Circular padding with the wrap taken from the wrong end of x (or all of it put on one side: a cyclic shift)."""
+    p, q = _axes_text(spec.padding_before), _axes_text(spec.padding_after)
+    right = "[x[n−p:], x, x[:q]]"
+    sizes = f"p = {p} before, q = {q} after"
+    return [
+        Hypothesis("circular-wrong-side", f"circular padding with each wrap taken from the wrong end of x: padded as "
+                   f"[x[:p], x, x[n−q:]] instead of {right} ({sizes})", {"padding": "circular-swapped"}),
+        Hypothesis("circular-wrong-side", f"circular padding all put after x, [x, x[:p+q]] instead of {right} "
+                   f"({sizes}): the output shifted cyclically, input c read as x[(c + p) mod n]",
+                   {"padding": "circular-after"}),
+        Hypothesis("circular-wrong-side", f"circular padding all put before x, [x[n−p−q:], x] instead of {right} "
+                   f"({sizes}): the output shifted cyclically, input c read as x[(c − q) mod n]",
+                   {"padding": "circular-before"}),
+    ]
+
+
+def _mode_hypotheses(spec: ConvSpec) -> list[Hypothesis]:
+    """For a layer padded with reflect, replicate or circular: x padded with zeros, another mode, or a buggy one."""
+    mode = spec.padding_mode
+    if mode == "zeros" or not any(spec.padding_before + spec.padding_after):
+        return []
+    conv = f"F.conv{spec.ndim}d(padding=p)" if spec.ndim <= 3 else "a convolution's padding=p"
+    out = [Hypothesis("padding-mode-zeros", f"padded with zeros instead of padding_mode='{mode}' (e.g. {conv} or "
+                      f"np.pad's default): taps outside x read 0, where {mode} reads {_READS[mode]}", {"padding": "zeros"})]
+    for other in ("reflect", "replicate", "circular"):
+        try:
+            check_padding_mode(other, spec.padding, spec.padding_before, spec.padding_after, spec.input_size)
+        except SpecError:
+            continue  # PyTorch refuses this mode for this padding: no implementation uses it
+        if other != mode:
+            out.append(Hypothesis("padding-mode-wrong", f"padded with {other} instead of {mode} ({other}: "
+                                  f"{_READS[other]}; {mode}: {_READS[mode]})", {"padding": other}))
+    widest = max(max(b, a) - n for b, a, n in zip(spec.padding_before, spec.padding_after, spec.input_size))
+    if widest <= 0:  # np.pad's symmetric mode needs padding ≤ n
+        code = "reflect-symmetric" if mode == "reflect" else "padding-mode-wrong"
+        out.append(Hypothesis(code, f"padded with NumPy's np.pad mode='symmetric' instead of {mode}: "
+                              f"{_READS['symmetric']}, where {mode} reads {_READS[mode]}", {"padding": "symmetric"}))
+    return out + (_wrong_side_hypotheses(spec) if mode == "circular" else [])
+
+
 def same_shape_hypotheses(spec: ConvSpec, base: Reader, channels_last: bool = False) -> list[Hypothesis]:
     """Bugs that keep the output shape: they change where inputs are read, not how many outputs exist.
 
     ``channels_last``: whether fn was given channels-last arrays (the input-order hypothesis reads the other order).
     """
     return [
+        *_mode_hypotheses(spec),  # first: a shift-like mode bug is also a padding bug, and is named as the mode's
         *_kernel_hypotheses(spec),
         *_padding_hypotheses(spec, base),
         *_stride_dilation_hypotheses(spec),

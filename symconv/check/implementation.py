@@ -53,6 +53,19 @@ dilation 2, groups 2, even in float32 (``benchmarks/bench_impl.py --onehot``). A
 per (output, weight), which the tags exploit: two calls per group of C₂ weights (0.06 s for that layer), and
 the random confirmation guards the decoding.
 
+Padding modes: a spec with ``padding_mode`` reflect, replicate or circular is the layer of
+``nn.Conv2d(padding_mode=…)``; fn gets x unpadded and pads it itself (``F.pad(x, …, mode)``; ``np.pad`` with
+"reflect", "edge", "wrap"), and the form expected is the mode's (:func:`symconv.check.form.mode_form`: every tap
+kept, so an output may read one x through two weights, ω_a·x + ω_b·x). The padding is a hypothesis of the
+diagnosis too: ``padding-mode-zeros``, ``padding-mode-wrong``, ``reflect-symmetric``, ``circular-wrong-side``.
+
+>>> import torch
+>>> spec = ConvSpec(2, 2, input_size=5, kernel_size=3, padding=1, padding_mode="replicate")
+>>> verify_implementation(torch.nn.Conv2d(2, 2, 3, padding=1, padding_mode="replicate").double(), spec).status
+'AGREES (sampled, exact values)'
+>>> verify_implementation(torch.nn.Conv2d(2, 2, 3, padding=1).double(), spec).codes
+('padding-mode-zeros',)
+
 This module is the front door; the stages live one per module, each importing only those before it:
 :mod:`~symconv.check.caller` (calling fn in its layout, backend and dtype), :mod:`~symconv.check.symbolic`
 (the run on symbols), :mod:`~symconv.check.probe` (bi-affinity and confirmation on integer probes),
@@ -75,7 +88,7 @@ import numpy as np
 import sympy
 
 from ..core.budget import check_key_range
-from ..core.spec import ConvSpec, require_zeros_padding
+from ..core.spec import ConvSpec
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError, TooLargeError
 from ..prove.verdict import Mismatch, Verdict
@@ -315,7 +328,6 @@ def _check_arguments(fn: Callable[..., Any], spec: ConvSpec, options: _Options) 
     """SpecError or TooLargeError for arguments that cannot be checked; the probes' precision otherwise."""
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    require_zeros_padding(spec, "verify_implementation", "a spec with padding_mode='zeros' and padding done by fn")
     if not callable(fn) and not hasattr(fn, "forward"):
         raise SpecError(f"fn must be callable as fn(x, weight, bias) (or a layer object), got {type(fn).__name__}")
     layout_axes(options.layout, spec.ndim)  # a one-line SpecError listing the names valid for this ndim

@@ -9,6 +9,9 @@ difference found, not a proof), or ``FAILS``.
 Any number of spatial axes: ``--input 16 --ndim 1`` checks a Conv1d (e.g. ``torch.nn.functional:conv1d
 --pass-params``), ``--input 8x8x8`` a Conv3d; ``--layout`` and ``--weight-layout`` take the names of that ndim
 (NCL/NLC, NCDHW/NDHWC, OIL/LIO, OIDHW/DHWIO), and a name of another ndim is a one-line error (exit 2).
+
+``--padding-mode reflect`` (or replicate, circular) checks a layer that pads like ``nn.Conv2d(padding_mode=…)``:
+fn gets x unpadded and must pad it itself; PyTorch's limits (reflect: padding < input size) are exit-2 errors.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...check.options import BACKENDS, DTYPES, IMPLEMENTATION_METHODS, LAYOUTS, SIGNATURES, WEIGHT_LAYOUTS
+from ...core.choices import PADDING_MODES
 from ...errors import SpecError
 from ._spec_args import add_spec_arguments, spec_from_args, transposed_from_args
 
@@ -38,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transposed", action="store_true",
                         help="the layer is a ConvTranspose (PyTorch's semantics; weight (C_in, C_out/groups, *kernel))")
     parser.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
+    parser.add_argument("--padding-mode", default="zeros", choices=PADDING_MODES,
+                        help="PyTorch's padding_mode: x padded with zeros, reflect, replicate or circular (default zeros)")
     g = parser.add_argument_group("calling the function")
     g.add_argument("--layout", default="auto", choices=LAYOUTS, metavar="LAYOUT",
                    help="x and y layout for the layer's ndim: 1-D NCL, CL, NLC, LC; 2-D NCHW, CHW, NHWC, HWC; 3-D NCDHW, "
@@ -116,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output_padding is not None and not args.transposed:
         raise SpecError("--output-padding is for --transposed layers only")
+    if args.padding_mode != "zeros" and args.transposed:
+        raise SpecError(f"--padding-mode must be 'zeros' for --transposed (ConvTranspose pads with zeros only), got "
+                        f"{args.padding_mode!r}")
     spec = transposed_from_args(args) if args.transposed else spec_from_args(args)
     try:
         fn = load_target(args.target)
