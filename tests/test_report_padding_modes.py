@@ -109,7 +109,7 @@ def test_counts_and_sums_against_torch_and_the_definition(spec):
     assert results.merged_count == sum(1 for v in pairs.values() if v > 1)
     assert all(isinstance(v, sympy.Add) for *_, v in results.merged)
     tex = spec_report(spec)
-    assert rf"\section{{The theorem at this layer's sizes}}" in tex and r"\begin{symconvtheorem}[this layer]" in tex
+    assert r"\section{The theorem at this layer's sizes}" in tex and r"\begin{symconvtheorem}[this layer]" in tex
     assert "all-size prover covers \\texttt{padding\\_mode='zeros'} only" in tex
 
 
