@@ -50,6 +50,10 @@ EXAMPLES: dict[str, list[str]] = {
                               "--kernel", "3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
     # a stack with a transposed layer: down by a strided conv, up by a tconv; exact regions, no single stride
     "transposed-stack": ["--layers", "conv:k=3,s=2,p=1", "tconv:k=3,s=2,p=1,op=1", "--input", "8x8"],
+    # reflect padding (PyTorch's padding_mode): the padding map per axis, P, W_reflect = W_valid·P with its sums of
+    # two weights printed, proved by both engines; counts
+    "padding-reflect": ["--in-channels", "1", "--out-channels", "1", "--input", "3x4", "--kernel", "3", "--padding", "1",
+                        "--padding-mode", "reflect"],
     # the audit of the note's claims
     "audit": ["--audit"],
     # the lecture note, corrected: the document to hand out instead of the note
