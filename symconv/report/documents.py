@@ -117,10 +117,8 @@ def spec_report(
         for name, given in (("position", position is not None), ("timings", timings)):
             if given:
                 raise SpecError(f"{name} is not used by the report on a padding_mode={spec.padding_mode!r} layer; drop it")
-        layer = mode_section(gather_mode_layer(spec))
-        return render("mode_report.tex.j2", template_dir,
-                      front=front(title or default_title(spec), body_only, date, engine), layer=layer,
-                      footer=footer(command, engine == "lualatex"))
+        return _mode_report(spec, title, command, body_only=body_only, template_dir=template_dir, date=date,
+                            engine=engine)
     if spec.ndim != 2:  # the note's construction is 2-D: the N-D document
         if timings:
             raise SpecError(f"timings are printed in the 2-D layer report only; this layer is {spec.ndim}-D")
@@ -142,6 +140,14 @@ def spec_report(
     # the layout
     return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
                   **sections)
+
+
+def _mode_report(spec: ConvSpec, title: str | None, command: str | None, *, body_only: bool,
+                 template_dir: str | os.PathLike[str] | None, date: str | None, engine: str) -> str:
+    """The LaTeX source of the report on a reflect / replicate / circular layer (see :func:`spec_report`)."""
+    layer = mode_section(gather_mode_layer(spec))
+    return render("mode_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
+                  layer=layer, footer=footer(command, engine == "lualatex"))
 
 
 def _nd_report(spec: ConvSpec, title: str | None, command: str | None, position: tuple[int, ...] | None, *,
