@@ -163,3 +163,21 @@ def test_large_reflect_layer_is_fast():
     assert time.perf_counter() - start < 5
     # per axis: 224 windows of 3 taps, the two border windows read a cell twice (x1 x0 x1 …)
     assert found.nnz == 64 * 64 * (3 * 224 - 2) ** 2
+
+
+def test_the_sample_tells_apart_counts_that_are_wrong_only_at_the_borders():
+    """Two lazy counts differ from the true nnz on many sampled layers: every tap distinct (no merging), and reflect
+    counted with replicate's map (the two agree away from the borders) — so the torch comparison above catches both."""
+    from symconv.closed import mode_counts
+
+    no_merge = [s for s in SPECS if counts(s).nnz != s.out_channels * s.in_per_group * math.prod(
+        c.taps for c in mode_axis_counts(s))]
+    assert len(no_merge) >= 20
+    reflect = [s for s in SPECS if s.padding_mode == "reflect"]
+    wrong_map = 0
+    for spec in reflect:
+        wrong = ConvSpec(spec.in_channels, spec.out_channels, input_size=spec.input_size, kernel_size=spec.kernel_size,
+                         stride=spec.stride, padding=spec.padding, dilation=spec.dilation, groups=spec.groups,
+                         padding_mode="replicate")
+        wrong_map += mode_counts.mode_nnz(wrong)[1] != counts(spec).nnz
+    assert wrong_map >= 5
