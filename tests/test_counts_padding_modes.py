@@ -50,15 +50,18 @@ SPECS = _random_specs(120, 20261206)
 
 
 def _torch_jacobian_nnz(spec: ConvSpec) -> int:
-    """Nonzeros of d conv(x)/dx for torch.nn.ConvNd(padding_mode=…) with random weights."""
+    """Nonzeros of the Jacobian d conv(x)/dx of torch.nn.ConvNd(padding_mode=…) with random weights."""
     torch.manual_seed(0)
     layer = getattr(torch.nn, f"Conv{spec.ndim}d")(
         spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride, padding=spec.padding_before,
         dilation=spec.dilation, groups=spec.groups, bias=False, padding_mode=spec.padding_mode).double()
-    x = torch.randn(1, spec.in_channels, *spec.input_size, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(lambda v: layer(v).reshape(-1), x)
-    assert tuple(layer(x).shape[2:]) == spec.output_size
-    return int((jac.reshape(spec.d_y, spec.d_x) != 0).sum())
+    # the layer is linear (no bias): its Jacobian's column j is the layer applied to the j-th unit input
+    basis = torch.eye(spec.d_x, dtype=torch.float64).reshape(spec.d_x, spec.in_channels, *spec.input_size)
+    with torch.no_grad():
+        out = layer(basis)
+    assert tuple(out.shape[2:]) == spec.output_size
+    jac = out.reshape(spec.d_x, spec.d_y).T
+    return int((jac != 0).sum())
 
 
 def _pairs(terms) -> int:

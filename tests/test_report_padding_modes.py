@@ -60,9 +60,13 @@ def _torch_layer(spec: ConvSpec) -> torch.nn.Module:
 
 
 def _jacobian(spec: ConvSpec, layer: torch.nn.Module) -> np.ndarray:
-    x = torch.zeros(1, spec.in_channels, *spec.input_size, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(lambda v: layer(v).reshape(-1), x)
-    return jac.reshape(spec.d_y, spec.d_x).numpy()
+    # the layer is linear (no bias): its Jacobian's column j is the layer applied to the j-th unit input
+    basis = torch.eye(spec.d_x, dtype=torch.float64).reshape(spec.d_x, spec.in_channels, *spec.input_size)
+    with torch.no_grad():
+        out = layer(basis)
+    assert tuple(out.shape[2:]) == spec.output_size
+    jac = out.reshape(spec.d_x, spec.d_y).T
+    return jac.numpy()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
