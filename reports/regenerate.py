@@ -53,6 +53,10 @@ EXAMPLES: dict[str, list[str]] = {
     # backprop through a strided, padded layer: ∂L/∂x as a ConvTranspose, ∂L/∂ω, ∂L/∂b, proved here and for all sizes
     "backward-example": ["--backward", "--in-channels", "2", "--out-channels", "2", "--input", "5x5", "--kernel", "3",
                          "--stride", "2", "--padding", "1"],
+    # reflect padding (PyTorch's padding_mode): the padding map per axis, P, W_reflect = W_valid·P with its sums of
+    # two weights printed, proved by both engines; counts
+    "padding-reflect": ["--in-channels", "1", "--out-channels", "1", "--input", "3x4", "--kernel", "3", "--padding", "1",
+                        "--padding-mode", "reflect"],
     # the audit of the note's claims
     "audit": ["--audit"],
     # the lecture note, corrected: the document to hand out instead of the note

@@ -26,6 +26,10 @@ Which closed forms exist for nnz(𝒲) (the number of taps that land inside the 
   per-axis sum over kernel taps of the length of the range of output positions that tap reaches,
   with the range's ends derived by ``solve`` from 0 ≤ o·s − p + m·d ≤ H − 1; SymPy evaluates that sum
   term by term for concrete sizes (:meth:`Formula.at`). No closed form is claimed there.
+
+Padding modes reflect / replicate / circular (:mod:`symconv.closed.mode_counts`): sizes, parameters and
+multiply-adds are those above (they do not depend on the mode); nnz(𝒲_mode) has a closed form for circular and
+is counted exactly per axis from the padding map for reflect and replicate.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from ..core.symbols import C1, C2, SizeSymbols, g, size_symbols
 from ..core.taps import tap
 from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
+from .mode_counts import mode_nnz
 
 __all__ = [
     "C1",
@@ -196,7 +201,7 @@ class Counts:
     nnz: int  # nonzeros of 𝒲 = taps inside the input
     nnz_formula: str  # name of the formula that gave nnz
     density: sympy.Rational  # nnz / (d_x·d_y)
-    macs: int  # multiply-accumulates of 𝒲x, skipping taps in the padding (= nnz)
+    macs: int  # multiply-accumulates: zeros mode 𝒲x skipping taps in the padding (= nnz); other modes every tap
     macs_dense: int  # multiply-accumulates counting every tap, as FLOP counters do
     ratio_fc: sympy.Rational  # params / params_fc
 
@@ -543,21 +548,22 @@ def counts(spec: ConvSpec) -> Counts:
     (1792, 1696512, (32, 32))
     >>> counts(ConvSpec(64, 64, input_size=(16, 16, 16), kernel_size=3)).params
     110656
+    >>> c = counts(ConvSpec(1, 1, input_size=5, kernel_size=3, padding=1, padding_mode="reflect"))
+    >>> c.nnz, c.nnz_formula, c.macs
+    (169, 'nnz_reflect_counted', 225)
     """
     if not isinstance(spec, ConvSpec):
         raise SpecError(f"spec must be a symconv.ConvSpec, got {type(spec).__name__}")
-    if spec.padding_mode != "zeros":
-        raise SpecError(
-            f"counts(spec) derives nnz(𝒲) for padding_mode='zeros' only, got padding_mode={spec.padding_mode!r}; "
-            f"parameters and sizes do not depend on the mode: count the layer with padding_mode='zeros'"
-        )
 
     def at(name: str) -> sympy.Expr:
         return formula(name, spec.ndim).at(spec)
 
     by_bias = tuple((mode, int(at(f"params_conv_{mode}"))) for mode in ("shared", "per_location", "none"))
-    nnz_name = next(n for n in ("nnz_valid", "nnz_clipped", "nnz") if formula(n, spec.ndim).applies(spec))
-    nnz = int(at(nnz_name))
+    if spec.padding_mode == "zeros":
+        nnz_name = next(n for n in ("nnz_valid", "nnz_clipped", "nnz") if formula(n, spec.ndim).applies(spec))
+        nnz = int(at(nnz_name))
+    else:
+        nnz_name, nnz = mode_nnz(spec)
     d_x, d_y = int(at("d_x")), int(at("d_y"))
     params = dict(by_bias)[spec.bias]
     params_fc = int(at("params_fc"))
@@ -575,7 +581,7 @@ def counts(spec: ConvSpec) -> Counts:
         nnz=nnz,
         nnz_formula=nnz_name,
         density=sympy.Rational(nnz, d_x * d_y),
-        macs=nnz,
+        macs=nnz if spec.padding_mode == "zeros" else int(at("macs_dense")),
         macs_dense=int(at("macs_dense")),
         ratio_fc=sympy.Rational(params, params_fc),
     )

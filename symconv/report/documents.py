@@ -16,6 +16,7 @@ from ..errors import SpecError
 from .figures import sparsity_figure
 from .gather import gather_layer, gather_stack, note_theorem
 from .gather_backward import gather_backward
+from .gather_modes import gather_mode_layer
 from .gather_nd import gather_nd_layer, gather_transposed
 from .render import render
 from .sections import (
@@ -34,6 +35,7 @@ from .sections import (
     stack_section,
     transposed_section,
 )
+from .sections.modes import mode_section
 
 if TYPE_CHECKING:
     from ..claims.audit import Audit
@@ -78,6 +80,8 @@ def default_title(spec: ConvSpec) -> str:
         words.append(f"{spec.groups} groups")
     if spec.bias != "shared":
         words.append({"none": "no bias", "per_location": "bias per location"}[spec.bias])
+    if spec.padding_mode != "zeros":
+        words.append(f"{spec.padding_mode} padding")
     return ", ".join(words)
 
 
@@ -96,7 +100,9 @@ def spec_report(
     """The LaTeX source of the report on one layer: notation, index sum, blocks, proof, sparsity, footer.
 
     A layer of ndim ≠ 2 gets the N-D document (the note's blocks are 2-D): the index sum for its ndim, 𝒲 from the
-    per-axis assembly, the identity proved at its sizes, its pattern, receptive field and counts.
+    per-axis assembly, the identity proved at its sizes, its pattern, receptive field and counts. A layer with
+    ``padding_mode`` reflect / replicate / circular (any ndim) gets the padding-mode document: the index sum through
+    the padding map, P_mode, 𝒲_mode = 𝒲_valid·P_mode proved at its sizes, sums of weights, counts.
 
     ``position`` is the 0-based output position whose blocks and receptive field are shown (default: the
     blocks at (0, 0) as in the note, the receptive field at the centre); ``timings`` adds the proof's
@@ -109,6 +115,12 @@ def spec_report(
     >>> tex.startswith("\\\\documentclass"), "\\\\section{The index sum}" in tex
     (True, True)
     """
+    if spec.padding_mode != "zeros":  # the note's construction is for zero padding: 𝒲_mode = 𝒲_valid·P instead
+        for name, given in (("position", position is not None), ("timings", timings)):
+            if given:
+                raise SpecError(f"{name} is not used by the report on a padding_mode={spec.padding_mode!r} layer; drop it")
+        return _mode_report(spec, title, command, body_only=body_only, template_dir=template_dir, date=date,
+                            engine=engine)
     if spec.ndim != 2:  # the note's construction is 2-D: the N-D document
         if timings:
             raise SpecError(f"timings are printed in the 2-D layer report only; this layer is {spec.ndim}-D")
@@ -130,6 +142,14 @@ def spec_report(
     # the layout
     return render("spec_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
                   **sections)
+
+
+def _mode_report(spec: ConvSpec, title: str | None, command: str | None, *, body_only: bool,
+                 template_dir: str | os.PathLike[str] | None, date: str | None, engine: str) -> str:
+    """The LaTeX source of the report on a reflect / replicate / circular layer (see :func:`spec_report`)."""
+    layer = mode_section(gather_mode_layer(spec))
+    return render("mode_report.tex.j2", template_dir, front=front(title or default_title(spec), body_only, date, engine),
+                  layer=layer, footer=footer(command, engine == "lualatex"))
 
 
 def _nd_report(spec: ConvSpec, title: str | None, command: str | None, position: tuple[int, ...] | None, *,

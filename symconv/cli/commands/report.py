@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--backward", action="store_true",
                       help="the backprop identities of the layer: ∂L/∂x as a ConvTranspose, ∂L/∂ω, ∂L/∂b, proved")
     kind.add_argument("--output-padding", default=None, metavar="A", help="ConvTranspose output_padding (with --transposed)")
+    kind.add_argument("--padding-mode", default="zeros", choices=("zeros", "reflect", "replicate", "circular"),
+                      help="PyTorch's padding_mode of the layer; not zeros: W_mode = W_valid P_mode (default zeros)")
     g = parser.add_argument_group("report")
     g.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX source (- : stdout)")
     g.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with latexmk (--engine)")
@@ -82,6 +84,8 @@ def command_line(args: argparse.Namespace) -> str:
         for name in ("output_padding", "ndim"):
             if getattr(args, name) is not None:
                 words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+        if args.padding_mode != "zeros":
+            words += ["--padding-mode", args.padding_mode]
     if args.position is not None:
         words += ["--position", args.position]
     if args.title is not None:
@@ -133,6 +137,7 @@ def _check_mode(args: argparse.Namespace) -> None:
         raise SpecError("--no-torch applies to --audit and --note only")
     _check_transposed(args)
     _check_backward(args)
+    _check_padding_mode(args)
 
 
 def _check_backward(args: argparse.Namespace) -> None:
@@ -146,6 +151,21 @@ def _check_backward(args: argparse.Namespace) -> None:
     mode = getattr(args, "padding_mode", None) or "zeros"
     if mode != "zeros":
         raise SpecError(f"--padding-mode must be 'zeros' for --backward (its identities are for zero padding), got {mode!r}")
+
+
+def _check_padding_mode(args: argparse.Namespace) -> None:
+    """One-line SpecErrors for --padding-mode with arguments it does not combine with."""
+    if args.padding_mode == "zeros":
+        return
+    why = {"--transposed": "PyTorch's ConvTranspose pads with zeros only",
+           "--layers": "a stack's conv layers pad with zeros", "--audit": "the note's claims are about zero padding",
+           "--note": "the note's claims are about zero padding",
+           "--position": "the padding-mode report shows whole matrices, not one position",
+           "--timings": "the padding-mode report prints no timings"}
+    for flag, given in (("--transposed", args.transposed), ("--layers", args.layers), ("--audit", args.audit),
+                        ("--note", args.note), ("--position", args.position is not None), ("--timings", args.timings)):
+        if given:
+            raise SpecError(f"--padding-mode {args.padding_mode} cannot be combined with {flag}: {why[flag]}")
 
 
 def _check_transposed(args: argparse.Namespace) -> None:
