@@ -85,6 +85,8 @@ _LAZY: dict[str, str] = {
     "Step": ".prove.proof",
     "TransposedCounts": ".closed.counts",
     "transposed_counts": ".closed.counts",
+    "mode_axis_counts": ".closed.mode_counts",
+    "mode_nnz": ".closed.mode_counts",
     "audit_report": ".report",
     "backward_report": ".report",
     "build_pdf": ".report",
@@ -145,8 +147,10 @@ __all__ = [
     "layers_report",
     "matrix",
     "matrix_as_written",
+    "mode_axis_counts",
     "mode_direct",
     "mode_matrix",
+    "mode_nnz",
     "note_report",
     "output_index",
     "padding_operator",
@@ -194,6 +198,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .claims.audit import Audit, audit
     from .closed.arithmetic import conv_output_size, conv_transpose_output_size, relationships
     from .closed.counts import Counts, Formula, TransposedCounts, counts, formula, formulas, ratios, transposed_counts
+    from .closed.mode_counts import mode_axis_counts, mode_nnz
     from .core.choices import ORDERS
     from .core.spec import ConvSpec
     from .core.symbols import bias_symbols, input_symbols, output_index, row_permutation, weight_symbols

@@ -28,6 +28,7 @@ SLOW = (
     "tests/test_soundness.py::test_index_engine_catches_one_wrong_entry_in_85_million",
     "tests/test_report_transposed.py::test_theorem_2_compiles_with_pdflatex",
     "tests/test_report_backward.py::test_compiles_with_pdflatex",
+    "tests/test_report_padding_modes.py::test_reports_compile",
 )
 
 

@@ -282,10 +282,12 @@ def test_transposed_counts_are_torch_parameters_and_shapes(ndim):
             spec.kernel_size)
 
 
-def test_counts_refuse_other_padding_modes_in_one_line():
-    with pytest.raises(SpecError, match=r"^counts\(spec\) derives nnz\(𝒲\) for padding_mode='zeros' only, got "
-                                        r"padding_mode='reflect'; "):
-        counts(ConvSpec(1, 1, (5,), 3, padding=1, padding_mode="reflect"))
+@pytest.mark.parametrize("mode, nnz", [("reflect", 13), ("replicate", 13), ("circular", 15), ("zeros", 13)])
+def test_counts_of_padding_modes_merge_taps_that_read_one_cell(mode, nnz):
+    """By hand, n = 5, k = 3, p = 1: reflect pads x₁ | x₀ … x₄ | x₃, so outputs 0 and 4 read two distinct cells
+    (2 + 3 + 3 + 3 + 2 = 13); replicate (x₀ | … | x₄) likewise; circular (x₄ | … | x₀) reads three everywhere (15);
+    zeros drops the padding taps (13)."""
+    assert counts(ConvSpec(1, 1, (5,), 3, padding=1, padding_mode=mode)).nnz == nnz
 
 
 # ------------------------------------------------------------------------------------------ the command line

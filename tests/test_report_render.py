@@ -19,7 +19,7 @@ from symconv.report.sections import footer
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "symconv" / "report" / "templates"
 DOCUMENTS = ("spec_report.tex.j2", "layers_report.tex.j2", "audit_report.tex.j2", "note_report.tex.j2", "nd_report.tex.j2",
-             "transposed_report.tex.j2", "backward_report.tex.j2")
+             "transposed_report.tex.j2", "backward_report.tex.j2", "mode_report.tex.j2")
 
 
 # ------------------------------------------------------------------------------------ escaping
