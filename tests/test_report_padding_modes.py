@@ -91,7 +91,8 @@ def test_printed_block_of_w_mode_is_the_torch_jacobian(spec):
     results = gather_mode_layer(spec)
     layer = _torch_layer(spec)
     weights = layer.weight.detach().numpy()
-    cells = _latex_matrix(mode_section(results).block)
+    bands = [_latex_matrix(band) for _, _, band in mode_section(results).block]  # side by side: the block
+    cells = [sum((band[r] for band in bands), []) for r in range(len(bands[0]))]
     rows, cols = results.block.shape
     jac = _jacobian(spec, layer)[:rows, :cols]  # output channel 0, input channel 0
     for r in range(rows):

@@ -14,7 +14,10 @@ import sympy
 from ...core.spec import axis_names
 from ..gather_modes import ModeResults
 from ..render import Tex, thousands
-from .nd import axis_letters
+from .nd import axis_letters, column_bands
+
+#: columns of 𝒲_mode's block per printed band: its entries are sums of up to four weights
+MODE_BAND_COLUMNS = 6
 
 __all__ = ["AxisMap", "IdentityRow", "ModeSection", "mode_section"]
 
@@ -63,7 +66,7 @@ class ModeSection:
     proofs: tuple[IdentityRow, ...]
     holds: bool
     sympy_skipped: str | None
-    block: Tex | None
+    block: tuple[tuple[int, int, Tex], ...] | None  # bands of columns: (first, last, LaTeX)
     merged: tuple[Tex, ...]
     merged_count: int
     nnz_total: int
@@ -92,11 +95,10 @@ def _axis_matrix(pi: tuple[int, ...], n: int) -> Tex | None:
     return Tex(sympy.latex(m))
 
 
-def _short(block: sympy.Matrix) -> Tex:
-    """The (i = 0, l = 0) block with ω_{0,0,t} written ω_t."""
+def _short(block: sympy.Matrix) -> tuple[tuple[int, int, Tex], ...]:
+    """The (i = 0, l = 0) block with ω_{0,0,t} written ω_t, in bands of columns (never scaled down to the line)."""
     names = {s: sympy.Symbol("omega_" + s.name.split(",", 2)[2]) for s in block.free_symbols}
-    tex = sympy.latex(block.xreplace(names))
-    return Tex(tex if block.cols <= 6 else rf"\resizebox{{\linewidth}}{{!}}{{${tex}$}}")
+    return column_bands(block.xreplace(names), MODE_BAND_COLUMNS)
 
 
 def _identities(proof, mode: str) -> tuple[IdentityRow, ...]:
