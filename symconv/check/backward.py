@@ -21,7 +21,10 @@ match exactly are named (:data:`CODES`): ``missing-flip`` (∂L/∂x computed as
 stretched g with ω not flipped), ``stride-not-undone`` (g not stretched by s − 1 zeros: a stride-1 transposed
 convolution, at its own size or cut/zero-filled to x's), ``grad-w-wrong-axes`` (the per-sample ∂L/∂ω reduced
 over another set of axes than the batch), ``bias-not-summed`` (the per-sample g reduced over another set of axes
-than batch and positions). ``fn`` is called with NumPy arrays (``backend="numpy"``), PyTorch float64 tensors
+than batch and positions), ``padding-mode-ignored`` (a reflect/replicate/circular layer's gradients computed as
+the zero-padded layer's: ∂L/∂x without Pᵀ folding the padding's gradient back, ∂L/∂ω from the zero-padded x; for
+these layers the expected values are the unpadded layer's on P x, :func:`symconv.prove.backward.mode_backward_closed_forms`).
+``fn`` is called with NumPy arrays (``backend="numpy"``), PyTorch float64 tensors
 (``"torch"``), or NumPy first and PyTorch if that raises (``"auto"``).
 """
 
@@ -29,17 +32,24 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any
 
 import numpy as np
 import sympy
 
-from ..core.spec import ConvSpec, axis_names, require_zeros_padding
+from ..core.spec import ConvSpec, axis_names
 from ..core.symbols import symbol_array
 from ..errors import SpecError
-from ..prove.backward import grad_bias, grad_input_terms, grad_weight_terms, scatter_terms
+from ..forms.padding import padding_operator
+from ..prove.backward import (
+    grad_bias,
+    grad_input_terms,
+    grad_weight_terms,
+    mode_backward_closed_forms,
+    scatter_terms,
+)
 from .diagnosis import Finding
 
 __all__ = ["AUTO_SYMBOLIC_TERMS", "BACKWARD_METHODS", "CODES", "BackwardVerdict", "verify_backward"]
@@ -47,8 +57,8 @@ __all__ = ["AUTO_SYMBOLIC_TERMS", "BACKWARD_METHODS", "CODES", "BackwardVerdict"
 BACKWARD_METHODS: tuple[str, ...] = ("auto", "symbolic", "probe")
 #: method="auto" runs fn on symbols up to this many terms of the layer (n_terms · batch).
 AUTO_SYMBOLIC_TERMS = 5_000
-CODES: tuple[str, ...] = ("missing-flip", "stride-not-undone", "grad-w-wrong-axes", "bias-not-summed", "shape",
-                          "unknown", "error")
+CODES: tuple[str, ...] = ("missing-flip", "stride-not-undone", "grad-w-wrong-axes", "bias-not-summed",
+                          "padding-mode-ignored", "shape", "unknown", "error")
 PARTS: tuple[str, ...] = ("grad_x", "grad_w", "grad_b")
 _BATCH = 2
 _RANGE = 16
@@ -109,10 +119,26 @@ class BackwardVerdict:
 
 def _per_sample(spec: ConvSpec, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stacks over the batch: ∂L/∂x (N, C₁, H, W), ∂L/∂ω (N, C₂, C₁/g, h, w), g itself (N, C₂, H', W')."""
+    if spec.padding_mode != "zeros":  # the unpadded layer on P x: ∂L/∂x folded back by Pᵀ, ∂L/∂ω = xcorr(P x, g)
+        pairs = [mode_backward_closed_forms(spec, x[n], w, g[n])[:2] for n in range(len(x))]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), g
     gx_terms, gw_terms = grad_input_terms(spec), grad_weight_terms(spec)
     gx = np.stack([gx_terms.evaluate(w, g[n]) for n in range(len(x))])
     gw = np.stack([gw_terms.evaluate(x[n], g[n]) for n in range(len(x))])
     return gx, gw, g
+
+
+def _mode_ignored(spec: ConvSpec, name: str, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
+    """padding-mode-ignored: the zero-padded layer's gradient where the layer pads with reflect/replicate/circular."""
+    if spec.padding_mode == "zeros" or name == "grad_b":
+        return []
+    zeros = replace(spec, padding_mode="zeros")
+    gx, gw, _ = _per_sample(zeros, x, w, g)
+    if name == "grad_x":
+        return [("padding-mode-ignored", f"∂L/∂x of the zero-padded layer: the gradient that reaches the padding was "
+                 f"dropped, not added back to the cells the {spec.padding_mode} padding copies (Pᵀ missing)", gx)]
+    return [("padding-mode-ignored", f"∂L/∂ω correlates g with the zero-padded x, not the {spec.padding_mode}-padded "
+             "one", _sum(gw, (0,)))]
 
 
 def _sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -238,14 +264,17 @@ def _axis_names(spec: ConvSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return ("batch", "out channel", "in channel", *(f"kernel {a}" for a in spatial)), ("batch", "channel", *spatial)
 
 
-def _hypotheses(spec: ConvSpec, name: str, w: np.ndarray, g: np.ndarray, found: np.ndarray,
+def _hypotheses(spec: ConvSpec, name: str, x: np.ndarray, w: np.ndarray, g: np.ndarray, found: np.ndarray,
                 stacks: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[Hypothesis]:
     """The known bugs of gradient ``name``, each evaluated on the same inputs."""
     weight_axes, g_axes = _axis_names(spec)
     if name == "grad_x":
-        return _grad_x_hypotheses(spec, w, g, found.shape)
+        zeros = replace(spec, padding_mode="zeros")  # the bugs of the transposed convolution, then of the mode
+        own = [] if spec.padding_mode != "zeros" else _grad_x_hypotheses(zeros, w, g, found.shape)
+        return own + _mode_ignored(spec, name, x, w, g)
     if name == "grad_w":
-        return _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", stacks[1], (0,), weight_axes)
+        return _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", stacks[1], (0,), weight_axes) + \
+            _mode_ignored(spec, name, x, w, g)
     right = (0, *range(2, 2 + spec.ndim)) if spec.bias == "shared" else (0,)
     return _axis_hypotheses("bias-not-summed", "∂L/∂b", stacks[2], right, g_axes)
 
@@ -304,7 +333,7 @@ def _judge(
             if counterexample is None:
                 counterexample = (f"{name}: shape {got.shape}, expected {expected[name].shape}" if where == () else
                                   f"{name}{list(where)}: expected {expected[name][where]}, found {got[where]}")
-            matched = [Finding(code, name, text) for code, text, value in _hypotheses(spec, name, w, g, got, stacks)
+            matched = [Finding(code, name, text) for code, text, value in _hypotheses(spec, name, x, w, g, got, stacks)
                        if _equal(value, got)]
             if not matched:
                 code = "shape" if where == () else "unknown"
@@ -333,9 +362,11 @@ def verify_backward(
     if backend not in ("auto", "numpy", "torch"):
         raise SpecError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
     started = perf_counter()
-    # the closed forms below are the zero-padded layer's: a reflect/replicate/circular layer's grad_x is Pᵀ·(…)
-    require_zeros_padding(spec, "verify_backward", "a spec with padding_mode='zeros'")
-    grad_input_terms(spec)  # refuses (SpecError) what the closed forms cannot express, before fn runs
+    # refuses (SpecError) what the closed forms cannot express, before fn runs; a padding mode: the padded grid's
+    if spec.padding_mode == "zeros":
+        grad_input_terms(spec)
+    else:
+        grad_input_terms(padding_operator(spec).valid_spec)
     runs, results, level, used_backend, calls = _runs(fn, spec, method, backend, trials, seed)
     parts, diagnosis, counterexample = _judge(spec, runs, results)
     return BackwardVerdict(

@@ -34,6 +34,7 @@ from ..core.transposed import ConvTransposeSpec
 from ..errors import SpecError
 from ..forms.built import built_matrix_terms, channel_major_entries
 from ..forms.direct import direct
+from ..forms.padding import PaddingOperator, mode_direct, mode_matrix_terms, padding_operator
 from ..forms.transposed import BilinearTerms, symbol_product, transposed_terms
 from .transposed import IdentityProof, compare_arrays
 
@@ -164,15 +165,15 @@ def _term_derivatives(term: sympy.Expr, engine: str) -> list[tuple[sympy.Symbol,
 
 
 def _differentiate(spec: ConvSpec, g: np.ndarray, engine: str) -> dict[sympy.Symbol, list[sympy.Expr]]:
-    """∂L/∂s for L = Σ_o g_o·y_o, y = direct(spec): the terms of every derivative, by SymPy.
+    """∂L/∂s for L = Σ_o g_o·y_o, y = direct(spec) (its padding mode's index sum): the terms of every derivative, by SymPy.
 
     ``engine="diff"`` calls ``term.diff(s)`` on every term (≈ 0.3 ms each: SymPy's Derivative machinery);
     ``engine="rule"`` lets SymPy differentiate the generic product u·v once and substitutes each term's two
     symbols into the two derivatives (any term of another shape still goes through ``diff``).
     """
-    y = np.asarray(direct(spec).tolist(), dtype=object).reshape(-1)
+    y = np.asarray((direct(spec) if spec.padding_mode == "zeros" else mode_direct(spec)).tolist(), dtype=object)
     grads: dict[sympy.Symbol, list[sympy.Expr]] = {}
-    for g_o, y_o in zip(g.reshape(-1).tolist(), y.tolist()):
+    for g_o, y_o in zip(g.reshape(-1).tolist(), y.reshape(-1).tolist()):
         for term in sympy.Add.make_args(y_o):
             for s, derivative in _term_derivatives(term, engine):
                 grads.setdefault(s, []).append(symbol_product(g_o, derivative))
@@ -201,12 +202,16 @@ def matrix_transpose_terms(spec: ConvSpec) -> BilinearTerms:
 def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
     """Differentiate L = Σ g·direct(spec) with SymPy and compare with 𝒲ᵀg, the transposed convolution of g,
     the cross-correlation of x with g, and Σ g. ``engine``: ``"rule"`` (default) or ``"diff"``, see ``_differentiate``.
+    With a padding mode (reflect, replicate, circular) the index sum reads x through the padding map, and the closed
+    forms are the unpadded layer's on P x: ∂L/∂x = Pᵀ·conv_transpose(g) = 𝒲_modeᵀg, ∂L/∂ω = xcorr(P x, g).
 
     >>> prove_backward(ConvSpec(2, 2, input_size=4, kernel_size=3, stride=2, padding=1, groups=2)).holds
     True
     """
     if engine not in ENGINES:
         raise SpecError(f"engine must be 'rule' or 'diff', got {engine!r}")
+    if spec.padding_mode != "zeros":
+        return _prove_mode_backward(spec, engine)
     check_terms("prove_backward", spec.n_terms + spec.n_bias_terms, MAX_DIRECT_TERMS,
                 "the identities are proved by differentiating the SymPy index sum: check a smaller layer (the all-size "
                 "proof, prove_general(identities=('backward',)), covers every size of a 2-D layer)")
@@ -233,4 +238,70 @@ def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
     identities.append(compare_arrays(
         "grad_b", "∂L/∂b = Σ_positions g" if spec.bias != "per_location" else "∂L/∂b = g (per-location bias)",
         _collect(grads, b), grad_bias(spec, g), start))
+    return IdentityProof(spec.describe(), f"sympy-{engine}", tuple(identities), {"differentiation_seconds": round(shared, 6)})
+
+
+def fold_padding(op: PaddingOperator, padded: np.ndarray) -> np.ndarray:
+    """Pᵀ applied to a gradient on the padded input (C₁, *padded): each padded cell's value added to the cell of x it
+    copies (cells the mode fills with nothing are dropped); numbers or SymPy expressions.
+
+    >>> op = padding_operator(ConvSpec(1, 1, input_size=(3,), kernel_size=3, padding=1, padding_mode="circular"))
+    >>> fold_padding(op, np.array([[1, 10, 100, 1000, 10000]])).tolist()
+    [[10010, 100, 1001]]
+    """
+    idx, flat = op.index_map(), np.asarray(padded).reshape(-1)
+    keep = idx >= 0
+    if flat.dtype == object:
+        parts: list[list[sympy.Expr]] = [[] for _ in range(op.spec.d_x)]
+        for q, value in zip(idx[keep].tolist(), flat[keep].tolist()):
+            parts[q].append(value)
+        out = np.empty(op.spec.d_x, dtype=object)
+        out[:] = [sympy.Add(*p) for p in parts]
+    else:
+        out = np.zeros(op.spec.d_x, dtype=flat.dtype)
+        np.add.at(out, idx[keep], flat[keep])
+    return out.reshape(op.spec.input_shape)
+
+
+def mode_backward_closed_forms(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(∂L/∂x, ∂L/∂ω, ∂L/∂b) of a layer with a padding mode: the unpadded layer on P x, so ∂L/∂x = Pᵀ·(its input
+    gradient, a transposed convolution of g onto the padded grid) and ∂L/∂ω = xcorr(P x, g); numbers or symbols.
+
+    By hand (replicate pads x = 1 2 3 to 1 1 2 3 3; ω = g = 1 1 1): ∂L/∂(P x) = 1 2 3 2 1 folds to 1+2, 3, 2+1;
+    ∂L/∂ω_t = Σ_o (P x)[o + t] = 4, 6, 8.
+
+    >>> s = ConvSpec(1, 1, input_size=(3,), kernel_size=3, padding=1, padding_mode="replicate", bias="none")
+    >>> [a.tolist() for a in mode_backward_closed_forms(s, np.array([[1, 2, 3]]), np.array([[[1, 1, 1]]]),
+    ...                                                 np.array([[1, 1, 1]]))][:2]
+    [[[3, 3, 3]], [[[4, 6, 8]]]]
+    """
+    op = padding_operator(spec)
+    valid = op.valid_spec
+    return (fold_padding(op, grad_input_terms(valid).evaluate(weight, g)),
+            grad_weight_terms(valid).evaluate(op.apply(x), g), grad_bias(spec, g))
+
+
+def _prove_mode_backward(spec: ConvSpec, engine: str) -> IdentityProof:
+    """prove_backward for padding_mode ≠ zeros: SymPy's derivatives of the mode's index sum against 𝒲_modeᵀg and the
+    unpadded layer's gradients on the padded input, folded back by Pᵀ."""
+    check_terms("prove_backward", spec.n_terms + spec.n_bias_terms, MAX_DIRECT_TERMS,
+                "the identities are proved by differentiating the SymPy index sum: check a smaller layer")
+    g, x, w, b = gradient_symbols(spec), input_array(spec), weight_array(spec), bias_array(spec)
+    start = perf_counter()
+    grads = _differentiate(spec, g, engine)
+    shared = perf_counter() - start
+    dx_rule, dw_rule, db_rule = mode_backward_closed_forms(spec, x, w, g)
+    m = mode_matrix_terms(spec)
+    mode = spec.padding_mode
+    checks = (("grad_x_matrix", f"∂L/∂x = 𝒲_{mode}ᵀg = (𝒲_valid·P)ᵀg", _collect(grads, x),
+               BilinearTerms(m.b, m.a, m.out, spec.input_shape).evaluate(w, g)),
+              ("grad_x_transposed", f"∂L/∂x = P_{mode}ᵀ·conv_transpose(g, ω) onto the padded grid", _collect(grads, x),
+               dx_rule),
+              ("grad_w", "∂L/∂ω = xcorr(P x, g) per group (stride ↔ dilation)", _collect(grads, w), dw_rule),
+              ("grad_b", "∂L/∂b = Σ_positions g" if spec.bias != "per_location" else "∂L/∂b = g (per-location bias)",
+               _collect(grads, b), db_rule))
+    identities = []
+    for name, statement, found, expected in checks:
+        start = perf_counter() - shared
+        identities.append(compare_arrays(name, statement, found, expected, start))
     return IdentityProof(spec.describe(), f"sympy-{engine}", tuple(identities), {"differentiation_seconds": round(shared, 6)})

@@ -72,9 +72,9 @@ def _check_combination(args: argparse.Namespace) -> str | None:
                         (args.max_terms, "--max-terms")):
         if given is not None:
             raise SpecError(f"{name} is for the forward identity conv(x) = Wx + b; it cannot be combined with {flag}")
-    if check != "padding_mode" and args.padding_mode not in ("zeros", "circular" if check == "circular_theorem" else "zeros"):
+    allowed = {"circular_theorem": ("zeros", "circular"), "backward": ("zeros", "reflect", "replicate", "circular")}
+    if check != "padding_mode" and args.padding_mode not in allowed.get(check, ("zeros",)):
         why = {"transposed": "PyTorch's ConvTranspose pads with zeros only",
-               "backward": "the backward identities are proved for zero padding",
                "circular_theorem": "only circular padding is diagonalised by the DFT"}[check]
         raise SpecError(f"--padding-mode {args.padding_mode} cannot be combined with {flag}: {why}")
     if check in ("backward", "circular_theorem") and args.method == "index":
