@@ -5,7 +5,9 @@ Each case names what it exercises. Sizes stay small enough for SymPy (≤ a few 
 
 from __future__ import annotations
 
-from symconv import ConvSpec
+import numpy as np
+
+from symconv import ConvSpec, SpecError
 
 CASES: dict[str, ConvSpec] = {
     "seed-2x2-toy": ConvSpec(1, 1, input_size=(3, 3), kernel_size=(2, 2)),
@@ -35,3 +37,30 @@ CASES: dict[str, ConvSpec] = {
 
 IDS = list(CASES)
 SPECS = list(CASES.values())
+
+
+#: PyTorch's padding modes other than zeros
+MODES = ("reflect", "replicate", "circular")
+
+
+def random_mode_specs(count: int, seed: int) -> list[ConvSpec]:
+    """Valid padded layers: mode, ndim 1–3, stride, dilation, groups, per-axis padding within PyTorch's limits."""
+    rng = np.random.default_rng(seed)
+    specs: list[ConvSpec] = []
+    while len(specs) < count:
+        ndim = int(rng.integers(1, 4))
+        mode = MODES[len(specs) % 3]
+        top = (7, 6, 4)[ndim - 1]
+        n = tuple(int(v) for v in rng.integers(1, top + 1, ndim))
+        limit = {"reflect": 0, "replicate": 2, "circular": 1}[mode]  # padding < n, any, ≤ n
+        pad = tuple(int(rng.integers(0, max(v + limit, 1))) for v in n)
+        groups = int(rng.choice([1, 2]))
+        try:
+            spec = ConvSpec(groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3)), input_size=n,
+                            kernel_size=tuple(int(v) for v in rng.integers(1, 4, ndim)),
+                            stride=tuple(int(v) for v in rng.integers(1, 3, ndim)), padding=pad,
+                            dilation=tuple(int(v) for v in rng.integers(1, 3, ndim)), groups=groups, padding_mode=mode)
+        except SpecError:
+            continue
+        specs.append(spec)
+    return specs

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -20,33 +19,14 @@ from symconv.closed.counts import counts
 from symconv.closed.mode_counts import circular_axis_cells, mode_axis_counts, mode_nnz
 from symconv.forms.padding import mode_matrix, mode_matrix_terms, mode_terms
 
+from .cases import random_mode_specs
+
 MODES = ("reflect", "replicate", "circular")
 
 
-def _random_specs(count: int, seed: int) -> list[ConvSpec]:
-    """Valid padded layers: mode, ndim 1–3, stride, dilation, groups, per-axis padding within PyTorch's limits."""
-    rng = np.random.default_rng(seed)
-    specs: list[ConvSpec] = []
-    while len(specs) < count:
-        ndim = int(rng.integers(1, 4))
-        mode = MODES[len(specs) % 3]
-        top = (7, 6, 4)[ndim - 1]
-        n = tuple(int(v) for v in rng.integers(1, top + 1, ndim))
-        limit = {"reflect": 0, "replicate": 2, "circular": 1}[mode]  # padding < n, any, ≤ n
-        pad = tuple(int(rng.integers(0, max(v + limit, 1))) for v in n)
-        groups = int(rng.choice([1, 2]))
-        try:
-            spec = ConvSpec(groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3)), input_size=n,
-                            kernel_size=tuple(int(v) for v in rng.integers(1, 4, ndim)),
-                            stride=tuple(int(v) for v in rng.integers(1, 3, ndim)), padding=pad,
-                            dilation=tuple(int(v) for v in rng.integers(1, 3, ndim)), groups=groups, padding_mode=mode)
-        except SpecError:
-            continue
-        specs.append(spec)
-    return specs
 
 
-SPECS = _random_specs(120, 20261206)
+SPECS = random_mode_specs(120, 20261206)
 
 
 def _torch_jacobian_nnz(spec: ConvSpec) -> int:
