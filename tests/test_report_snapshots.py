@@ -45,6 +45,10 @@ CASES: dict[str, Callable[[], str]] = {
     "transposed-groups-dilation": lambda: transposed_report(
         ConvTransposeSpec(2, 4, input_size=(4,), kernel_size=2, stride=3, dilation=2, groups=2, bias=False,
                           output_padding=1), position=(2,)),
+    # a padding mode: per-axis padding, stride, dilation and groups through the replicate map
+    "padding-replicate-stride": lambda: spec_report(
+        ConvSpec(2, 2, input_size=(4, 3), kernel_size=(3, 2), stride=(2, 1), padding=(2, 1), dilation=(1, 2), groups=2,
+                 padding_mode="replicate"), command="symconv report (snapshot)"),
     "stack-tconv-first": lambda: layers_report(
         [parse_layer("tconv:k=2,s=2"), parse_layer("conv:k=3,p=1")], (4, 4),
         command="symconv report --layers tconv:k=2,s=2 conv:k=3,p=1 --input 4x4 -o x.tex"),
