@@ -269,9 +269,9 @@ def _hypotheses(spec: ConvSpec, name: str, x: np.ndarray, w: np.ndarray, g: np.n
     """The known bugs of gradient ``name``, each evaluated on the same inputs."""
     weight_axes, g_axes = _axis_names(spec)
     if name == "grad_x":
-        zeros = replace(spec, padding_mode="zeros")  # the bugs of the transposed convolution, then of the mode
-        own = [] if spec.padding_mode != "zeros" else _grad_x_hypotheses(zeros, w, g, found.shape)
-        return own + _mode_ignored(spec, name, x, w, g)
+        if spec.padding_mode == "zeros":  # the transposed convolution's bugs; a mode layer's: the mode ignored
+            return _grad_x_hypotheses(spec, w, g, found.shape)
+        return _mode_ignored(spec, name, x, w, g)
     if name == "grad_w":
         return _axis_hypotheses("grad-w-wrong-axes", "∂L/∂ω", stacks[1], (0,), weight_axes) + \
             _mode_ignored(spec, name, x, w, g)

@@ -21,6 +21,7 @@ evaluates them on symbols (the proof) and on integers (the PyTorch autograd cros
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from time import perf_counter
 
 import numpy as np
@@ -210,35 +211,42 @@ def prove_backward(spec: ConvSpec, engine: str = "rule") -> IdentityProof:
     """
     if engine not in ENGINES:
         raise SpecError(f"engine must be 'rule' or 'diff', got {engine!r}")
-    if spec.padding_mode != "zeros":
-        return _prove_mode_backward(spec, engine)
     check_terms("prove_backward", spec.n_terms + spec.n_bias_terms, MAX_DIRECT_TERMS,
-                "the identities are proved by differentiating the SymPy index sum: check a smaller layer (the all-size "
-                "proof, prove_general(identities=('backward',)), covers every size of a 2-D layer)")
+                "the identities are proved by differentiating the SymPy index sum: check a smaller layer (for a 2-D "
+                "zero-padded layer, prove_general(identities=('backward',)) covers every size)")
     g = gradient_symbols(spec)
     x, w, b = input_array(spec), weight_array(spec), bias_array(spec)
     start = perf_counter()
     grads = _differentiate(spec, g, engine)
     shared = perf_counter() - start  # differentiation: charged to every identity that reads it
+    found = {"x": _collect(grads, x), "w": _collect(grads, w), "b": _collect(grads, b)}
+    claims = _zero_claims(spec, x, w, g) if spec.padding_mode == "zeros" else _mode_claims(spec, x, w, g)
     identities = []
-
-    start = perf_counter() - shared
-    dx = _collect(grads, x)
-    identities.append(compare_arrays("grad_x_matrix", "∂L/∂x = 𝒲ᵀg", dx, matrix_transpose_terms(spec).evaluate(w, g), start))
-    start = perf_counter()
-    identities.append(compare_arrays(
-        "grad_x_transposed", "∂L/∂x = conv_transpose(g, ω) (same s, p, d; output_padding = remainder)"
-        if spec.padding_before == spec.padding_after else "∂L/∂x = scatter of g·ω to tap(o, t) inside x (p before ≠ after)",
-        dx, grad_input_terms(spec).evaluate(w, g), start))
-    start = perf_counter() - shared
-    identities.append(compare_arrays(
-        "grad_w", "∂L/∂ω = xcorr(x, g) per group (stride ↔ dilation)", _collect(grads, w),
-        grad_weight_terms(spec).evaluate(x, g), start))
-    start = perf_counter() - shared
-    identities.append(compare_arrays(
-        "grad_b", "∂L/∂b = Σ_positions g" if spec.bias != "per_location" else "∂L/∂b = g (per-location bias)",
-        _collect(grads, b), grad_bias(spec, g), start))
+    for name, statement, of, expected in claims:
+        start = perf_counter() - shared
+        identities.append(compare_arrays(name, statement, found[of], expected(), start))
     return IdentityProof(spec.describe(), f"sympy-{engine}", tuple(identities), {"differentiation_seconds": round(shared, 6)})
+
+
+#: one identity of prove_backward: (name, statement, the symbol the derivative is taken by, its closed form on demand)
+Claim = tuple[str, str, str, Callable[[], np.ndarray]]
+
+
+def _bias_claim(spec: ConvSpec, g: np.ndarray) -> Claim:
+    statement = "∂L/∂b = Σ_positions g" if spec.bias != "per_location" else "∂L/∂b = g (per-location bias)"
+    return "grad_b", statement, "b", lambda: grad_bias(spec, g)
+
+
+def _zero_claims(spec: ConvSpec, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> list[Claim]:
+    """The closed forms of a zero-padded layer: 𝒲ᵀg, a transposed convolution of g, xcorr(x, g), Σ g."""
+    transposed = ("∂L/∂x = conv_transpose(g, ω) (same s, p, d; output_padding = remainder)"
+                  if spec.padding_before == spec.padding_after else
+                  "∂L/∂x = scatter of g·ω to tap(o, t) inside x (p before ≠ after)")
+    return [("grad_x_matrix", "∂L/∂x = 𝒲ᵀg", "x", lambda: matrix_transpose_terms(spec).evaluate(w, g)),
+            ("grad_x_transposed", transposed, "x", lambda: grad_input_terms(spec).evaluate(w, g)),
+            ("grad_w", "∂L/∂ω = xcorr(x, g) per group (stride ↔ dilation)", "w",
+             lambda: grad_weight_terms(spec).evaluate(x, g)),
+            _bias_claim(spec, g)]
 
 
 def fold_padding(op: PaddingOperator, padded: np.ndarray) -> np.ndarray:
@@ -276,32 +284,30 @@ def mode_backward_closed_forms(spec: ConvSpec, x: np.ndarray, weight: np.ndarray
     [[[3, 3, 3]], [[[4, 6, 8]]]]
     """
     op = padding_operator(spec)
-    valid = op.valid_spec
-    return (fold_padding(op, grad_input_terms(valid).evaluate(weight, g)),
-            grad_weight_terms(valid).evaluate(op.apply(x), g), grad_bias(spec, g))
+    return _mode_grad_x(op, weight, g), _mode_grad_w(op, x, g), grad_bias(spec, g)
 
 
-def _prove_mode_backward(spec: ConvSpec, engine: str) -> IdentityProof:
-    """prove_backward for padding_mode ≠ zeros: SymPy's derivatives of the mode's index sum against 𝒲_modeᵀg and the
-    unpadded layer's gradients on the padded input, folded back by Pᵀ."""
-    check_terms("prove_backward", spec.n_terms + spec.n_bias_terms, MAX_DIRECT_TERMS,
-                "the identities are proved by differentiating the SymPy index sum: check a smaller layer")
-    g, x, w, b = gradient_symbols(spec), input_array(spec), weight_array(spec), bias_array(spec)
-    start = perf_counter()
-    grads = _differentiate(spec, g, engine)
-    shared = perf_counter() - start
-    dx_rule, dw_rule, db_rule = mode_backward_closed_forms(spec, x, w, g)
-    m = mode_matrix_terms(spec)
-    mode = spec.padding_mode
-    checks = (("grad_x_matrix", f"∂L/∂x = 𝒲_{mode}ᵀg = (𝒲_valid·P)ᵀg", _collect(grads, x),
-               BilinearTerms(m.b, m.a, m.out, spec.input_shape).evaluate(w, g)),
-              ("grad_x_transposed", f"∂L/∂x = P_{mode}ᵀ·conv_transpose(g, ω) onto the padded grid", _collect(grads, x),
-               dx_rule),
-              ("grad_w", "∂L/∂ω = xcorr(P x, g) per group (stride ↔ dilation)", _collect(grads, w), dw_rule),
-              ("grad_b", "∂L/∂b = Σ_positions g" if spec.bias != "per_location" else "∂L/∂b = g (per-location bias)",
-               _collect(grads, b), db_rule))
-    identities = []
-    for name, statement, found, expected in checks:
-        start = perf_counter() - shared
-        identities.append(compare_arrays(name, statement, found, expected, start))
-    return IdentityProof(spec.describe(), f"sympy-{engine}", tuple(identities), {"differentiation_seconds": round(shared, 6)})
+def _mode_grad_x(op: PaddingOperator, weight: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Pᵀ·(the unpadded layer's input gradient): a transposed convolution of g onto the padded grid, folded back."""
+    return fold_padding(op, grad_input_terms(op.valid_spec).evaluate(weight, g))
+
+
+def _mode_grad_w(op: PaddingOperator, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """xcorr(P x, g): the unpadded layer's weight gradient on the padded input."""
+    return grad_weight_terms(op.valid_spec).evaluate(op.apply(x), g)
+
+
+def _mode_claims(spec: ConvSpec, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> list[Claim]:
+    """The closed forms of a layer with a padding mode: 𝒲_modeᵀg, and the unpadded layer's gradients on P x with
+    ∂L/∂x folded back by Pᵀ (as :func:`mode_backward_closed_forms`)."""
+    mode, op = spec.padding_mode, padding_operator(spec)
+
+    def matrix() -> np.ndarray:
+        m = mode_matrix_terms(spec)
+        return BilinearTerms(m.b, m.a, m.out, spec.input_shape).evaluate(w, g)
+    return [("grad_x_matrix", f"∂L/∂x = 𝒲_{mode}ᵀg = (𝒲_valid·P)ᵀg", "x", matrix),
+            ("grad_x_transposed", f"∂L/∂x = P_{mode}ᵀ·conv_transpose(g, ω) onto the padded grid", "x",
+             lambda: _mode_grad_x(op, w, g)),
+            ("grad_w", "∂L/∂ω = xcorr(P x, g) per group (stride ↔ dilation)", "w",
+             lambda: _mode_grad_w(op, x, g)),
+            _bias_claim(spec, g)]
